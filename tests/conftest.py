@@ -1,0 +1,54 @@
+"""Shared pytest configuration.
+
+All reference material (weights, photos, golden outputs) is read from one directory, set by
+``PERSON_SEGMENTATION_SHARED`` (default: ``../shared`` beside the repository). Nothing from it
+is ever copied into the repository.
+
+When that directory is missing, tests that need it fail loudly under CI (``CI`` set) and are
+skipped with an explicit reason elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED_DIR = Path(os.environ.get("PERSON_SEGMENTATION_SHARED", REPO_ROOT.parent / "shared")).resolve()
+
+
+def _require(path: Path) -> Path:
+    if path.exists():
+        return path
+    message = (
+        f"shared test material not found at {path} "
+        "(set PERSON_SEGMENTATION_SHARED to the folder holding weights/, data/ and golden/)"
+    )
+    if os.environ.get("CI"):
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+    raise AssertionError  # unreachable
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """The shared folder holding ``weights/``, ``data/``, ``golden/`` and ``spec/``."""
+    return _require(SHARED_DIR)
+
+
+@pytest.fixture(scope="session")
+def weights_dir(shared_dir: Path) -> Path:
+    """``<shared>/weights``: a local mirror of the official weights base URL."""
+    return _require(shared_dir / "weights")
+
+
+@pytest.fixture(scope="session")
+def data_dir(shared_dir: Path) -> Path:
+    return _require(shared_dir / "data")
+
+
+@pytest.fixture(scope="session")
+def golden_dir(shared_dir: Path) -> Path:
+    return _require(shared_dir / "golden")
