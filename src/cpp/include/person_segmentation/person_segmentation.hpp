@@ -1,0 +1,6 @@
+// Umbrella header of the person-segmentation C++ core.
+#pragma once
+
+#include "person_segmentation/config.hpp"
+#include "person_segmentation/geometry.hpp"
+#include "person_segmentation/postprocess.hpp"

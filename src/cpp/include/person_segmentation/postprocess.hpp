@@ -1,0 +1,61 @@
+// Post-processing of the network's low-resolution logits into full-resolution results:
+// sigmoid, the two align-corners bilinear scale-backs with the padding crop, strict threshold,
+// first-index part argmax with -1 masking and the final horizontal flip, fused so that no
+// full-resolution float buffer is ever materialised. (REFERENCE.md sections 3 and 4.)
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "person_segmentation/geometry.hpp"
+
+namespace person_segmentation {
+
+/// A read-only view of a float32 tensor of shape (height, width, channels) with arbitrary
+/// element strides (in elements, not bytes; may be negative). Nothing is owned.
+struct FloatTensorView {
+  const float* data = nullptr;
+  int64_t height = 0;
+  int64_t width = 0;
+  int64_t channels = 0;
+  int64_t stride_height = 0;
+  int64_t stride_width = 0;
+  int64_t stride_channels = 0;
+
+  /// A C-contiguous (height, width, channels) tensor.
+  static FloatTensorView contiguous(const float* data, int64_t height, int64_t width,
+                                    int64_t channels) {
+    return FloatTensorView{data, height, width, channels, width * channels, channels, 1};
+  }
+};
+
+struct PostprocessOptions {
+  /// A pixel is a person where its score is strictly above this (must not be NaN).
+  float segmentation_threshold = 0.5f;
+  /// Reverse the result's columns (the input image was mirrored before the network).
+  bool flip_horizontal = false;
+  /// Worker threads; 0 picks one per hardware thread (fewer for small outputs).
+  int32_t num_threads = 0;
+};
+
+/// Person mask: `out` receives image_height * image_width bytes, row-major, 1 = person.
+/// `segment_logits` is the network's `segment_2` output, shape (h, w, 1).
+/// Throws std::invalid_argument on inconsistent sizes, strides or options.
+void person_mask(const FloatTensorView& segment_logits, const ResizePadGeometry& geometry,
+                 const PostprocessOptions& options, uint8_t* out);
+
+/// Part map: `out` receives image_height * image_width int32 part ids (0..parts-1, or -1
+/// where there is no person), row-major. `part_logits` is `part_heatmap_2`, shape
+/// (h, w, parts) with the same h and w as `segment_logits`.
+/// Throws std::invalid_argument on inconsistent sizes, strides or options.
+void part_segmentation(const FloatTensorView& segment_logits, const FloatTensorView& part_logits,
+                       const ResizePadGeometry& geometry, const PostprocessOptions& options,
+                       int32_t* out);
+
+/// What this build of the library contains (version, compiler, SIMD targets, threads).
+std::string build_summary();
+
+/// The number of worker threads `num_threads = 0` resolves to on this machine.
+int32_t default_num_threads();
+
+}  // namespace person_segmentation

@@ -1,0 +1,83 @@
+// Per-pixel math of the post-processing, written once and shared by the CPU loops and the
+// CUDA kernels (every function is host + device inline), so the two paths cannot drift.
+//
+// The arithmetic mirrors TensorFlow's legacy ResizeBilinear (float32 source coordinates,
+// horizontal lerp first, then vertical) and TF.js' sigmoid (computed in double, stored as
+// float32), which is what the original person-segmentation ran.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#include "person_segmentation/config.hpp"
+
+namespace person_segmentation::pixel {
+
+/// Where an output row/column samples its source: the two neighbours and the weight of the
+/// upper one.
+struct SourceCoord {
+  int32_t lower;
+  int32_t upper;
+  float lerp;
+};
+
+/// TensorFlow's CalculateResizeScale: (in-1)/(out-1) with align_corners (when out > 1),
+/// else in/out; computed in float32.
+PS_HOST_DEVICE inline float resize_scale(int32_t in_size, int32_t out_size, bool align_corners) {
+  return (align_corners && out_size > 1)
+             ? static_cast<float>(in_size - 1) / static_cast<float>(out_size - 1)
+             : static_cast<float>(in_size) / static_cast<float>(out_size);
+}
+
+/// TensorFlow's legacy compute_interpolation_weights for one output index.
+PS_HOST_DEVICE inline SourceCoord source_coord(int32_t out_index, float scale, int32_t in_size) {
+  const float in = static_cast<float>(out_index) * scale;
+  const float in_floor = floorf(in);
+  SourceCoord c;
+  const int32_t lower = static_cast<int32_t>(in_floor);
+  const int32_t upper = static_cast<int32_t>(ceilf(in));
+  c.lower = lower < 0 ? 0 : (lower > in_size - 1 ? in_size - 1 : lower);
+  c.upper = upper < 0 ? 0 : (upper > in_size - 1 ? in_size - 1 : upper);
+  c.lerp = in - in_floor;
+  return c;
+}
+
+/// Bilinear blend of four neighbours: horizontal first, then vertical (TF's compute_lerp).
+PS_HOST_DEVICE inline float lerp2d(float top_left, float top_right, float bottom_left,
+                                   float bottom_right, float x_lerp, float y_lerp) {
+  const float top = top_left + (top_right - top_left) * x_lerp;
+  const float bottom = bottom_left + (bottom_right - bottom_left) * x_lerp;
+  return top + (bottom - top) * y_lerp;
+}
+
+/// Logistic sigmoid as TF.js' CPU backend computes it: in double, rounded to float32.
+PS_HOST_DEVICE inline float sigmoid(float logit) {
+  return static_cast<float>(1.0 / (1.0 + exp(-static_cast<double>(logit))));
+}
+
+/// The original's strict threshold: a pixel is a person when its score is above it.
+PS_HOST_DEVICE inline bool is_person(float score, float threshold) { return score > threshold; }
+
+/// `(part + 1) * mask - 1`: the part id where the mask is on, -1 elsewhere.
+PS_HOST_DEVICE inline int32_t masked_part(int32_t part, bool person) { return person ? part : -1; }
+
+/// Index of the largest of `count` scores; the first index wins a tie (tf.argmax).
+/// NaN scores never win over a number; all-NaN gives 0.
+PS_HOST_DEVICE inline int32_t argmax_first(const float* scores, int32_t count) {
+  int32_t best = 0;
+  float best_score = scores[0];
+  for (int32_t c = 1; c < count; ++c) {
+    if (scores[c] > best_score || (best_score != best_score && scores[c] == scores[c])) {
+      best = c;
+      best_score = scores[c];
+    }
+  }
+  return best;
+}
+
+/// Column the value computed for column `x` is written to: mirrored when flipping back.
+PS_HOST_DEVICE inline int32_t output_column(int32_t x, int32_t width, bool flip_horizontal) {
+  return flip_horizontal ? width - 1 - x : x;
+}
+
+}  // namespace person_segmentation::pixel

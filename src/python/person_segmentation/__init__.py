@@ -1,0 +1,69 @@
+"""Real-time person and body-part segmentation.
+
+A faithful Python port of TensorFlow.js person-segmentation (v0.0.x, which became BodyPix
+1.0): TensorFlow runs MobileNetV1; a native C++ core does the post-processing.
+
+    >>> import person_segmentation as ps
+    >>> net = ps.load(0.5)                                   # doctest: +SKIP
+    >>> mask = net.estimate_person_segmentation("me.jpg")    # doctest: +SKIP  uint8 (H, W)
+    >>> parts = net.estimate_part_segmentation("me.jpg")     # doctest: +SKIP  int32 (H, W)
+"""
+
+from __future__ import annotations
+
+from person_segmentation import _core
+from person_segmentation._api import (
+    PART_CHANNELS,
+    Logits,
+    PersonSegmentation,
+    load,
+    part_segmentation_from_logits,
+    person_mask_from_logits,
+    swap_left_right,
+)
+from person_segmentation._network import OUTPUT_STRIDES
+from person_segmentation._weights import MULTIPLIERS, OFFICIAL_BASE_URL, WeightsError, default_cache_dir
+
+__version__ = "0.1.0"
+
+#: Resize-and-pad geometry of an image (native type); see :func:`compute_geometry`.
+ResizePadGeometry = _core.ResizePadGeometry
+#: Fixed model input of the original, (height, width).
+MODEL_INPUT_SIZE = (353, 257)
+
+
+def compute_geometry(image_height: int, image_width: int) -> ResizePadGeometry:
+    """How an image of that size is resized (keeping aspect) and padded to 353 x 257."""
+    return _core.compute_geometry(image_height, image_width)
+
+
+def build_info() -> dict[str, object]:
+    """What the native core was built with: version, compiler, CPU threads."""
+    return {
+        "version": _core.__version__,
+        "summary": _core.build_summary(),
+        "cpu_threads": _core.default_num_threads(),
+        "cuda_compiled": False,
+        "cuda_device_available": False,
+    }
+
+
+__all__ = [
+    "MODEL_INPUT_SIZE",
+    "MULTIPLIERS",
+    "OFFICIAL_BASE_URL",
+    "OUTPUT_STRIDES",
+    "PART_CHANNELS",
+    "Logits",
+    "PersonSegmentation",
+    "ResizePadGeometry",
+    "WeightsError",
+    "__version__",
+    "build_info",
+    "compute_geometry",
+    "default_cache_dir",
+    "load",
+    "part_segmentation_from_logits",
+    "person_mask_from_logits",
+    "swap_left_right",
+]

@@ -1,0 +1,303 @@
+"""The public model object and ``load``."""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+import tensorflow as tf
+
+from person_segmentation import _core, _postprocess
+from person_segmentation._image import ImageLike, as_image
+from person_segmentation._network import NUM_PARTS, MobileNetV1, validate_output_stride
+from person_segmentation._weights import MULTIPLIERS, PART_NAMES_1X, LoadedWeights, load_weights
+
+#: The 24 body-part names; index = part id (the 1.x order of the original, REFERENCE.md section 5).
+PART_CHANNELS: tuple[str, ...] = tuple(PART_NAMES_1X)
+
+
+def _mirror_table() -> np.ndarray:
+    """int32 (25,) lookup: index ``id + 1`` -> the id of the mirrored part (``-1`` stays)."""
+    table = np.arange(-1, NUM_PARTS, dtype=np.int32)
+    for i, name in enumerate(PART_CHANNELS):
+        for a, b in (("left", "right"), ("right", "left")):
+            if name.startswith(a + "_"):
+                table[i + 1] = PART_CHANNELS.index(b + name[len(a) :])
+    return table
+
+
+_MIRROR = _mirror_table()
+
+
+def swap_left_right(parts: np.ndarray) -> np.ndarray:
+    """Relabel every left part as the matching right part and vice versa.
+
+    Args:
+        parts: int32 (H, W) part ids, -1..23.
+    Returns:
+        int32 (H, W), a new array.
+    """
+    parts = np.asarray(parts)
+    if parts.dtype.kind not in "iu":
+        raise TypeError(f"parts must be an integer array of part ids, got dtype {parts.dtype}")
+    if parts.size and (parts.min() < -1 or parts.max() >= NUM_PARTS):
+        raise ValueError(f"parts must hold ids in -1..{NUM_PARTS - 1}, got {parts.min()}..{parts.max()}")
+    return _MIRROR[parts.astype(np.intp) + 1]
+
+
+class Logits(NamedTuple):
+    """Raw network outputs for one image and the geometry to map them back to it.
+
+    Attributes:
+        segment: float32 (h, w, 1) ``segment_2`` logits.
+        parts: float32 (h, w, 24) ``part_heatmap_2`` logits in part-id order, or None.
+        geometry: how the image was resized and padded to the model input.
+        flip_horizontal: whether the image was mirrored before the network.
+    """
+
+    segment: np.ndarray
+    parts: np.ndarray | None
+    geometry: _core.ResizePadGeometry
+    flip_horizontal: bool
+
+
+def _check_threshold(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"segmentation_threshold must be a number in [0, 1], got {value!r}")
+    value = float(value)
+    if not (0.0 <= value <= 1.0):  # also rejects NaN
+        raise ValueError(f"segmentation_threshold must be a number in [0, 1], got {value!r}")
+    return value
+
+
+def _check_flag(value: object, name: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool, got {value!r}")
+    return bool(value)
+
+
+def _check_postprocess(value: object) -> str:
+    if value not in _postprocess.POSTPROCESSORS:
+        raise ValueError(f"postprocess must be one of {_postprocess.POSTPROCESSORS}, got {value!r}")
+    return str(value)
+
+
+class PersonSegmentation:
+    """A loaded person-segmentation network (MobileNetV1) with its post-processing.
+
+    Create it with :func:`load`. Methods can be called from several threads at once.
+
+    Attributes:
+        multiplier: depth multiplier of the loaded weights (1.0, 0.75, 0.5 or 0.25).
+        weights_format: ``"1.x"`` (the original's partmap weights) or ``"2.x"`` (BodyPix 2).
+        weights_source: where the weights were read from.
+        postprocess: ``"native"`` (the C++ core, default) or ``"tf"`` (TensorFlow reference).
+        num_threads: threads for native post-processing (0 = one per hardware thread).
+    """
+
+    def __init__(self, weights: LoadedWeights, *, postprocess: str = "native", num_threads: int | None = None) -> None:
+        self.multiplier = weights.multiplier
+        self.weights_format = weights.format
+        self.weights_source = weights.source
+        self.postprocess = _check_postprocess(postprocess)
+        if num_threads is not None and (not isinstance(num_threads, int) or isinstance(num_threads, bool) or num_threads < 0):
+            raise ValueError(f"num_threads must be None or an int >= 0, got {num_threads!r}")
+        self.num_threads = num_threads or 0
+        self._net = MobileNetV1(weights.tensors, weights.multiplier)
+        self._functions: dict[tuple[int, bool, bool], Callable[..., tf.Tensor]] = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return (
+            f"PersonSegmentation(multiplier={self.multiplier}, weights_format={self.weights_format!r}, "
+            f"postprocess={self.postprocess!r}, weights_source={self.weights_source!r})"
+        )
+
+    # -- the network --------------------------------------------------------------------------
+    def _function(self, output_stride: int, with_parts: bool, flip: bool) -> Callable[..., tf.Tensor]:
+        key = (output_stride, with_parts, flip)
+        with self._lock:
+            fn = self._functions.get(key)
+            if fn is None:
+                net = self._net
+
+                @tf.function(reduce_retracing=True)
+                def fn(image: tf.Tensor, layout: tf.Tensor) -> tf.Tensor:
+                    # layout = [resized_h, resized_w, pad_top, pad_bottom, pad_left, pad_right]
+                    x = tf.cast(image, tf.float32)
+                    if flip:
+                        x = tf.reverse(x, [1])
+                    x = tf.raw_ops.ResizeBilinear(
+                        images=x[tf.newaxis], size=layout[0:2], align_corners=False, half_pixel_centers=False
+                    )
+                    x = tf.pad(x, [[0, 0], [layout[2], layout[3]], [layout[4], layout[5]], [0, 0]])
+                    x = x / 127.5 - 1.0
+                    return net.heads(net.features(x, output_stride), with_parts)[0]
+
+                self._functions[key] = fn
+            return fn
+
+    def estimate_logits(
+        self, image: ImageLike, flip_horizontal: bool = False, output_stride: int = 16, *, with_parts: bool = True
+    ) -> Logits:
+        """Run resize-and-pad and the network, returning the raw head logits.
+
+        Args:
+            image: see :meth:`estimate_person_segmentation`.
+            flip_horizontal: mirror the image before the network.
+            output_stride: 8, 16 or 32 (the 0.75/0.50/0.25 nets give stride-16 grids for 32).
+            with_parts: also compute the 24 part logits.
+        Returns:
+            :class:`Logits` with float32 arrays of shape (h, w, 1) and (h, w, 24) where
+            h, w = ceil(353 / s), ceil(257 / s) for the effective stride s.
+        """
+        flip = _check_flag(flip_horizontal, "flip_horizontal")
+        stride = validate_output_stride(output_stride)
+        pixels = as_image(image)
+        height, width = int(pixels.shape[0]), int(pixels.shape[1])
+        geometry = _core.compute_geometry(height, width)
+        layout = tf.constant(
+            [geometry.resized_height, geometry.resized_width, geometry.pad_top, geometry.pad_bottom, geometry.pad_left, geometry.pad_right],
+            dtype=tf.int32,
+        )
+        logits = self._function(stride, with_parts, flip)(tf.convert_to_tensor(pixels), layout).numpy()
+        segment = logits[:, :, :1]
+        parts = logits[:, :, 1:] if with_parts else None
+        return Logits(segment, parts, geometry, flip)
+
+    def run_network(self, model_input: np.ndarray | tf.Tensor, output_stride: int = 16) -> tuple[np.ndarray, np.ndarray]:
+        """Run only the network on an already resized, padded and normalised input.
+
+        Args:
+            model_input: float32 (H, W, 3) or (1, H, W, 3), values ``pixel / 127.5 - 1``
+                (the original's input is 353 x 257).
+            output_stride: 8, 16 or 32.
+        Returns:
+            ``(segment, parts)``: float32 (h, w, 1) and (h, w, 24) raw logits, parts in part-id order.
+        """
+        stride = validate_output_stride(output_stride)
+        x = tf.convert_to_tensor(model_input, tf.float32)
+        if x.shape.rank == 3:
+            x = x[tf.newaxis]
+        if x.shape.rank != 4 or x.shape[0] != 1 or x.shape[3] != 3:
+            raise ValueError(f"model_input must have shape (H, W, 3) or (1, H, W, 3), got {tuple(x.shape)}")
+        logits = self._net.heads(self._net.features(x, stride), True)[0].numpy()
+        return logits[:, :, :1], logits[:, :, 1:]
+
+    # -- the public estimates (names of the original, in snake_case) --------------------------
+    def estimate_person_segmentation(
+        self,
+        image: ImageLike,
+        flip_horizontal: bool = False,
+        output_stride: int = 16,
+        segmentation_threshold: float = 0.5,
+    ) -> np.ndarray:
+        """Person mask of ``image`` (the original's ``estimatePersonSegmentation``).
+
+        Args:
+            image: RGB uint8 numpy array (H, W, 3); also (H, W) grayscale, (H, W, 4) RGBA
+                (alpha dropped), integer/float arrays with values in 0..255, a
+                ``PIL.Image.Image``, a path to an image file, or a ``tf.Tensor``.
+            flip_horizontal: mirror the image before the network (as the original does for
+                webcam input); the result is mirrored back, so it lines up with ``image``.
+            output_stride: 8, 16 or 32: smaller is more accurate and slower.
+            segmentation_threshold: a pixel is a person where its score is > this, in [0, 1].
+        Returns:
+            uint8 array (H, W), C-contiguous: 1 = person, 0 = background.
+        Raises:
+            TypeError, ValueError: for unsupported images or arguments (the message names them).
+        """
+        threshold = _check_threshold(segmentation_threshold)
+        logits = self.estimate_logits(image, flip_horizontal, output_stride, with_parts=False)
+        return person_mask_from_logits(logits, threshold, postprocess=self.postprocess, num_threads=self.num_threads)
+
+    def estimate_part_segmentation(
+        self,
+        image: ImageLike,
+        flip_horizontal: bool = False,
+        output_stride: int = 16,
+        segmentation_threshold: float = 0.5,
+        *,
+        swap_left_right: bool = False,
+    ) -> np.ndarray:
+        """Body-part map of ``image`` (the original's ``estimatePartSegmentation``).
+
+        Args:
+            image, flip_horizontal, output_stride, segmentation_threshold: as for
+                :meth:`estimate_person_segmentation`.
+            swap_left_right: relabel left parts as right and vice versa. As in the original,
+                ``flip_horizontal`` alone mirrors the result back without swapping labels.
+        Returns:
+            int32 array (H, W), C-contiguous: part id 0..23 (see :data:`PART_CHANNELS`),
+            -1 where there is no person.
+        Raises:
+            TypeError, ValueError: for unsupported images or arguments (the message names them).
+        """
+        threshold = _check_threshold(segmentation_threshold)
+        swap = _check_flag(swap_left_right, "swap_left_right")
+        logits = self.estimate_logits(image, flip_horizontal, output_stride, with_parts=True)
+        parts = part_segmentation_from_logits(logits, threshold, postprocess=self.postprocess, num_threads=self.num_threads)
+        return _MIRROR[parts + 1] if swap else parts
+
+
+def person_mask_from_logits(
+    logits: Logits, segmentation_threshold: float = 0.5, *, postprocess: str = "native", num_threads: int = 0
+) -> np.ndarray:
+    """Post-process :class:`Logits` into a uint8 (H, W) 0/1 person mask.
+
+    ``postprocess="native"`` uses the C++ core; ``"tf"`` the TensorFlow reference.
+    """
+    threshold = _check_threshold(segmentation_threshold)
+    if _check_postprocess(postprocess) == "native":
+        return _postprocess.native_person_mask(logits.segment, logits.geometry, threshold, logits.flip_horizontal, num_threads)
+    return _postprocess.tf_person_mask(logits.segment, logits.geometry, threshold, logits.flip_horizontal)
+
+
+def part_segmentation_from_logits(
+    logits: Logits, segmentation_threshold: float = 0.5, *, postprocess: str = "native", num_threads: int = 0
+) -> np.ndarray:
+    """Post-process :class:`Logits` (with parts) into int32 (H, W) part ids, -1 = background."""
+    threshold = _check_threshold(segmentation_threshold)
+    if logits.parts is None:
+        raise ValueError("logits.parts is None: call estimate_logits(..., with_parts=True)")
+    if _check_postprocess(postprocess) == "native":
+        return _postprocess.native_part_segmentation(
+            logits.segment, logits.parts, logits.geometry, threshold, logits.flip_horizontal, num_threads
+        )
+    return _postprocess.tf_part_segmentation(logits.segment, logits.parts, logits.geometry, threshold, logits.flip_horizontal)
+
+
+def load(
+    multiplier: float = 0.75,
+    *,
+    weights: str | os.PathLike[str] | None = None,
+    postprocess: str = "native",
+    num_threads: int | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+) -> PersonSegmentation:
+    """Load the network for ``multiplier`` (the original's ``load``).
+
+    Args:
+        multiplier: MobileNet depth multiplier, one of 1.0, 0.75, 0.5, 0.25.
+        weights: ``None`` (the ``PERSON_SEGMENTATION_WEIGHTS`` environment variable, else the
+            official URL, downloaded once into the cache), a local directory or an
+            http(s)/file URL naming (a) a base mirroring the official layout, (b) one 1.x
+            model folder, or (c) a 2.x ``model-stride*.json``.
+        postprocess: ``"native"`` (C++ core, default) or ``"tf"`` (TensorFlow reference).
+        num_threads: threads for the native post-processing; None = one per hardware thread.
+        cache_dir: where downloads are kept (default: see ``default_cache_dir()``).
+    Raises:
+        ValueError: multiplier or postprocess not allowed; WeightsError (a ValueError) for
+            missing, truncated or mismatched weights, naming the file.
+    """
+    if isinstance(multiplier, bool) or not isinstance(multiplier, (int, float)) or not any(
+        math.isclose(float(multiplier), m) for m in MULTIPLIERS
+    ):
+        raise ValueError(f"multiplier must be one of {MULTIPLIERS}, got {multiplier!r}")
+    _check_postprocess(postprocess)
+    loaded = load_weights(float(multiplier), weights, cache_dir=cache_dir)
+    return PersonSegmentation(loaded, postprocess=postprocess, num_threads=num_threads)

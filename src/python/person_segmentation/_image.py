@@ -1,0 +1,97 @@
+"""Turning whatever the user passes as an image into one (H, W, 3) array or tensor."""
+
+from __future__ import annotations
+
+import os
+from typing import Union
+
+import numpy as np
+import PIL.Image
+import PIL.ImageOps
+import tensorflow as tf
+
+ImageLike = Union[np.ndarray, PIL.Image.Image, str, "os.PathLike[str]", tf.Tensor]
+
+_ACCEPTED = (
+    "a numpy array (H, W, 3) RGB, (H, W) grayscale or (H, W, 4) RGBA with uint8 values or "
+    "integer/float values in 0..255, a PIL.Image.Image, a path to an image file, or a tf.Tensor"
+)
+
+
+def read_image(path: str | os.PathLike[str]) -> np.ndarray:
+    """Decode an image file to uint8 RGB (H, W, 3), applying its EXIF orientation.
+
+    Raises:
+        FileNotFoundError: the file does not exist.
+        ValueError: the file exists but is not a readable image (names the file).
+    """
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"image file not found: {path!r}")
+    try:
+        with PIL.Image.open(path) as img:
+            img = PIL.ImageOps.exif_transpose(img)
+            return np.asarray(img.convert("RGB"))
+    except (PIL.UnidentifiedImageError, OSError, SyntaxError) as exc:
+        raise ValueError(f"cannot read image file {path!r}: {exc}") from exc
+
+
+def _check_shape(shape: tuple[int, ...], kind: str) -> None:
+    if len(shape) not in (2, 3) or (len(shape) == 3 and shape[2] not in (1, 3, 4)):
+        raise ValueError(
+            f"image must have shape (H, W), (H, W, 1), (H, W, 3) or (H, W, 4), got {kind} of shape {tuple(shape)}"
+        )
+    if shape[0] < 1 or shape[1] < 1:
+        raise ValueError(f"image must not be empty, got {kind} of shape {tuple(shape)}")
+
+
+def _to_rgb(array: np.ndarray) -> np.ndarray:
+    if array.ndim == 2:
+        array = array[:, :, np.newaxis]
+    if array.shape[2] == 1:
+        return np.repeat(array, 3, axis=2)
+    if array.shape[2] == 4:
+        return array[:, :, :3]
+    return array
+
+
+def as_image(image: object) -> np.ndarray | tf.Tensor:
+    """Normalise ``image`` to an (H, W, 3) array (uint8 or float32) or a tf.Tensor.
+
+    uint8 arrays pass through without a copy; integer arrays must hold 0..255 and become
+    uint8; float arrays are taken as pixel values in 0..255 and become float32 (not rounded).
+    Alpha is dropped, grayscale is repeated to RGB.
+
+    Raises:
+        TypeError: an unsupported type or dtype (bool, complex, object, ...).
+        ValueError: a wrong shape, an empty image, out-of-range integers, or an unreadable file.
+    """
+    if isinstance(image, (str, os.PathLike)):
+        return read_image(image)
+    if isinstance(image, PIL.Image.Image):
+        return np.asarray(image.convert("RGB"))
+    if isinstance(image, tf.Tensor):
+        _check_shape(tuple(image.shape), "a tf.Tensor")
+        if not (image.dtype.is_integer or image.dtype.is_floating) or image.dtype == tf.bool:
+            raise TypeError(f"image tensor must have an integer or float dtype, got {image.dtype.name}")
+        if image.shape.rank == 2:
+            image = image[:, :, tf.newaxis]
+        if image.shape[2] == 1:
+            image = tf.repeat(image, 3, axis=2)
+        elif image.shape[2] == 4:
+            image = image[:, :, :3]
+        return image
+    if not isinstance(image, np.ndarray):
+        raise TypeError(f"image must be {_ACCEPTED}; got {type(image).__module__}.{type(image).__qualname__}")
+    _check_shape(image.shape, f"a {image.dtype} array")
+    if image.dtype == np.uint8:
+        return _to_rgb(image)
+    if image.dtype.kind in "iu":
+        if image.size and (image.min() < 0 or image.max() > 255):
+            raise ValueError(
+                f"integer image values must lie in 0..255, got {image.dtype} values in {image.min()}..{image.max()}"
+            )
+        return _to_rgb(image).astype(np.uint8)
+    if image.dtype.kind == "f":
+        return _to_rgb(image).astype(np.float32, copy=False)
+    raise TypeError(f"image dtype must be uint8, another integer type or a float type, got {image.dtype}")
