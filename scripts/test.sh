@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The project's test command (README): installs the package with its test dependencies,
+# runs the Python test suite, then builds and runs the C++ unit tests (CTest), once plainly
+# and once under AddressSanitizer + UndefinedBehaviorSanitizer.
+#
+# Shared test material is read from $PERSON_SEGMENTATION_SHARED (default: ../shared).
+# Extra arguments go to pytest, e.g.  scripts/test.sh -k golden
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+
+echo "== installing person-segmentation[test]"
+"$PYTHON" -m pip install --quiet --disable-pip-version-check ".[test]"
+
+echo "== python tests"
+"$PYTHON" -m pytest "$@"
+
+if command -v cmake >/dev/null 2>&1; then
+  generator=()
+  command -v ninja >/dev/null 2>&1 && generator=(-G Ninja)
+  echo "== C++ tests"
+  cmake -S . -B build/ctest "${generator[@]}" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build build/ctest --parallel >/dev/null
+  ctest --test-dir build/ctest --output-on-failure
+
+  echo "== C++ tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+  cmake -S . -B build/sanitize "${generator[@]}" -DCMAKE_BUILD_TYPE=Debug -DPERSON_SEGMENTATION_SANITIZE=ON >/dev/null
+  cmake --build build/sanitize --parallel >/dev/null
+  ctest --test-dir build/sanitize --output-on-failure
+else
+  echo "cmake not found: C++ tests not run" >&2
+  exit 1
+fi

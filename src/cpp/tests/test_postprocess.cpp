@@ -1,0 +1,247 @@
+// C++ unit tests of the core (run by CTest). No test framework: each check prints what failed
+// and the process exits non-zero if any did.
+//
+// The fused kernels are compared with a naive reference written here the way TensorFlow runs
+// the steps: a full align-corners resize of every channel to the model input, a crop, a second
+// full resize to the image size, then threshold / argmax / flip.
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "person_segmentation/person_segmentation.hpp"
+#include "person_segmentation/postprocess_pixel.hpp"
+
+namespace ps = person_segmentation;
+
+namespace {
+
+int g_failures = 0;
+int g_checks = 0;
+
+void check(bool ok, const std::string& what) {
+  ++g_checks;
+  if (!ok) {
+    ++g_failures;
+    std::printf("FAILED: %s\n", what.c_str());
+  }
+}
+
+void expect_throw(const std::function<void()>& f, const std::string& what) {
+  bool threw = false;
+  try {
+    f();
+  } catch (const std::invalid_argument&) {
+    threw = true;
+  }
+  check(threw, "expected std::invalid_argument: " + what);
+}
+
+// (h, w, c) float image, C-contiguous.
+struct Image {
+  int h, w, c;
+  std::vector<float> v;
+  float& at(int y, int x, int k) { return v[(static_cast<size_t>(y) * w + x) * c + k]; }
+  float at(int y, int x, int k) const { return v[(static_cast<size_t>(y) * w + x) * c + k]; }
+};
+
+Image resize_align_corners(const Image& in, int out_h, int out_w) {
+  Image out{out_h, out_w, in.c, std::vector<float>(static_cast<size_t>(out_h) * out_w * in.c)};
+  const float sy = ps::pixel::resize_scale(in.h, out_h, true);
+  const float sx = ps::pixel::resize_scale(in.w, out_w, true);
+  for (int y = 0; y < out_h; ++y) {
+    const float fy = static_cast<float>(y) * sy;
+    const int y0 = static_cast<int>(std::floor(fy));
+    const int y1 = std::min(static_cast<int>(std::ceil(fy)), in.h - 1);
+    const float ly = fy - std::floor(fy);
+    for (int x = 0; x < out_w; ++x) {
+      const float fx = static_cast<float>(x) * sx;
+      const int x0 = static_cast<int>(std::floor(fx));
+      const int x1 = std::min(static_cast<int>(std::ceil(fx)), in.w - 1);
+      const float lx = fx - std::floor(fx);
+      for (int k = 0; k < in.c; ++k) {
+        const float top = in.at(y0, x0, k) + (in.at(y0, x1, k) - in.at(y0, x0, k)) * lx;
+        const float bottom = in.at(y1, x0, k) + (in.at(y1, x1, k) - in.at(y1, x0, k)) * lx;
+        out.at(y, x, k) = top + (bottom - top) * ly;
+      }
+    }
+  }
+  return out;
+}
+
+Image scale_back(const Image& logits, const ps::ResizePadGeometry& g) {
+  Image s = logits;
+  for (auto& x : s.v) x = static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(x))));
+  Image model = resize_align_corners(s, g.model_height, g.model_width);
+  Image crop{g.resized_height, g.resized_width, s.c, {}};
+  crop.v.resize(static_cast<size_t>(crop.h) * crop.w * crop.c);
+  for (int y = 0; y < crop.h; ++y)
+    for (int x = 0; x < crop.w; ++x)
+      for (int k = 0; k < crop.c; ++k) crop.at(y, x, k) = model.at(y + g.pad_top, x + g.pad_left, k);
+  return resize_align_corners(crop, g.image_height, g.image_width);
+}
+
+Image random_image(std::mt19937& rng, int h, int w, int c, float sigma) {
+  std::normal_distribution<float> dist(0.0f, sigma);
+  Image im{h, w, c, std::vector<float>(static_cast<size_t>(h) * w * c)};
+  for (auto& x : im.v) x = dist(rng);
+  return im;
+}
+
+void test_geometry() {
+  const auto land = ps::compute_geometry(480, 640);
+  check(land.resized_width == 257 && land.resized_height == 193 && land.pad_top == 80 &&
+            land.pad_bottom == 80 && land.pad_left == 0,
+        "landscape geometry: " + ps::to_string(land));
+  const auto port = ps::compute_geometry(500, 333);
+  check(port.resized_height == 353 && port.resized_width == 236 && port.pad_left == 10 &&
+            port.pad_right == 11,
+        "portrait geometry: " + ps::to_string(port));
+  const auto same = ps::compute_geometry(353, 257);
+  check(same.resized_height == 353 && same.resized_width == 257 && same.pad_left == 0 &&
+            same.pad_top == 0,
+        "model-sized geometry: " + ps::to_string(same));
+  const auto thin = ps::compute_geometry(1000, 1);
+  check(thin.resized_height == 353 && thin.resized_width == 1 && thin.pad_left == 128,
+        "1-pixel-wide geometry: " + ps::to_string(thin));
+  const auto flat = ps::compute_geometry(1, 1000);
+  check(flat.resized_width == 257 && flat.resized_height == 1 && flat.pad_top == 176,
+        "1-pixel-high geometry: " + ps::to_string(flat));
+  for (int h = 1; h < 400; h += 7)
+    for (int w = 1; w < 400; w += 5) ps::validate_geometry(ps::compute_geometry(h, w));
+  expect_throw([] { ps::compute_geometry(0, 5); }, "zero height");
+  expect_throw([] { ps::compute_geometry(5, -1); }, "negative width");
+  ps::ResizePadGeometry bad = land;
+  bad.pad_top += 1;
+  expect_throw([&] { ps::validate_geometry(bad); }, "pads that do not add up");
+}
+
+void compare_with_reference(std::mt19937& rng, int image_h, int image_w, int grid_h, int grid_w,
+                            float threshold, bool flip, int threads) {
+  const auto g = ps::compute_geometry(image_h, image_w);
+  const Image seg = random_image(rng, grid_h, grid_w, 1, 3.0f);
+  const Image parts = random_image(rng, grid_h, grid_w, 24, 2.0f);
+  const Image seg_full = scale_back(seg, g);
+  const Image parts_full = scale_back(parts, g);
+
+  ps::PostprocessOptions opt;
+  opt.segmentation_threshold = threshold;
+  opt.flip_horizontal = flip;
+  opt.num_threads = threads;
+  std::vector<uint8_t> mask(static_cast<size_t>(image_h) * image_w);
+  std::vector<int32_t> part_map(mask.size());
+  const auto seg_view = ps::FloatTensorView::contiguous(seg.v.data(), grid_h, grid_w, 1);
+  const auto part_view = ps::FloatTensorView::contiguous(parts.v.data(), grid_h, grid_w, 24);
+  ps::person_mask(seg_view, g, opt, mask.data());
+  ps::part_segmentation(seg_view, part_view, g, opt, part_map.data());
+
+  int mask_diff = 0, part_diff = 0;
+  for (int y = 0; y < image_h; ++y) {
+    for (int x = 0; x < image_w; ++x) {
+      const bool person = seg_full.at(y, x, 0) > threshold;
+      int best = 0;
+      for (int k = 1; k < 24; ++k)
+        if (parts_full.at(y, x, k) > parts_full.at(y, x, best)) best = k;
+      const int expected_part = person ? best : -1;
+      const size_t o = static_cast<size_t>(y) * image_w + (flip ? image_w - 1 - x : x);
+      mask_diff += mask[o] != (person ? 1 : 0);
+      part_diff += part_map[o] != expected_part;
+    }
+  }
+  char what[160];
+  std::snprintf(what, sizeof what, "fused == reference for image %dx%d grid %dx%d thr %.2f flip %d threads %d (mask diff %d, part diff %d)",
+                image_h, image_w, grid_h, grid_w, threshold, flip, threads, mask_diff, part_diff);
+  check(mask_diff == 0 && part_diff == 0, what);
+}
+
+void test_against_reference() {
+  std::mt19937 rng(1234);
+  compare_with_reference(rng, 480, 640, 23, 17, 0.5f, false, 0);
+  compare_with_reference(rng, 480, 640, 45, 33, 0.3f, true, 2);
+  compare_with_reference(rng, 500, 333, 23, 17, 0.7f, true, 3);
+  compare_with_reference(rng, 1, 1, 23, 17, 0.5f, false, 1);
+  compare_with_reference(rng, 1, 300, 12, 9, 0.5f, true, 1);
+  compare_with_reference(rng, 300, 1, 12, 9, 0.5f, false, 4);
+  compare_with_reference(rng, 100, 80, 2, 2, 0.5f, false, 1);
+  compare_with_reference(rng, 1000, 37, 45, 33, 0.5f, false, 7);
+}
+
+void test_strided_views_and_threads() {
+  // The same logits read through an interleaved (h, w, 25) buffer give the same result.
+  std::mt19937 rng(7);
+  const int gh = 23, gw = 17;
+  const Image both = random_image(rng, gh, gw, 25, 2.0f);
+  Image seg{gh, gw, 1, {}}, parts{gh, gw, 24, {}};
+  for (int y = 0; y < gh; ++y)
+    for (int x = 0; x < gw; ++x) {
+      seg.v.push_back(both.at(y, x, 0));
+      for (int k = 1; k < 25; ++k) parts.v.push_back(both.at(y, x, k));
+    }
+  const auto g = ps::compute_geometry(240, 320);
+  ps::PostprocessOptions opt;
+  std::vector<int32_t> a(240 * 320), b(240 * 320), c(240 * 320);
+  ps::part_segmentation(ps::FloatTensorView::contiguous(seg.v.data(), gh, gw, 1),
+                        ps::FloatTensorView::contiguous(parts.v.data(), gh, gw, 24), g, opt, a.data());
+  const ps::FloatTensorView seg_view{both.v.data(), gh, gw, 1, gw * 25, 25, 1};
+  const ps::FloatTensorView part_view{both.v.data() + 1, gh, gw, 24, gw * 25, 25, 1};
+  ps::part_segmentation(seg_view, part_view, g, opt, b.data());
+  check(a == b, "strided views give the same parts as contiguous copies");
+  opt.num_threads = 1;
+  ps::part_segmentation(seg_view, part_view, g, opt, c.data());
+  check(a == c, "one thread gives the same parts as many");
+}
+
+void test_validation() {
+  std::vector<float> grid(23 * 17 * 24, 0.0f);
+  std::vector<uint8_t> mask(10 * 10);
+  std::vector<int32_t> parts(10 * 10);
+  const auto g = ps::compute_geometry(10, 10);
+  const ps::PostprocessOptions opt;
+  const auto seg = ps::FloatTensorView::contiguous(grid.data(), 23, 17, 1);
+  expect_throw([&] { ps::person_mask(ps::FloatTensorView{}, g, opt, mask.data()); }, "null logits");
+  expect_throw([&] { ps::person_mask(ps::FloatTensorView::contiguous(grid.data(), 23, 17, 2), g, opt, mask.data()); },
+               "segment logits with 2 channels");
+  expect_throw([&] { ps::person_mask(ps::FloatTensorView::contiguous(grid.data(), 0, 17, 1), g, opt, mask.data()); },
+               "empty grid");
+  expect_throw([&] { ps::person_mask(ps::FloatTensorView::contiguous(grid.data(), 400, 17, 1), g, opt, mask.data()); },
+               "grid larger than the model input");
+  expect_throw([&] { ps::person_mask(seg, g, opt, nullptr); }, "null output");
+  ps::PostprocessOptions nan_opt;
+  nan_opt.segmentation_threshold = std::nanf("");
+  expect_throw([&] { ps::person_mask(seg, g, nan_opt, mask.data()); }, "NaN threshold");
+  ps::PostprocessOptions neg_threads;
+  neg_threads.num_threads = -1;
+  expect_throw([&] { ps::person_mask(seg, g, neg_threads, mask.data()); }, "negative threads");
+  expect_throw([&] { ps::part_segmentation(seg, ps::FloatTensorView::contiguous(grid.data(), 22, 17, 24), g, opt, parts.data()); },
+               "part grid of another size");
+  ps::ResizePadGeometry bad = g;
+  bad.resized_width = 0;
+  expect_throw([&] { ps::person_mask(seg, bad, opt, mask.data()); }, "invalid geometry");
+}
+
+void test_pixel_helpers() {
+  const float scores[5] = {0.1f, 0.9f, 0.3f, 0.9f, 0.2f};
+  check(ps::pixel::argmax_first(scores, 5) == 1, "argmax: first index wins a tie");
+  const float nan_first[3] = {std::nanf(""), 0.2f, 0.1f};
+  check(ps::pixel::argmax_first(nan_first, 3) == 1, "argmax: NaN never wins");
+  check(!ps::pixel::is_person(0.5f, 0.5f) && ps::pixel::is_person(0.50001f, 0.5f), "strict threshold");
+  check(ps::pixel::masked_part(7, false) == -1 && ps::pixel::masked_part(7, true) == 7, "masked part");
+  check(ps::pixel::output_column(0, 10, true) == 9 && ps::pixel::output_column(3, 10, false) == 3, "flip column");
+  check(ps::pixel::sigmoid(0.0f) == 0.5f, "sigmoid(0) = 0.5");
+}
+
+}  // namespace
+
+int main() {
+  test_geometry();
+  test_pixel_helpers();
+  test_against_reference();
+  test_strided_views_and_threads();
+  test_validation();
+  std::printf("%d checks, %d failed\n", g_checks, g_failures);
+  return g_failures == 0 ? 0 : 1;
+}

@@ -1,0 +1,45 @@
+"""Fixtures of the golden tests: loaded networks (one per multiplier) and an agreement report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+import person_segmentation as ps
+
+_AGREEMENT: dict[str, list[tuple[str, float]]] = {"mask": [], "parts": []}
+
+
+@pytest.fixture(scope="session")
+def load_net(weights_dir: Path) -> Callable[..., ps.PersonSegmentation]:
+    """``load_net(multiplier, postprocess="native")``: a cached ``ps.load`` on the shared weights."""
+    cache: dict[tuple[float, str], ps.PersonSegmentation] = {}
+
+    def get(multiplier: float, postprocess: str = "native") -> ps.PersonSegmentation:
+        key = (multiplier, postprocess)
+        if key not in cache:
+            cache[key] = ps.load(multiplier, weights=weights_dir, postprocess=postprocess)
+        return cache[key]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def record_agreement() -> Callable[[str, str, float], None]:
+    def record(kind: str, case: str, value: float) -> None:
+        _AGREEMENT[kind].append((case, value))
+
+    return record
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for kind, values in _AGREEMENT.items():
+        if not values:
+            continue
+        worst = min(values, key=lambda v: v[1])
+        mean = sum(v for _, v in values) / len(values)
+        terminalreporter.write_line(
+            f"golden {kind} agreement over {len(values)} cases: min {worst[1]:.6%} ({worst[0]}), mean {mean:.6%}"
+        )

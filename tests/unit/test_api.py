@@ -1,0 +1,235 @@
+"""The public API on a randomly initialised network: inputs, arguments, errors, dispatch."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import PIL.Image
+import pytest
+import tensorflow as tf
+
+import person_segmentation as ps
+from person_segmentation import _core, _postprocess
+
+from ._synthetic import calibrated_weights, synthetic_weights
+
+
+@pytest.fixture(scope="module")
+def photo() -> np.ndarray:
+    rng = np.random.default_rng(0)
+    base = rng.integers(0, 256, (6, 8, 3)).astype(np.float32)
+    # A smooth image (upsampled noise) so the random net gives a non-trivial mask.
+    return np.asarray(PIL.Image.fromarray(base.astype(np.uint8)).resize((160, 120), PIL.Image.BILINEAR))
+
+
+@pytest.fixture(scope="module")
+def net(photo: np.ndarray) -> ps.PersonSegmentation:
+    return ps.PersonSegmentation(calibrated_weights(0.5, photo, seed=1))
+
+
+def test_public_names() -> None:
+    assert len(ps.PART_CHANNELS) == 24
+    assert ps.PART_CHANNELS[0] == "left_face" and ps.PART_CHANNELS[12] == "torso_front" and ps.PART_CHANNELS[23] == "left_hand"
+    assert ps.MULTIPLIERS == (1.0, 0.75, 0.5, 0.25)
+    assert ps.OUTPUT_STRIDES == (8, 16, 32)
+    info = ps.build_info()
+    assert info["version"] == ps.__version__ and info["cpu_threads"] >= 1
+
+
+def test_outputs(net: ps.PersonSegmentation, photo: np.ndarray) -> None:
+    mask = net.estimate_person_segmentation(photo)
+    parts = net.estimate_part_segmentation(photo)
+    assert mask.shape == (120, 160) and mask.dtype == np.uint8 and mask.flags.c_contiguous
+    assert parts.shape == (120, 160) and parts.dtype == np.int32 and parts.flags.c_contiguous
+    assert set(np.unique(mask)) <= {0, 1}
+    np.testing.assert_array_equal(parts >= 0, mask == 1)
+    assert 0 < mask.mean() < 1, "the synthetic net should give a non-trivial mask for this test to mean something"
+
+
+def test_estimate_logits(net: ps.PersonSegmentation, photo: np.ndarray) -> None:
+    for stride, grid in ((8, (45, 33)), (16, (23, 17)), (32, (23, 17))):
+        logits = net.estimate_logits(photo, output_stride=stride)
+        assert logits.segment.shape == (*grid, 1) and logits.parts is not None and logits.parts.shape == (*grid, 24)
+        assert logits.segment.dtype == np.float32 and logits.geometry == ps.compute_geometry(120, 160)
+    assert net.estimate_logits(photo, with_parts=False).parts is None
+
+
+def same_input_variants(photo: np.ndarray, tmp_path: Path) -> dict[str, object]:
+    path = tmp_path / "photo.png"
+    PIL.Image.fromarray(photo).save(path)
+    rgba = np.concatenate([photo, np.full(photo.shape[:2] + (1,), 7, np.uint8)], axis=2)
+    return {
+        "uint8": photo,
+        "float32": photo.astype(np.float32),
+        "float64": photo.astype(np.float64),
+        "int32": photo.astype(np.int32),
+        "rgba": rgba,
+        "pil": PIL.Image.fromarray(photo),
+        "path-str": str(path),
+        "path": path,
+        "tf-uint8": tf.constant(photo),
+        "tf-float": tf.constant(photo.astype(np.float32)),
+        "non-contiguous": np.ascontiguousarray(photo[:, ::-1])[:, ::-1],
+    }
+
+
+def test_every_input_kind_gives_the_same_result(net: ps.PersonSegmentation, photo: np.ndarray, tmp_path: Path) -> None:
+    expected = net.estimate_part_segmentation(photo)
+    for name, image in same_input_variants(photo, tmp_path).items():
+        np.testing.assert_array_equal(net.estimate_part_segmentation(image), expected, err_msg=name)
+
+
+def test_grayscale_inputs(net: ps.PersonSegmentation, photo: np.ndarray) -> None:
+    gray = photo[:, :, 0]
+    expected = net.estimate_person_segmentation(np.stack([gray] * 3, axis=2))
+    np.testing.assert_array_equal(net.estimate_person_segmentation(gray), expected)
+    np.testing.assert_array_equal(net.estimate_person_segmentation(gray[:, :, None]), expected)
+    np.testing.assert_array_equal(net.estimate_person_segmentation(PIL.Image.fromarray(gray)), expected)
+
+
+def test_flip_horizontal(net: ps.PersonSegmentation, photo: np.ndarray) -> None:
+    """Flipping mirrors the input and the result back: same as running on the mirrored image and mirroring."""
+    mirrored = np.ascontiguousarray(photo[:, ::-1])
+    np.testing.assert_array_equal(
+        net.estimate_part_segmentation(photo, flip_horizontal=True), net.estimate_part_segmentation(mirrored)[:, ::-1]
+    )
+
+
+def test_swap_left_right(net: ps.PersonSegmentation, photo: np.ndarray) -> None:
+    parts = net.estimate_part_segmentation(photo)
+    swapped = net.estimate_part_segmentation(photo, swap_left_right=True)
+    np.testing.assert_array_equal(ps.swap_left_right(parts), swapped)
+    np.testing.assert_array_equal(ps.swap_left_right(swapped), parts)
+    ids = np.arange(-1, 24, dtype=np.int32)
+    names = ["none"] + list(ps.PART_CHANNELS)
+    for a, b in zip(ids, ps.swap_left_right(ids)):
+        na, nb = names[a + 1], names[b + 1]
+        assert nb == na.replace("left", "@").replace("right", "left").replace("@", "right"), (na, nb)
+    with pytest.raises(ValueError, match="ids in -1..23"):
+        ps.swap_left_right(np.array([24]))
+
+
+def test_native_postprocessing_is_really_used(net: ps.PersonSegmentation, photo: np.ndarray, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    real_mask, real_parts = _core.person_mask, _core.part_segmentation
+
+    def spy_mask(*args, **kwargs):
+        calls.append("mask")
+        return real_mask(*args, **kwargs)
+
+    def spy_parts(*args, **kwargs):
+        calls.append("parts")
+        return real_parts(*args, **kwargs)
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("the TensorFlow post-processing ran instead of _core")
+
+    monkeypatch.setattr(_core, "person_mask", spy_mask)
+    monkeypatch.setattr(_core, "part_segmentation", spy_parts)
+    monkeypatch.setattr(_postprocess, "_tf_mask", forbidden)
+    monkeypatch.setattr(_postprocess, "_tf_parts", forbidden)
+    assert net.postprocess == "native"
+    net.estimate_person_segmentation(photo)
+    net.estimate_part_segmentation(photo)
+    assert calls == ["mask", "parts"]
+    assert Path(_core.__file__).suffix in (".so", ".pyd")
+
+
+def test_tf_postprocessing_matches_native(photo: np.ndarray) -> None:
+    weights = calibrated_weights(0.5, photo, seed=1)
+    native = ps.PersonSegmentation(weights)
+    reference = ps.PersonSegmentation(weights, postprocess="tf")
+    for stride in ps.OUTPUT_STRIDES:
+        for flip in (False, True):
+            a = native.estimate_part_segmentation(photo, flip, stride)
+            b = reference.estimate_part_segmentation(photo, flip, stride)
+            assert 0 < (a >= 0).mean() < 1
+            # Identical unless a score is within float noise of the threshold or of a tie.
+            assert (a != b).mean() < 1e-3, (stride, flip)
+            np.testing.assert_array_equal(
+                native.estimate_person_segmentation(photo, flip, stride), reference.estimate_person_segmentation(photo, flip, stride)
+            )
+
+
+def test_threads_share_one_model(net: ps.PersonSegmentation, photo: np.ndarray) -> None:
+    expected = net.estimate_part_segmentation(photo)
+    results: list[np.ndarray] = []
+
+    def work() -> None:
+        for _ in range(3):
+            results.append(net.estimate_part_segmentation(photo))
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 12
+    for r in results:
+        np.testing.assert_array_equal(r, expected)
+
+
+class TestErrors:
+    @pytest.mark.parametrize(
+        ("image", "error", "match"),
+        [
+            ([[1, 2], [3, 4]], TypeError, "got builtins.list"),
+            (None, TypeError, "got builtins.NoneType"),
+            (np.zeros((4, 4, 3), bool), TypeError, "dtype must be uint8.*got bool"),
+            (np.zeros((4, 4, 3), np.complex64), TypeError, "got complex64"),
+            (np.zeros((4, 4, 2), np.uint8), ValueError, r"got a uint8 array of shape \(4, 4, 2\)"),
+            (np.zeros((2, 4, 4, 3), np.uint8), ValueError, r"shape \(2, 4, 4, 3\)"),
+            (np.zeros((0, 4, 3), np.uint8), ValueError, "must not be empty"),
+            (np.zeros(5, np.uint8), ValueError, r"shape \(5,\)"),
+            (np.full((4, 4, 3), 300, np.int32), ValueError, "0..255, got int32 values in 300..300"),
+            (np.full((4, 4, 3), -1, np.int16), ValueError, "0..255"),
+            (tf.zeros((4, 4, 3), tf.bool), TypeError, "integer or float dtype, got bool"),
+            (tf.zeros((4, 4, 7)), ValueError, "tf.Tensor of shape"),
+        ],
+    )
+    def test_bad_images(self, net: ps.PersonSegmentation, image: object, error: type, match: str) -> None:
+        with pytest.raises(error, match=match):
+            net.estimate_person_segmentation(image)  # type: ignore[arg-type]
+
+    def test_bad_files(self, net: ps.PersonSegmentation, tmp_path: Path) -> None:
+        with pytest.raises(FileNotFoundError, match="nope.jpg"):
+            net.estimate_person_segmentation(tmp_path / "nope.jpg")
+        bad = tmp_path / "not-an-image.jpg"
+        bad.write_bytes(b"this is not a JPEG")
+        with pytest.raises(ValueError, match="cannot read image file.*not-an-image.jpg"):
+            net.estimate_person_segmentation(str(bad))
+        good = tmp_path / "cut.png"
+        PIL.Image.fromarray(np.zeros((64, 64, 3), np.uint8) + 100).save(good)
+        truncated = tmp_path / "truncated.png"
+        truncated.write_bytes(good.read_bytes()[:60])
+        with pytest.raises(ValueError, match="truncated.png"):
+            net.estimate_part_segmentation(truncated)
+
+    @pytest.mark.parametrize("stride", [0, 4, 24, 16.5, "16"])
+    def test_bad_output_stride(self, net: ps.PersonSegmentation, photo: np.ndarray, stride: object) -> None:
+        with pytest.raises(ValueError, match=r"output_stride must be one of \(8, 16, 32\)"):
+            net.estimate_person_segmentation(photo, output_stride=stride)  # type: ignore[arg-type]
+
+    @pytest.mark.parametrize("threshold", [-0.1, 1.5, float("nan"), "0.5", None])
+    def test_bad_threshold(self, net: ps.PersonSegmentation, photo: np.ndarray, threshold: object) -> None:
+        with pytest.raises(ValueError, match=r"segmentation_threshold must be a number in \[0, 1\]"):
+            net.estimate_part_segmentation(photo, segmentation_threshold=threshold)  # type: ignore[arg-type]
+
+    def test_bad_flags(self, net: ps.PersonSegmentation, photo: np.ndarray) -> None:
+        with pytest.raises(TypeError, match="flip_horizontal must be a bool"):
+            net.estimate_person_segmentation(photo, flip_horizontal="yes")  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match="swap_left_right must be a bool"):
+            net.estimate_part_segmentation(photo, swap_left_right=1)  # type: ignore[arg-type]
+
+    @pytest.mark.parametrize("multiplier", [0.3, 2, 0, "0.5", None, True])
+    def test_bad_multiplier(self, multiplier: object) -> None:
+        with pytest.raises(ValueError, match=r"multiplier must be one of \(1.0, 0.75, 0.5, 0.25\)"):
+            ps.load(multiplier, weights="/nonexistent")  # type: ignore[arg-type]
+
+    def test_bad_postprocess(self) -> None:
+        with pytest.raises(ValueError, match=r"postprocess must be one of \('native', 'tf'\)"):
+            ps.load(0.5, weights="/nonexistent", postprocess="cuda")
+        with pytest.raises(ValueError, match="num_threads"):
+            ps.PersonSegmentation(synthetic_weights(0.25), num_threads=-1)
