@@ -86,6 +86,36 @@ def _check_postprocess(value: object) -> str:
     return str(value)
 
 
+def _prepare(image: ImageLike) -> tuple[np.ndarray | tf.Tensor, _core.ResizePadGeometry, tf.Tensor]:
+    """Checked (H, W, 3) pixels, their geometry, and the geometry as the int32 layout tensor
+    ``[resized_h, resized_w, pad_top, pad_bottom, pad_left, pad_right]``."""
+    pixels = as_image(image)
+    geometry = _core.compute_geometry(int(pixels.shape[0]), int(pixels.shape[1]))
+    g = geometry
+    layout = tf.constant([g.resized_height, g.resized_width, g.pad_top, g.pad_bottom, g.pad_left, g.pad_right], tf.int32)
+    return pixels, geometry, layout
+
+
+def _resize_pad_normalize(image: tf.Tensor, layout: tf.Tensor, flip: bool | tf.Tensor) -> tf.Tensor:
+    """REFERENCE.md section 3 step 2 and the MobileNet normalisation, as TF ops.
+
+    (H, W, 3) pixels -> (1, 353, 257, 3) float32: mirrored if ``flip``, resized with the legacy
+    ``ResizeBilinear(align_corners=False, half_pixel_centers=False)``, zero-padded, then
+    ``x / 127.5 - 1``.
+    """
+    x = tf.cast(image, tf.float32)
+    if isinstance(flip, bool):
+        x = tf.reverse(x, [1]) if flip else x
+    else:
+        x = tf.cond(flip, lambda: tf.reverse(x, [1]), lambda: x)
+    x = tf.raw_ops.ResizeBilinear(images=x[tf.newaxis], size=layout[0:2], align_corners=False, half_pixel_centers=False)
+    x = tf.pad(x, [[0, 0], [layout[2], layout[3]], [layout[4], layout[5]], [0, 0]])
+    return x / 127.5 - 1.0
+
+
+_preprocess_fn = tf.function(_resize_pad_normalize, reduce_retracing=True)
+
+
 class PersonSegmentation:
     """A loaded person-segmentation network (MobileNetV1) with its post-processing.
 
@@ -127,19 +157,25 @@ class PersonSegmentation:
 
                 @tf.function(reduce_retracing=True)
                 def fn(image: tf.Tensor, layout: tf.Tensor) -> tf.Tensor:
-                    # layout = [resized_h, resized_w, pad_top, pad_bottom, pad_left, pad_right]
-                    x = tf.cast(image, tf.float32)
-                    if flip:
-                        x = tf.reverse(x, [1])
-                    x = tf.raw_ops.ResizeBilinear(
-                        images=x[tf.newaxis], size=layout[0:2], align_corners=False, half_pixel_centers=False
-                    )
-                    x = tf.pad(x, [[0, 0], [layout[2], layout[3]], [layout[4], layout[5]], [0, 0]])
-                    x = x / 127.5 - 1.0
+                    x = _resize_pad_normalize(image, layout, flip)
                     return net.heads(net.features(x, output_stride), with_parts)[0]
 
                 self._functions[key] = fn
             return fn
+
+    def preprocess(self, image: ImageLike, flip_horizontal: bool = False) -> tuple[np.ndarray, _core.ResizePadGeometry]:
+        """The network's input for ``image``: resized keeping aspect, zero-padded, normalised.
+
+        Args:
+            image: see :meth:`estimate_person_segmentation`.
+            flip_horizontal: mirror the image first.
+        Returns:
+            ``(model_input, geometry)``: float32 (353, 257, 3) with values ``pixel / 127.5 - 1``
+            (padding is -1), and the resize/pad geometry used.
+        """
+        flip = _check_flag(flip_horizontal, "flip_horizontal")
+        pixels, geometry, layout = _prepare(image)
+        return _preprocess_fn(tf.convert_to_tensor(pixels), layout, tf.constant(flip)).numpy()[0], geometry
 
     def estimate_logits(
         self, image: ImageLike, flip_horizontal: bool = False, output_stride: int = 16, *, with_parts: bool = True
@@ -157,13 +193,7 @@ class PersonSegmentation:
         """
         flip = _check_flag(flip_horizontal, "flip_horizontal")
         stride = validate_output_stride(output_stride)
-        pixels = as_image(image)
-        height, width = int(pixels.shape[0]), int(pixels.shape[1])
-        geometry = _core.compute_geometry(height, width)
-        layout = tf.constant(
-            [geometry.resized_height, geometry.resized_width, geometry.pad_top, geometry.pad_bottom, geometry.pad_left, geometry.pad_right],
-            dtype=tf.int32,
-        )
+        pixels, geometry, layout = _prepare(image)
         logits = self._function(stride, with_parts, flip)(tf.convert_to_tensor(pixels), layout).numpy()
         segment = logits[:, :, :1]
         parts = logits[:, :, 1:] if with_parts else None
