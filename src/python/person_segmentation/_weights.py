@@ -1,0 +1,882 @@
+"""Locate, download, cache, decode and validate the pretrained MobileNetV1 weights.
+
+Two on-disk formats published by Google for TensorFlow.js are understood:
+
+* **1.x "partmap"** (what person-segmentation v0.0.x / BodyPix 1.0 load): a folder
+  ``posenet_mobilenet_<100|075|050|025>_partmap/`` holding ``weights_manifest.json`` and its
+  shard files. The manifest is a list of groups ``{"paths": [...], "weights": [{name, shape,
+  dtype}, ...]}``; a group's shards, concatenated in order, hold its tensors back to back,
+  little-endian.
+* **2.x graph model** (BodyPix 2.0): a ``model-stride*.json`` whose inline ``weightsManifest``
+  has the same structure (shard paths relative to the JSON's folder). Entries may carry
+  ``quantization: {dtype: uint8|uint16, min, scale}``: the stored integers ``q`` decode as
+  ``q * scale + min`` (computed in float64 and rounded once to float32, as TensorFlow.js does
+  by writing the JavaScript double into a ``Float32Array``). The 24 part channels of the 2.x
+  ``part_heatmap_2`` head are permuted on load so that channel ``i`` always means the 1.x part
+  id ``i`` (:data:`PART_NAMES_1X`).
+
+Only numpy and the standard library are used; nothing touches the network at import time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import json
+import logging
+import math
+import numbers
+import os
+import pathlib
+import re
+import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Final, TypeGuard
+
+import numpy as np
+
+__all__ = [
+    "MULTIPLIERS",
+    "OFFICIAL_BASE_URL",
+    "OFFICIAL_SHA256",
+    "PART_NAMES_1X",
+    "PART_NAMES_2X",
+    "LoadedWeights",
+    "WeightsError",
+    "default_cache_dir",
+    "load_weights",
+]
+
+_log = logging.getLogger(__name__)
+
+OFFICIAL_BASE_URL: Final[str] = "https://storage.googleapis.com/tfjs-models/savedmodel/"
+"""Base URL of Google's hosted TensorFlow.js models; the default weights location."""
+
+MULTIPLIERS: Final[tuple[float, ...]] = (1.0, 0.75, 0.5, 0.25)
+"""MobileNetV1 depth multipliers for which pretrained weights exist."""
+
+PART_NAMES_1X: Final[tuple[str, ...]] = (
+    "left_face",
+    "right_face",
+    "right_upper_leg_front",
+    "right_lower_leg_back",
+    "right_upper_leg_back",
+    "left_lower_leg_front",
+    "left_upper_leg_front",
+    "left_upper_leg_back",
+    "left_lower_leg_back",
+    "right_feet",
+    "right_lower_leg_front",
+    "left_feet",
+    "torso_front",
+    "torso_back",
+    "right_upper_arm_front",
+    "right_upper_arm_back",
+    "right_lower_arm_back",
+    "left_lower_arm_front",
+    "left_upper_arm_front",
+    "left_upper_arm_back",
+    "left_lower_arm_back",
+    "right_hand",
+    "right_lower_arm_front",
+    "left_hand",
+)
+"""The 24 body parts in 1.x order: index = the API's part id = output channel after loading."""
+
+PART_NAMES_2X: Final[tuple[str, ...]] = (
+    "left_face",
+    "right_face",
+    "left_upper_arm_front",
+    "left_upper_arm_back",
+    "right_upper_arm_front",
+    "right_upper_arm_back",
+    "left_lower_arm_front",
+    "left_lower_arm_back",
+    "right_lower_arm_front",
+    "right_lower_arm_back",
+    "left_hand",
+    "right_hand",
+    "torso_front",
+    "torso_back",
+    "left_upper_leg_front",
+    "left_upper_leg_back",
+    "right_upper_leg_front",
+    "right_upper_leg_back",
+    "left_lower_leg_front",
+    "left_lower_leg_back",
+    "right_lower_leg_front",
+    "right_lower_leg_back",
+    "left_feet",
+    "right_feet",
+)
+"""The order in which the published 2.x weights emit their 24 part channels."""
+
+OFFICIAL_SHA256: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        # Only hashes independently confirmed to be those of Google's hosted files (a public
+        # project pins both while downloading them from OFFICIAL_BASE_URL). The other sha256
+        # values in the shared PROVENANCE.md are of copies taken from GitHub mirrors, and at
+        # least the mirrored JSON files are not byte-identical to Google's (the mirror's
+        # quant2/075/model-stride16.json hashes to f7e26cc2...), so they are not pinned.
+        "bodypix/mobilenet/quant2/075/group1-shard1of1.bin": (
+            "e215c9546b9db0e1e06c23c759ed48ccaf2aad68c656d0130b5757bc0479ac77"
+        ),
+        "bodypix/mobilenet/quant2/075/model-stride16.json": (
+            "7c9b3bd68f86004b75e739255b9b823c4d8f409fabe6dd753b76c0fdd90a357e"
+        ),
+    }
+)
+"""sha256 of official files, keyed by their path relative to :data:`OFFICIAL_BASE_URL`.
+
+A file downloaded over http(s) whose URL path ends with one of these relative paths (on any
+host, so a faithful mirror is checked too) must have this hash, and so must its cached copy.
+"""
+
+_WEIGHTS_ENV: Final = "PERSON_SEGMENTATION_WEIGHTS"
+_CACHE_ENV: Final = "PERSON_SEGMENTATION_CACHE"
+_MANIFEST_1X: Final = "weights_manifest.json"
+_FOLDER_1X_RE: Final = re.compile(r"posenet_mobilenet_\d{3}_partmap")
+_URL_RE: Final = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_DOWNLOAD_TIMEOUT_S: Final = 60.0
+_CHUNK_BYTES: Final = 1 << 20
+_USER_AGENT: Final = "person-segmentation (weights loader; Python urllib)"
+
+_PREFIX: Final = "MobilenetV1/"
+_NUM_BLOCKS: Final = 13
+_NUM_PARTS: Final = 24
+_PART_WEIGHTS: Final = _PREFIX + "part_heatmap_2/weights"
+_PART_BIAS: Final = _PREFIX + "part_heatmap_2/Conv2D_bias"
+_WIDTH_TO_MULTIPLIER: Final[Mapping[int, float]] = MappingProxyType(
+    {1024: 1.0, 384: 0.75, 256: 0.5, 128: 0.25}
+)
+
+# Element type in the shards, by manifest "dtype" (unquantized) or by "quantization.dtype".
+_STORED_DTYPES: Final[Mapping[str, np.dtype[Any]]] = MappingProxyType(
+    {
+        "float32": np.dtype("<f4"),
+        "int32": np.dtype("<i4"),
+        "bool": np.dtype("u1"),
+    }
+)
+_QUANT_DTYPES: Final[Mapping[str, np.dtype[Any]]] = MappingProxyType(
+    {
+        "uint8": np.dtype("u1"),
+        "uint16": np.dtype("<u2"),
+        "float16": np.dtype("<f2"),
+    }
+)
+
+
+def _part_permutation() -> np.ndarray:
+    """Index array ``p`` such that ``raw_2x[..., p]`` puts the channels in 1.x order."""
+    if sorted(PART_NAMES_1X) != sorted(PART_NAMES_2X) or len(set(PART_NAMES_1X)) != _NUM_PARTS:
+        raise RuntimeError("PART_NAMES_1X and PART_NAMES_2X must name the same 24 parts")
+    permutation = np.array([PART_NAMES_2X.index(name) for name in PART_NAMES_1X], dtype=np.intp)
+    permutation.setflags(write=False)
+    return permutation
+
+
+_PART_PERMUTATION_2X_TO_1X: Final[np.ndarray] = _part_permutation()
+
+
+class WeightsError(ValueError):
+    """The weights are missing, truncated, corrupt, unreachable or not the requested ones.
+
+    The message names the file (local path or URL) concerned and says what is wrong.
+    """
+
+
+@dataclass(frozen=True, eq=False)
+class LoadedWeights:
+    """Decoded, validated MobileNetV1 weights.
+
+    Attributes:
+        tensors: float32, C-contiguous arrays keyed by their official names, e.g.
+            ``"MobilenetV1/Conv2d_0/weights"`` (3, 3, 3, C0) HWIO,
+            ``"MobilenetV1/Conv2d_N_depthwise/depthwise_weights"`` (3, 3, C, 1),
+            ``"MobilenetV1/Conv2d_N_pointwise/weights"`` (1, 1, Cin, Cout), biases (C,),
+            ``"MobilenetV1/segment_2/weights"`` (1, 1, C13, 1) and
+            ``"MobilenetV1/part_heatmap_2/weights"`` (1, 1, C13, 24) whose output channel
+            ``i`` is the 1.x part id ``i`` for either format (other 2.x per-part heads such
+            as ``part_offset_2`` are kept as stored). Every float tensor of the file is
+            included (e.g. the PoseNet heads); non-float ones (int32, bool) are left out.
+            Each array is an independent, writable copy owned by this object.
+        format: ``"1.x"`` (partmap manifest) or ``"2.x"`` (graph-model JSON).
+        multiplier: the depth multiplier, inferred from the width of the last block.
+        source: the manifest file path or URL the tensors were read from.
+    """
+
+    tensors: Mapping[str, np.ndarray]
+    format: str
+    multiplier: float
+    source: str
+
+    def __repr__(self) -> str:
+        return (
+            f"LoadedWeights(format={self.format!r}, multiplier={self.multiplier!r}, "
+            f"source={self.source!r}, tensors=<{len(self.tensors)} arrays>)"
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Manifest model
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One tensor of a weights group, as described by the manifest."""
+
+    name: str
+    shape: tuple[int, ...]
+    dtype: str  # logical dtype: "float32", "int32" or "bool"
+    stored: np.dtype[Any]  # element type in the shard
+    affine: tuple[float, float] | None = None  # (min, scale) of uint8 / uint16 quantization
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
+
+    @property
+    def nbytes(self) -> int:
+        return self.size * self.stored.itemsize
+
+
+@dataclass(frozen=True)
+class _Group:
+    paths: tuple[str, ...]
+    entries: tuple[_Entry, ...]
+
+    @property
+    def nbytes(self) -> int:
+        return sum(entry.nbytes for entry in self.entries)
+
+
+@dataclass(frozen=True)
+class _Manifest:
+    format: str  # "1.x" or "2.x"
+    groups: tuple[_Group, ...]
+
+    def entries(self) -> dict[str, _Entry]:
+        return {entry.name: entry for group in self.groups for entry in group.entries}
+
+
+def _parse_manifest(data: bytes, where: str) -> _Manifest:
+    """Parse a 1.x ``weights_manifest.json`` or a 2.x graph-model JSON.
+
+    The format is told from the content: a JSON list is a 1.x manifest, an object with a
+    ``weightsManifest`` list is a 2.x model. Raises :class:`WeightsError` naming ``where``.
+    """
+    try:
+        document = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise WeightsError(f"{where} is not valid JSON ({exc}); the file is corrupt") from None
+    if isinstance(document, list):
+        fmt, raw_groups = "1.x", document
+    elif isinstance(document, dict) and isinstance(document.get("weightsManifest"), list):
+        fmt, raw_groups = "2.x", document["weightsManifest"]
+    else:
+        raise WeightsError(
+            f"{where} is neither a 1.x weights manifest (a JSON list of weight groups) "
+            "nor a 2.x model JSON with a 'weightsManifest' list"
+        )
+    groups = tuple(_parse_group(raw, index, where) for index, raw in enumerate(raw_groups, 1))
+    seen: set[str] = set()
+    for group in groups:
+        for entry in group.entries:
+            if entry.name in seen:
+                raise WeightsError(f"{where} lists tensor {entry.name!r} more than once")
+            seen.add(entry.name)
+    return _Manifest(fmt, groups)
+
+
+def _parse_group(raw: object, index: int, where: str) -> _Group:
+    if not isinstance(raw, dict):
+        raise WeightsError(f"{where}: weight group {index} is not a JSON object")
+    paths, weights = raw.get("paths"), raw.get("weights")
+    if not isinstance(paths, list) or not paths or not all(isinstance(p, str) and p for p in paths):
+        raise WeightsError(f"{where}: weight group {index} has no valid 'paths' list")
+    for path in paths:
+        _check_relative_path(path, where)
+    if not isinstance(weights, list):
+        raise WeightsError(f"{where}: weight group {index} has no 'weights' list")
+    return _Group(tuple(paths), tuple(_parse_entry(w, where) for w in weights))
+
+
+def _parse_entry(raw: object, where: str) -> _Entry:
+    if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
+        raise WeightsError(f"{where}: weight entry {raw!r:.80} has no 'name'")
+    name: str = raw["name"]
+    shape, dtype = raw.get("shape"), raw.get("dtype")
+    if not isinstance(shape, list) or not all(
+        isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape
+    ):
+        raise WeightsError(f"{where}: tensor {name!r} has an invalid shape {shape!r}")
+    if not isinstance(dtype, str) or dtype not in _STORED_DTYPES:
+        raise WeightsError(
+            f"{where}: tensor {name!r} has unsupported dtype {dtype!r} "
+            f"(supported: {', '.join(_STORED_DTYPES)})"
+        )
+    quantization = raw.get("quantization")
+    if quantization is None:
+        return _Entry(name, tuple(shape), dtype, _STORED_DTYPES[dtype])
+    quant_dtype = quantization.get("dtype") if isinstance(quantization, dict) else None
+    if (
+        not isinstance(quantization, dict)
+        or not isinstance(quant_dtype, str)
+        or (quant_dtype not in _QUANT_DTYPES)
+    ):
+        raise WeightsError(
+            f"{where}: tensor {name!r} has unsupported quantization {quantization!r:.120} "
+            f"(supported dtypes: {', '.join(_QUANT_DTYPES)})"
+        )
+    stored = _QUANT_DTYPES[quant_dtype]
+    if quant_dtype == "float16":
+        return _Entry(name, tuple(shape), dtype, stored)
+    minimum, scale = quantization.get("min"), quantization.get("scale")
+    if not (_is_finite_number(minimum) and _is_finite_number(scale)):
+        raise WeightsError(
+            f"{where}: tensor {name!r} needs finite quantization 'min' and 'scale', "
+            f"got min={minimum!r}, scale={scale!r}"
+        )
+    return _Entry(name, tuple(shape), dtype, stored, (float(minimum), float(scale)))
+
+
+def _is_finite_number(value: object) -> TypeGuard[float]:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_relative_path(path: str, where: str) -> None:
+    """Refuse shard paths that could leave the manifest's folder (absolute, URL, ``..``)."""
+    parts = path.replace("\\", "/").split("/")
+    if _URL_RE.match(path) or path.startswith(("/", "\\")) or ".." in parts or ":" in parts[0]:
+        raise WeightsError(
+            f"{where}: shard path {path!r} must be relative to the manifest's folder"
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Network-level validation and decoding
+
+
+def _check_network(manifest: _Manifest, where: str) -> float:
+    """Check the tensors MobileNetV1 needs are present, float and consistently shaped.
+
+    Returns the multiplier implied by the width of ``Conv2d_13_pointwise``.
+    """
+    entries = manifest.entries()
+
+    def expect(name: str, pattern: tuple[int | None, ...]) -> tuple[int, ...]:
+        full = _PREFIX + name
+        entry = entries.get(full)
+        if entry is None:
+            raise WeightsError(f"{where}: required tensor {full!r} is missing")
+        if entry.dtype != "float32":
+            raise WeightsError(f"{where}: tensor {full!r} has dtype {entry.dtype}, not float32")
+        if len(entry.shape) != len(pattern) or any(
+            want is not None and got != want for got, want in zip(entry.shape, pattern, strict=True)
+        ):
+            wanted = "[" + ", ".join("?" if w is None else str(w) for w in pattern) + "]"
+            raise WeightsError(
+                f"{where}: tensor {full!r} has shape {list(entry.shape)}, expected {wanted}"
+            )
+        return entry.shape
+
+    width = expect("Conv2d_0/weights", (3, 3, 3, None))[3]
+    expect("Conv2d_0/Conv2D_bias", (width,))
+    for block in range(1, _NUM_BLOCKS + 1):
+        expect(f"Conv2d_{block}_depthwise/depthwise_weights", (3, 3, width, 1))
+        expect(f"Conv2d_{block}_depthwise/depthwise_bias", (width,))
+        width = expect(f"Conv2d_{block}_pointwise/weights", (1, 1, width, None))[3]
+        expect(f"Conv2d_{block}_pointwise/Conv2D_bias", (width,))
+    expect("segment_2/weights", (1, 1, width, 1))
+    expect("segment_2/Conv2D_bias", (1,))
+    expect("part_heatmap_2/weights", (1, 1, width, _NUM_PARTS))
+    expect("part_heatmap_2/Conv2D_bias", (_NUM_PARTS,))
+    multiplier = _WIDTH_TO_MULTIPLIER.get(width)
+    if multiplier is None:
+        raise WeightsError(
+            f"{where}: the last block is {width} channels wide, which matches no known "
+            f"multiplier (widths {dict(_WIDTH_TO_MULTIPLIER)})"
+        )
+    return multiplier
+
+
+def _decode_group(buffer: bytes, group: _Group, where: str) -> dict[str, np.ndarray]:
+    """Decode a group's concatenated shard bytes into float32 arrays (non-floats skipped).
+
+    ``buffer`` must hold exactly ``group.nbytes`` bytes (checked by the caller).
+    """
+    tensors: dict[str, np.ndarray] = {}
+    offset = 0
+    for entry in group.entries:
+        raw = np.frombuffer(buffer, dtype=entry.stored, count=entry.size, offset=offset)
+        offset += entry.nbytes
+        if entry.dtype != "float32":
+            continue
+        if entry.affine is not None:
+            # float64 then one rounding to float32, like TF.js filling a Float32Array.
+            minimum, scale = entry.affine
+            values = (raw.astype(np.float64) * scale + minimum).astype(np.float32)
+        else:
+            values = raw.astype(np.float32)  # a native-endian, aligned copy
+        values = np.ascontiguousarray(values.reshape(entry.shape))
+        if not np.isfinite(values).all():
+            raise WeightsError(f"{where}: tensor {entry.name!r} holds NaN or infinite values")
+        tensors[entry.name] = values
+    return tensors
+
+
+def _remap_2x_parts(tensors: dict[str, np.ndarray]) -> None:
+    """Permute the 2.x ``part_heatmap_2`` output channels into 1.x part-id order, in place."""
+    for name in (_PART_WEIGHTS, _PART_BIAS):
+        tensors[name] = np.ascontiguousarray(tensors[name][..., _PART_PERMUTATION_2X_TO_1X])
+
+
+def _size_problem(found: int, expected: int) -> str:
+    kind = "truncated" if found < expected else "too large"
+    return f"{kind}: expected {expected} bytes, found {found}"
+
+
+def _check_multiplier(found: float, requested: float, where: str) -> None:
+    if found != requested:
+        raise WeightsError(
+            f"weights at {where} are for multiplier {found}, "
+            f"but multiplier={requested} was requested"
+        )
+
+
+def _assemble(
+    manifest: _Manifest, buffers: Sequence[tuple[bytes, str]], multiplier: float, source: str
+) -> LoadedWeights:
+    """Decode every group (``buffers[i]`` = group i's bytes and shard names) and finish."""
+    tensors: dict[str, np.ndarray] = {}
+    for group, (buffer, where) in zip(manifest.groups, buffers, strict=True):
+        tensors.update(_decode_group(buffer, group, where))
+    if manifest.format == "2.x":
+        _remap_2x_parts(tensors)
+    return LoadedWeights(
+        tensors=tensors, format=manifest.format, multiplier=multiplier, source=source
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Local files
+
+
+def _read_manifest_file(path: pathlib.Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise WeightsError(f"weights manifest not found: {path} does not exist") from None
+    except OSError as exc:
+        raise WeightsError(f"cannot read weights manifest {path}: {exc}") from None
+
+
+def _load_local(manifest_path: pathlib.Path, multiplier: float) -> LoadedWeights:
+    where = str(manifest_path)
+    manifest = _parse_manifest(_read_manifest_file(manifest_path), where)
+    _check_multiplier(_check_network(manifest, where), multiplier, where)
+    buffers: list[tuple[bytes, str]] = []
+    for index, group in enumerate(manifest.groups, 1):
+        shard_paths = [manifest_path.parent / p for p in group.paths]
+        names = ", ".join(str(p) for p in shard_paths)
+        for shard in shard_paths:
+            if not shard.is_file():
+                raise WeightsError(
+                    f"missing weight shard {shard} (listed in group {index} of {where})"
+                )
+        chunks = []
+        for shard in shard_paths:
+            try:
+                chunks.append(shard.read_bytes())
+            except OSError as exc:
+                raise WeightsError(f"cannot read weight shard {shard}: {exc}") from None
+        buffer = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        if len(buffer) != group.nbytes:
+            raise WeightsError(
+                f"weight data of group {index} in {where} ({names}) is "
+                f"{_size_problem(len(buffer), group.nbytes)}"
+            )
+        buffers.append((buffer, names))
+    return _assemble(manifest, buffers, multiplier, where)
+
+
+def _local_manifest(path: pathlib.Path, multiplier: float) -> pathlib.Path:
+    """Apply meanings (a)/(b)/(c) to a local path and return the manifest/model JSON path."""
+    if not path.exists():
+        raise WeightsError(f"weights not found: {path} does not exist")
+    if path.is_file():
+        if path.suffix.lower() != ".json":
+            raise WeightsError(
+                f"{path} is not a weights location: expected a folder, a weights_manifest.json "
+                "or a 2.x model .json"
+            )
+        return path
+    if (path / _MANIFEST_1X).is_file() or _FOLDER_1X_RE.fullmatch(path.name):
+        return path / _MANIFEST_1X  # (b); a missing manifest is reported by the reader
+    folder = path / _folder_1x(multiplier)
+    if not folder.is_dir():
+        raise WeightsError(
+            f"{path} holds no 1.x weights for multiplier {multiplier}: expected "
+            f"{folder / _MANIFEST_1X} (pass a weights_manifest.json folder, or a 2.x "
+            "model-stride*.json file, to load other weights)"
+        )
+    return folder / _MANIFEST_1X
+
+
+def _folder_1x(multiplier: float) -> str:
+    return f"posenet_mobilenet_{round(multiplier * 100):03d}_partmap"
+
+
+# --------------------------------------------------------------------------------------------
+# http(s): download and cache
+
+
+def _cache_path(cache_dir: pathlib.Path, url: str) -> pathlib.Path:
+    """``cache_dir / <host[_port]> / <url path>``, each component made filesystem-safe."""
+    parts = urllib.parse.urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        raise WeightsError(f"URL {url} has an invalid port") from None
+    host = (parts.hostname or "") + (f"_{port}" if port else "")
+    components = [urllib.parse.unquote(c) for c in parts.path.split("/")]
+    if ".." in components:
+        raise WeightsError(f"refusing URL {url}: its path contains '..'")
+    safe = [_safe_component(c) for c in components if c not in ("", ".")]
+    if not safe:
+        raise WeightsError(f"URL {url} names no file")
+    return cache_dir.joinpath(_safe_component(host), *safe)
+
+
+def _safe_component(text: str) -> str:
+    cleaned = re.sub(r"[^A-Za-z0-9._-]", "_", text)
+    return "_" if cleaned in ("", ".", "..") else cleaned
+
+
+def _pinned_sha256(url: str) -> str | None:
+    path = urllib.parse.unquote(urllib.parse.urlsplit(url).path)
+    for relative, digest in OFFICIAL_SHA256.items():
+        if path == "/" + relative or path.endswith("/" + relative):
+            return digest
+    return None
+
+
+def _sha256_file(path: pathlib.Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(_CHUNK_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _stream_to(url: str, out: Any, what: str) -> tuple[int, str, int | None]:
+    """Copy ``url``'s body into ``out``; return (bytes received, sha256, Content-Length)."""
+    request = urllib.request.Request(
+        url, headers={"User-Agent": _USER_AGENT, "Accept-Encoding": "identity"}
+    )
+    digest = hashlib.sha256()
+    received = 0
+    try:
+        with urllib.request.urlopen(request, timeout=_DOWNLOAD_TIMEOUT_S) as response:
+            header = response.headers.get("Content-Length")
+            declared = int(header) if header is not None and header.strip().isdigit() else None
+            while chunk := response.read(_CHUNK_BYTES):
+                try:
+                    out.write(chunk)
+                except OSError as exc:  # not a network problem: say so
+                    raise WeightsError(
+                        f"cannot write the download of {url} to the weights cache: {exc}"
+                    ) from None
+                digest.update(chunk)
+                received += len(chunk)
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        raise WeightsError(
+            f"could not download {what} from {url}: HTTP {exc.code} {exc.reason}"
+        ) from None
+    except urllib.error.URLError as exc:
+        raise WeightsError(f"could not download {what} from {url}: {exc.reason}") from None
+    except (http.client.HTTPException, OSError) as exc:
+        detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        raise WeightsError(
+            f"could not download {what} from {url}: connection failed ({detail})"
+        ) from None
+    return received, digest.hexdigest(), declared
+
+
+def _download(
+    url: str,
+    dest: pathlib.Path,
+    *,
+    what: str,
+    expected_size: int | None,
+    validate: Callable[[pathlib.Path], None] | None = None,
+) -> None:
+    """Download ``url`` to ``dest`` atomically: a temporary file in the same folder is
+    checked (Content-Length, ``expected_size``, sha256 pin, ``validate``) and only then
+    renamed; on any failure it is removed and nothing is left under ``dest``."""
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+    except OSError as exc:
+        raise WeightsError(f"cannot write to the weights cache at {dest.parent}: {exc}") from None
+    tmp = pathlib.Path(tmp_name)
+    try:
+        _log.info("downloading %s to %s", url, dest)
+        with os.fdopen(fd, "wb") as out:
+            received, digest, declared = _stream_to(url, out, what)
+        if declared is not None and received != declared:
+            raise WeightsError(
+                f"download of {url} was cut short or overran: received {received} bytes, "
+                f"Content-Length said {declared}"
+            )
+        if expected_size is not None and received != expected_size:
+            raise WeightsError(
+                f"downloaded {what} {url} is the wrong size "
+                f"({_size_problem(received, expected_size)})"
+            )
+        pin = _pinned_sha256(url)
+        if pin is not None and digest != pin:
+            raise WeightsError(
+                f"downloaded {what} {url} fails its sha256 pin: expected {pin}, got {digest}"
+            )
+        if validate is not None:
+            validate(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; these are public files
+        os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)  # no-op once replaced
+
+
+def _cached_problem(path: pathlib.Path, expected_size: int | None, pin: str | None) -> str | None:
+    """Why the cached file cannot be reused, or None when it can."""
+    if not path.is_file():
+        return "missing"
+    size = path.stat().st_size
+    if expected_size is not None and size != expected_size:
+        return _size_problem(size, expected_size)
+    if pin is not None and _sha256_file(path) != pin:
+        return "sha256 mismatch"
+    return None
+
+
+def _discard(path: pathlib.Path, reason: str) -> None:
+    _log.warning("discarding cached weights file %s (%s); fetching it again", path, reason)
+    path.unlink(missing_ok=True)
+
+
+def _fetch_manifest(url: str, cache_dir: pathlib.Path, what: str) -> bytes:
+    """The manifest/model JSON at ``url``, from the cache when valid, else downloaded."""
+    dest = _cache_path(cache_dir, url)
+
+    def validate(path: pathlib.Path) -> None:
+        _parse_manifest(path.read_bytes(), url)
+
+    if dest.exists():
+        problem = _cached_problem(dest, None, _pinned_sha256(url))
+        if problem is None:
+            try:
+                validate(dest)
+            except WeightsError as exc:
+                problem = f"unreadable: {exc}"
+        if problem is None:
+            return dest.read_bytes()
+        _discard(dest, problem)
+    _download(url, dest, what=what, expected_size=None, validate=validate)
+    return dest.read_bytes()
+
+
+def _fetch_group(
+    urls: Sequence[str], dests: Sequence[pathlib.Path], nbytes: int, where: str
+) -> bytes:
+    """A group's concatenated shard bytes, from the cache when every shard is valid.
+
+    A single shard must hold exactly ``nbytes``; several must add up to it. When any is
+    missing or wrong, all the group's shards are fetched again.
+    """
+    single = len(urls) == 1
+    problems = [
+        _cached_problem(d, nbytes if single else None, _pinned_sha256(u))
+        for u, d in zip(urls, dests, strict=True)
+    ]
+    if all(p is None for p in problems):
+        total = sum(d.stat().st_size for d in dests)
+        if total == nbytes:
+            return _read_shards(dests)
+        problems = [f"group {_size_problem(total, nbytes)}"] * len(dests)
+    for dest, problem in zip(dests, problems, strict=True):
+        if dest.exists():
+            _discard(dest, problem or "its group is incomplete")
+    for url, dest in zip(urls, dests, strict=True):
+        _download(url, dest, what="weight shard", expected_size=nbytes if single else None)
+    total = sum(d.stat().st_size for d in dests)
+    if total != nbytes:
+        for dest in dests:
+            dest.unlink(missing_ok=True)
+        raise WeightsError(
+            f"weight data of {where} ({', '.join(urls)}) is {_size_problem(total, nbytes)}"
+        )
+    return _read_shards(dests)
+
+
+def _read_shards(paths: Sequence[pathlib.Path]) -> bytes:
+    chunks = [p.read_bytes() for p in paths]
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _load_http(manifest_url: str, multiplier: float, cache_dir: pathlib.Path) -> LoadedWeights:
+    data = _fetch_manifest(manifest_url, cache_dir, what="weights manifest")
+    manifest = _parse_manifest(data, manifest_url)
+    _check_multiplier(_check_network(manifest, manifest_url), multiplier, manifest_url)
+    buffers: list[tuple[bytes, str]] = []
+    for group in manifest.groups:
+        urls = [urllib.parse.urljoin(manifest_url, p) for p in group.paths]
+        dests = [_cache_path(cache_dir, u) for u in urls]
+        buffer = _fetch_group(urls, dests, group.nbytes, manifest_url)
+        buffers.append((buffer, ", ".join(urls)))
+    return _assemble(manifest, buffers, multiplier, manifest_url)
+
+
+def _url_manifest(url: str, multiplier: float) -> str:
+    """Apply meanings (a)/(b)/(c) to an http(s) URL and return the manifest/model JSON URL."""
+    path = urllib.parse.urlsplit(url).path
+    last = path.rstrip("/").rsplit("/", 1)[-1]
+    if last.lower().endswith(".json"):
+        return url  # (b) weights_manifest.json itself, or (c) a 2.x model JSON
+    folder = url if path.endswith("/") else _with_path(url, path + "/")
+    if _FOLDER_1X_RE.fullmatch(last):
+        return urllib.parse.urljoin(folder, _MANIFEST_1X)  # (b) a 1.x model folder
+    return urllib.parse.urljoin(folder, f"{_folder_1x(multiplier)}/{_MANIFEST_1X}")  # (a)
+
+
+def _with_path(url: str, path: str) -> str:
+    return urllib.parse.urlunsplit(urllib.parse.urlsplit(url)._replace(path=path))
+
+
+# --------------------------------------------------------------------------------------------
+# Public API
+
+
+def default_cache_dir() -> pathlib.Path:
+    """Where downloaded weights are cached.
+
+    ``$PERSON_SEGMENTATION_CACHE`` if set, else ``$XDG_CACHE_HOME/person-segmentation``
+    (when that is an absolute path, as the XDG spec requires), else
+    ``~/.cache/person-segmentation``.
+    """
+    explicit = os.environ.get(_CACHE_ENV)
+    if explicit:
+        return pathlib.Path(explicit).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    if xdg and os.path.isabs(xdg):
+        return pathlib.Path(xdg) / "person-segmentation"
+    return pathlib.Path.home() / ".cache" / "person-segmentation"
+
+
+def _canonical_multiplier(multiplier: object) -> float:
+    if (
+        isinstance(multiplier, numbers.Real)
+        and not isinstance(multiplier, bool)
+        and float(multiplier) in MULTIPLIERS
+    ):
+        return MULTIPLIERS[MULTIPLIERS.index(float(multiplier))]
+    allowed = ", ".join(str(m) for m in MULTIPLIERS)
+    raise ValueError(f"multiplier must be one of {allowed}; got {multiplier!r}")
+
+
+def load_weights(
+    multiplier: float,
+    weights: str | os.PathLike[str] | None = None,
+    *,
+    cache_dir: str | os.PathLike[str] | None = None,
+) -> LoadedWeights:
+    """Load, decode and validate the MobileNetV1 weights for ``multiplier``.
+
+    Args:
+        multiplier: one of :data:`MULTIPLIERS`; the weights must be for this multiplier.
+        weights: where to find them; a local path, a ``file://`` URL or an ``http(s)://``
+            URL, each meaning one of:
+
+            (a) a base folder mirroring the official layout (like :data:`OFFICIAL_BASE_URL`):
+                its ``posenet_mobilenet_<100|075|050|025>_partmap/`` 1.x folder is used;
+            (b) a 1.x model folder, or its ``weights_manifest.json``;
+            (c) a 2.x ``model-stride*.json`` (any graph-model JSON with ``weightsManifest``).
+
+            A local folder is (b) when it holds ``weights_manifest.json`` (or is named like
+            ``posenet_mobilenet_050_partmap``), else (a). A URL is (b) or (c) when it ends
+            in ``.json``, (b) when its last component is such a folder name, else (a).
+            ``None`` means ``$PERSON_SEGMENTATION_WEIGHTS`` when set and non-empty, else
+            :data:`OFFICIAL_BASE_URL`.
+        cache_dir: where http(s) downloads are cached (default :func:`default_cache_dir`),
+            as ``cache_dir/<host>/<url path>``. Cached files whose sizes (and sha256 pins)
+            check out are used without network access; others are fetched again.
+
+    Returns:
+        The decoded float32 tensors, with the 2.x part channels put in 1.x order.
+
+    Raises:
+        ValueError: ``multiplier`` is not one of :data:`MULTIPLIERS`.
+        WeightsError: the weights are missing, truncated, corrupt, unreachable,
+            incomplete or for another multiplier; the message names the file or URL.
+    """
+    requested = _canonical_multiplier(multiplier)
+    from_env = False
+    if weights is None:
+        env_value = os.environ.get(_WEIGHTS_ENV)
+        from_env = bool(env_value)
+        location: str = env_value if env_value else OFFICIAL_BASE_URL
+    elif isinstance(weights, (str, os.PathLike)):
+        location = os.fsdecode(os.fspath(weights))
+        if not location:
+            raise WeightsError("the weights location is an empty string")
+    else:
+        raise TypeError(
+            f"weights must be a path, a URL string or None, not {type(weights).__name__}"
+        )
+    try:
+        return _load_from(
+            location,
+            is_path=isinstance(weights, os.PathLike),
+            multiplier=requested,
+            cache_dir=cache_dir,
+        )
+    except WeightsError as exc:
+        if from_env:
+            raise WeightsError(f"{exc} (weights location taken from ${_WEIGHTS_ENV})") from None
+        raise
+
+
+def _load_from(
+    location: str,
+    *,
+    is_path: bool,
+    multiplier: float,
+    cache_dir: str | os.PathLike[str] | None,
+) -> LoadedWeights:
+    if is_path or not _URL_RE.match(location):
+        return _load_local(
+            _local_manifest(pathlib.Path(location).expanduser(), multiplier), multiplier
+        )
+    parts = urllib.parse.urlsplit(location)
+    scheme = parts.scheme.lower()
+    if scheme == "file":
+        if parts.netloc not in ("", "localhost"):
+            raise WeightsError(f"unsupported file URL {location}: it names a remote host")
+        local = pathlib.Path(urllib.request.url2pathname(parts.path))
+        return _load_local(_local_manifest(local, multiplier), multiplier)
+    if scheme in ("http", "https"):
+        if not parts.hostname:
+            raise WeightsError(f"URL {location} has no host")
+        cache = (
+            pathlib.Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+        )
+        return _load_http(_url_manifest(location, multiplier), multiplier, cache)
+    raise WeightsError(
+        f"unsupported URL scheme {parts.scheme!r} in {location} (use http, https or file)"
+    )

@@ -1,0 +1,748 @@
+"""Weights loading: formats, the meanings of a location, validation, download and cache.
+
+Real weights come from the shared folder (read only); anything written goes to ``tmp_path``.
+HTTP tests serve folders from a local ``ThreadingHTTPServer`` on 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import http.server
+import json
+import math
+import re
+import shutil
+import threading
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from person_segmentation import _weights
+from person_segmentation._weights import (
+    MULTIPLIERS,
+    OFFICIAL_BASE_URL,
+    OFFICIAL_SHA256,
+    PART_NAMES_1X,
+    PART_NAMES_2X,
+    LoadedWeights,
+    WeightsError,
+    default_cache_dir,
+    load_weights,
+)
+
+needs_weights = pytest.mark.weights
+
+ONE_X = {"posenet_mobilenet_050_partmap": 0.5, "posenet_mobilenet_025_partmap": 0.25}
+TWO_X = {
+    f"bodypix/mobilenet/{kind}/{width}/model-stride{stride}.json": int(width) / 100
+    for kind, width in [
+        ("float", "050"),
+        ("quant2", "050"),
+        ("quant2", "075"),
+        ("quant1", "050"),
+        ("quant1", "075"),
+        ("quant1", "100"),
+    ]
+    for stride in (8, 16)
+}
+MANIFEST = "weights_manifest.json"
+SHARD_050 = "posenet_mobilenet_050_partmap/group1-shard1of1"
+P = "MobilenetV1/"
+PART_W, PART_B = P + "part_heatmap_2/weights", P + "part_heatmap_2/Conv2D_bias"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No weights/cache setting leaks in from the environment; no proxy for 127.0.0.1."""
+    for name in ("PERSON_SEGMENTATION_WEIGHTS", "PERSON_SEGMENTATION_CACHE", "XDG_CACHE_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+
+
+# --------------------------------------------------------------------------------------------
+# Independent decoders and file helpers
+
+
+def decode_by_hand(manifest_path: Path) -> dict[str, np.ndarray]:
+    """Decode a 1.x manifest or a 2.x model JSON without the module (no part remap)."""
+    document = json.loads(manifest_path.read_text())
+    groups = document if isinstance(document, list) else document["weightsManifest"]
+    out: dict[str, np.ndarray] = {}
+    for group in groups:
+        data = b"".join((manifest_path.parent / p).read_bytes() for p in group["paths"])
+        offset = 0
+        for entry in group["weights"]:
+            count = math.prod(entry["shape"])
+            quant = entry.get("quantization")
+            stored = np.dtype({"uint8": "u1", "uint16": "<u2"}[quant["dtype"]] if quant else "<f4")
+            raw = np.frombuffer(data, stored, count, offset)
+            offset += count * stored.itemsize
+            if quant:
+                raw = (raw.astype(np.float64) * quant["scale"] + quant["min"]).astype(np.float32)
+            out[entry["name"]] = raw.reshape(entry["shape"])
+        assert offset == len(data)
+    return out
+
+
+def copy_dir(src: Path, dst: Path) -> Path:
+    """Copy a folder's files (not their read-only modes) so the copy can be damaged."""
+    dst.mkdir(parents=True, exist_ok=True)
+    for item in src.iterdir():
+        if item.is_file():
+            shutil.copyfile(item, dst / item.name)
+    return dst
+
+
+def edit_manifest(folder: Path, edit: Any) -> None:
+    path = folder / MANIFEST
+    document = json.loads(path.read_text())
+    edit(document)
+    path.write_text(json.dumps(document))
+
+
+def entry_offset(folder: Path, name: str) -> int:
+    """Byte offset of a float32 tensor in a single-group 1.x folder."""
+    offset = 0
+    for entry in json.loads((folder / MANIFEST).read_text())[0]["weights"]:
+        if entry["name"] == name:
+            return offset
+        offset += 4 * math.prod(entry["shape"])
+    raise KeyError(name)
+
+
+def assert_same_tensors(a: LoadedWeights, b: LoadedWeights) -> None:
+    assert a.tensors.keys() == b.tensors.keys()
+    for name, value in a.tensors.items():
+        np.testing.assert_array_equal(value, b.tensors[name], err_msg=name)
+
+
+def assert_well_formed(loaded: LoadedWeights, fmt: str, multiplier: float) -> None:
+    assert loaded.format == fmt
+    assert loaded.multiplier == multiplier
+    for name, value in loaded.tensors.items():
+        assert value.dtype == np.float32, name
+        assert value.flags.c_contiguous, name
+    assert loaded.tensors[PART_W].shape[-1] == 24
+    assert loaded.tensors[P + "segment_2/weights"].shape[-1] == 1
+
+
+# --------------------------------------------------------------------------------------------
+# A local HTTP server that can be stopped, restarted on the same port and made to misbehave
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    server: _FaultyServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self.server.requests.append(self.path)
+        fault = self.server.faults.get(self.path)
+        if fault is None:
+            super().do_GET()
+            return
+        data = Path(self.directory, self.path.lstrip("/")).read_bytes()
+        sent = len(data) // 2 if fault == "drop" else len(data) - 1000
+        declared = len(data) if fault == "drop" else sent
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(declared))
+        self.end_headers()
+        self.wfile.write(data[:sent])
+        self.close_connection = True
+
+
+class _FaultyServer(http.server.ThreadingHTTPServer):
+    requests: list[str]
+    faults: dict[str, str]  # URL path -> "drop" (hang up halfway) or "short" (short length)
+
+
+class LocalServer:
+    """Serves ``root`` on 127.0.0.1; ``stop()`` then ``start()`` reuses the same port."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.port = 0
+        self.requests: list[str] = []
+        self.faults: dict[str, str] = {}
+        self._httpd: _FaultyServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def start(self) -> None:
+        handler = functools.partial(_Handler, directory=str(self.root))
+        httpd = _FaultyServer(("127.0.0.1", self.port), handler)
+        httpd.requests, httpd.faults = self.requests, self.faults
+        self.port = httpd.server_address[1]
+        self._httpd = httpd
+        self._thread = threading.Thread(target=httpd.serve_forever, args=(0.02,), daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._httpd is not None and self._thread is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._thread.join()
+            self._httpd = self._thread = None
+
+
+@pytest.fixture
+def server(weights_dir: Path) -> Iterator[LocalServer]:
+    srv = LocalServer(weights_dir)
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+def _refuse(*args: object, **kwargs: object) -> None:
+    raise AssertionError("network access attempted")
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(urllib.request, "urlopen", _refuse)
+
+
+def cached(cache: Path, srv: LocalServer, relative: str) -> Path:
+    return cache / f"127.0.0.1_{srv.port}" / relative
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+# --------------------------------------------------------------------------------------------
+# Constants and argument checks
+
+
+def test_part_orders_name_the_same_parts() -> None:
+    assert len(PART_NAMES_1X) == len(set(PART_NAMES_1X)) == 24
+    assert sorted(PART_NAMES_1X) == sorted(PART_NAMES_2X)
+    assert PART_NAMES_1X[12] == PART_NAMES_2X[12] == "torso_front"
+    assert PART_NAMES_1X[23] == PART_NAMES_2X[10] == "left_hand"
+    assert MULTIPLIERS == (1.0, 0.75, 0.5, 0.25)
+    assert OFFICIAL_BASE_URL == "https://storage.googleapis.com/tfjs-models/savedmodel/"
+
+
+@pytest.mark.parametrize("bad", [0.3, 2, 0.0, "0.5", True, None, float("nan")])
+def test_multiplier_must_be_allowed(bad: object) -> None:
+    with pytest.raises(ValueError, match=r"one of 1\.0, 0\.75, 0\.5, 0\.25") as info:
+        load_weights(bad, "/nonexistent")  # type: ignore[arg-type]
+    assert not isinstance(info.value, WeightsError)
+
+
+def test_weights_argument_type() -> None:
+    with pytest.raises(TypeError, match="weights must be"):
+        load_weights(0.5, 42)  # type: ignore[arg-type]
+    with pytest.raises(WeightsError, match="empty"):
+        load_weights(0.5, "")
+    with pytest.raises(WeightsError, match="unsupported URL scheme 'ftp'"):
+        load_weights(0.5, "ftp://127.0.0.1/weights/")
+
+
+def test_default_cache_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert default_cache_dir() == tmp_path / "home" / ".cache" / "person-segmentation"
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/ignored")
+    assert default_cache_dir() == tmp_path / "home" / ".cache" / "person-segmentation"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert default_cache_dir() == tmp_path / "xdg" / "person-segmentation"
+    monkeypatch.setenv("PERSON_SEGMENTATION_CACHE", str(tmp_path / "mine"))
+    assert default_cache_dir() == tmp_path / "mine"
+
+
+def test_cache_path_is_sanitised(tmp_path: Path) -> None:
+    path = _weights._cache_path(tmp_path, "https://Example.org:8443/a%20b/c:d/./model.json?x=1")
+    assert path == tmp_path / "example.org_8443" / "a_b" / "c_d" / "model.json"
+    for url in ("http://127.0.0.1/a/../b.json", "http://127.0.0.1/a/%2e%2e/b.json"):
+        with pytest.raises(WeightsError, match=r"'\.\.'"):
+            _weights._cache_path(tmp_path, url)
+
+
+# --------------------------------------------------------------------------------------------
+# Real weights, local
+
+
+@needs_weights
+@pytest.mark.parametrize(("folder", "multiplier"), ONE_X.items())
+def test_1x_loads_through_every_meaning(weights_dir: Path, folder: str, multiplier: float) -> None:
+    manifest = weights_dir / folder / MANIFEST
+    reference = load_weights(multiplier, weights_dir)  # (a) base folder
+    assert_well_formed(reference, "1.x", multiplier)
+    assert len(reference.tensors) == 62
+    assert reference.source == str(manifest)
+    for location in (
+        str(weights_dir),  # (a) as a string
+        weights_dir / folder,  # (b) model folder
+        manifest,  # (b) its manifest
+        weights_dir.as_uri(),  # file:// (a)
+        (weights_dir / folder).as_uri() + "/",  # file:// (b)
+        manifest.as_uri(),  # file:// (b) manifest
+    ):
+        loaded = load_weights(multiplier, location)
+        assert (loaded.format, loaded.multiplier) == ("1.x", multiplier)
+        assert_same_tensors(loaded, reference)
+
+
+@needs_weights
+def test_1x_050_equals_a_manual_decode(weights_dir: Path) -> None:
+    folder = weights_dir / "posenet_mobilenet_050_partmap"
+    expected = decode_by_hand(folder / MANIFEST)
+    loaded = load_weights(0.5, folder)
+    assert loaded.tensors.keys() == expected.keys()
+    for name, value in expected.items():
+        np.testing.assert_array_equal(loaded.tensors[name], value, err_msg=name)
+    assert expected[P + "segment_2/Conv2D_bias"][0] == pytest.approx(-6.07, abs=0.01)
+
+
+@needs_weights
+@pytest.mark.parametrize(("relative", "multiplier"), TWO_X.items())
+def test_2x_model_json_loads(weights_dir: Path, relative: str, multiplier: float) -> None:
+    path = weights_dir / relative
+    loaded = load_weights(multiplier, path)  # (c)
+    assert_well_formed(loaded, "2.x", multiplier)
+    assert loaded.source == str(path)
+    assert_same_tensors(load_weights(multiplier, path.as_uri()), loaded)
+
+
+@needs_weights
+def test_2x_quantised_match_float(weights_dir: Path) -> None:
+    base = weights_dir / "bodypix/mobilenet"
+    reference = load_weights(0.5, base / "float/050/model-stride16.json")
+    quant2 = load_weights(0.5, base / "quant2/050/model-stride16.json")
+    quant1 = load_weights(0.5, base / "quant1/050/model-stride16.json")
+    assert reference.tensors.keys() == quant2.tensors.keys() == quant1.tensors.keys()
+    for name, value in reference.tensors.items():
+        np.testing.assert_allclose(quant2.tensors[name], value, rtol=0, atol=1e-3, err_msg=name)
+        np.testing.assert_allclose(quant1.tensors[name], value, rtol=0, atol=0.25, err_msg=name)
+
+
+@needs_weights
+def test_2x_dequantisation_and_part_remap(weights_dir: Path) -> None:
+    for relative in ("float/050", "quant2/050", "quant1/100"):
+        path = weights_dir / "bodypix/mobilenet" / relative / "model-stride16.json"
+        raw = decode_by_hand(path)
+        loaded = load_weights(TWO_X[f"bodypix/mobilenet/{relative}/model-stride16.json"], path)
+        bias, weights = loaded.tensors[PART_B], loaded.tensors[PART_W]
+        # torso_front is channel 12 in both orders; left_hand is 1.x 23 and 2.x 10.
+        assert bias[12] == raw[PART_B][12]
+        assert bias[23] == raw[PART_B][10]
+        for i, name in enumerate(PART_NAMES_1X):
+            j = PART_NAMES_2X.index(name)
+            assert bias[i] == raw[PART_B][j], name
+            np.testing.assert_array_equal(weights[..., i], raw[PART_W][..., j], err_msg=name)
+        for name, value in raw.items():  # everything else is decoded as stored, not moved
+            if name not in (PART_B, PART_W):
+                np.testing.assert_array_equal(loaded.tensors[name], value, err_msg=name)
+
+
+# --------------------------------------------------------------------------------------------
+# Errors, local
+
+
+@needs_weights
+def test_multiplier_mismatch(weights_dir: Path) -> None:
+    folder = weights_dir / "posenet_mobilenet_050_partmap"
+    with pytest.raises(WeightsError, match=r"for multiplier 0\.5, but multiplier=0\.75 was"):
+        load_weights(0.75, folder)
+    model = weights_dir / "bodypix/mobilenet/quant1/100/model-stride8.json"
+    with pytest.raises(
+        WeightsError, match=r"quant1/100/model-stride8\.json are for multiplier 1\.0"
+    ):
+        load_weights(0.5, model)
+
+
+@needs_weights
+def test_missing_locations(weights_dir: Path, tmp_path: Path) -> None:
+    with pytest.raises(WeightsError, match=r"no 1\.x weights for multiplier 0\.75.*075_partmap"):
+        load_weights(0.75, weights_dir)
+    with pytest.raises(WeightsError, match=r"nowhere does not exist"):
+        load_weights(0.5, tmp_path / "nowhere")
+    empty = tmp_path / "posenet_mobilenet_050_partmap"
+    empty.mkdir()
+    with pytest.raises(WeightsError, match=r"050_partmap/weights_manifest\.json does not exist"):
+        load_weights(0.5, empty)
+    with pytest.raises(WeightsError, match=r"tensorflowjs_model\.pb is not a weights location"):
+        load_weights(0.5, weights_dir / "posenet_mobilenet_050_partmap/tensorflowjs_model.pb")
+
+
+@needs_weights
+def test_missing_shard(weights_dir: Path, tmp_path: Path) -> None:
+    folder = copy_dir(weights_dir / "posenet_mobilenet_050_partmap", tmp_path / "m")
+    (folder / "group1-shard1of1").unlink()
+    with pytest.raises(WeightsError, match=r"missing weight shard .*m/group1-shard1of1"):
+        load_weights(0.5, folder)
+
+
+@needs_weights
+@pytest.mark.parametrize(("change", "message"), [(-100, "truncated"), (+8, "too large")])
+def test_wrong_size_shard(weights_dir: Path, tmp_path: Path, change: int, message: str) -> None:
+    folder = copy_dir(weights_dir / "posenet_mobilenet_050_partmap", tmp_path / "m")
+    shard = folder / "group1-shard1of1"
+    size = shard.stat().st_size
+    with shard.open("r+b") as stream:
+        stream.truncate(size + change)
+    pattern = rf"m/group1-shard1of1\) is {message}: expected {size} bytes, found {size + change}"
+    with pytest.raises(WeightsError, match=pattern):
+        load_weights(0.5, folder)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'[{"paths": ["group1-shard1of1"], "weights": [', "is not valid JSON"),
+        (b"\xff\xfe garbage", "is not valid JSON"),
+        (b'{"format": "graph-model"}', "neither a 1.x weights manifest"),
+        (b'[{"paths": [], "weights": []}]', "group 1 has no valid 'paths'"),
+        (b'[{"paths": ["../../etc/x"], "weights": []}]', "must be relative"),
+        (
+            b'[{"paths": ["s"], "weights": [{"name": "a", "shape": [-1], "dtype": "float32"}]}]',
+            "'a' has an invalid shape",
+        ),
+        (
+            b'[{"paths": ["s"], "weights": [{"name": "a", "shape": [1], "dtype": "string"}]}]',
+            "'a' has unsupported dtype 'string'",
+        ),
+    ],
+    ids=["cut-json", "not-utf8", "no-manifest", "no-paths", "escaping-path", "bad-shape", "dtype"],
+)
+def test_corrupt_manifest(tmp_path: Path, content: bytes, message: str) -> None:
+    (tmp_path / MANIFEST).write_bytes(content)
+    pattern = re.escape(f"{tmp_path / MANIFEST}") + ".*" + re.escape(message)
+    with pytest.raises(WeightsError, match=pattern):
+        load_weights(0.5, tmp_path)
+
+
+@needs_weights
+def test_missing_tensor(weights_dir: Path, tmp_path: Path) -> None:
+    folder = copy_dir(weights_dir / "posenet_mobilenet_050_partmap", tmp_path / "m")
+
+    def rename(document: Any) -> None:
+        for entry in document[0]["weights"]:
+            if entry["name"] == P + "segment_2/Conv2D_bias":
+                entry["name"] = P + "segment_2/renamed"
+
+    edit_manifest(folder, rename)
+    pattern = r"m/weights_manifest\.json: required tensor 'MobilenetV1/segment_2/Conv2D_bias'"
+    with pytest.raises(WeightsError, match=pattern):
+        load_weights(0.5, folder)
+
+
+@needs_weights
+def test_inconsistent_shapes(weights_dir: Path, tmp_path: Path) -> None:
+    folder = copy_dir(weights_dir / "posenet_mobilenet_050_partmap", tmp_path / "m")
+
+    def transpose_part_head(document: Any) -> None:  # same byte count, wrong layout
+        for entry in document[0]["weights"]:
+            if entry["name"] == PART_W:
+                entry["shape"] = [1, 1, 24, 256]
+
+    edit_manifest(folder, transpose_part_head)
+    pattern = re.escape(f"'{PART_W}' has shape [1, 1, 24, 256], expected [1, 1, 256, 24]")
+    with pytest.raises(WeightsError, match=pattern):
+        load_weights(0.5, folder)
+
+
+@needs_weights
+def test_non_finite_values(weights_dir: Path, tmp_path: Path) -> None:
+    folder = copy_dir(weights_dir / "posenet_mobilenet_050_partmap", tmp_path / "m")
+    with (folder / "group1-shard1of1").open("r+b") as stream:
+        stream.seek(entry_offset(folder, P + "Conv2d_3_depthwise/depthwise_bias") + 4 * 5)
+        stream.write(np.array([np.nan], dtype="<f4").tobytes())
+    pattern = (
+        r"m/group1-shard1of1: tensor 'MobilenetV1/Conv2d_3_depthwise/depthwise_bias' holds NaN"
+    )
+    with pytest.raises(WeightsError, match=pattern):
+        load_weights(0.5, folder)
+
+
+# --------------------------------------------------------------------------------------------
+# Synthetic files: several shards, several groups, int32 / uint8 / uint16 / float16 entries
+
+
+def split_into_shards(data: bytes, folder: Path, stem: str, size: int) -> list[str]:
+    names = []
+    for i, start in enumerate(range(0, len(data), size)):
+        names.append(f"{stem}-shard{i + 1}")
+        (folder / names[-1]).write_bytes(data[start : start + size])
+    return names
+
+
+@needs_weights
+def test_1x_multi_shard_group_with_int32_entry(weights_dir: Path, tmp_path: Path) -> None:
+    source = weights_dir / "posenet_mobilenet_025_partmap"
+    reference = load_weights(0.25, source)
+    entries = json.loads((source / MANIFEST).read_text())[0]["weights"]
+    data = (source / "group1-shard1of1").read_bytes()
+    extra = np.arange(7, dtype="<i4").tobytes()  # an int32 tensor, spliced in after the first
+    first = 4 * math.prod(entries[0]["shape"])
+    data = data[:first] + extra + data[first:]
+    entries.insert(1, {"name": "step", "shape": [7], "dtype": "int32"})
+    folder = tmp_path / "posenet_mobilenet_025_partmap"
+    folder.mkdir()
+    paths = split_into_shards(data, folder, "group1", 100_001)  # odd size: unaligned splits
+    assert len(paths) > 3
+    (folder / MANIFEST).write_text(json.dumps([{"paths": paths, "weights": entries}]))
+    loaded = load_weights(0.25, tmp_path)
+    assert "step" not in loaded.tensors
+    assert_same_tensors(loaded, reference)
+
+
+def quantise(values: np.ndarray, kind: str) -> tuple[bytes, dict[str, Any], np.ndarray]:
+    """Encode like the TF.js converter; return (bytes, quantization entry, expected decode)."""
+    if kind == "float16":
+        half = values.astype("<f2")
+        return half.tobytes(), {"dtype": "float16"}, half.astype(np.float32)
+    dtype = np.dtype("u1" if kind == "uint8" else "<u2")
+    low, high = float(values.min()), float(values.max())
+    scale = (high - low) / np.iinfo(dtype).max or 1.0
+    q = np.round((values.astype(np.float64) - low) / scale).astype(dtype)
+    expected = (q.astype(np.float64) * scale + low).astype(np.float32)
+    return q.tobytes(), {"dtype": kind, "min": low, "scale": scale}, expected
+
+
+def write_synthetic_2x(weights_dir: Path, folder: Path) -> tuple[Path, dict[str, np.ndarray]]:
+    """A 2.x model JSON (two groups, several shards each, mixed quantization) built from the
+    0.25 1.x tensors; returns it and the tensors the loader must produce (parts remapped)."""
+    tensors = load_weights(0.25, weights_dir).tensors
+    names = sorted(tensors)
+    kinds = ("float32", "uint8", "uint16", "float16")
+    expected: dict[str, np.ndarray] = {}
+    groups = []
+    folder.mkdir(parents=True)
+    for g, members in enumerate((names[: len(names) // 2], names[len(names) // 2 :]), 1):
+        chunks, entries = [], []
+        for i, name in enumerate(members):
+            value = tensors[name]
+            entry: dict[str, Any] = {"name": name, "shape": list(value.shape), "dtype": "float32"}
+            kind = kinds[i % len(kinds)]
+            if kind == "float32":
+                chunks.append(value.astype("<f4").tobytes())
+                expected[name] = value
+            else:
+                data, entry["quantization"], expected[name] = quantise(value, kind)
+                chunks.append(data)
+            entries.append(entry)
+            if i == 2:
+                chunks.append(np.array([1, 2], dtype="<i4").tobytes())
+                entries.append({"name": f"int{g}", "shape": [2], "dtype": "int32"})
+        paths = split_into_shards(b"".join(chunks), folder, f"group{g}", 65_537)
+        groups.append({"paths": paths, "weights": entries})
+    model = folder / "model.json"
+    model.write_text(json.dumps({"format": "graph-model", "weightsManifest": groups}))
+    order = [PART_NAMES_2X.index(name) for name in PART_NAMES_1X]
+    expected[PART_W] = expected[PART_W][..., order]
+    expected[PART_B] = expected[PART_B][order]
+    return model, expected
+
+
+@needs_weights
+def test_2x_synthetic_groups_shards_and_quantisations(weights_dir: Path, tmp_path: Path) -> None:
+    model, expected = write_synthetic_2x(weights_dir, tmp_path / "model")
+    loaded = load_weights(0.25, model)
+    assert loaded.format == "2.x"
+    assert loaded.tensors.keys() == expected.keys()
+    for name, value in expected.items():
+        np.testing.assert_array_equal(loaded.tensors[name], value, err_msg=name)
+
+
+# --------------------------------------------------------------------------------------------
+# HTTP: download, cache, offline use, damaged cache and damaged transfers
+
+
+@needs_weights
+def test_http_base_and_model_json_then_offline(
+    server: LocalServer, weights_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    json_url = server.url + "bodypix/mobilenet/float/050/model-stride16.json"
+    by_base = load_weights(0.5, server.url, cache_dir=cache)  # (a)
+    by_folder = load_weights(0.5, server.url + "posenet_mobilenet_050_partmap", cache_dir=cache)
+    by_json = load_weights(0.5, json_url, cache_dir=cache)  # (c)
+    assert by_base.source == server.url + "posenet_mobilenet_050_partmap/weights_manifest.json"
+    assert by_json.source == json_url
+    assert_same_tensors(by_base, load_weights(0.5, weights_dir))
+    assert_same_tensors(by_folder, by_base)
+    assert_same_tensors(by_json, load_weights(0.5, weights_dir / json_url[len(server.url) :]))
+    shard = cached(cache, server, SHARD_050)
+    assert shard.read_bytes() == (weights_dir / SHARD_050).read_bytes()
+    assert cached(cache, server, "bodypix/mobilenet/float/050/group1-shard1of1.bin").is_file()
+    assert server.requests.count("/" + SHARD_050) == 1  # the second load used the cache
+
+    server.stop()
+    monkeypatch.setattr(urllib.request, "urlopen", _refuse)
+    assert_same_tensors(load_weights(0.5, server.url, cache_dir=cache), by_base)
+    assert_same_tensors(load_weights(0.5, json_url, cache_dir=cache), by_json)
+
+
+@needs_weights
+def test_http_damaged_cache_is_refetched(server: LocalServer, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    reference = load_weights(0.5, server.url, cache_dir=cache)
+    shard = cached(cache, server, SHARD_050)
+    manifest = cached(cache, server, f"posenet_mobilenet_050_partmap/{MANIFEST}")
+    size = shard.stat().st_size
+    with shard.open("r+b") as stream:
+        stream.truncate(size // 3)
+
+    server.stop()  # offline: the damaged file is dropped and the failure names the URL
+    with pytest.raises(
+        WeightsError, match=re.escape(f"could not download weight shard from {server.url}")
+    ):
+        load_weights(0.5, server.url, cache_dir=cache)
+    assert not shard.exists()
+    assert leftovers(shard.parent) == [MANIFEST]
+
+    server.start()  # same port, so the same cache folder
+    manifest.write_bytes(b"[{ truncated")
+    assert_same_tensors(load_weights(0.5, server.url, cache_dir=cache), reference)
+    assert shard.stat().st_size == size
+    assert json.loads(manifest.read_text())[0]["paths"] == ["group1-shard1of1"]
+    assert server.requests.count("/" + SHARD_050) == 2
+
+
+@needs_weights
+def test_http_pinned_official_file(server: LocalServer, weights_dir: Path, tmp_path: Path) -> None:
+    relative = "bodypix/mobilenet/quant2/075/group1-shard1of1.bin"
+    data = (weights_dir / relative).read_bytes()
+    assert hashlib.sha256(data).hexdigest() == OFFICIAL_SHA256[relative]
+    cache = tmp_path / "cache"
+    url = server.url + "bodypix/mobilenet/quant2/075/model-stride8.json"
+    reference = load_weights(0.75, url, cache_dir=cache)
+    shard = cached(cache, server, relative)
+    assert shard.read_bytes() == data
+    damaged = bytearray(data)
+    damaged[1234] ^= 0xFF  # same size: only the pinned hash can tell
+    shard.write_bytes(bytes(damaged))
+    assert_same_tensors(load_weights(0.75, url, cache_dir=cache), reference)
+    assert shard.read_bytes() == data
+    assert server.requests.count("/" + relative) == 2
+
+
+@needs_weights
+def test_http_pin_mismatch_is_rejected(
+    server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    relative = "posenet_mobilenet_025_partmap/group1-shard1of1"
+    monkeypatch.setattr(_weights, "OFFICIAL_SHA256", {relative: "0" * 64})
+    cache = tmp_path / "cache"
+    with pytest.raises(
+        WeightsError, match=re.escape(f"{server.url}{relative} fails its sha256 pin")
+    ):
+        load_weights(0.25, server.url, cache_dir=cache)
+    assert leftovers(cached(cache, server, relative).parent) == [MANIFEST]
+
+
+@needs_weights
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [
+        ("drop", r"cut short or overran: received 1134872 bytes, Content-Length said 2269744"),
+        ("short", r"wrong size \(truncated: expected 2269744 bytes, found 2268744\)"),
+    ],
+    ids=["connection-dropped", "content-length-too-small"],
+)
+def test_http_broken_transfer(
+    server: LocalServer, tmp_path: Path, fault: str, message: str
+) -> None:
+    server.faults["/" + SHARD_050] = fault
+    cache = tmp_path / "cache"
+    with pytest.raises(WeightsError, match=message):
+        load_weights(0.5, server.url, cache_dir=cache)
+    assert leftovers(cached(cache, server, SHARD_050).parent) == [MANIFEST]  # no partial file
+    del server.faults["/" + SHARD_050]
+    assert load_weights(0.5, server.url, cache_dir=cache).multiplier == 0.5
+
+
+@needs_weights
+def test_http_errors_name_the_url(server: LocalServer, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    missing = server.url + "posenet_mobilenet_075_partmap/weights_manifest.json"
+    with pytest.raises(WeightsError, match=re.escape(f"from {missing}: HTTP 404")):
+        load_weights(0.75, server.url, cache_dir=cache)
+    folder_url = server.url + "posenet_mobilenet_050_partmap/"
+    with pytest.raises(
+        WeightsError, match=r"050_partmap/weights_manifest\.json are for multiplier 0\.5"
+    ):
+        load_weights(0.25, folder_url, cache_dir=cache)
+    assert "/" + SHARD_050 not in server.requests  # refused before fetching any shard
+    server.stop()
+    with pytest.raises(
+        WeightsError, match=re.escape(f"could not download weights manifest from {server.url}")
+    ):
+        load_weights(0.25, server.url, cache_dir=cache)
+
+
+@needs_weights
+def test_http_multi_shard_groups(weights_dir: Path, tmp_path: Path) -> None:
+    model, expected = write_synthetic_2x(weights_dir, tmp_path / "site" / "model")
+    srv = LocalServer(tmp_path / "site")
+    srv.start()
+    try:
+        cache = tmp_path / "cache"
+        loaded = load_weights(0.25, srv.url + "model/model.json", cache_dir=cache)
+        assert_same_tensors(loaded, LoadedWeights(expected, "2.x", 0.25, ""))
+        shards = sorted(p.name for p in model.parent.iterdir() if "shard" in p.name)
+        assert sorted(leftovers(cached(cache, srv, "model"))) == sorted([*shards, "model.json"])
+        # one shard of a group is lost: the group is fetched again
+        cached(cache, srv, "model/group2-shard2").unlink()
+        assert_same_tensors(
+            load_weights(0.25, srv.url + "model/model.json", cache_dir=cache), loaded
+        )
+        assert srv.requests.count("/model/group2-shard1") == 2
+        assert srv.requests.count("/model/group1-shard1") == 1
+    finally:
+        srv.stop()
+
+
+# --------------------------------------------------------------------------------------------
+# The PERSON_SEGMENTATION_WEIGHTS variable and the default location
+
+
+@needs_weights
+def test_env_var_is_honoured(
+    server: LocalServer, weights_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PERSON_SEGMENTATION_WEIGHTS", str(weights_dir))
+    assert load_weights(0.25).source == str(
+        weights_dir / "posenet_mobilenet_025_partmap" / MANIFEST
+    )
+    monkeypatch.setenv("PERSON_SEGMENTATION_WEIGHTS", server.url)
+    monkeypatch.setenv("PERSON_SEGMENTATION_CACHE", str(tmp_path / "cache"))
+    assert load_weights(0.25).source.startswith(server.url)
+    assert cached(
+        tmp_path / "cache", server, "posenet_mobilenet_025_partmap/group1-shard1of1"
+    ).is_file()
+    monkeypatch.setenv("PERSON_SEGMENTATION_WEIGHTS", str(tmp_path / "missing"))
+    with pytest.raises(WeightsError, match=r"missing does not exist.*PERSON_SEGMENTATION_WEIGHTS"):
+        load_weights(0.25)
+    # an explicit location wins over the variable
+    assert load_weights(0.5, weights_dir).multiplier == 0.5
+
+
+@needs_weights
+def test_default_is_the_official_base_url_and_its_cache(
+    weights_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_network: None
+) -> None:
+    """With nothing set, the official URL is used; a filled cache needs no network."""
+    monkeypatch.setenv("PERSON_SEGMENTATION_WEIGHTS", "")
+    monkeypatch.setenv("PERSON_SEGMENTATION_CACHE", str(tmp_path / "cache"))
+    official = tmp_path / "cache" / "storage.googleapis.com" / "tfjs-models" / "savedmodel"
+    copy_dir(
+        weights_dir / "posenet_mobilenet_050_partmap", official / "posenet_mobilenet_050_partmap"
+    )
+    loaded = load_weights(0.5)
+    assert (
+        loaded.source == OFFICIAL_BASE_URL + "posenet_mobilenet_050_partmap/weights_manifest.json"
+    )
+    assert_same_tensors(loaded, load_weights(0.5, weights_dir))
