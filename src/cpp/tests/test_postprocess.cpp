@@ -226,8 +226,11 @@ void test_validation() {
 void test_pixel_helpers() {
   const float scores[5] = {0.1f, 0.9f, 0.3f, 0.9f, 0.2f};
   check(ps::pixel::argmax_first(scores, 5) == 1, "argmax: first index wins a tie");
-  const float nan_first[3] = {std::nanf(""), 0.2f, 0.1f};
-  check(ps::pixel::argmax_first(nan_first, 3) == 1, "argmax: NaN never wins");
+  float many[40];
+  for (int k = 0; k < 40; ++k) many[k] = static_cast<float>((k * 7) % 13);
+  check(ps::pixel::argmax_first(many, 40) == 11, "argmax over several lanes: first of the maxima");
+  check(ps::pixel::argmax_first(many, 1) == 0, "argmax of one score");
+  check(ps::pixel::score_of_logit(std::nanf("")) == -1.0f, "a NaN logit scores -1");
   check(!ps::pixel::is_person(0.5f, 0.5f) && ps::pixel::is_person(0.50001f, 0.5f), "strict threshold");
   check(ps::pixel::masked_part(7, false) == -1 && ps::pixel::masked_part(7, true) == 7, "masked part");
   check(ps::pixel::output_column(0, 10, true) == 9 && ps::pixel::output_column(3, 10, false) == 3, "flip column");

@@ -42,17 +42,25 @@ PS_HOST_DEVICE inline SourceCoord source_coord(int32_t out_index, float scale, i
   return c;
 }
 
+/// Linear blend `a + (b - a) * t` (one axis of TF's bilinear resize).
+PS_HOST_DEVICE inline float lerp(float a, float b, float t) { return a + (b - a) * t; }
+
 /// Bilinear blend of four neighbours: horizontal first, then vertical (TF's compute_lerp).
+/// The CPU path splits this into its horizontal and vertical `lerp`s, in the same order.
 PS_HOST_DEVICE inline float lerp2d(float top_left, float top_right, float bottom_left,
                                    float bottom_right, float x_lerp, float y_lerp) {
-  const float top = top_left + (top_right - top_left) * x_lerp;
-  const float bottom = bottom_left + (bottom_right - bottom_left) * x_lerp;
-  return top + (bottom - top) * y_lerp;
+  return lerp(lerp(top_left, top_right, x_lerp), lerp(bottom_left, bottom_right, x_lerp), y_lerp);
 }
 
 /// Logistic sigmoid as TF.js' CPU backend computes it: in double, rounded to float32.
 PS_HOST_DEVICE inline float sigmoid(float logit) {
   return static_cast<float>(1.0 / (1.0 + exp(-static_cast<double>(logit))));
+}
+
+/// The score a logit contributes: its sigmoid, except that a NaN logit scores -1, below every
+/// real score, so it is never a person and never the winning part (defined NaN behaviour).
+PS_HOST_DEVICE inline float score_of_logit(float logit) {
+  return logit != logit ? -1.0f : sigmoid(logit);
 }
 
 /// The original's strict threshold: a pixel is a person when its score is above it.
@@ -61,18 +69,41 @@ PS_HOST_DEVICE inline bool is_person(float score, float threshold) { return scor
 /// `(part + 1) * mask - 1`: the part id where the mask is on, -1 elsewhere.
 PS_HOST_DEVICE inline int32_t masked_part(int32_t part, bool person) { return person ? part : -1; }
 
-/// Index of the largest of `count` scores; the first index wins a tie (tf.argmax).
-/// NaN scores never win over a number; all-NaN gives 0.
-PS_HOST_DEVICE inline int32_t argmax_first(const float* scores, int32_t count) {
-  int32_t best = 0;
-  float best_score = scores[0];
-  for (int32_t c = 1; c < count; ++c) {
-    if (scores[c] > best_score || (best_score != best_score && scores[c] == scores[c])) {
-      best = c;
-      best_score = scores[c];
+/// Index of the largest of `count` (>= 1) scores; the first index wins a tie (tf.argmax).
+/// Scores must not be NaN (see score_of_logit). Written as eight independent lanes, each
+/// keeping its best score and index (compare + select, which compilers vectorise), then a
+/// reduction of the lanes that prefers the smaller index on equal scores. `Count` is int32_t
+/// or a std::integral_constant (a compile-time count: fully unrolled).
+template <typename Count>
+PS_HOST_DEVICE inline int32_t argmax_first(const float* scores, Count count) {
+  const int32_t n = static_cast<int32_t>(count);
+  float value[8];
+  int32_t index[8];
+  for (int32_t j = 0; j < 8; ++j) {
+    index[j] = j < n ? j : 0;
+    value[j] = scores[index[j]];
+  }
+  int32_t k = 8;
+  for (; k + 8 <= n; k += 8) {
+    for (int32_t j = 0; j < 8; ++j) {
+      const bool greater = scores[k + j] > value[j];
+      value[j] = greater ? scores[k + j] : value[j];
+      index[j] = greater ? k + j : index[j];
     }
   }
-  return best;
+  for (; k < n; ++k) {
+    const bool greater = scores[k] > value[0];
+    value[0] = greater ? scores[k] : value[0];
+    index[0] = greater ? k : index[0];
+  }
+  float best = value[0];
+  int32_t best_index = index[0];
+  for (int32_t j = 1; j < 8; ++j) {
+    const bool better = value[j] > best || (value[j] == best && index[j] < best_index);
+    best = better ? value[j] : best;
+    best_index = better ? index[j] : best_index;
+  }
+  return best_index;
 }
 
 /// Column the value computed for column `x` is written to: mirrored when flipping back.

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <exception>
 #include <system_error>
@@ -43,6 +44,26 @@ void parallel_for(int64_t count, int32_t num_threads, const Body& body) {
   for (auto& w : workers) w.join();
   for (auto& e : errors)
     if (e) std::rethrow_exception(e);
+}
+
+/// Dynamic scheduling: `num_threads` workers each call `worker(next)`, where `next(&begin,
+/// &end)` hands out the next chunk of up to `chunk` items of [0, count) and returns false when
+/// none is left. Workers keep per-thread state across their chunks; uneven work (e.g. rows
+/// with and without people) balances itself.
+template <typename Worker>
+void parallel_chunks(int64_t count, int64_t chunk, int32_t num_threads, const Worker& worker) {
+  if (count <= 0) return;
+  chunk = std::max<int64_t>(1, chunk);
+  std::atomic<int64_t> cursor{0};
+  auto next = [&](int64_t* begin, int64_t* end) {
+    const int64_t b = cursor.fetch_add(chunk, std::memory_order_relaxed);
+    if (b >= count) return false;
+    *begin = b;
+    *end = std::min(count, b + chunk);
+    return true;
+  };
+  const int64_t chunks = (count + chunk - 1) / chunk;
+  parallel_for(std::min<int64_t>(num_threads, chunks), num_threads, [&](int64_t, int64_t) { worker(next); });
 }
 
 }  // namespace person_segmentation::cpu
