@@ -151,17 +151,15 @@ class PersonSegmentation:
     def _function(self, output_stride: int, with_parts: bool, flip: bool) -> Callable[..., tf.Tensor]:
         key = (output_stride, with_parts, flip)
         with self._lock:
-            fn = self._functions.get(key)
-            if fn is None:
+            if key not in self._functions:
                 net = self._net
 
-                @tf.function(reduce_retracing=True)
-                def fn(image: tf.Tensor, layout: tf.Tensor) -> tf.Tensor:
+                def run(image: tf.Tensor, layout: tf.Tensor) -> tf.Tensor:
                     x = _resize_pad_normalize(image, layout, flip)
                     return net.heads(net.features(x, output_stride), with_parts)[0]
 
-                self._functions[key] = fn
-            return fn
+                self._functions[key] = tf.function(run, reduce_retracing=True)
+            return self._functions[key]
 
     def preprocess(self, image: ImageLike, flip_horizontal: bool = False) -> tuple[np.ndarray, _core.ResizePadGeometry]:
         """The network's input for ``image``: resized keeping aspect, zero-padded, normalised.

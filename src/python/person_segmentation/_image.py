@@ -30,8 +30,8 @@ def read_image(path: str | os.PathLike[str]) -> np.ndarray:
         raise FileNotFoundError(f"image file not found: {path!r}")
     try:
         with PIL.Image.open(path) as img:
-            img = PIL.ImageOps.exif_transpose(img)
-            return np.asarray(img.convert("RGB"))
+            upright = PIL.ImageOps.exif_transpose(img)
+            return np.asarray(upright.convert("RGB"))
     except (PIL.UnidentifiedImageError, OSError, SyntaxError) as exc:
         raise ValueError(f"cannot read image file {path!r}: {exc}") from exc
 
@@ -71,16 +71,17 @@ def as_image(image: object) -> np.ndarray | tf.Tensor:
     if isinstance(image, PIL.Image.Image):
         return np.asarray(image.convert("RGB"))
     if isinstance(image, tf.Tensor):
-        _check_shape(tuple(image.shape), "a tf.Tensor")
-        if not (image.dtype.is_integer or image.dtype.is_floating) or image.dtype == tf.bool:
-            raise TypeError(f"image tensor must have an integer or float dtype, got {image.dtype.name}")
-        if image.shape.rank == 2:
-            image = image[:, :, tf.newaxis]
-        if image.shape[2] == 1:
-            image = tf.repeat(image, 3, axis=2)
-        elif image.shape[2] == 4:
-            image = image[:, :, :3]
-        return image
+        tensor: tf.Tensor = image
+        _check_shape(tuple(tensor.shape), "a tf.Tensor")
+        if not (tensor.dtype.is_integer or tensor.dtype.is_floating) or tensor.dtype == tf.bool:
+            raise TypeError(f"image tensor must have an integer or float dtype, got {tensor.dtype.name}")
+        if tensor.shape.rank == 2:
+            tensor = tensor[:, :, tf.newaxis]
+        if tensor.shape[2] == 1:
+            tensor = tf.repeat(tensor, 3, axis=2)
+        elif tensor.shape[2] == 4:
+            tensor = tensor[:, :, :3]
+        return tensor
     if not isinstance(image, np.ndarray):
         raise TypeError(f"image must be {_ACCEPTED}; got {type(image).__module__}.{type(image).__qualname__}")
     _check_shape(image.shape, f"a {image.dtype} array")

@@ -1,0 +1,69 @@
+"""Type stubs of the private native module (src/cpp/bindings/module.cpp)."""
+
+import numpy as np
+import numpy.typing as npt
+
+__version__: str
+
+class ResizePadGeometry:
+    """How an image is resized (keeping aspect) and zero-padded to the model input."""
+
+    def __init__(
+        self,
+        *,
+        image_height: int,
+        image_width: int,
+        model_height: int,
+        model_width: int,
+        resized_height: int,
+        resized_width: int,
+        pad_top: int,
+        pad_bottom: int,
+        pad_left: int,
+        pad_right: int,
+    ) -> None: ...
+    @property
+    def image_height(self) -> int: ...
+    @property
+    def image_width(self) -> int: ...
+    @property
+    def model_height(self) -> int: ...
+    @property
+    def model_width(self) -> int: ...
+    @property
+    def resized_height(self) -> int: ...
+    @property
+    def resized_width(self) -> int: ...
+    @property
+    def pad_top(self) -> int: ...
+    @property
+    def pad_bottom(self) -> int: ...
+    @property
+    def pad_left(self) -> int: ...
+    @property
+    def pad_right(self) -> int: ...
+    def __eq__(self, other: object) -> bool: ...
+    def __hash__(self) -> int: ...
+
+def compute_geometry(
+    image_height: int, image_width: int, model_height: int = 353, model_width: int = 257
+) -> ResizePadGeometry: ...
+def person_mask(
+    segment_logits: npt.NDArray[np.float32],
+    geometry: ResizePadGeometry,
+    *,
+    segmentation_threshold: float = 0.5,
+    flip_horizontal: bool = False,
+    num_threads: int = 0,
+) -> npt.NDArray[np.uint8]: ...
+def part_segmentation(
+    segment_logits: npt.NDArray[np.float32],
+    part_logits: npt.NDArray[np.float32],
+    geometry: ResizePadGeometry,
+    *,
+    segmentation_threshold: float = 0.5,
+    flip_horizontal: bool = False,
+    num_threads: int = 0,
+) -> npt.NDArray[np.int32]: ...
+def default_num_threads() -> int: ...
+def build_summary() -> str: ...
