@@ -61,13 +61,17 @@ void validate_common(const FloatTensorView& segment, const ResizePadGeometry& g,
 }
 
 /// Threads actually used: the request (or one per hardware thread), but never so many that
-/// a thread gets less than ~16k output pixels.
-int32_t resolve_threads(const PostprocessOptions& options, const ResizePadGeometry& g) {
+/// a thread gets less than `pixels_per_thread` output pixels (starting one costs ~30 us).
+int32_t resolve_threads(const PostprocessOptions& options, const ResizePadGeometry& g, int64_t pixels_per_thread) {
   const int64_t pixels = static_cast<int64_t>(g.image_height) * g.image_width;
-  const int64_t useful = std::max<int64_t>(1, pixels / (1 << 14));
+  const int64_t useful = std::max<int64_t>(1, pixels / pixels_per_thread);
   const int64_t requested = options.num_threads > 0 ? options.num_threads : default_num_threads();
   return static_cast<int32_t>(std::min(requested, useful));
 }
+
+// Work per output pixel is ~1 ns for a mask and several for a part map.
+constexpr int64_t kMaskPixelsPerThread = int64_t{1} << 16;
+constexpr int64_t kPartPixelsPerThread = int64_t{1} << 15;
 
 }  // namespace
 
@@ -79,7 +83,7 @@ int32_t default_num_threads() {
 void person_mask(const FloatTensorView& segment_logits, const ResizePadGeometry& geometry,
                  const PostprocessOptions& options, uint8_t* out) {
   validate_common(segment_logits, geometry, options, out);
-  cpu::person_mask(segment_logits, geometry, options, resolve_threads(options, geometry), out);
+  cpu::person_mask(segment_logits, geometry, options, resolve_threads(options, geometry, kMaskPixelsPerThread), out);
 }
 
 void part_segmentation(const FloatTensorView& segment_logits, const FloatTensorView& part_logits,
@@ -93,7 +97,7 @@ void part_segmentation(const FloatTensorView& segment_logits, const FloatTensorV
   if (part_logits.channels > kMaxParts)
     fail("part_logits has too many channels: " + shape_of(part_logits));
   cpu::part_segmentation(segment_logits, part_logits, geometry, options,
-                         resolve_threads(options, geometry), out);
+                         resolve_threads(options, geometry, kPartPixelsPerThread), out);
 }
 
 std::string build_summary() {

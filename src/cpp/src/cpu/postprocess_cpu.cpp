@@ -16,12 +16,26 @@
 #include "cpu/postprocess_cpu.hpp"
 
 #include <algorithm>
+#include <cstdlib>
+#include <memory>
 #include <type_traits>
 #include <vector>
 
 #if defined(__SSE2__) || defined(_M_X64)
 #include <emmintrin.h>
 #define PS_HAVE_SSE2 1
+#endif
+
+// Runtime dispatch to AVX2 (GCC/Clang on x86-64): only functions marked PS_TARGET_AVX2 use
+// it, and they run only after __builtin_cpu_supports("avx2"); everything else stays SSE2.
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define PS_HAVE_AVX2_DISPATCH 1
+#define PS_TARGET_AVX2 __attribute__((target("avx2")))
+#define PS_ALWAYS_INLINE __attribute__((always_inline))
+#else
+#define PS_HAVE_AVX2_DISPATCH 0
+#define PS_ALWAYS_INLINE
 #endif
 
 #include "cpu/parallel.hpp"
@@ -37,7 +51,7 @@ template <int32_t N>
 using Const = std::integral_constant<int32_t, N>;
 
 /// Everything that does not depend on the output row. Scores are stored per grid cell as
-/// [part 0, ..., part P-1, segment], so the parts start at an aligned offset.
+/// [part 0, ..., part P-1, segment].
 struct Plan {
   int32_t grid_height = 0;
   int32_t grid_width = 0;
@@ -93,23 +107,38 @@ Plan make_plan(const FloatTensorView& segment, const FloatTensorView* parts,
   return plan;
 }
 
-/// A thread's cache of the last two resampled rows: image_width pixels, `Stride` floats
-/// apart, holding `Channels` values: the parts, then the segment score (the last channel).
-/// The segment channel is resampled eagerly (every pixel needs it). The parts are resampled
-/// lazily, both stages, the first time a person pixel asks for them, so the part work is
-/// proportional to the person area and background costs nothing.
-/// `Channels`/`Stride` are std::integral_constant for the fixed layouts, or int32_t.
-template <typename Channels, typename Stride>
+/// Storage for values that are always written before they are read (no zero-fill).
+template <typename T>
+class Buffer {
+ public:
+  void resize(size_t size) {
+    if (size != size_) data_.reset(size ? new T[size] : nullptr), size_ = size;
+  }
+  T* data() { return data_.get(); }
+  const T* data() const { return data_.get(); }
+  T& operator[](size_t i) { return data_[i]; }
+
+ private:
+  std::unique_ptr<T[]> data_;
+  size_t size_ = 0;
+};
+
+/// A thread's cache of the last two resampled rows (image_width pixels each): the segment
+/// scores as one contiguous row, resampled eagerly (every pixel needs them), and the part
+/// scores (`parts` floats a pixel), resampled lazily, both stages, the first time a person
+/// pixel asks for them, so the part work is proportional to the person area.
+/// `Channels` (= parts + 1) is a std::integral_constant for BodyPix's 24 parts, or int32_t.
+template <typename Channels>
 class ResampledRows {
  public:
-  ResampledRows(const Plan& plan, Channels channels, Stride stride)
-      : plan_(plan), channels_(channels), stride_(stride) {
+  ResampledRows(const Plan& plan, Channels channels) : plan_(plan), channels_(channels) {
     const size_t crop_width = plan.crop_cols.size();
     const size_t width = static_cast<size_t>(plan.image_width);
     for (int s = 0; s < 2; ++s) {
-      crop_[s].resize(crop_width * static_cast<size_t>(static_cast<int32_t>(channels)));
-      rows_[s].resize(width * static_cast<size_t>(static_cast<int32_t>(stride)));
-      if (static_cast<int32_t>(channels) > 1) {
+      crop_[s].resize(crop_width * static_cast<size_t>(this->channels()));
+      segment_[s].resize(width);
+      if (this->channels() > 1) {
+        parts_[s].resize(width * static_cast<size_t>(parts_count()));
         crop_ready_[s].resize(crop_width);
         ready_[s].resize(width);
       }
@@ -132,18 +161,18 @@ class ResampledRows {
     *upper_slot = slot_upper;
   }
 
-  /// Pixel `x` of a slot's row; its segment value (the last channel) is always there.
-  const float* pixel(int slot, int64_t x) const { return rows_[slot].data() + x * static_cast<int32_t>(stride_); }
+  /// The segment scores of a slot's row (image_width floats).
+  const float* segment(int slot) const { return segment_[slot].data(); }
 
-  /// Pixel `x` of a slot's row with its part values resampled.
-  const float* pixel_with_parts(int slot, int64_t x) {
-    float* d = rows_[slot].data() + x * static_cast<int32_t>(stride_);
+  /// The part scores of pixel `x` of a slot's row, resampled on first use.
+  const float* parts(int slot, int64_t x) {
+    const int64_t count = static_cast<int32_t>(parts_count());
+    float* d = parts_[slot].data() + x * count;
     if (!ready_[slot][static_cast<size_t>(x)]) {
       const SourceCoord c = plan_.out_cols[static_cast<size_t>(x)];
       const float* left = crop_parts(slot, c.lower);
       const float* right = crop_parts(slot, c.upper);
-      const int64_t parts = static_cast<int32_t>(parts_count());
-      for (int64_t k = 0; k < parts; ++k) d[k] = pixel::lerp(left[k], right[k], c.lerp);
+      for (int64_t k = 0; k < count; ++k) d[k] = pixel::lerp(left[k], right[k], c.lerp);
       ready_[slot][static_cast<size_t>(x)] = 1;
     }
     return d;
@@ -187,47 +216,45 @@ class ResampledRows {
     return crop_[slot].data() + static_cast<int64_t>(j) * channels();
   }
 
-  /// Makes `slot` hold crop row `row`: its segment channel resampled for every pixel, its
+  /// Makes `slot` hold crop row `row`: its segment scores resampled for every pixel, its
   /// parts marked as not computed yet.
   void compute(int32_t row, int slot) {
     index_[slot] = row;
-    const int64_t segment = channels() - 1;
+    const int64_t segment = channels() - 1;  // the segment is the last channel of a grid cell
     const int64_t crop_width = static_cast<int64_t>(plan_.crop_cols.size());
     for (int64_t j = 0; j < crop_width; ++j) stage1(slot, j, segment, std::integral_constant<int32_t, 1>{});
     const float* crop = crop_[slot].data() + segment;
-    float* dst = rows_[slot].data() + segment;
-    const int64_t stride = static_cast<int32_t>(stride_);
+    float* dst = segment_[slot].data();
     const int64_t width = plan_.image_width;
     for (int64_t x = 0; x < width; ++x) {
       const SourceCoord c = plan_.out_cols[static_cast<size_t>(x)];
-      dst[x * stride] = pixel::lerp(crop[c.lower * channels()], crop[c.upper * channels()], c.lerp);
+      dst[x] = pixel::lerp(crop[c.lower * channels()], crop[c.upper * channels()], c.lerp);
     }
     if (segment > 0) {
-      std::fill(crop_ready_[slot].begin(), crop_ready_[slot].end(), uint8_t{0});
-      std::fill(ready_[slot].begin(), ready_[slot].end(), uint8_t{0});
+      std::fill_n(crop_ready_[slot].data(), plan_.crop_cols.size(), uint8_t{0});
+      std::fill_n(ready_[slot].data(), static_cast<size_t>(width), uint8_t{0});
     }
   }
 
   const Plan& plan_;
   Channels channels_;
-  Stride stride_;
-  std::vector<float> crop_[2];
-  std::vector<float> rows_[2];
-  std::vector<uint8_t> crop_ready_[2];
-  std::vector<uint8_t> ready_[2];
+  Buffer<float> crop_[2];
+  Buffer<float> segment_[2];
+  Buffer<float> parts_[2];
+  Buffer<uint8_t> crop_ready_[2];
+  Buffer<uint8_t> ready_[2];
   int32_t index_[2] = {-1, -1};
 };
 
 /// Runs `row_body(y, rows, top_slot, bottom_slot, y_lerp)` for every output row, rows split
 /// over threads, each thread with its own cache of resampled rows.
-template <typename Channels, typename Stride, typename RowBody>
-void for_each_output_row(const Plan& plan, int32_t num_threads, Channels channels, Stride stride,
-                         const RowBody& row_body) {
+template <typename Channels, typename RowBody>
+void for_each_output_row(const Plan& plan, int32_t num_threads, Channels channels, const RowBody& row_body) {
   // Chunks of rows are handed out dynamically: rows with people cost more than rows without.
   constexpr int64_t kRowsPerChunk = 16;
   const int64_t rows = static_cast<int64_t>(plan.out_rows.size());
   parallel_chunks(rows, kRowsPerChunk, num_threads, [&](const auto& next) {
-    ResampledRows<Channels, Stride> cache(plan, channels, stride);
+    ResampledRows<Channels> cache(plan, channels);
     int64_t begin = 0;
     int64_t end = 0;
     while (next(&begin, &end)) {
@@ -276,27 +303,86 @@ inline int32_t best_part(const float* top, const float* bottom, float y_lerp, Co
 }
 #endif
 
-/// The part kernel; `Channels` = parts + 1 (segment last), `Stride` >= Channels.
-template <typename Channels, typename Stride, typename NumParts>
+#if PS_HAVE_AVX2_DISPATCH
+/// The same for the 24 BodyPix parts with AVX2 (used only where the CPU has it): three
+/// vectors of eight, otherwise exactly the SSE2 steps.
+struct BestPartAvx2 {
+  PS_TARGET_AVX2 inline int32_t operator()(const float* top, const float* bottom, float y_lerp) const {
+  const __m256 t = _mm256_set1_ps(y_lerp);
+  __m256 v[3];
+  for (int i = 0; i < 3; ++i) {
+    const __m256 a = _mm256_loadu_ps(top + 8 * i);
+    const __m256 b = _mm256_loadu_ps(bottom + 8 * i);
+    v[i] = _mm256_add_ps(a, _mm256_mul_ps(_mm256_sub_ps(b, a), t));
+  }
+  __m256 m = _mm256_max_ps(_mm256_max_ps(v[0], v[1]), v[2]);
+  m = _mm256_max_ps(m, _mm256_permute2f128_ps(m, m, 1));
+  m = _mm256_max_ps(m, _mm256_shuffle_ps(m, m, _MM_SHUFFLE(2, 3, 0, 1)));
+  m = _mm256_max_ps(m, _mm256_shuffle_ps(m, m, _MM_SHUFFLE(1, 0, 3, 2)));
+  uint32_t hits = 0;
+  for (int i = 0; i < 3; ++i)
+    hits |= static_cast<uint32_t>(_mm256_movemask_ps(_mm256_cmp_ps(v[i], m, _CMP_EQ_OQ))) << (8 * i);
+  return __builtin_ctz(hits);  // hits != 0: the maximum is one of the scores
+  }
+};
+
+/// Whether the AVX2 kernels run: the CPU has AVX2 and PERSON_SEGMENTATION_DISABLE_AVX2 is not
+/// set to a non-empty value other than "0" (the switch lets tests run the SSE2 path too).
+bool use_avx2() {
+  static const bool enabled = [] {
+    const char* off = std::getenv("PERSON_SEGMENTATION_DISABLE_AVX2");
+    if (off != nullptr && off[0] != '\0' && !(off[0] == '0' && off[1] == '\0')) return false;
+    return __builtin_cpu_supports("avx2") != 0;
+  }();
+  return enabled;
+}
+#endif
+
+/// One output row of the part map: the segment score, and where it is a person, the parts'
+/// argmax (`best` computes it), written flipped if asked.
+template <typename Rows, typename Best>
+PS_ALWAYS_INLINE inline void part_row(Rows& rows, int top, int bottom, float y_lerp, float threshold, bool flip,
+                                      int32_t width, int32_t* dst, const Best& best) {
+  const float* top_segment = rows.segment(top);
+  const float* bottom_segment = rows.segment(bottom);
+  for (int32_t x = 0; x < width; ++x) {
+    const bool person = pixel::is_person(pixel::lerp(top_segment[x], bottom_segment[x], y_lerp), threshold);
+    // Parts are only needed (and only computed) where the mask is on.
+    const int32_t part = person ? best(rows.parts(top, x), rows.parts(bottom, x), y_lerp) : 0;
+    dst[pixel::output_column(x, width, flip)] = pixel::masked_part(part, person);
+  }
+}
+
+#if PS_HAVE_AVX2_DISPATCH
+template <typename Rows>
+PS_TARGET_AVX2 void part_row_avx2(Rows& rows, int top, int bottom, float y_lerp, float threshold, bool flip,
+                                  int32_t width, int32_t* dst) {
+  part_row(rows, top, bottom, y_lerp, threshold, flip, width, dst, BestPartAvx2{});
+}
+#endif
+
+/// The part kernel; `Channels` = parts + 1 (the segment is the last channel).
+template <typename Channels, typename NumParts>
 void part_rows(const Plan& plan, const ResizePadGeometry& g, const PostprocessOptions& options,
-               int32_t num_threads, Channels channels, Stride stride, NumParts num_parts, int32_t* out) {
+               int32_t num_threads, Channels channels, NumParts num_parts, int32_t* out) {
   const int32_t width = g.image_width;
-  const int32_t segment = static_cast<int32_t>(num_parts);
   const float threshold = options.segmentation_threshold;
   const bool flip = options.flip_horizontal;
-  for_each_output_row(plan, num_threads, channels, stride, [&](int64_t y, auto& rows, int top, int bottom, float y_lerp) {
-    thread_local std::vector<float> scratch;
-    scratch.resize(static_cast<size_t>(segment));
+#if PS_HAVE_AVX2_DISPATCH
+  const bool avx2 = std::is_same_v<NumParts, Const<kBodyPixParts>> && use_avx2();
+#endif
+  for_each_output_row(plan, num_threads, channels, [&](int64_t y, auto& rows, int top, int bottom, float y_lerp) {
     int32_t* dst = out + y * width;
-    for (int32_t x = 0; x < width; ++x) {
-      const float s = pixel::lerp(rows.pixel(top, x)[segment], rows.pixel(bottom, x)[segment], y_lerp);
-      const bool person = pixel::is_person(s, threshold);
-      // Parts are only needed (and only computed) where the mask is on.
-      const int32_t part = person ? best_part(rows.pixel_with_parts(top, x), rows.pixel_with_parts(bottom, x), y_lerp,
-                                              num_parts, scratch.data())
-                                  : 0;
-      dst[pixel::output_column(x, width, flip)] = pixel::masked_part(part, person);
+#if PS_HAVE_AVX2_DISPATCH
+    if (avx2) {
+      part_row_avx2(rows, top, bottom, y_lerp, threshold, flip, width, dst);
+      return;
     }
+#endif
+    thread_local std::vector<float> scratch;
+    scratch.resize(static_cast<size_t>(static_cast<int32_t>(num_parts)));
+    part_row(rows, top, bottom, y_lerp, threshold, flip, width, dst,
+             [&](const float* t, const float* b, float l) { return best_part(t, b, l, num_parts, scratch.data()); });
   });
 }
 
@@ -308,9 +394,9 @@ void person_mask(const FloatTensorView& segment_logits, const ResizePadGeometry&
   const int32_t width = g.image_width;
   const float threshold = options.segmentation_threshold;
   const bool flip = options.flip_horizontal;
-  for_each_output_row(plan, num_threads, Const<1>{}, Const<1>{}, [&](int64_t y, auto& rows, int top_slot, int bottom_slot, float y_lerp) {
-    const float* top = rows.pixel(top_slot, 0);
-    const float* bottom = rows.pixel(bottom_slot, 0);
+  for_each_output_row(plan, num_threads, Const<1>{}, [&](int64_t y, auto& rows, int top_slot, int bottom_slot, float y_lerp) {
+    const float* top = rows.segment(top_slot);
+    const float* bottom = rows.segment(bottom_slot);
     uint8_t* dst = out + y * width;
     if (flip) {
       for (int32_t x = 0; x < width; ++x)
@@ -328,10 +414,9 @@ void part_segmentation(const FloatTensorView& segment_logits, const FloatTensorV
   const Plan plan = make_plan(segment_logits, &part_logits, g, num_threads);
   const int32_t num_parts = plan.channels - 1;
   if (num_parts == kBodyPixParts) {
-    // 25 channels padded to 32 floats a pixel: the parts start 128-byte aligned.
-    part_rows(plan, g, options, num_threads, Const<kBodyPixParts + 1>{}, Const<32>{}, Const<kBodyPixParts>{}, out);
+    part_rows(plan, g, options, num_threads, Const<kBodyPixParts + 1>{}, Const<kBodyPixParts>{}, out);
   } else {
-    part_rows(plan, g, options, num_threads, plan.channels, plan.channels, num_parts, out);
+    part_rows(plan, g, options, num_threads, plan.channels, num_parts, out);
   }
 }
 
