@@ -308,21 +308,21 @@ inline int32_t best_part(const float* top, const float* bottom, float y_lerp, Co
 /// vectors of eight, otherwise exactly the SSE2 steps.
 struct BestPartAvx2 {
   PS_TARGET_AVX2 inline int32_t operator()(const float* top, const float* bottom, float y_lerp) const {
-  const __m256 t = _mm256_set1_ps(y_lerp);
-  __m256 v[3];
-  for (int i = 0; i < 3; ++i) {
-    const __m256 a = _mm256_loadu_ps(top + 8 * i);
-    const __m256 b = _mm256_loadu_ps(bottom + 8 * i);
-    v[i] = _mm256_add_ps(a, _mm256_mul_ps(_mm256_sub_ps(b, a), t));
-  }
-  __m256 m = _mm256_max_ps(_mm256_max_ps(v[0], v[1]), v[2]);
-  m = _mm256_max_ps(m, _mm256_permute2f128_ps(m, m, 1));
-  m = _mm256_max_ps(m, _mm256_shuffle_ps(m, m, _MM_SHUFFLE(2, 3, 0, 1)));
-  m = _mm256_max_ps(m, _mm256_shuffle_ps(m, m, _MM_SHUFFLE(1, 0, 3, 2)));
-  uint32_t hits = 0;
-  for (int i = 0; i < 3; ++i)
-    hits |= static_cast<uint32_t>(_mm256_movemask_ps(_mm256_cmp_ps(v[i], m, _CMP_EQ_OQ))) << (8 * i);
-  return __builtin_ctz(hits);  // hits != 0: the maximum is one of the scores
+    const __m256 t = _mm256_set1_ps(y_lerp);
+    __m256 v[3];
+    for (int i = 0; i < 3; ++i) {
+      const __m256 a = _mm256_loadu_ps(top + 8 * i);
+      const __m256 b = _mm256_loadu_ps(bottom + 8 * i);
+      v[i] = _mm256_add_ps(a, _mm256_mul_ps(_mm256_sub_ps(b, a), t));
+    }
+    __m256 m = _mm256_max_ps(_mm256_max_ps(v[0], v[1]), v[2]);
+    m = _mm256_max_ps(m, _mm256_permute2f128_ps(m, m, 1));
+    m = _mm256_max_ps(m, _mm256_shuffle_ps(m, m, _MM_SHUFFLE(2, 3, 0, 1)));
+    m = _mm256_max_ps(m, _mm256_shuffle_ps(m, m, _MM_SHUFFLE(1, 0, 3, 2)));
+    uint32_t hits = 0;
+    for (int i = 0; i < 3; ++i)
+      hits |= static_cast<uint32_t>(_mm256_movemask_ps(_mm256_cmp_ps(v[i], m, _CMP_EQ_OQ))) << (8 * i);
+    return __builtin_ctz(hits);  // hits != 0: the maximum is one of the scores
   }
 };
 
