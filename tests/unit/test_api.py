@@ -112,8 +112,9 @@ def test_swap_left_right(net: ps.PersonSegmentation, photo: np.ndarray) -> None:
 
 
 def test_native_postprocessing_is_really_used(net: ps.PersonSegmentation, photo: np.ndarray, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The estimates hand TensorFlow's logits to _core through DLPack (CPU kernels here)."""
     calls: list[str] = []
-    real_mask, real_parts = _core.person_mask, _core.part_segmentation
+    real_mask, real_parts = _core.person_mask_dlpack, _core.part_segmentation_dlpack
 
     def spy_mask(*args, **kwargs):
         calls.append("mask")
@@ -126,8 +127,8 @@ def test_native_postprocessing_is_really_used(net: ps.PersonSegmentation, photo:
     def forbidden(*args, **kwargs):
         raise AssertionError("the TensorFlow post-processing ran instead of _core")
 
-    monkeypatch.setattr(_core, "person_mask", spy_mask)
-    monkeypatch.setattr(_core, "part_segmentation", spy_parts)
+    monkeypatch.setattr(_core, "person_mask_dlpack", spy_mask)
+    monkeypatch.setattr(_core, "part_segmentation_dlpack", spy_parts)
     monkeypatch.setattr(_postprocess, "_tf_mask", forbidden)
     monkeypatch.setattr(_postprocess, "_tf_parts", forbidden)
     assert net.postprocess == "native"

@@ -8,6 +8,7 @@
 
 #include <string>
 
+#include "dlpack_abi.hpp"
 #include "person_segmentation/person_segmentation.hpp"
 
 namespace py = pybind11;
@@ -57,13 +58,86 @@ ps::FloatTensorView view_of(const py::array& a, const char* name, bool allow_2d)
   return v;
 }
 
-ps::PostprocessOptions options_of(double threshold, bool flip_horizontal, int num_threads) {
+ps::Device device_of(const std::string& device) {
+  if (device == "cpu") return ps::Device::kCpu;
+  if (device == "cuda") return ps::Device::kCuda;
+  throw py::value_error("device must be 'cpu' or 'cuda', got '" + device + "'");
+}
+
+ps::PostprocessOptions options_of(double threshold, bool flip_horizontal, int num_threads,
+                                  const std::string& device = "cpu") {
   ps::PostprocessOptions o;
   o.segmentation_threshold = static_cast<float>(threshold);
   o.flip_horizontal = flip_horizontal;
   o.num_threads = num_threads;
+  o.compute_device = device_of(device);
   return o;
 }
+
+/// A DLPack capsule taken over from its producer: the tensor stays alive until this object
+/// goes away, then the producer's deleter runs (the DLPack consumer protocol).
+class DlpackLogits {
+ public:
+  /// Checks a "dltensor" capsule holding float32 logits of shape (h, w, 1 + parts), on the
+  /// CPU or a CUDA device, and takes it over. Raises TypeError/ValueError (leaving the
+  /// capsule untouched) when it is not one.
+  explicit DlpackLogits(const py::capsule& capsule) {
+    if (std::string(capsule.name() ? capsule.name() : "") != "dltensor")
+      throw py::value_error("logits must be an unused DLPack capsule (named 'dltensor'), e.g. from "
+                            "tf.experimental.dlpack.to_dlpack; got one named '" +
+                            std::string(capsule.name() ? capsule.name() : "") + "'");
+    auto* managed = static_cast<ps::dlpack::ManagedTensor*>(capsule.get_pointer());
+    const ps::dlpack::Tensor& t = managed->dl_tensor;
+    if (t.dtype.code != ps::dlpack::kFloat || t.dtype.bits != 32 || t.dtype.lanes != 1)
+      throw py::type_error("logits must be float32, got DLPack dtype code " + std::to_string(t.dtype.code) +
+                           " with " + std::to_string(t.dtype.bits) + " bits");
+    if (t.ndim != 3)
+      throw py::value_error("logits must have shape (h, w, channels), got " + std::to_string(t.ndim) + " dimensions");
+    const int32_t type = t.device.device_type;
+    if (type != ps::dlpack::kCPU && type != ps::dlpack::kCUDAHost && type != ps::dlpack::kCUDA &&
+        type != ps::dlpack::kCUDAManaged)
+      throw py::value_error("logits must be in CPU or CUDA memory, got DLPack device type " + std::to_string(type));
+    const int64_t h = t.shape[0], w = t.shape[1], c = t.shape[2];
+    view_.data = reinterpret_cast<const float*>(static_cast<const char*>(t.data) + t.byte_offset);
+    view_.height = h;
+    view_.width = w;
+    view_.channels = c;
+    view_.stride_height = t.strides ? t.strides[0] : w * c;
+    view_.stride_width = t.strides ? t.strides[1] : c;
+    view_.stride_channels = t.strides ? t.strides[2] : 1;
+    const bool on_device = type == ps::dlpack::kCUDA || type == ps::dlpack::kCUDAManaged;
+    view_.device = on_device ? ps::Device::kCuda : ps::Device::kCpu;
+    view_.device_id = on_device ? t.device.device_id : 0;
+    // Taken over: the producer must no longer free it when the capsule dies.
+    if (PyCapsule_SetName(capsule.ptr(), "used_dltensor") != 0) throw py::error_already_set();
+    managed_ = managed;
+  }
+  ~DlpackLogits() {
+    if (managed_ && managed_->deleter) managed_->deleter(managed_);
+  }
+  DlpackLogits(const DlpackLogits&) = delete;
+  DlpackLogits& operator=(const DlpackLogits&) = delete;
+
+  /// Channel 0 (the segment logits), as (h, w, 1).
+  ps::FloatTensorView segment() const {
+    ps::FloatTensorView v = view_;
+    v.channels = 1;
+    return v;
+  }
+  /// Channels 1.. (the part logits), as (h, w, channels - 1).
+  ps::FloatTensorView parts() const {
+    if (view_.channels < 2)
+      throw py::value_error("logits for a part map need 1 + parts channels, got " + std::to_string(view_.channels));
+    ps::FloatTensorView v = view_;
+    v.data = view_.data + view_.stride_channels;
+    v.channels = view_.channels - 1;
+    return v;
+  }
+
+ private:
+  ps::FloatTensorView view_;
+  ps::dlpack::ManagedTensor* managed_ = nullptr;
+};
 
 }  // namespace
 
@@ -110,9 +184,9 @@ PYBIND11_MODULE(_core, m) {
   m.def(
       "person_mask",
       [](const py::array& segment_logits, const ps::ResizePadGeometry& geometry, double threshold,
-         bool flip_horizontal, int num_threads) {
+         bool flip_horizontal, int num_threads, const std::string& device) {
         const ps::FloatTensorView seg = view_of(segment_logits, "segment_logits", true);
-        const ps::PostprocessOptions options = options_of(threshold, flip_horizontal, num_threads);
+        const ps::PostprocessOptions options = options_of(threshold, flip_horizontal, num_threads, device);
         ps::validate_geometry(geometry);  // before the output is allocated from its sizes
         py::array_t<uint8_t> out({static_cast<py::ssize_t>(geometry.image_height),
                                   static_cast<py::ssize_t>(geometry.image_width)});
@@ -125,16 +199,16 @@ PYBIND11_MODULE(_core, m) {
       },
       py::arg("segment_logits"), py::arg("geometry"), py::kw_only(),
       py::arg("segmentation_threshold") = 0.5, py::arg("flip_horizontal") = false,
-      py::arg("num_threads") = 0);
+      py::arg("num_threads") = 0, py::arg("device") = "cpu");
 
   m.def(
       "part_segmentation",
       [](const py::array& segment_logits, const py::array& part_logits,
          const ps::ResizePadGeometry& geometry, double threshold, bool flip_horizontal,
-         int num_threads) {
+         int num_threads, const std::string& device) {
         const ps::FloatTensorView seg = view_of(segment_logits, "segment_logits", true);
         const ps::FloatTensorView parts = view_of(part_logits, "part_logits", false);
-        const ps::PostprocessOptions options = options_of(threshold, flip_horizontal, num_threads);
+        const ps::PostprocessOptions options = options_of(threshold, flip_horizontal, num_threads, device);
         ps::validate_geometry(geometry);  // before the output is allocated from its sizes
         py::array_t<int32_t> out({static_cast<py::ssize_t>(geometry.image_height),
                                   static_cast<py::ssize_t>(geometry.image_width)});
@@ -147,8 +221,52 @@ PYBIND11_MODULE(_core, m) {
       },
       py::arg("segment_logits"), py::arg("part_logits"), py::arg("geometry"), py::kw_only(),
       py::arg("segmentation_threshold") = 0.5, py::arg("flip_horizontal") = false,
-      py::arg("num_threads") = 0);
+      py::arg("num_threads") = 0, py::arg("device") = "cpu");
+
+  // DLPack entry points: `logits` is a capsule of float32 (h, w, 1 + parts) logits, segment
+  // first, on the CPU (CPU kernels) or a CUDA device (CUDA kernels, only the result is copied
+  // to the host). Zero-copy in both cases.
+  m.def(
+      "person_mask_dlpack",
+      [](const py::capsule& logits, const ps::ResizePadGeometry& geometry, double threshold,
+         bool flip_horizontal, int num_threads) {
+        const DlpackLogits input(logits);
+        const ps::PostprocessOptions options = options_of(threshold, flip_horizontal, num_threads);
+        ps::validate_geometry(geometry);
+        py::array_t<uint8_t> out({static_cast<py::ssize_t>(geometry.image_height),
+                                  static_cast<py::ssize_t>(geometry.image_width)});
+        uint8_t* dst = out.mutable_data();
+        {
+          py::gil_scoped_release release;
+          ps::person_mask(input.segment(), geometry, options, dst);
+        }
+        return out;
+      },
+      py::arg("logits"), py::arg("geometry"), py::kw_only(), py::arg("segmentation_threshold") = 0.5,
+      py::arg("flip_horizontal") = false, py::arg("num_threads") = 0);
+
+  m.def(
+      "part_segmentation_dlpack",
+      [](const py::capsule& logits, const ps::ResizePadGeometry& geometry, double threshold,
+         bool flip_horizontal, int num_threads) {
+        const DlpackLogits input(logits);
+        const ps::PostprocessOptions options = options_of(threshold, flip_horizontal, num_threads);
+        ps::validate_geometry(geometry);
+        const ps::FloatTensorView parts = input.parts();
+        py::array_t<int32_t> out({static_cast<py::ssize_t>(geometry.image_height),
+                                  static_cast<py::ssize_t>(geometry.image_width)});
+        int32_t* dst = out.mutable_data();
+        {
+          py::gil_scoped_release release;
+          ps::part_segmentation(input.segment(), parts, geometry, options, dst);
+        }
+        return out;
+      },
+      py::arg("logits"), py::arg("geometry"), py::kw_only(), py::arg("segmentation_threshold") = 0.5,
+      py::arg("flip_horizontal") = false, py::arg("num_threads") = 0);
 
   m.def("default_num_threads", &ps::default_num_threads);
+  m.def("cuda_compiled", &ps::cuda_compiled);
+  m.def("cuda_device_count", &ps::cuda_device_count);
   m.def("build_summary", &ps::build_summary);
 }

@@ -12,6 +12,14 @@
 #include "cpu/postprocess_cpu.hpp"
 #include "person_segmentation/config.hpp"
 
+// Set to 1 by CMake when the CUDA kernels are built (PERSON_SEGMENTATION_CUDA).
+#ifndef PERSON_SEGMENTATION_WITH_CUDA
+#define PERSON_SEGMENTATION_WITH_CUDA 0
+#endif
+#if PERSON_SEGMENTATION_WITH_CUDA
+#include "cuda/postprocess_cuda.hpp"
+#endif
+
 namespace person_segmentation {
 namespace {
 
@@ -73,6 +81,28 @@ int32_t resolve_threads(const PostprocessOptions& options, const ResizePadGeomet
 constexpr int64_t kMaskPixelsPerThread = int64_t{1} << 16;
 constexpr int64_t kPartPixelsPerThread = int64_t{1} << 15;
 
+/// Whether this call runs the CUDA kernels (after checking that it can).
+bool runs_on_cuda(const FloatTensorView& segment, const FloatTensorView* parts, const PostprocessOptions& options) {
+  if (parts != nullptr && (parts->device != segment.device || parts->device_id != segment.device_id))
+    fail("segment_logits and part_logits must be on the same device");
+  const bool cuda = segment.device == Device::kCuda || options.compute_device == Device::kCuda;
+  if (!cuda) return false;
+#if PERSON_SEGMENTATION_WITH_CUDA
+  const int32_t devices = cuda::device_count();
+  if (devices == 0)
+    throw std::runtime_error("CUDA post-processing was requested but no CUDA device is available (see build_info())");
+  if (segment.device == Device::kCuda && (segment.device_id < 0 || segment.device_id >= devices))
+    fail("logits are on CUDA device " + std::to_string(segment.device_id) + " but only " + std::to_string(devices) +
+         " device(s) exist");
+  if (parts != nullptr && parts->channels > cuda::kMaxParts)
+    fail("the CUDA kernels take at most " + std::to_string(cuda::kMaxParts) + " part channels, got " +
+         std::to_string(parts->channels));
+  return true;
+#else
+  throw std::runtime_error("CUDA post-processing was requested but this build has no CUDA support (see build_info())");
+#endif
+}
+
 }  // namespace
 
 int32_t default_num_threads() {
@@ -83,6 +113,12 @@ int32_t default_num_threads() {
 void person_mask(const FloatTensorView& segment_logits, const ResizePadGeometry& geometry,
                  const PostprocessOptions& options, uint8_t* out) {
   validate_common(segment_logits, geometry, options, out);
+  if (runs_on_cuda(segment_logits, nullptr, options)) {
+#if PERSON_SEGMENTATION_WITH_CUDA
+    cuda::person_mask(segment_logits, geometry, options, out);
+#endif
+    return;
+  }
   cpu::person_mask(segment_logits, geometry, options, resolve_threads(options, geometry, kMaskPixelsPerThread), out);
 }
 
@@ -96,8 +132,24 @@ void part_segmentation(const FloatTensorView& segment_logits, const FloatTensorV
          shape_of(segment_logits));
   if (part_logits.channels > kMaxParts)
     fail("part_logits has too many channels: " + shape_of(part_logits));
+  if (runs_on_cuda(segment_logits, &part_logits, options)) {
+#if PERSON_SEGMENTATION_WITH_CUDA
+    cuda::part_segmentation(segment_logits, part_logits, geometry, options, out);
+#endif
+    return;
+  }
   cpu::part_segmentation(segment_logits, part_logits, geometry, options,
                          resolve_threads(options, geometry, kPartPixelsPerThread), out);
+}
+
+bool cuda_compiled() { return PERSON_SEGMENTATION_WITH_CUDA != 0; }
+
+int32_t cuda_device_count() {
+#if PERSON_SEGMENTATION_WITH_CUDA
+  return cuda::device_count();
+#else
+  return 0;
+#endif
 }
 
 std::string build_summary() {
@@ -111,7 +163,8 @@ std::string build_summary() {
 #elif defined(_MSC_VER)
     << ", msvc " << _MSC_VER
 #endif
-    << ", cpu threads " << default_num_threads();
+    << ", cpu threads " << default_num_threads()
+    << (cuda_compiled() ? ", CUDA compiled in" : ", no CUDA");
   return s.str();
 }
 

@@ -189,13 +189,18 @@ class PersonSegmentation:
             :class:`Logits` with float32 arrays of shape (h, w, 1) and (h, w, 24) where
             h, w = ceil(353 / s), ceil(257 / s) for the effective stride s.
         """
+        logits, geometry, flip = self._logits_tensor(image, flip_horizontal, output_stride, with_parts)
+        values = logits.numpy()
+        return Logits(values[:, :, :1], values[:, :, 1:] if with_parts else None, geometry, flip)
+
+    def _logits_tensor(
+        self, image: ImageLike, flip_horizontal: object, output_stride: object, with_parts: bool
+    ) -> tuple[tf.Tensor, _core.ResizePadGeometry, bool]:
+        """The network's (h, w, 1 [+ 24]) logits as a tensor on TensorFlow's device."""
         flip = _check_flag(flip_horizontal, "flip_horizontal")
         stride = validate_output_stride(output_stride)
         pixels, geometry, layout = _prepare(image)
-        logits = self._function(stride, with_parts, flip)(tf.convert_to_tensor(pixels), layout).numpy()
-        segment = logits[:, :, :1]
-        parts = logits[:, :, 1:] if with_parts else None
-        return Logits(segment, parts, geometry, flip)
+        return self._function(stride, with_parts, flip)(tf.convert_to_tensor(pixels), layout), geometry, flip
 
     def run_network(self, model_input: np.ndarray | tf.Tensor, output_stride: int = 16) -> tuple[np.ndarray, np.ndarray]:
         """Run only the network on an already resized, padded and normalised input.
@@ -240,8 +245,10 @@ class PersonSegmentation:
             TypeError, ValueError: for unsupported images or arguments (the message names them).
         """
         threshold = _check_threshold(segmentation_threshold)
-        logits = self.estimate_logits(image, flip_horizontal, output_stride, with_parts=False)
-        return person_mask_from_logits(logits, threshold, postprocess=self.postprocess, num_threads=self.num_threads)
+        logits, geometry, flip = self._logits_tensor(image, flip_horizontal, output_stride, with_parts=False)
+        if self.postprocess == "tf":
+            return _postprocess.tf_person_mask(logits, geometry, threshold, flip)
+        return _postprocess.native_person_mask_dlpack(logits, geometry, threshold, flip, self.num_threads)
 
     def estimate_part_segmentation(
         self,
@@ -267,34 +274,53 @@ class PersonSegmentation:
         """
         threshold = _check_threshold(segmentation_threshold)
         swap = _check_flag(swap_left_right, "swap_left_right")
-        logits = self.estimate_logits(image, flip_horizontal, output_stride, with_parts=True)
-        parts = part_segmentation_from_logits(logits, threshold, postprocess=self.postprocess, num_threads=self.num_threads)
+        logits, geometry, flip = self._logits_tensor(image, flip_horizontal, output_stride, with_parts=True)
+        if self.postprocess == "tf":
+            parts = _postprocess.tf_part_segmentation(logits[:, :, :1], logits[:, :, 1:], geometry, threshold, flip)
+        else:
+            parts = _postprocess.native_part_segmentation_dlpack(logits, geometry, threshold, flip, self.num_threads)
         return _MIRROR[parts + 1] if swap else parts
 
 
 def person_mask_from_logits(
-    logits: Logits, segmentation_threshold: float = 0.5, *, postprocess: str = "native", num_threads: int = 0
+    logits: Logits,
+    segmentation_threshold: float = 0.5,
+    *,
+    postprocess: str = "native",
+    num_threads: int = 0,
+    device: str = "cpu",
 ) -> np.ndarray:
     """Post-process :class:`Logits` into a uint8 (H, W) 0/1 person mask.
 
-    ``postprocess="native"`` uses the C++ core; ``"tf"`` the TensorFlow reference.
+    ``postprocess="native"`` uses the C++ core, on the CPU or (``device="cuda"``, the logits
+    are uploaded) with its CUDA kernels; ``"tf"`` the TensorFlow reference.
     """
     threshold = _check_threshold(segmentation_threshold)
     if _check_postprocess(postprocess) == "native":
-        return _postprocess.native_person_mask(logits.segment, logits.geometry, threshold, logits.flip_horizontal, num_threads)
+        return _postprocess.native_person_mask(
+            logits.segment, logits.geometry, threshold, logits.flip_horizontal, num_threads, device
+        )
     return _postprocess.tf_person_mask(logits.segment, logits.geometry, threshold, logits.flip_horizontal)
 
 
 def part_segmentation_from_logits(
-    logits: Logits, segmentation_threshold: float = 0.5, *, postprocess: str = "native", num_threads: int = 0
+    logits: Logits,
+    segmentation_threshold: float = 0.5,
+    *,
+    postprocess: str = "native",
+    num_threads: int = 0,
+    device: str = "cpu",
 ) -> np.ndarray:
-    """Post-process :class:`Logits` (with parts) into int32 (H, W) part ids, -1 = background."""
+    """Post-process :class:`Logits` (with parts) into int32 (H, W) part ids, -1 = background.
+
+    ``postprocess`` and ``device`` as for :func:`person_mask_from_logits`.
+    """
     threshold = _check_threshold(segmentation_threshold)
     if logits.parts is None:
         raise ValueError("logits.parts is None: call estimate_logits(..., with_parts=True)")
     if _check_postprocess(postprocess) == "native":
         return _postprocess.native_part_segmentation(
-            logits.segment, logits.parts, logits.geometry, threshold, logits.flip_horizontal, num_threads
+            logits.segment, logits.parts, logits.geometry, threshold, logits.flip_horizontal, num_threads, device
         )
     return _postprocess.tf_part_segmentation(logits.segment, logits.parts, logits.geometry, threshold, logits.flip_horizontal)
 

@@ -21,14 +21,17 @@ def native_person_mask(
     segmentation_threshold: float,
     flip_horizontal: bool,
     num_threads: int = 0,
+    device: str = "cpu",
 ) -> np.ndarray:
-    """uint8 (H, W) 0/1 mask from float32 ``segment_logits`` (h, w, 1), via ``_core``."""
+    """uint8 (H, W) 0/1 mask from float32 ``segment_logits`` (h, w, 1), via ``_core`` on
+    ``device`` ("cpu" or "cuda")."""
     return _core.person_mask(
         segment_logits,
         geometry,
         segmentation_threshold=segmentation_threshold,
         flip_horizontal=flip_horizontal,
         num_threads=num_threads,
+        device=device,
     )
 
 
@@ -39,11 +42,51 @@ def native_part_segmentation(
     segmentation_threshold: float,
     flip_horizontal: bool,
     num_threads: int = 0,
+    device: str = "cpu",
 ) -> np.ndarray:
-    """int32 (H, W) part ids (-1 = background) from float32 logits (h, w, 1) and (h, w, 24)."""
+    """int32 (H, W) part ids (-1 = background) from float32 logits (h, w, 1) and (h, w, 24),
+    via ``_core`` on ``device`` ("cpu" or "cuda")."""
     return _core.part_segmentation(
         segment_logits,
         part_logits,
+        geometry,
+        segmentation_threshold=segmentation_threshold,
+        flip_horizontal=flip_horizontal,
+        num_threads=num_threads,
+        device=device,
+    )
+
+
+def native_person_mask_dlpack(
+    logits: tf.Tensor,
+    geometry: _core.ResizePadGeometry,
+    segmentation_threshold: float,
+    flip_horizontal: bool,
+    num_threads: int = 0,
+) -> np.ndarray:
+    """uint8 (H, W) mask from a float32 (h, w, C) logits tensor (segment = channel 0), handed
+    to ``_core`` through DLPack without a copy: on a GPU the CUDA kernels run on it there and
+    only the mask comes back; on the CPU the CPU kernels read TensorFlow's buffer."""
+    return _core.person_mask_dlpack(
+        tf.experimental.dlpack.to_dlpack(logits),
+        geometry,
+        segmentation_threshold=segmentation_threshold,
+        flip_horizontal=flip_horizontal,
+        num_threads=num_threads,
+    )
+
+
+def native_part_segmentation_dlpack(
+    logits: tf.Tensor,
+    geometry: _core.ResizePadGeometry,
+    segmentation_threshold: float,
+    flip_horizontal: bool,
+    num_threads: int = 0,
+) -> np.ndarray:
+    """int32 (H, W) part ids from a float32 (h, w, 1 + 24) logits tensor via DLPack, as
+    :func:`native_person_mask_dlpack`."""
+    return _core.part_segmentation_dlpack(
+        tf.experimental.dlpack.to_dlpack(logits),
         geometry,
         segmentation_threshold=segmentation_threshold,
         flip_horizontal=flip_horizontal,

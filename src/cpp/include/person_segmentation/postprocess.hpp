@@ -11,8 +11,12 @@
 
 namespace person_segmentation {
 
+/// Where a tensor's memory lives.
+enum class Device : int32_t { kCpu = 0, kCuda = 1 };
+
 /// A read-only view of a float32 tensor of shape (height, width, channels) with arbitrary
-/// element strides (in elements, not bytes; may be negative). Nothing is owned.
+/// element strides (in elements, not bytes; may be negative). Nothing is owned. `data` is a
+/// host pointer for Device::kCpu and a device pointer (of GPU `device_id`) for Device::kCuda.
 struct FloatTensorView {
   const float* data = nullptr;
   int64_t height = 0;
@@ -21,11 +25,13 @@ struct FloatTensorView {
   int64_t stride_height = 0;
   int64_t stride_width = 0;
   int64_t stride_channels = 0;
+  Device device = Device::kCpu;
+  int32_t device_id = 0;
 
-  /// A C-contiguous (height, width, channels) tensor.
+  /// A C-contiguous (height, width, channels) tensor in host memory.
   static FloatTensorView contiguous(const float* data, int64_t height, int64_t width,
                                     int64_t channels) {
-    return FloatTensorView{data, height, width, channels, width * channels, channels, 1};
+    return FloatTensorView{data, height, width, channels, width * channels, channels, 1, Device::kCpu, 0};
   }
 };
 
@@ -36,8 +42,17 @@ struct PostprocessOptions {
   bool flip_horizontal = false;
   /// Worker threads; 0 picks one per hardware thread (fewer for small outputs).
   int32_t num_threads = 0;
+  /// Where to compute: kCpu, or kCuda to run the CUDA kernels (host logits are uploaded
+  /// first). Logits already on a CUDA device always run on that device.
+  Device compute_device = Device::kCpu;
+  /// The cudaStream_t to launch on for CUDA work (nullptr: the default stream). The call
+  /// returns once the result is in `out`.
+  void* cuda_stream = nullptr;
 };
 
+/// Every entry point writes its result to host memory `out`; with CUDA logits only that
+/// final uint8/int32 result crosses to the host.
+///
 /// Person mask: `out` receives image_height * image_width bytes, row-major, 1 = person.
 /// `segment_logits` is the network's `segment_2` output, shape (h, w, 1).
 /// Throws std::invalid_argument on inconsistent sizes, strides or options.
@@ -54,6 +69,12 @@ void part_segmentation(const FloatTensorView& segment_logits, const FloatTensorV
 
 /// What this build of the library contains (version, compiler, SIMD targets, threads).
 std::string build_summary();
+
+/// Whether the CUDA kernels were compiled into this build.
+bool cuda_compiled();
+
+/// Usable CUDA devices: 0 without CUDA support, a driver or a device (never throws).
+int32_t cuda_device_count();
 
 /// The number of worker threads `num_threads = 0` resolves to on this machine.
 int32_t default_num_threads();

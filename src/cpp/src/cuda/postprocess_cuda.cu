@@ -1,0 +1,225 @@
+// CUDA implementation of the fused post-processing: one thread per output pixel, calling the
+// same per-pixel functions (postprocess_pixel.hpp) as the CPU kernels, in the same order and
+// compiled without FMA contraction (--fmad=false), so the results equal the CPU reference.
+//
+// Steps: (1) the logits' sigmoid scores on the grid, [part 0..P-1, segment] per cell, into a
+// scratch buffer (the logits may be strided); (2) per output pixel, the four stage-1 values
+// around its stage-2 source point (each a bilinear blend of four grid scores), the stage-2
+// blend, the threshold and, where it is a person, the part argmax; (3) the result is copied
+// to the host. Everything runs on the caller's stream.
+#include "cuda/postprocess_cuda.hpp"
+
+#include <cuda_runtime.h>
+
+#include <stdexcept>
+#include <string>
+
+#include "person_segmentation/postprocess_pixel.hpp"
+
+namespace person_segmentation::cuda {
+namespace {
+
+using pixel::SourceCoord;
+
+void check(cudaError_t status, const char* what) {
+  if (status != cudaSuccess) {
+    throw std::runtime_error(std::string("CUDA error in ") + what + ": " + cudaGetErrorString(status));
+  }
+}
+
+/// Device memory freed (stream-ordered) when it goes out of scope.
+class DeviceBuffer {
+ public:
+  DeviceBuffer(size_t bytes, cudaStream_t stream) : stream_(stream) {
+    check(cudaMallocAsync(&ptr_, bytes == 0 ? 1 : bytes, stream), "cudaMallocAsync");
+  }
+  ~DeviceBuffer() { cudaFreeAsync(ptr_, stream_); }
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+  template <typename T>
+  T* get() const { return static_cast<T*>(ptr_); }
+
+ private:
+  void* ptr_ = nullptr;
+  cudaStream_t stream_;
+};
+
+/// Selects the tensor's device for the scope of a call, restoring the previous one after.
+class DeviceScope {
+ public:
+  explicit DeviceScope(int device) {
+    check(cudaGetDevice(&previous_), "cudaGetDevice");
+    check(cudaSetDevice(device), "cudaSetDevice");
+  }
+  ~DeviceScope() { cudaSetDevice(previous_); }
+
+ private:
+  int previous_ = 0;
+};
+
+/// The interpolation geometry, computed on the host with the same functions as on the CPU.
+struct Sampling {
+  int32_t grid_height, grid_width, channels;  // channels = parts + 1 (segment last)
+  int32_t image_height, image_width;
+  int32_t resized_height, resized_width, pad_top, pad_left;
+  float scale1_y, scale1_x, scale2_y, scale2_x;
+};
+
+Sampling make_sampling(const FloatTensorView& segment, int32_t num_parts, const ResizePadGeometry& g) {
+  Sampling s;
+  s.grid_height = static_cast<int32_t>(segment.height);
+  s.grid_width = static_cast<int32_t>(segment.width);
+  s.channels = num_parts + 1;
+  s.image_height = g.image_height;
+  s.image_width = g.image_width;
+  s.resized_height = g.resized_height;
+  s.resized_width = g.resized_width;
+  s.pad_top = g.pad_top;
+  s.pad_left = g.pad_left;
+  s.scale1_y = pixel::resize_scale(s.grid_height, g.model_height, true);
+  s.scale1_x = pixel::resize_scale(s.grid_width, g.model_width, true);
+  s.scale2_y = pixel::resize_scale(g.resized_height, g.image_height, true);
+  s.scale2_x = pixel::resize_scale(g.resized_width, g.image_width, true);
+  return s;
+}
+
+struct Strides {
+  const float* data;
+  int64_t h, w, c;
+};
+
+__global__ void scores_kernel(Strides segment, Strides parts, int32_t num_parts, Sampling s, float* scores) {
+  const int64_t cell = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (cell >= static_cast<int64_t>(s.grid_height) * s.grid_width) return;
+  const int64_t y = cell / s.grid_width;
+  const int64_t x = cell % s.grid_width;
+  float* dst = scores + cell * s.channels;
+  dst[num_parts] = pixel::score_of_logit(segment.data[y * segment.h + x * segment.w]);
+  for (int32_t k = 0; k < num_parts; ++k) dst[k] = pixel::score_of_logit(parts.data[y * parts.h + x * parts.w + k * parts.c]);
+}
+
+/// Stage-1 value of channel `k` at crop row `i`, crop column `j`.
+__device__ inline float stage1(const float* scores, const Sampling& s, int32_t i, int32_t j, int32_t k) {
+  const SourceCoord r = pixel::source_coord(i + s.pad_top, s.scale1_y, s.grid_height);
+  const SourceCoord c = pixel::source_coord(j + s.pad_left, s.scale1_x, s.grid_width);
+  const float* top = scores + static_cast<int64_t>(r.lower) * s.grid_width * s.channels + k;
+  const float* bottom = scores + static_cast<int64_t>(r.upper) * s.grid_width * s.channels + k;
+  return pixel::lerp2d(top[c.lower * s.channels], top[c.upper * s.channels], bottom[c.lower * s.channels],
+                       bottom[c.upper * s.channels], c.lerp, r.lerp);
+}
+
+/// Full-resolution score of channel `k` at output pixel (`r`, `c` are its stage-2 sources).
+__device__ inline float score_at(const float* scores, const Sampling& s, SourceCoord r, SourceCoord c, int32_t k) {
+  return pixel::lerp2d(stage1(scores, s, r.lower, c.lower, k), stage1(scores, s, r.lower, c.upper, k),
+                       stage1(scores, s, r.upper, c.lower, k), stage1(scores, s, r.upper, c.upper, k), c.lerp, r.lerp);
+}
+
+__global__ void mask_kernel(const float* scores, Sampling s, float threshold, bool flip, uint8_t* out) {
+  const int32_t x = static_cast<int32_t>(blockIdx.x * blockDim.x + threadIdx.x);
+  const int32_t y = static_cast<int32_t>(blockIdx.y * blockDim.y + threadIdx.y);
+  if (x >= s.image_width || y >= s.image_height) return;
+  const SourceCoord r = pixel::source_coord(y, s.scale2_y, s.resized_height);
+  const SourceCoord c = pixel::source_coord(x, s.scale2_x, s.resized_width);
+  const bool person = pixel::is_person(score_at(scores, s, r, c, s.channels - 1), threshold);
+  out[static_cast<int64_t>(y) * s.image_width + pixel::output_column(x, s.image_width, flip)] = person ? 1 : 0;
+}
+
+__global__ void parts_kernel(const float* scores, Sampling s, float threshold, bool flip, int32_t* out) {
+  const int32_t x = static_cast<int32_t>(blockIdx.x * blockDim.x + threadIdx.x);
+  const int32_t y = static_cast<int32_t>(blockIdx.y * blockDim.y + threadIdx.y);
+  if (x >= s.image_width || y >= s.image_height) return;
+  const SourceCoord r = pixel::source_coord(y, s.scale2_y, s.resized_height);
+  const SourceCoord c = pixel::source_coord(x, s.scale2_x, s.resized_width);
+  const int32_t num_parts = s.channels - 1;
+  const bool person = pixel::is_person(score_at(scores, s, r, c, num_parts), threshold);
+  int32_t part = 0;
+  if (person) {
+    float part_scores[kMaxParts];
+    for (int32_t k = 0; k < num_parts; ++k) part_scores[k] = score_at(scores, s, r, c, k);
+    part = pixel::argmax_first(part_scores, num_parts);
+  }
+  out[static_cast<int64_t>(y) * s.image_width + pixel::output_column(x, s.image_width, flip)] =
+      pixel::masked_part(part, person);
+}
+
+/// The logits as strided device memory: device tensors as they are, host tensors uploaded
+/// (compacted) into `staging`.
+Strides on_device(const FloatTensorView& t, cudaStream_t stream, DeviceBuffer* staging) {
+  if (t.device == Device::kCuda) return Strides{t.data, t.stride_height, t.stride_width, t.stride_channels};
+  // Host logits are small (the logit grid): gather them into a compact host copy, upload it.
+  const int64_t count = t.height * t.width * t.channels;
+  float* host = nullptr;
+  check(cudaMallocHost(&host, static_cast<size_t>(count) * sizeof(float)), "cudaMallocHost");
+  for (int64_t y = 0; y < t.height; ++y)
+    for (int64_t x = 0; x < t.width; ++x)
+      for (int64_t k = 0; k < t.channels; ++k)
+        host[(y * t.width + x) * t.channels + k] = t.data[y * t.stride_height + x * t.stride_width + k * t.stride_channels];
+  const cudaError_t copied =
+      cudaMemcpyAsync(staging->get<float>(), host, static_cast<size_t>(count) * sizeof(float), cudaMemcpyHostToDevice, stream);
+  const cudaError_t synced = copied == cudaSuccess ? cudaStreamSynchronize(stream) : copied;
+  cudaFreeHost(host);
+  check(synced, "uploading logits");
+  return Strides{staging->get<float>(), t.width * t.channels, t.channels, 1};
+}
+
+template <typename Out, typename Launch>
+void run(const FloatTensorView& segment, const FloatTensorView* parts, const ResizePadGeometry& g,
+         const PostprocessOptions& options, Out* host_out, const Launch& launch) {
+  const int device = segment.device == Device::kCuda ? segment.device_id : 0;
+  DeviceScope scope(device);
+  cudaStream_t stream = static_cast<cudaStream_t>(options.cuda_stream);
+  const int32_t num_parts = parts ? static_cast<int32_t>(parts->channels) : 0;
+  const Sampling s = make_sampling(segment, num_parts, g);
+  const int64_t cells = static_cast<int64_t>(s.grid_height) * s.grid_width;
+
+  DeviceBuffer seg_staging(segment.device == Device::kCuda ? 0 : static_cast<size_t>(cells) * sizeof(float), stream);
+  DeviceBuffer part_staging(parts && parts->device != Device::kCuda ? static_cast<size_t>(cells * num_parts) * sizeof(float) : 0, stream);
+  const Strides seg = on_device(segment, stream, &seg_staging);
+  const Strides prt = parts ? on_device(*parts, stream, &part_staging) : Strides{nullptr, 0, 0, 0};
+
+  DeviceBuffer scores(static_cast<size_t>(cells * s.channels) * sizeof(float), stream);
+  scores_kernel<<<static_cast<unsigned>((cells + 255) / 256), 256, 0, stream>>>(seg, prt, num_parts, s, scores.get<float>());
+  check(cudaGetLastError(), "scores_kernel launch");
+
+  const size_t pixels = static_cast<size_t>(g.image_height) * static_cast<size_t>(g.image_width);
+  DeviceBuffer out(pixels * sizeof(Out), stream);
+  const dim3 block(32, 8);
+  const dim3 grid(static_cast<unsigned>((g.image_width + 31) / 32), static_cast<unsigned>((g.image_height + 7) / 8));
+  launch(grid, block, stream, scores.get<float>(), s, out.get<Out>());
+  check(cudaGetLastError(), "post-processing kernel launch");
+  check(cudaMemcpyAsync(host_out, out.get<Out>(), pixels * sizeof(Out), cudaMemcpyDeviceToHost, stream), "copying the result");
+  check(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
+}
+
+}  // namespace
+
+void person_mask(const FloatTensorView& segment_logits, const ResizePadGeometry& g,
+                 const PostprocessOptions& options, uint8_t* host_out) {
+  const float threshold = options.segmentation_threshold;
+  const bool flip = options.flip_horizontal;
+  run(segment_logits, nullptr, g, options, host_out,
+      [&](dim3 grid, dim3 block, cudaStream_t stream, const float* scores, const Sampling& s, uint8_t* out) {
+        mask_kernel<<<grid, block, 0, stream>>>(scores, s, threshold, flip, out);
+      });
+}
+
+void part_segmentation(const FloatTensorView& segment_logits, const FloatTensorView& part_logits,
+                       const ResizePadGeometry& g, const PostprocessOptions& options, int32_t* host_out) {
+  const float threshold = options.segmentation_threshold;
+  const bool flip = options.flip_horizontal;
+  run(segment_logits, &part_logits, g, options, host_out,
+      [&](dim3 grid, dim3 block, cudaStream_t stream, const float* scores, const Sampling& s, int32_t* out) {
+        parts_kernel<<<grid, block, 0, stream>>>(scores, s, threshold, flip, out);
+      });
+}
+
+int32_t device_count() {
+  int count = 0;
+  if (cudaGetDeviceCount(&count) != cudaSuccess) {
+    cudaGetLastError();  // clear the sticky "no driver" / "no device" error
+    return 0;
+  }
+  return count;
+}
+
+}  // namespace person_segmentation::cuda
