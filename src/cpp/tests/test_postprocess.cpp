@@ -237,6 +237,38 @@ void test_pixel_helpers() {
   check(ps::pixel::sigmoid(0.0f) == 0.5f, "sigmoid(0) = 0.5");
 }
 
+void test_cuda_dispatch() {
+  std::mt19937 rng(11);
+  const Image seg = random_image(rng, 23, 17, 1, 3.0f);
+  const Image parts = random_image(rng, 23, 17, 24, 2.0f);
+  const auto g = ps::compute_geometry(97, 131);
+  const auto seg_view = ps::FloatTensorView::contiguous(seg.v.data(), 23, 17, 1);
+  const auto part_view = ps::FloatTensorView::contiguous(parts.v.data(), 23, 17, 24);
+  ps::PostprocessOptions cpu_opt;
+  cpu_opt.flip_horizontal = true;
+  ps::PostprocessOptions cuda_opt = cpu_opt;
+  cuda_opt.compute_device = ps::Device::kCuda;
+  std::vector<int32_t> on_cpu(97 * 131), on_gpu(97 * 131);
+  ps::part_segmentation(seg_view, part_view, g, cpu_opt, on_cpu.data());
+  if (ps::cuda_device_count() == 0) {
+    bool threw = false;
+    try {
+      ps::part_segmentation(seg_view, part_view, g, cuda_opt, on_gpu.data());
+    } catch (const std::runtime_error& e) {
+      threw = std::string(e.what()).find("CUDA") != std::string::npos;
+    }
+    check(threw, "CUDA requested without a device: a runtime_error that says so");
+    std::printf("no CUDA device (CUDA compiled in: %s): CUDA comparison skipped\n", ps::cuda_compiled() ? "yes" : "no");
+    return;
+  }
+  ps::part_segmentation(seg_view, part_view, g, cuda_opt, on_gpu.data());
+  check(on_cpu == on_gpu, "CUDA part map equals the CPU part map");
+  std::vector<uint8_t> mask_cpu(97 * 131), mask_gpu(97 * 131);
+  ps::person_mask(seg_view, g, cpu_opt, mask_cpu.data());
+  ps::person_mask(seg_view, g, cuda_opt, mask_gpu.data());
+  check(mask_cpu == mask_gpu, "CUDA mask equals the CPU mask");
+}
+
 }  // namespace
 
 int main() {
@@ -245,6 +277,7 @@ int main() {
   test_against_reference();
   test_strided_views_and_threads();
   test_validation();
+  test_cuda_dispatch();
   std::printf("%d checks, %d failed\n", g_checks, g_failures);
   return g_failures == 0 ? 0 : 1;
 }

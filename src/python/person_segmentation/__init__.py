@@ -38,13 +38,24 @@ def compute_geometry(image_height: int, image_width: int) -> ResizePadGeometry:
 
 
 def build_info() -> dict[str, object]:
-    """What the native core was built with: version, compiler, CPU threads."""
+    """What the native core was built with and what it can use here.
+
+    Returns:
+        ``version``, ``summary`` (compiler, threads, CUDA), ``cpu_threads``, ``cuda_compiled``
+        (the CUDA kernels are in this build), ``cuda_devices`` (usable CUDA devices, 0 without
+        a driver or GPU), ``cuda_device_available`` and ``postprocess_device``: where the
+        native post-processing of GPU-resident logits runs ("cuda"), or "cpu" when the CUDA
+        kernels cannot run here (everything then falls back to the CPU kernels).
+    """
+    devices = _core.cuda_device_count()
     return {
         "version": _core.__version__,
         "summary": _core.build_summary(),
         "cpu_threads": _core.default_num_threads(),
-        "cuda_compiled": False,
-        "cuda_device_available": False,
+        "cuda_compiled": _core.cuda_compiled(),
+        "cuda_devices": devices,
+        "cuda_device_available": devices > 0,
+        "postprocess_device": "cuda" if devices > 0 else "cpu",
     }
 
 

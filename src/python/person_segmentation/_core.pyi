@@ -55,6 +55,7 @@ def person_mask(
     segmentation_threshold: float = 0.5,
     flip_horizontal: bool = False,
     num_threads: int = 0,
+    device: str = "cpu",
 ) -> npt.NDArray[np.uint8]: ...
 def part_segmentation(
     segment_logits: npt.NDArray[np.float32],
@@ -64,6 +65,25 @@ def part_segmentation(
     segmentation_threshold: float = 0.5,
     flip_horizontal: bool = False,
     num_threads: int = 0,
+    device: str = "cpu",
 ) -> npt.NDArray[np.int32]: ...
+def person_mask_dlpack(
+    logits: object,
+    geometry: ResizePadGeometry,
+    *,
+    segmentation_threshold: float = 0.5,
+    flip_horizontal: bool = False,
+    num_threads: int = 0,
+) -> npt.NDArray[np.uint8]: ...
+def part_segmentation_dlpack(
+    logits: object,
+    geometry: ResizePadGeometry,
+    *,
+    segmentation_threshold: float = 0.5,
+    flip_horizontal: bool = False,
+    num_threads: int = 0,
+) -> npt.NDArray[np.int32]: ...
+def cuda_compiled() -> bool: ...
+def cuda_device_count() -> int: ...
 def default_num_threads() -> int: ...
 def build_summary() -> str: ...

@@ -168,6 +168,11 @@ void run(const FloatTensorView& segment, const FloatTensorView* parts, const Res
   const int device = segment.device == Device::kCuda ? segment.device_id : 0;
   DeviceScope scope(device);
   cudaStream_t stream = static_cast<cudaStream_t>(options.cuda_stream);
+  if (segment.device == Device::kCuda && stream == nullptr) {
+    // Device logits from a producer that named no stream (TensorFlow's DLPack export names
+    // none, and its streams do not synchronise with ours): wait until they are written.
+    check(cudaDeviceSynchronize(), "waiting for the logits' producer");
+  }
   const int32_t num_parts = parts ? static_cast<int32_t>(parts->channels) : 0;
   const Sampling s = make_sampling(segment, num_parts, g);
   const int64_t cells = static_cast<int64_t>(s.grid_height) * s.grid_width;
