@@ -136,3 +136,15 @@ def sized_frame(request: pytest.FixtureRequest, make_frame: Callable[[tuple[int,
 def reference_net_id(request: pytest.FixtureRequest) -> str:
     """:data:`REFERENCE_NET` (a one-value param, so the weights show in the test id)."""
     return str(request.param)
+
+
+#: Output stride of the logits fed to the post-processing benchmarks.
+OUTPUT_STRIDE = 16
+
+
+@pytest.fixture(scope="session")
+def real_logits(
+    load_net: Callable[..., ps.PersonSegmentation], reference_net_id: str, sized_frame: np.ndarray
+) -> ps.Logits:
+    """Logits (with parts) of the frame at the current size, from the reference net."""
+    return load_net(reference_net_id).estimate_logits(sized_frame, False, OUTPUT_STRIDE, with_parts=True)

@@ -16,7 +16,6 @@ from pytest_benchmark.fixture import BenchmarkFixture
 
 import person_segmentation as ps
 
-OUTPUT_STRIDE = 16
 THRESHOLD = 0.5
 #: Untimed calls before timing: the first TF call traces its graph.
 WARMUP_CALLS = 3
@@ -35,14 +34,6 @@ IMPLS: dict[str, tuple[str, int]] = {
 pytestmark = pytest.mark.benchmark(min_rounds=30, max_time=2.0)
 
 PostProcess = Callable[..., np.ndarray]
-
-
-@pytest.fixture(scope="session")
-def real_logits(
-    load_net: Callable[..., ps.PersonSegmentation], reference_net_id: str, sized_frame: np.ndarray
-) -> ps.Logits:
-    """Logits (with parts) of the frame at the current size, from the reference net."""
-    return load_net(reference_net_id).estimate_logits(sized_frame, False, OUTPUT_STRIDE, with_parts=True)
 
 
 @pytest.fixture(scope="session")
