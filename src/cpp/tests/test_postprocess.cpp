@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "direct_pixel.hpp"
 #include "person_segmentation/person_segmentation.hpp"
 #include "person_segmentation/postprocess_pixel.hpp"
 
@@ -237,6 +238,50 @@ void test_pixel_helpers() {
   check(ps::pixel::sigmoid(0.0f) == 0.5f, "sigmoid(0) = 0.5");
 }
 
+/// The per-pixel path the CUDA kernels run (direct_pixel.hpp), evaluated on the host, must
+/// give exactly the CPU kernels' results: the CUDA arithmetic is checked without a GPU.
+void test_direct_pixel_path_equals_cpu_kernels() {
+  std::mt19937 rng(21);
+  const int sizes[][4] = {{480, 640, 23, 17}, {500, 333, 45, 33}, {1, 1, 23, 17}, {1, 300, 12, 9}, {300, 1, 12, 9}, {64, 48, 2, 2}};
+  for (const auto& size : sizes) {
+    const int image_h = size[0], image_w = size[1], gh = size[2], gw = size[3];
+    const Image seg = random_image(rng, gh, gw, 1, 3.0f);
+    const Image parts = random_image(rng, gh, gw, 24, 2.0f);
+    const auto g = ps::compute_geometry(image_h, image_w);
+    // The scores grid as the CUDA scores kernel lays it out: [part 0..23, segment] per cell.
+    std::vector<float> scores(static_cast<size_t>(gh) * gw * 25);
+    for (int y = 0; y < gh; ++y)
+      for (int x = 0; x < gw; ++x) {
+        float* d = scores.data() + (static_cast<size_t>(y) * gw + x) * 25;
+        for (int k = 0; k < 24; ++k) d[k] = ps::pixel::score_of_logit(parts.at(y, x, k));
+        d[24] = ps::pixel::score_of_logit(seg.at(y, x, 0));
+      }
+    const auto s = ps::direct::make_sampling(gh, gw, 24, g);
+    const auto seg_only = ps::direct::make_sampling(gh, gw, 0, g);
+    std::vector<float> seg_scores(static_cast<size_t>(gh) * gw);
+    for (size_t i = 0; i < seg_scores.size(); ++i) seg_scores[i] = scores[i * 25 + 24];
+
+    ps::PostprocessOptions opt;
+    opt.segmentation_threshold = 0.4f;
+    std::vector<uint8_t> mask(static_cast<size_t>(image_h) * image_w);
+    std::vector<int32_t> part_map(mask.size());
+    ps::person_mask(ps::FloatTensorView::contiguous(seg.v.data(), gh, gw, 1), g, opt, mask.data());
+    ps::part_segmentation(ps::FloatTensorView::contiguous(seg.v.data(), gh, gw, 1),
+                          ps::FloatTensorView::contiguous(parts.v.data(), gh, gw, 24), g, opt, part_map.data());
+    int mask_diff = 0, part_diff = 0;
+    for (int y = 0; y < image_h; ++y)
+      for (int x = 0; x < image_w; ++x) {
+        const size_t o = static_cast<size_t>(y) * image_w + x;
+        mask_diff += ps::direct::mask_at(seg_scores.data(), seg_only, y, x, 0.4f) != mask[o];
+        part_diff += ps::direct::part_at(scores.data(), s, y, x, 0.4f) != part_map[o];
+      }
+    char what[160];
+    std::snprintf(what, sizeof what, "direct (CUDA) pixel path == CPU kernels for image %dx%d grid %dx%d (mask diff %d, part diff %d)",
+                  image_h, image_w, gh, gw, mask_diff, part_diff);
+    check(mask_diff == 0 && part_diff == 0, what);
+  }
+}
+
 void test_cuda_dispatch() {
   std::mt19937 rng(11);
   const Image seg = random_image(rng, 23, 17, 1, 3.0f);
@@ -277,6 +322,7 @@ int main() {
   test_against_reference();
   test_strided_views_and_threads();
   test_validation();
+  test_direct_pixel_path_equals_cpu_kernels();
   test_cuda_dispatch();
   std::printf("%d checks, %d failed\n", g_checks, g_failures);
   return g_failures == 0 ? 0 : 1;

@@ -1,12 +1,13 @@
-// CUDA implementation of the fused post-processing: one thread per output pixel, calling the
-// same per-pixel functions (postprocess_pixel.hpp) as the CPU kernels, in the same order and
-// compiled without FMA contraction (--fmad=false), so the results equal the CPU reference.
+// CUDA implementation of the fused post-processing: one thread per output pixel, running
+// direct_pixel.hpp (built on the same per-pixel functions, postprocess_pixel.hpp, as the CPU
+// kernels, in the same order, compiled without FMA contraction: --fmad=false), so the results
+// equal the CPU reference; the C++ tests run direct_pixel.hpp on the host against the CPU
+// kernels.
 //
 // Steps: (1) the logits' sigmoid scores on the grid, [part 0..P-1, segment] per cell, into a
-// scratch buffer (the logits may be strided); (2) per output pixel, the four stage-1 values
-// around its stage-2 source point (each a bilinear blend of four grid scores), the stage-2
-// blend, the threshold and, where it is a person, the part argmax; (3) the result is copied
-// to the host. Everything runs on the caller's stream.
+// scratch buffer (the logits may be strided); (2) per output pixel, direct::mask_at /
+// direct::part_at; (3) the result is copied to the host. Everything runs on the caller's
+// stream.
 #include "cuda/postprocess_cuda.hpp"
 
 #include <cuda_runtime.h>
@@ -14,12 +15,11 @@
 #include <stdexcept>
 #include <string>
 
+#include "direct_pixel.hpp"
 #include "person_segmentation/postprocess_pixel.hpp"
 
 namespace person_segmentation::cuda {
 namespace {
-
-using pixel::SourceCoord;
 
 void check(cudaError_t status, const char* what) {
   if (status != cudaSuccess) {
@@ -57,31 +57,7 @@ class DeviceScope {
   int previous_ = 0;
 };
 
-/// The interpolation geometry, computed on the host with the same functions as on the CPU.
-struct Sampling {
-  int32_t grid_height, grid_width, channels;  // channels = parts + 1 (segment last)
-  int32_t image_height, image_width;
-  int32_t resized_height, resized_width, pad_top, pad_left;
-  float scale1_y, scale1_x, scale2_y, scale2_x;
-};
-
-Sampling make_sampling(const FloatTensorView& segment, int32_t num_parts, const ResizePadGeometry& g) {
-  Sampling s;
-  s.grid_height = static_cast<int32_t>(segment.height);
-  s.grid_width = static_cast<int32_t>(segment.width);
-  s.channels = num_parts + 1;
-  s.image_height = g.image_height;
-  s.image_width = g.image_width;
-  s.resized_height = g.resized_height;
-  s.resized_width = g.resized_width;
-  s.pad_top = g.pad_top;
-  s.pad_left = g.pad_left;
-  s.scale1_y = pixel::resize_scale(s.grid_height, g.model_height, true);
-  s.scale1_x = pixel::resize_scale(s.grid_width, g.model_width, true);
-  s.scale2_y = pixel::resize_scale(g.resized_height, g.image_height, true);
-  s.scale2_x = pixel::resize_scale(g.resized_width, g.image_width, true);
-  return s;
-}
+using direct::Sampling;
 
 struct Strides {
   const float* data;
@@ -98,48 +74,20 @@ __global__ void scores_kernel(Strides segment, Strides parts, int32_t num_parts,
   for (int32_t k = 0; k < num_parts; ++k) dst[k] = pixel::score_of_logit(parts.data[y * parts.h + x * parts.w + k * parts.c]);
 }
 
-/// Stage-1 value of channel `k` at crop row `i`, crop column `j`.
-__device__ inline float stage1(const float* scores, const Sampling& s, int32_t i, int32_t j, int32_t k) {
-  const SourceCoord r = pixel::source_coord(i + s.pad_top, s.scale1_y, s.grid_height);
-  const SourceCoord c = pixel::source_coord(j + s.pad_left, s.scale1_x, s.grid_width);
-  const float* top = scores + static_cast<int64_t>(r.lower) * s.grid_width * s.channels + k;
-  const float* bottom = scores + static_cast<int64_t>(r.upper) * s.grid_width * s.channels + k;
-  return pixel::lerp2d(top[c.lower * s.channels], top[c.upper * s.channels], bottom[c.lower * s.channels],
-                       bottom[c.upper * s.channels], c.lerp, r.lerp);
-}
-
-/// Full-resolution score of channel `k` at output pixel (`r`, `c` are its stage-2 sources).
-__device__ inline float score_at(const float* scores, const Sampling& s, SourceCoord r, SourceCoord c, int32_t k) {
-  return pixel::lerp2d(stage1(scores, s, r.lower, c.lower, k), stage1(scores, s, r.lower, c.upper, k),
-                       stage1(scores, s, r.upper, c.lower, k), stage1(scores, s, r.upper, c.upper, k), c.lerp, r.lerp);
-}
-
 __global__ void mask_kernel(const float* scores, Sampling s, float threshold, bool flip, uint8_t* out) {
   const int32_t x = static_cast<int32_t>(blockIdx.x * blockDim.x + threadIdx.x);
   const int32_t y = static_cast<int32_t>(blockIdx.y * blockDim.y + threadIdx.y);
   if (x >= s.image_width || y >= s.image_height) return;
-  const SourceCoord r = pixel::source_coord(y, s.scale2_y, s.resized_height);
-  const SourceCoord c = pixel::source_coord(x, s.scale2_x, s.resized_width);
-  const bool person = pixel::is_person(score_at(scores, s, r, c, s.channels - 1), threshold);
-  out[static_cast<int64_t>(y) * s.image_width + pixel::output_column(x, s.image_width, flip)] = person ? 1 : 0;
+  out[static_cast<int64_t>(y) * s.image_width + pixel::output_column(x, s.image_width, flip)] =
+      direct::mask_at(scores, s, y, x, threshold);
 }
 
 __global__ void parts_kernel(const float* scores, Sampling s, float threshold, bool flip, int32_t* out) {
   const int32_t x = static_cast<int32_t>(blockIdx.x * blockDim.x + threadIdx.x);
   const int32_t y = static_cast<int32_t>(blockIdx.y * blockDim.y + threadIdx.y);
   if (x >= s.image_width || y >= s.image_height) return;
-  const SourceCoord r = pixel::source_coord(y, s.scale2_y, s.resized_height);
-  const SourceCoord c = pixel::source_coord(x, s.scale2_x, s.resized_width);
-  const int32_t num_parts = s.channels - 1;
-  const bool person = pixel::is_person(score_at(scores, s, r, c, num_parts), threshold);
-  int32_t part = 0;
-  if (person) {
-    float part_scores[kMaxParts];
-    for (int32_t k = 0; k < num_parts; ++k) part_scores[k] = score_at(scores, s, r, c, k);
-    part = pixel::argmax_first(part_scores, num_parts);
-  }
   out[static_cast<int64_t>(y) * s.image_width + pixel::output_column(x, s.image_width, flip)] =
-      pixel::masked_part(part, person);
+      direct::part_at(scores, s, y, x, threshold);
 }
 
 /// The logits as strided device memory: device tensors as they are, host tensors uploaded
@@ -174,7 +122,8 @@ void run(const FloatTensorView& segment, const FloatTensorView* parts, const Res
     check(cudaDeviceSynchronize(), "waiting for the logits' producer");
   }
   const int32_t num_parts = parts ? static_cast<int32_t>(parts->channels) : 0;
-  const Sampling s = make_sampling(segment, num_parts, g);
+  const Sampling s = direct::make_sampling(static_cast<int32_t>(segment.height), static_cast<int32_t>(segment.width),
+                                           num_parts, g);
   const int64_t cells = static_cast<int64_t>(s.grid_height) * s.grid_width;
 
   DeviceBuffer seg_staging(segment.device == Device::kCuda ? 0 : static_cast<size_t>(cells) * sizeof(float), stream);

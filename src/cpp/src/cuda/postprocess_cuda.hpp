@@ -5,12 +5,13 @@
 
 #include <cstdint>
 
+#include "direct_pixel.hpp"
 #include "person_segmentation/postprocess.hpp"
 
 namespace person_segmentation::cuda {
 
 /// The most part channels the CUDA kernels take (each thread keeps its scores in registers).
-inline constexpr int64_t kMaxParts = 32;
+inline constexpr int64_t kMaxParts = direct::kMaxParts;
 
 void person_mask(const FloatTensorView& segment_logits, const ResizePadGeometry& geometry,
                  const PostprocessOptions& options, uint8_t* host_out);
