@@ -74,6 +74,20 @@ ps::PostprocessOptions options_of(double threshold, bool flip_horizontal, int nu
   return o;
 }
 
+/// Allocates the (image_height, image_width) result, then runs `fill(result_data)` without the
+/// GIL. The geometry is validated first, since the result's size comes from it.
+template <typename T, typename Fill>
+py::array_t<T> compute(const ps::ResizePadGeometry& geometry, const Fill& fill) {
+  ps::validate_geometry(geometry);
+  py::array_t<T> out({static_cast<py::ssize_t>(geometry.image_height), static_cast<py::ssize_t>(geometry.image_width)});
+  T* dst = out.mutable_data();
+  {
+    py::gil_scoped_release release;
+    fill(dst);
+  }
+  return out;
+}
+
 /// A DLPack capsule taken over from its producer: the tensor stays alive until this object
 /// goes away, then the producer's deleter runs (the DLPack consumer protocol).
 class DlpackLogits {
@@ -187,15 +201,7 @@ PYBIND11_MODULE(_core, m) {
          bool flip_horizontal, int num_threads, const std::string& device) {
         const ps::FloatTensorView seg = view_of(segment_logits, "segment_logits", true);
         const ps::PostprocessOptions options = options_of(threshold, flip_horizontal, num_threads, device);
-        ps::validate_geometry(geometry);  // before the output is allocated from its sizes
-        py::array_t<uint8_t> out({static_cast<py::ssize_t>(geometry.image_height),
-                                  static_cast<py::ssize_t>(geometry.image_width)});
-        uint8_t* dst = out.mutable_data();
-        {
-          py::gil_scoped_release release;
-          ps::person_mask(seg, geometry, options, dst);
-        }
-        return out;
+        return compute<uint8_t>(geometry, [&](uint8_t* dst) { ps::person_mask(seg, geometry, options, dst); });
       },
       py::arg("segment_logits"), py::arg("geometry"), py::kw_only(),
       py::arg("segmentation_threshold") = 0.5, py::arg("flip_horizontal") = false,
@@ -209,15 +215,7 @@ PYBIND11_MODULE(_core, m) {
         const ps::FloatTensorView seg = view_of(segment_logits, "segment_logits", true);
         const ps::FloatTensorView parts = view_of(part_logits, "part_logits", false);
         const ps::PostprocessOptions options = options_of(threshold, flip_horizontal, num_threads, device);
-        ps::validate_geometry(geometry);  // before the output is allocated from its sizes
-        py::array_t<int32_t> out({static_cast<py::ssize_t>(geometry.image_height),
-                                  static_cast<py::ssize_t>(geometry.image_width)});
-        int32_t* dst = out.mutable_data();
-        {
-          py::gil_scoped_release release;
-          ps::part_segmentation(seg, parts, geometry, options, dst);
-        }
-        return out;
+        return compute<int32_t>(geometry, [&](int32_t* dst) { ps::part_segmentation(seg, parts, geometry, options, dst); });
       },
       py::arg("segment_logits"), py::arg("part_logits"), py::arg("geometry"), py::kw_only(),
       py::arg("segmentation_threshold") = 0.5, py::arg("flip_horizontal") = false,
@@ -232,15 +230,7 @@ PYBIND11_MODULE(_core, m) {
          bool flip_horizontal, int num_threads) {
         const DlpackLogits input(logits);
         const ps::PostprocessOptions options = options_of(threshold, flip_horizontal, num_threads);
-        ps::validate_geometry(geometry);
-        py::array_t<uint8_t> out({static_cast<py::ssize_t>(geometry.image_height),
-                                  static_cast<py::ssize_t>(geometry.image_width)});
-        uint8_t* dst = out.mutable_data();
-        {
-          py::gil_scoped_release release;
-          ps::person_mask(input.segment(), geometry, options, dst);
-        }
-        return out;
+        return compute<uint8_t>(geometry, [&](uint8_t* dst) { ps::person_mask(input.segment(), geometry, options, dst); });
       },
       py::arg("logits"), py::arg("geometry"), py::kw_only(), py::arg("segmentation_threshold") = 0.5,
       py::arg("flip_horizontal") = false, py::arg("num_threads") = 0);
@@ -251,16 +241,8 @@ PYBIND11_MODULE(_core, m) {
          bool flip_horizontal, int num_threads) {
         const DlpackLogits input(logits);
         const ps::PostprocessOptions options = options_of(threshold, flip_horizontal, num_threads);
-        ps::validate_geometry(geometry);
         const ps::FloatTensorView parts = input.parts();
-        py::array_t<int32_t> out({static_cast<py::ssize_t>(geometry.image_height),
-                                  static_cast<py::ssize_t>(geometry.image_width)});
-        int32_t* dst = out.mutable_data();
-        {
-          py::gil_scoped_release release;
-          ps::part_segmentation(input.segment(), parts, geometry, options, dst);
-        }
-        return out;
+        return compute<int32_t>(geometry, [&](int32_t* dst) { ps::part_segmentation(input.segment(), parts, geometry, options, dst); });
       },
       py::arg("logits"), py::arg("geometry"), py::kw_only(), py::arg("segmentation_threshold") = 0.5,
       py::arg("flip_horizontal") = false, py::arg("num_threads") = 0);
