@@ -96,14 +96,22 @@ def _prepare(image: ImageLike) -> tuple[np.ndarray | tf.Tensor, _core.ResizePadG
     return pixels, geometry, layout
 
 
+#: Pixel dtypes TensorFlow's ResizeBilinear reads directly (it always computes in float32).
+_RESIZABLE = (tf.uint8, tf.int8, tf.uint16, tf.int16, tf.int32, tf.int64, tf.float16, tf.bfloat16, tf.float32, tf.float64)
+
+
 def _resize_pad_normalize(image: tf.Tensor, layout: tf.Tensor, flip: bool | tf.Tensor) -> tf.Tensor:
     """REFERENCE.md section 3 step 2 and the MobileNet normalisation, as TF ops.
 
     (H, W, 3) pixels -> (1, 353, 257, 3) float32: mirrored if ``flip``, resized with the legacy
     ``ResizeBilinear(align_corners=False, half_pixel_centers=False)``, zero-padded, then
-    ``x / 127.5 - 1``.
+    ``x / 127.5 - 1``. The full-size image is never converted to float: only the 353 x 257
+    result is float32, so huge images cost little memory. Float pixels are made finite first:
+    NaN becomes 0 and values are clipped to [0, 255] (so +/-inf become 255/0).
     """
-    x = tf.cast(image, tf.float32)
+    x = image if image.dtype in _RESIZABLE else tf.cast(image, tf.float32)
+    if x.dtype.is_floating:
+        x = tf.clip_by_value(tf.where(tf.math.is_nan(x), tf.zeros_like(x), x), 0, 255)
     if isinstance(flip, bool):
         x = tf.reverse(x, [1]) if flip else x
     else:

@@ -58,9 +58,11 @@ def _to_rgb(array: np.ndarray) -> np.ndarray:
 def as_image(image: object) -> np.ndarray | tf.Tensor:
     """Normalise ``image`` to an (H, W, 3) array (uint8 or float32) or a tf.Tensor.
 
-    uint8 arrays pass through without a copy; integer arrays must hold 0..255 and become
-    uint8; float arrays are taken as pixel values in 0..255 and become float32 (not rounded).
-    Alpha is dropped, grayscale is repeated to RGB.
+    uint8 arrays pass through without a copy (any strides, read-only or not); other integer
+    arrays must hold 0..255 and become uint8; float arrays (float16/32/64) are pixel values in
+    0..255 used as they are (not rounded; NaN counts as 0 and values outside 0..255 are
+    clipped, in the resize step). Alpha is dropped, grayscale is repeated to RGB. Shapes:
+    (H, W), (H, W, 1), (H, W, 3), (H, W, 4); 2 or 5+ channels are refused.
 
     Raises:
         TypeError: an unsupported type or dtype (bool, complex, object, ...).
@@ -94,5 +96,5 @@ def as_image(image: object) -> np.ndarray | tf.Tensor:
             )
         return _to_rgb(image).astype(np.uint8)
     if image.dtype.kind == "f":
-        return _to_rgb(image).astype(np.float32, copy=False)
+        return _to_rgb(image)
     raise TypeError(f"image dtype must be uint8, another integer type or a float type, got {image.dtype}")
