@@ -15,11 +15,30 @@ Two on-disk formats published by Google for TensorFlow.js are understood:
   ``part_heatmap_2`` head are permuted on load so that channel ``i`` always means the 1.x part
   id ``i`` (:data:`PART_NAMES_1X`).
 
-Only numpy and the standard library are used; nothing touches the network at import time.
+Only numpy and the standard library are used; nothing touches the network at import time,
+nor ever when the weights are local files.
+
+Downloads (http/https) are cached as ``<cache_dir>/<host[_port]>/<url path>``. Each file is
+written to a uniquely named hidden temporary file beside its final name
+(``.<name>.<random>.part``), checked (Content-Length, the size the manifest implies, the
+sha256 pin of :data:`OFFICIAL_SHA256` where there is one, a parsable manifest) and only then
+renamed into place atomically, so a final name only ever holds a complete, checked file. A
+cached file is used only when those checks pass on the very bytes used; otherwise it is
+discarded and fetched again. Processes and threads sharing a cache take an advisory lock per
+cached file (``fcntl.flock`` on a hidden ``.<name>.lock``, removed after use) while checking
+or fetching it: a second loader of the same weights waits for the first and reuses its
+files. A lock holder also removes ``.part`` files of killed downloads (untouched for an
+hour). Where flock is unavailable (Windows, some network file systems, a read-only cache)
+loading goes on unlocked and stays correct, at worst downloading a file twice.
+
+``$PERSON_SEGMENTATION_DOWNLOAD_TIMEOUT`` (seconds, default 60) bounds how long a connection
+attempt or any wait for more data may stall before the download fails with a
+:class:`WeightsError` naming the URL; it does not bound a slow but progressing transfer.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import json
@@ -30,15 +49,21 @@ import os
 import pathlib
 import re
 import tempfile
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Final, TypeGuard
 
 import numpy as np
+
+try:  # POSIX advisory locks serialise processes sharing a cache; elsewhere there are none
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = [
     "MULTIPLIERS",
@@ -142,7 +167,11 @@ _CACHE_ENV: Final = "PERSON_SEGMENTATION_CACHE"
 _MANIFEST_1X: Final = "weights_manifest.json"
 _FOLDER_1X_RE: Final = re.compile(r"posenet_mobilenet_\d{3}_partmap")
 _URL_RE: Final = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
-_DOWNLOAD_TIMEOUT_S: Final = 60.0
+_TIMEOUT_ENV: Final = "PERSON_SEGMENTATION_DOWNLOAD_TIMEOUT"
+_DOWNLOAD_TIMEOUT_S: Final = 60.0  # default; $PERSON_SEGMENTATION_DOWNLOAD_TIMEOUT overrides
+_TEMP_SUFFIX: Final = ".part"  # downloads in progress: hidden ".<name>.<random>.part"
+_LOCK_SUFFIX: Final = ".lock"  # per-file lock: hidden ".<name>.lock", removed on release
+_STALE_TEMP_AGE_S: Final = 3600.0  # a ".part" file untouched this long is a dead download's
 _CHUNK_BYTES: Final = 1 << 20
 _USER_AGENT: Final = "person-segmentation (weights loader; Python urllib)"
 
@@ -567,47 +596,168 @@ def _pinned_sha256(url: str) -> str | None:
     return None
 
 
-def _sha256_file(path: pathlib.Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        while chunk := stream.read(_CHUNK_BYTES):
-            digest.update(chunk)
-    return digest.hexdigest()
+def _download_timeout() -> float:
+    """Seconds a connection attempt or a read may stall: ``$PERSON_SEGMENTATION_DOWNLOAD_TIMEOUT``
+    (a positive number) when set and non-empty, else :data:`_DOWNLOAD_TIMEOUT_S`."""
+    raw = os.environ.get(_TIMEOUT_ENV, "").strip()
+    if not raw:
+        return _DOWNLOAD_TIMEOUT_S
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise WeightsError(f"${_TIMEOUT_ENV} must be a positive number of seconds, got {raw!r}")
+    return value
 
 
-def _stream_to(url: str, out: Any, what: str) -> tuple[int, str, int | None]:
-    """Copy ``url``'s body into ``out``; return (bytes received, sha256, Content-Length)."""
+# Inter-process locking of cache entries. Each cached file ``dest`` has its own lock file
+# ``.<name>.lock`` beside it, held (flock, exclusive) while the entry is checked, discarded,
+# downloaded and read, so a second process (or thread) loading the same weights waits and
+# then reuses the first one's files instead of racing it. The holder deletes the lock file
+# before releasing it; a waiter that then wins the lock on the deleted file notices (the
+# path no longer names the inode it locked) and tries again, so no lock file outlives its
+# use and none can be held twice. A process killed while holding a lock leaves its lock
+# file, whose lock the kernel has released; the next user takes it and removes it. Without
+# fcntl (Windows) or where locks cannot be taken (read-only cache, file systems without
+# flock), loading goes on unlocked: unique temporary names, atomic renames and checking the
+# very bytes that are used still keep every process correct, at worst downloading twice.
+
+
+@contextlib.contextmanager
+def _locked(dests: Iterable[pathlib.Path]) -> Iterator[None]:
+    """Hold the locks of the cache entries ``dests`` (taken in sorted order: no deadlock)."""
+    with contextlib.ExitStack() as stack:
+        for dest in sorted(set(dests)):
+            stack.enter_context(_locked_entry(dest))
+        yield
+
+
+@contextlib.contextmanager
+def _locked_entry(dest: pathlib.Path) -> Iterator[None]:
+    lock_path = dest.parent / f".{dest.name}{_LOCK_SUFFIX}"
+    fd = _acquire_lock(lock_path, dest)
+    try:
+        if fd is not None:
+            _remove_stale_temps(dest.parent)
+        yield
+    finally:
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(lock_path)  # while still holding it: see the comment above
+            os.close(fd)
+
+
+def _acquire_lock(lock_path: pathlib.Path, dest: pathlib.Path) -> int | None:
+    """An open descriptor holding the lock on ``lock_path``, or None when locking is
+    unavailable (no fcntl, the cache folder cannot be written, flock unsupported)."""
+    if fcntl is None:  # pragma: no cover - Windows
+        return None
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None  # a download, if one is needed, reports the unwritable cache
+    while True:
+        try:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            _log.debug("not locking %s (cannot create %s: %s)", dest, lock_path, exc)
+            return None
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                _log.info("waiting for another process to finish with %s", dest)
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            held = os.fstat(fd)
+            try:
+                current = os.stat(lock_path)
+            except FileNotFoundError:
+                current = None
+        except OSError as exc:  # e.g. ENOLCK: this file system has no locks
+            os.close(fd)
+            _log.debug("not locking %s (flock on %s failed: %s)", dest, lock_path, exc)
+            return None
+        except BaseException:  # e.g. KeyboardInterrupt while waiting
+            os.close(fd)
+            raise
+        if current is not None and (current.st_dev, current.st_ino) == (
+            held.st_dev,
+            held.st_ino,
+        ):
+            return fd
+        os.close(fd)  # the previous holder removed this lock file meanwhile: start again
+
+
+def _remove_stale_temps(folder: pathlib.Path) -> None:
+    """Delete the hidden ``.part`` files in ``folder`` no download has written to for a long
+    time: left by downloads that were killed. A live download writes as data arrives and
+    gives up after the timeout without data, so its file is never that old."""
+    try:
+        limit = max(_STALE_TEMP_AGE_S, 2 * _download_timeout())
+    except WeightsError:
+        limit = _STALE_TEMP_AGE_S
+    cutoff = time.time() - limit
+    try:
+        candidates = [p for p in folder.iterdir() if p.name.startswith(".")]
+    except OSError:
+        return
+    for path in candidates:
+        if not path.name.endswith(_TEMP_SUFFIX):
+            continue
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                _log.info("removed %s, left by an interrupted download", path)
+        except OSError:
+            pass  # gone meanwhile, or not ours to delete: harmless either way
+
+
+def _stream_to(url: str, out: Any, what: str) -> tuple[bytes, int | None]:
+    """Copy ``url``'s body into ``out``; return (the bytes received, Content-Length)."""
+    timeout = _download_timeout()
     request = urllib.request.Request(
         url, headers={"User-Agent": _USER_AGENT, "Accept-Encoding": "identity"}
     )
-    digest = hashlib.sha256()
-    received = 0
+    chunks: list[bytes] = []
+
+    def timed_out() -> WeightsError:
+        return WeightsError(
+            f"could not download {what} from {url}: timed out (no response or data for "
+            f"{timeout:g} s; set ${_TIMEOUT_ENV} to wait longer)"
+        )
+
     try:
-        with urllib.request.urlopen(request, timeout=_DOWNLOAD_TIMEOUT_S) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             header = response.headers.get("Content-Length")
             declared = int(header) if header is not None and header.strip().isdigit() else None
-            while chunk := response.read(_CHUNK_BYTES):
+            # read1: whatever has arrived, so the temporary file grows (and its mtime moves)
+            # while data flows, however slowly; the timeout applies to each wait for data.
+            while chunk := response.read1(_CHUNK_BYTES):
                 try:
                     out.write(chunk)
                 except OSError as exc:  # not a network problem: say so
                     raise WeightsError(
                         f"cannot write the download of {url} to the weights cache: {exc}"
                     ) from None
-                digest.update(chunk)
-                received += len(chunk)
+                chunks.append(chunk)
     except urllib.error.HTTPError as exc:
         exc.close()
         raise WeightsError(
             f"could not download {what} from {url}: HTTP {exc.code} {exc.reason}"
         ) from None
     except urllib.error.URLError as exc:
+        if isinstance(exc.reason, TimeoutError):
+            raise timed_out() from None
         raise WeightsError(f"could not download {what} from {url}: {exc.reason}") from None
+    except TimeoutError:
+        raise timed_out() from None
     except (http.client.HTTPException, OSError) as exc:
         detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         raise WeightsError(
             f"could not download {what} from {url}: connection failed ({detail})"
         ) from None
-    return received, digest.hexdigest(), declared
+    return b"".join(chunks), declared
 
 
 def _download(
@@ -616,21 +766,28 @@ def _download(
     *,
     what: str,
     expected_size: int | None,
-    validate: Callable[[pathlib.Path], None] | None = None,
-) -> None:
-    """Download ``url`` to ``dest`` atomically: a temporary file in the same folder is
-    checked (Content-Length, ``expected_size``, sha256 pin, ``validate``) and only then
-    renamed; on any failure it is removed and nothing is left under ``dest``."""
+    validate: Callable[[bytes], None] | None = None,
+) -> bytes:
+    """Download ``url`` to ``dest`` atomically and return its bytes.
+
+    The body goes to a uniquely named temporary file in ``dest``'s folder
+    (``.<name>.<random>.part``), is checked (Content-Length, ``expected_size``, sha256 pin,
+    ``validate``) and only then renamed to ``dest``; on any failure the temporary file is
+    removed and nothing is left under ``dest``. The caller should hold ``dest``'s lock.
+    """
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+        fd, tmp_name = tempfile.mkstemp(
+            dir=dest.parent, prefix=f".{dest.name}.", suffix=_TEMP_SUFFIX
+        )
     except OSError as exc:
         raise WeightsError(f"cannot write to the weights cache at {dest.parent}: {exc}") from None
     tmp = pathlib.Path(tmp_name)
     try:
         _log.info("downloading %s to %s", url, dest)
-        with os.fdopen(fd, "wb") as out:
-            received, digest, declared = _stream_to(url, out, what)
+        with os.fdopen(fd, "wb", buffering=0) as out:
+            data, declared = _stream_to(url, out, what)
+        received = len(data)
         if declared is not None and received != declared:
             raise WeightsError(
                 f"download of {url} was cut short or overran: received {received} bytes, "
@@ -642,54 +799,72 @@ def _download(
                 f"({_size_problem(received, expected_size)})"
             )
         pin = _pinned_sha256(url)
-        if pin is not None and digest != pin:
+        if pin is not None and (digest := hashlib.sha256(data).hexdigest()) != pin:
             raise WeightsError(
                 f"downloaded {what} {url} fails its sha256 pin: expected {pin}, got {digest}"
             )
         if validate is not None:
-            validate(tmp)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; these are public files
-        os.replace(tmp, dest)
+            validate(data)
+        try:
+            os.chmod(tmp, 0o644)  # mkstemp makes 0600; these are public files
+            os.replace(tmp, dest)
+        except OSError as exc:  # e.g. Windows, while another process reads dest
+            _log.warning("could not store %s in the weights cache as %s: %s", url, dest, exc)
+        return data
     finally:
-        tmp.unlink(missing_ok=True)  # no-op once replaced
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)  # no-op once replaced
 
 
-def _cached_problem(path: pathlib.Path, expected_size: int | None, pin: str | None) -> str | None:
-    """Why the cached file cannot be reused, or None when it can."""
-    if not path.is_file():
+def _read_cached(path: pathlib.Path, expected_size: int | None, pin: str | None) -> bytes | str:
+    """The cached file's bytes when usable, else why not (``"missing"`` when absent).
+
+    The checks are made on the very bytes returned, never on a file that might change
+    between checking and reading it.
+    """
+    try:
+        if expected_size is not None and (size := path.stat().st_size) != expected_size:
+            return _size_problem(size, expected_size)
+        data = path.read_bytes()
+    except FileNotFoundError:
         return "missing"
-    size = path.stat().st_size
-    if expected_size is not None and size != expected_size:
-        return _size_problem(size, expected_size)
-    if pin is not None and _sha256_file(path) != pin:
+    except OSError as exc:
+        return f"unreadable ({exc})"
+    if expected_size is not None and len(data) != expected_size:
+        return _size_problem(len(data), expected_size)
+    if pin is not None and hashlib.sha256(data).hexdigest() != pin:
         return "sha256 mismatch"
-    return None
+    return data
 
 
 def _discard(path: pathlib.Path, reason: str) -> None:
     _log.warning("discarding cached weights file %s (%s); fetching it again", path, reason)
-    path.unlink(missing_ok=True)
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as exc:
+        raise WeightsError(
+            f"cannot remove the damaged weights cache entry {path} ({reason}): {exc}"
+        ) from None
 
 
 def _fetch_manifest(url: str, cache_dir: pathlib.Path, what: str) -> bytes:
     """The manifest/model JSON at ``url``, from the cache when valid, else downloaded."""
     dest = _cache_path(cache_dir, url)
 
-    def validate(path: pathlib.Path) -> None:
-        _parse_manifest(path.read_bytes(), url)
+    def validate(data: bytes) -> None:
+        _parse_manifest(data, url)
 
-    if dest.exists():
-        problem = _cached_problem(dest, None, _pinned_sha256(url))
-        if problem is None:
+    with _locked([dest]):
+        cached = _read_cached(dest, None, _pinned_sha256(url))
+        if isinstance(cached, bytes):
             try:
-                validate(dest)
+                validate(cached)
+                return cached
             except WeightsError as exc:
-                problem = f"unreadable: {exc}"
-        if problem is None:
-            return dest.read_bytes()
-        _discard(dest, problem)
-    _download(url, dest, what=what, expected_size=None, validate=validate)
-    return dest.read_bytes()
+                cached = f"unreadable: {exc}"
+        if cached != "missing":
+            _discard(dest, cached)
+        return _download(url, dest, what=what, expected_size=None, validate=validate)
 
 
 def _fetch_group(
@@ -701,33 +876,34 @@ def _fetch_group(
     missing or wrong, all the group's shards are fetched again.
     """
     single = len(urls) == 1
-    problems = [
-        _cached_problem(d, nbytes if single else None, _pinned_sha256(u))
-        for u, d in zip(urls, dests, strict=True)
-    ]
-    if all(p is None for p in problems):
-        total = sum(d.stat().st_size for d in dests)
-        if total == nbytes:
-            return _read_shards(dests)
-        problems = [f"group {_size_problem(total, nbytes)}"] * len(dests)
-    for dest, problem in zip(dests, problems, strict=True):
-        if dest.exists():
-            _discard(dest, problem or "its group is incomplete")
-    for url, dest in zip(urls, dests, strict=True):
-        _download(url, dest, what="weight shard", expected_size=nbytes if single else None)
-    total = sum(d.stat().st_size for d in dests)
-    if total != nbytes:
-        for dest in dests:
-            dest.unlink(missing_ok=True)
-        raise WeightsError(
-            f"weight data of {where} ({', '.join(urls)}) is {_size_problem(total, nbytes)}"
-        )
-    return _read_shards(dests)
-
-
-def _read_shards(paths: Sequence[pathlib.Path]) -> bytes:
-    chunks = [p.read_bytes() for p in paths]
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    with _locked(dests):
+        cached = [
+            _read_cached(d, nbytes if single else None, _pinned_sha256(u))
+            for u, d in zip(urls, dests, strict=True)
+        ]
+        chunks = [c for c in cached if isinstance(c, bytes)]
+        if len(chunks) == len(cached):
+            buffer = chunks[0] if single else b"".join(chunks)
+            if len(buffer) == nbytes:
+                return buffer
+            cached = [f"group {_size_problem(len(buffer), nbytes)}"] * len(dests)
+        for dest, problem in zip(dests, cached, strict=True):
+            if problem != "missing":
+                _discard(dest, problem if isinstance(problem, str) else "its group is incomplete")
+        chunks = [
+            _download(url, dest, what="weight shard", expected_size=nbytes if single else None)
+            for url, dest in zip(urls, dests, strict=True)
+        ]
+        buffer = chunks[0] if single else b"".join(chunks)
+        if len(buffer) != nbytes:
+            for dest in dests:
+                with contextlib.suppress(OSError):
+                    dest.unlink(missing_ok=True)
+            raise WeightsError(
+                f"weight data of {where} ({', '.join(urls)}) is "
+                f"{_size_problem(len(buffer), nbytes)}"
+            )
+        return buffer
 
 
 def _load_http(manifest_url: str, multiplier: float, cache_dir: pathlib.Path) -> LoadedWeights:
@@ -815,7 +991,10 @@ def load_weights(
             :data:`OFFICIAL_BASE_URL`.
         cache_dir: where http(s) downloads are cached (default :func:`default_cache_dir`),
             as ``cache_dir/<host>/<url path>``. Cached files whose sizes (and sha256 pins)
-            check out are used without network access; others are fetched again.
+            check out are used without network access; others are fetched again. Several
+            processes may share it: each file is fetched under a lock and renamed into
+            place atomically. A download fails when the server stalls for more than
+            ``$PERSON_SEGMENTATION_DOWNLOAD_TIMEOUT`` seconds (default 60).
 
     Returns:
         The decoded float32 tensors, with the 2.x part channels put in 1.x order.
@@ -823,7 +1002,8 @@ def load_weights(
     Raises:
         ValueError: ``multiplier`` is not one of :data:`MULTIPLIERS`.
         WeightsError: the weights are missing, truncated, corrupt, unreachable,
-            incomplete or for another multiplier; the message names the file or URL.
+            incomplete or for another multiplier, or their download failed or timed out;
+            the message names the file or URL.
     """
     requested = _canonical_multiplier(multiplier)
     from_env = False
