@@ -196,3 +196,57 @@ def test_core_rejects_bad_dtypes_and_shapes(dtype: str, shape: tuple[int, ...]) 
         _core.person_mask(np.zeros((23, 17, 1), dtype), g)
     with pytest.raises(ValueError):
         _core.person_mask(np.zeros(shape, np.float32), g)
+
+
+# ---------------------------------------------------------------------------------------------
+# The smaller public functions
+
+
+@given(st.one_of(st.integers(-(2**40), 2**40), st.floats(allow_nan=True), st.booleans(), st.none(), st.text(max_size=3)), st.integers(1, 10_000))
+def test_compute_geometry_on_any_value(value: object, other: int) -> None:
+    for args in ((value, other), (other, value)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            with pytest.raises(TypeError, match="must be an int"):
+                ps.compute_geometry(*args)  # type: ignore[arg-type]
+        elif not 1 <= value < 2**31:
+            with pytest.raises(ValueError, match=r"must be in 1\.\.2\*\*31-1"):
+                ps.compute_geometry(*args)  # type: ignore[arg-type]
+        else:
+            g = ps.compute_geometry(*args)  # type: ignore[arg-type]
+            assert g.pad_top + g.resized_height + g.pad_bottom == 353
+            assert g.pad_left + g.resized_width + g.pad_right == 257
+            assert 1 <= g.resized_height <= 353 and 1 <= g.resized_width <= 257
+            assert (g.resized_height == 353) or (g.resized_width == 257)
+
+
+@given(
+    st.sampled_from(["int8", "int16", "int32", "int64", "uint8", "float32", "bool"]),
+    st.lists(st.integers(-3, 30), min_size=0, max_size=50),
+)
+def test_swap_left_right_on_any_array(dtype: str, values: list[int]) -> None:
+    array = np.array(values).astype(dtype)
+    if array.dtype.kind not in "iu":
+        with pytest.raises(TypeError, match="integer array"):
+            ps.swap_left_right(array)
+        return
+    if array.size and (array.min() < -1 or array.max() > 23):
+        with pytest.raises(ValueError, match=r"ids in -1\.\.23"):
+            ps.swap_left_right(array)
+        return
+    swapped = ps.swap_left_right(array)
+    np.testing.assert_array_equal(ps.swap_left_right(swapped), array)
+    np.testing.assert_array_equal(swapped == -1, array == -1)
+
+
+@given(images())
+def test_preprocess_on_any_image(net: ps.PersonSegmentation, case: tuple[np.ndarray, str, str]) -> None:
+    array, _, _ = case
+    error = expected_error(array)
+    if error is not None:
+        with pytest.raises(error):
+            net.preprocess(array)
+        return
+    model_input, g = net.preprocess(array)
+    assert model_input.shape == (353, 257, 3) and model_input.dtype == np.float32
+    assert np.isfinite(model_input).all() and model_input.min() >= -1 and model_input.max() <= 1
+    assert g == ps.compute_geometry(*array.shape[:2])

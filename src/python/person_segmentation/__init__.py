@@ -11,6 +11,8 @@ A faithful Python port of TensorFlow.js person-segmentation (v0.0.x, which becam
 
 from __future__ import annotations
 
+import numpy as np
+
 from person_segmentation import _core
 from person_segmentation._api import (
     PART_CHANNELS,
@@ -33,8 +35,18 @@ MODEL_INPUT_SIZE = (353, 257)
 
 
 def compute_geometry(image_height: int, image_width: int) -> ResizePadGeometry:
-    """How an image of that size is resized (keeping aspect) and padded to 353 x 257."""
-    return _core.compute_geometry(image_height, image_width)
+    """How an image of that size is resized (keeping aspect) and padded to 353 x 257.
+
+    Raises:
+        TypeError: a size is not an integer (bools are refused too).
+        ValueError: a size is < 1 or >= 2**31.
+    """
+    for name, value in (("image_height", image_height), ("image_width", image_width)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"{name} must be an int, got {value!r}")
+        if not 1 <= int(value) < 2**31:
+            raise ValueError(f"{name} must be in 1..2**31-1, got {value}")
+    return _core.compute_geometry(int(image_height), int(image_width))
 
 
 def build_info() -> dict[str, object]:
