@@ -15,10 +15,17 @@ ResizePadGeometry compute_geometry(int32_t image_height, int32_t image_width, in
         << " width=" << image_width;
     throw std::invalid_argument(msg.str());
   }
-  if (model_height < 1 || model_width < 1) {
+  if (image_height > kMaxGeometrySide || image_width > kMaxGeometrySide) {
     std::ostringstream msg;
-    msg << "model input must be at least 1x1 pixels, got height=" << model_height
-        << " width=" << model_width;
+    msg << "image must be at most " << kMaxGeometrySide << "x" << kMaxGeometrySide
+        << " pixels, got height=" << image_height << " width=" << image_width;
+    throw std::invalid_argument(msg.str());
+  }
+  if (model_height < 1 || model_width < 1 || model_height > kMaxGeometrySide ||
+      model_width > kMaxGeometrySide) {
+    std::ostringstream msg;
+    msg << "model input must be at least 1x1 and at most " << kMaxGeometrySide << "x"
+        << kMaxGeometrySide << " pixels, got height=" << model_height << " width=" << model_width;
     throw std::invalid_argument(msg.str());
   }
   ResizePadGeometry g;
@@ -46,14 +53,26 @@ ResizePadGeometry compute_geometry(int32_t image_height, int32_t image_width, in
 }
 
 void validate_geometry(const ResizePadGeometry& g) {
-  auto fail = [&](const char* what) {
-    throw std::invalid_argument(std::string("invalid geometry (") + what + "): " + to_string(g));
+  auto fail = [&](const std::string& what) {
+    throw std::invalid_argument("invalid geometry (" + what + "): " + to_string(g));
   };
-  if (g.image_height < 1 || g.image_width < 1) fail("image size must be >= 1");
-  if (g.model_height < 1 || g.model_width < 1) fail("model size must be >= 1");
-  if (g.resized_height < 1 || g.resized_width < 1) fail("resized size must be >= 1");
-  if (g.pad_top < 0 || g.pad_bottom < 0 || g.pad_left < 0 || g.pad_right < 0)
-    fail("pads must be >= 0");
+  // Every field in range first, so that the sums below are of bounded values.
+  const struct {
+    const char* name;
+    int32_t value;
+    int32_t min;
+  } fields[] = {
+      {"image_height", g.image_height, 1},     {"image_width", g.image_width, 1},
+      {"model_height", g.model_height, 1},     {"model_width", g.model_width, 1},
+      {"resized_height", g.resized_height, 1}, {"resized_width", g.resized_width, 1},
+      {"pad_top", g.pad_top, 0},               {"pad_bottom", g.pad_bottom, 0},
+      {"pad_left", g.pad_left, 0},             {"pad_right", g.pad_right, 0},
+  };
+  for (const auto& f : fields) {
+    if (f.value < f.min || f.value > kMaxGeometrySide)
+      fail(std::string(f.name) + " must be in [" + std::to_string(f.min) + ", " + std::to_string(kMaxGeometrySide) +
+           "], got " + std::to_string(f.value));
+  }
   if (static_cast<int64_t>(g.pad_top) + g.resized_height + g.pad_bottom != g.model_height)
     fail("pad_top + resized_height + pad_bottom must equal model_height");
   if (static_cast<int64_t>(g.pad_left) + g.resized_width + g.pad_right != g.model_width)

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <limits>
 #include <sstream>
 #include <stdexcept>
@@ -25,6 +26,8 @@ namespace {
 
 constexpr int64_t kMaxGridSide = 1 << 16;  // the logit grid is the model input / 8 or so
 constexpr int64_t kMaxParts = 1024;
+// An explicit num_threads above this (and above the hardware threads) buys nothing.
+constexpr int64_t kMaxThreads = 256;
 
 [[noreturn]] void fail(const std::string& message) { throw std::invalid_argument(message); }
 
@@ -34,27 +37,77 @@ std::string shape_of(const FloatTensorView& t) {
   return s.str();
 }
 
-void validate_tensor(const FloatTensorView& t, const char* name) {
-  if (t.data == nullptr) fail(std::string(name) + " has no data (null pointer)");
-  if (t.height < 1 || t.width < 1 || t.channels < 1 || t.height > kMaxGridSide ||
-      t.width > kMaxGridSide)
-    fail(std::string(name) + " must have shape (h, w, channels) with 1 <= h, w <= 65536 and channels >= 1, got " +
-         shape_of(t));
-  // Every stride must keep the farthest element addressable in int64.
-  const int64_t limit = std::numeric_limits<int64_t>::max() / 4;
-  auto reach = [](int64_t extent, int64_t stride) {
-    return static_cast<long double>(extent - 1) * static_cast<long double>(stride < 0 ? -stride : stride);
-  };
-  if (reach(t.height, t.stride_height) + reach(t.width, t.stride_width) +
-          reach(t.channels, t.stride_channels) > static_cast<long double>(limit))
-    fail(std::string(name) + " has strides too large to address");
+std::string strides_of(const FloatTensorView& t) {
+  std::ostringstream s;
+  s << "(" << t.stride_height << ", " << t.stride_width << ", " << t.stride_channels << ")";
+  return s.str();
+}
+
+const char* device_name(Device d) { return d == Device::kCpu ? "kCpu" : (d == Device::kCuda ? "kCuda" : "invalid"); }
+
+bool is_device(Device d) { return d == Device::kCpu || d == Device::kCuda; }
+
+/// Checks everything about a view that does not depend on the other arguments: device,
+/// data, shape (channels in [1, max_channels]), strides and, when given, its extent.
+void validate_tensor(const FloatTensorView& t, const char* name, int64_t max_channels) {
+  const std::string n(name);
+  if (!is_device(t.device))
+    fail(n + ".device must be Device::kCpu (0) or Device::kCuda (1), got " +
+         std::to_string(static_cast<int32_t>(t.device)));
+  if (t.device == Device::kCpu && t.device_id != 0)
+    fail(n + ".device_id must be 0 for a CPU tensor, got " + std::to_string(t.device_id));
+  if (t.device_id < 0) fail(n + ".device_id must be >= 0, got " + std::to_string(t.device_id));
+  if (t.data == nullptr) fail(n + " has no data (null pointer)");
+  if (t.height < 1 || t.width < 1 || t.channels < 1 || t.height > kMaxGridSide || t.width > kMaxGridSide)
+    fail(n + " must have shape (h, w, channels) with 1 <= h, w <= 65536 and channels >= 1, got " + shape_of(t));
+  if (max_channels == 1 && t.channels != 1) fail(n + " must have exactly 1 channel, got shape " + shape_of(t));
+  if (t.channels > max_channels)
+    fail(n + " has too many channels (at most " + std::to_string(max_channels) + "): " + shape_of(t));
+
+  // The farthest elements, in elements from `data`, computed exactly: every per-axis reach
+  // (size - 1) * |stride| and their sums must keep the byte offset of any element within
+  // ptrdiff_t (so the kernels' int64 offset arithmetic cannot overflow either). An axis of
+  // size 1 is only ever indexed with 0, so its stride is never used and may be anything.
+  const uint64_t limit = static_cast<uint64_t>(
+      std::min<int64_t>(std::numeric_limits<int64_t>::max(), std::numeric_limits<std::ptrdiff_t>::max()) /
+      static_cast<int64_t>(sizeof(float)));
+  uint64_t below = 0;  // how far the lowest element lies before data
+  uint64_t above = 0;  // how far the highest element lies after data
+  const int64_t sizes[3] = {t.height, t.width, t.channels};
+  const int64_t strides[3] = {t.stride_height, t.stride_width, t.stride_channels};
+  for (int axis = 0; axis < 3; ++axis) {
+    if (sizes[axis] == 1) continue;
+    const int64_t s = strides[axis];
+    const uint64_t magnitude = s < 0 ? uint64_t{0} - static_cast<uint64_t>(s) : static_cast<uint64_t>(s);
+    const uint64_t steps = static_cast<uint64_t>(sizes[axis] - 1);
+    if (magnitude > (limit - below - above) / steps)
+      fail(n + " has strides too large to address: strides " + strides_of(t) + " for shape " + shape_of(t));
+    (s < 0 ? below : above) += magnitude * steps;
+  }
+
+  if (t.extent == -1) {
+    if (t.data_offset != 0)
+      fail(n + ".data_offset must be 0 when the extent is unknown (-1), got " + std::to_string(t.data_offset));
+    return;
+  }
+  if (t.extent < 0) fail(n + ".extent must be -1 (unknown) or >= 0, got " + std::to_string(t.extent));
+  if (t.data_offset < 0 || t.data_offset >= t.extent)
+    fail(n + ".data_offset must be in [0, extent = " + std::to_string(t.extent) + "), got " +
+         std::to_string(t.data_offset));
+  // Addressed: [data_offset - below, data_offset + above]; the buffer: [0, extent).
+  const uint64_t offset = static_cast<uint64_t>(t.data_offset);
+  if (below > offset || above >= static_cast<uint64_t>(t.extent) - offset) {
+    std::ostringstream s;
+    s << n << " with shape " << shape_of(t) << " and strides " << strides_of(t) << " addresses elements ["
+      << t.data_offset << " - " << below << ", " << t.data_offset << " + " << above
+      << "] of its buffer, outside its extent [0, " << t.extent << ")";
+    fail(s.str());
+  }
 }
 
 void validate_common(const FloatTensorView& segment, const ResizePadGeometry& g,
                      const PostprocessOptions& options, const void* out) {
-  validate_tensor(segment, "segment_logits");
-  if (segment.channels != 1)
-    fail("segment_logits must have exactly 1 channel, got shape " + shape_of(segment));
+  validate_tensor(segment, "segment_logits", 1);
   validate_geometry(g);
   if (segment.height > g.model_height || segment.width > g.model_width) {
     std::ostringstream s;
@@ -65,7 +118,14 @@ void validate_common(const FloatTensorView& segment, const ResizePadGeometry& g,
   if (std::isnan(options.segmentation_threshold)) fail("segmentation_threshold must not be NaN");
   if (options.num_threads < 0)
     fail("num_threads must be >= 0 (0 = automatic), got " + std::to_string(options.num_threads));
+  if (!is_device(options.compute_device))
+    fail("compute_device must be Device::kCpu (0) or Device::kCuda (1), got " +
+         std::to_string(static_cast<int32_t>(options.compute_device)));
   if (out == nullptr) fail("output buffer is a null pointer");
+  // The result's size in bytes must be addressable (matters on 32-bit targets only).
+  const uint64_t pixels = static_cast<uint64_t>(g.image_height) * static_cast<uint64_t>(g.image_width);
+  if (pixels > static_cast<uint64_t>(std::numeric_limits<std::ptrdiff_t>::max()) / sizeof(int32_t))
+    fail("image_height * image_width = " + std::to_string(pixels) + " is too large for this platform");
 }
 
 /// Threads actually used: the request (or one per hardware thread), but never so many that
@@ -73,7 +133,9 @@ void validate_common(const FloatTensorView& segment, const ResizePadGeometry& g,
 int32_t resolve_threads(const PostprocessOptions& options, const ResizePadGeometry& g, int64_t pixels_per_thread) {
   const int64_t pixels = static_cast<int64_t>(g.image_height) * g.image_width;
   const int64_t useful = std::max<int64_t>(1, pixels / pixels_per_thread);
-  const int64_t requested = options.num_threads > 0 ? options.num_threads : default_num_threads();
+  const int64_t hardware = default_num_threads();
+  const int64_t requested = std::min<int64_t>(options.num_threads > 0 ? options.num_threads : hardware,
+                                              std::max(kMaxThreads, hardware));
   return static_cast<int32_t>(std::min(requested, useful));
 }
 
@@ -84,7 +146,9 @@ constexpr int64_t kPartPixelsPerThread = int64_t{1} << 15;
 /// Whether this call runs the CUDA kernels (after checking that it can).
 bool runs_on_cuda(const FloatTensorView& segment, const FloatTensorView* parts, const PostprocessOptions& options) {
   if (parts != nullptr && (parts->device != segment.device || parts->device_id != segment.device_id))
-    fail("segment_logits and part_logits must be on the same device");
+    fail(std::string("segment_logits and part_logits must be on the same device, got ") + device_name(segment.device) +
+         " " + std::to_string(segment.device_id) + " and " + device_name(parts->device) + " " +
+         std::to_string(parts->device_id));
   const bool cuda = segment.device == Device::kCuda || options.compute_device == Device::kCuda;
   if (!cuda) return false;
 #if PERSON_SEGMENTATION_WITH_CUDA
@@ -126,12 +190,10 @@ void part_segmentation(const FloatTensorView& segment_logits, const FloatTensorV
                        const ResizePadGeometry& geometry, const PostprocessOptions& options,
                        int32_t* out) {
   validate_common(segment_logits, geometry, options, out);
-  validate_tensor(part_logits, "part_logits");
+  validate_tensor(part_logits, "part_logits", kMaxParts);
   if (part_logits.height != segment_logits.height || part_logits.width != segment_logits.width)
     fail("part_logits grid " + shape_of(part_logits) + " does not match segment_logits grid " +
          shape_of(segment_logits));
-  if (part_logits.channels > kMaxParts)
-    fail("part_logits has too many channels: " + shape_of(part_logits));
   if (runs_on_cuda(segment_logits, &part_logits, options)) {
 #if PERSON_SEGMENTATION_WITH_CUDA
     cuda::part_segmentation(segment_logits, part_logits, geometry, options, out);

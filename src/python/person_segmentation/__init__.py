@@ -32,6 +32,8 @@ __version__ = "0.1.0"
 ResizePadGeometry = _core.ResizePadGeometry
 #: Fixed model input of the original, (height, width).
 MODEL_INPUT_SIZE = (353, 257)
+#: The largest image side the native core takes.
+MAX_IMAGE_SIDE = 65536
 
 
 def compute_geometry(image_height: int, image_width: int) -> ResizePadGeometry:
@@ -39,13 +41,13 @@ def compute_geometry(image_height: int, image_width: int) -> ResizePadGeometry:
 
     Raises:
         TypeError: a size is not an integer (bools are refused too).
-        ValueError: a size is < 1 or >= 2**31.
+        ValueError: a size is < 1 or > 65536 (the native core's limit on any side).
     """
     for name, value in (("image_height", image_height), ("image_width", image_width)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
             raise TypeError(f"{name} must be an int, got {value!r}")
-        if not 1 <= int(value) < 2**31:
-            raise ValueError(f"{name} must be in 1..2**31-1, got {value}")
+        if not 1 <= int(value) <= MAX_IMAGE_SIDE:
+            raise ValueError(f"{name} must be in 1..{MAX_IMAGE_SIDE}, got {value}")
     return _core.compute_geometry(int(image_height), int(image_width))
 
 
@@ -72,6 +74,7 @@ def build_info() -> dict[str, object]:
 
 
 __all__ = [
+    "MAX_IMAGE_SIDE",
     "MODEL_INPUT_SIZE",
     "MULTIPLIERS",
     "OFFICIAL_BASE_URL",

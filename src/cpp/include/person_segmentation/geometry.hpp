@@ -10,6 +10,11 @@ namespace person_segmentation {
 inline constexpr int32_t kModelHeight = 353;
 inline constexpr int32_t kModelWidth = 257;
 
+/// The largest image or model side taken (the JPEG limit is 65535). It bounds every size,
+/// pad and index of the post-processing, so nothing overflows and its float coordinates
+/// stay far from int32 range.
+inline constexpr int32_t kMaxGeometrySide = 1 << 16;
+
 /// How an image of `image_height x image_width` is resized (keeping its aspect ratio) to
 /// `resized_height x resized_width` and zero-padded to `model_height x model_width`.
 /// The padded model input holds the resized image at rows
@@ -38,13 +43,13 @@ struct ResizePadGeometry {
 
 /// The original's resize-and-pad rule (with the BodyPix 1.0 portrait fix), in the same
 /// double-precision arithmetic as JavaScript so that rounding matches bit for bit.
-/// Throws std::invalid_argument when a size is < 1.
+/// Throws std::invalid_argument when a size is < 1 or > kMaxGeometrySide.
 ResizePadGeometry compute_geometry(int32_t image_height, int32_t image_width,
                                    int32_t model_height = kModelHeight,
                                    int32_t model_width = kModelWidth);
 
 /// Throws std::invalid_argument, naming the offending field, unless the geometry is
-/// self-consistent (positive sizes, pads >= 0 that add up to the model size).
+/// self-consistent (sizes in [1, kMaxGeometrySide], pads >= 0 that add up to the model size).
 void validate_geometry(const ResizePadGeometry& geometry);
 
 /// Human-readable form, e.g. for error messages and Python's repr().

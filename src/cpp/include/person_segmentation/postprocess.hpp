@@ -15,8 +15,16 @@ namespace person_segmentation {
 enum class Device : int32_t { kCpu = 0, kCuda = 1 };
 
 /// A read-only view of a float32 tensor of shape (height, width, channels) with arbitrary
-/// element strides (in elements, not bytes; may be negative). Nothing is owned. `data` is a
-/// host pointer for Device::kCpu and a device pointer (of GPU `device_id`) for Device::kCuda.
+/// element strides (in elements, not bytes; negative or zero allowed). Nothing is owned.
+/// `data` is a host pointer for Device::kCpu (`device_id` 0) and a device pointer (of GPU
+/// `device_id`) for Device::kCuda. Element (y, x, k) is
+/// data[y * stride_height + x * stride_width + k * stride_channels].
+///
+/// A raw pointer carries no size, so by default the caller guarantees that every addressed
+/// element is readable. Set `extent` to have that checked: `data` then points at element
+/// `data_offset` of a buffer of `extent` floats (buffer = data - data_offset), and every
+/// addressed element must lie inside it (with negative strides, `data_offset` is how far
+/// into the buffer `data` points), else std::invalid_argument.
 struct FloatTensorView {
   const float* data = nullptr;
   int64_t height = 0;
@@ -27,20 +35,35 @@ struct FloatTensorView {
   int64_t stride_channels = 0;
   Device device = Device::kCpu;
   int32_t device_id = 0;
+  /// Elements in the buffer `data` points into; -1 = unknown (not checked).
+  int64_t extent = -1;
+  /// Index of `data[0]` within that buffer (0 <= data_offset < extent); 0 when extent is -1.
+  int64_t data_offset = 0;
 
-  /// A C-contiguous (height, width, channels) tensor in host memory.
+  /// A C-contiguous (height, width, channels) tensor in host memory (extent unknown).
   static FloatTensorView contiguous(const float* data, int64_t height, int64_t width,
                                     int64_t channels) {
-    return FloatTensorView{data, height, width, channels, width * channels, channels, 1, Device::kCpu, 0};
+    FloatTensorView v;
+    v.data = data;
+    v.height = height;
+    v.width = width;
+    v.channels = channels;
+    // Wraps instead of overflowing for absurd sizes, which validation rejects anyway.
+    v.stride_height = static_cast<int64_t>(static_cast<uint64_t>(width) * static_cast<uint64_t>(channels));
+    v.stride_width = channels;
+    v.stride_channels = 1;
+    return v;
   }
 };
 
 struct PostprocessOptions {
-  /// A pixel is a person where its score is strictly above this (must not be NaN).
+  /// A pixel is a person where its score is strictly above this (must not be NaN; +inf: no
+  /// pixel is, -inf: every pixel is).
   float segmentation_threshold = 0.5f;
   /// Reverse the result's columns (the input image was mirrored before the network).
   bool flip_horizontal = false;
-  /// Worker threads; 0 picks one per hardware thread (fewer for small outputs).
+  /// Worker threads, >= 0; 0 picks one per hardware thread. Fewer are used for small
+  /// outputs, and never more than max(256, hardware threads).
   int32_t num_threads = 0;
   /// Where to compute: kCpu, or kCuda to run the CUDA kernels (host logits are uploaded
   /// first). Logits already on a CUDA device always run on that device.
@@ -51,7 +74,12 @@ struct PostprocessOptions {
 };
 
 /// Every entry point writes its result to host memory `out`; with CUDA logits only that
-/// final uint8/int32 result crosses to the host.
+/// final uint8/int32 result crosses to the host. Every field of every argument is validated
+/// first: an inconsistent or out-of-range one (sizes, strides, extent, device, geometry,
+/// NaN threshold, negative num_threads, compute_device outside the enum, null pointers)
+/// throws std::invalid_argument naming it; std::runtime_error means CUDA was asked for but
+/// is unavailable or failed. Limits: 1 <= h, w <= 65536 (and <= the model input),
+/// 1 <= parts <= 1024 (32 on CUDA); the geometry as validate_geometry() checks it.
 ///
 /// Person mask: `out` receives image_height * image_width bytes, row-major, 1 = person.
 /// `segment_logits` is the network's `segment_2` output, shape (h, w, 1).
