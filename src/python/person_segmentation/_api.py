@@ -241,8 +241,10 @@ class PersonSegmentation:
 
         Args:
             image: RGB uint8 numpy array (H, W, 3); also (H, W) grayscale, (H, W, 4) RGBA
-                (alpha dropped), integer/float arrays with values in 0..255, a
-                ``PIL.Image.Image``, a path to an image file, or a ``tf.Tensor``.
+                (alpha dropped), integer arrays with values in 0..255, float arrays of pixel
+                values in 0..255 (NaN counts as 0, values outside 0..255 are clipped), a
+                ``PIL.Image.Image``, a path to an image file, or a ``tf.Tensor``. Any strides;
+                read-only arrays are fine; sides up to 65536.
             flip_horizontal: mirror the image before the network (as the original does for
                 webcam input); the result is mirrored back, so it lines up with ``image``.
             output_stride: 8, 16 or 32: smaller is more accurate and slower.
