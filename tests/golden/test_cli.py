@@ -1,8 +1,13 @@
-"""The ``person-segmentation`` command line, end to end on real photos and weights."""
+"""The ``person-segmentation`` command line on images, end to end on real photos and weights.
+
+Videos and the webcam command are in test_cli_video.py.
+"""
 
 from __future__ import annotations
 
+import io
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,16 +17,25 @@ import PIL.Image
 import pytest
 
 import person_segmentation as ps
-from person_segmentation.cli import RAINBOW, main
+from person_segmentation import render
+from person_segmentation.cli import RAINBOW, Progress, _cover, main, parse_effect
 
 PHOTO = "voc2012_person/images/001408.jpg"
+HIKE = "davis2016_person/images/hike_00024.jpg"
+
+
+def _load(path: Path) -> PIL.Image.Image:
+    """The image at ``path``, read completely and the file closed."""
+    with PIL.Image.open(path) as image:
+        image.load()
+        return image
 
 
 def test_segment_one_image_writes_the_mask(tmp_path: Path, data_dir: Path, weights_dir: Path) -> None:
     out = tmp_path / "mask.png"
     code = main(["segment", str(data_dir / PHOTO), "-o", str(out), "--multiplier", "0.5", "--weights", str(weights_dir), "-q"])
     assert code == 0
-    written = np.asarray(PIL.Image.open(out))
+    written = np.asarray(_load(out))
     expected = ps.load(0.5, weights=weights_dir).estimate_person_segmentation(data_dir / PHOTO)
     np.testing.assert_array_equal(written, expected * 255)
 
@@ -29,35 +43,226 @@ def test_segment_one_image_writes_the_mask(tmp_path: Path, data_dir: Path, weigh
 def test_segment_parts_into_a_directory_and_report_bad_files(tmp_path: Path, data_dir: Path, weights_dir: Path) -> None:
     corrupt = tmp_path / "corrupt.jpg"
     corrupt.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
-    inputs = [str(data_dir / PHOTO), str(corrupt), str(data_dir / "davis2016_person/images/hike_00024.jpg")]
+    inputs = [str(data_dir / PHOTO), str(corrupt), str(data_dir / HIKE)]
     out = tmp_path / "out"
     code = main(["segment", *inputs, "--parts", "-o", str(out), "--multiplier", "0.25", "--output-stride", "8", "--weights", str(weights_dir), "-q"])
     assert code == 1  # one file failed, the others were still written
     assert sorted(p.name for p in out.iterdir()) == ["001408.parts.png", "hike_00024.parts.png"]
-    image = PIL.Image.open(out / "hike_00024.parts.png")
+    image = _load(out / "hike_00024.parts.png")
     assert image.mode == "P" and image.size == (854, 480)
-    assert image.getpalette()[:6] == [*RAINBOW[0], *RAINBOW[1]]
+    assert (image.getpalette() or [])[:6] == [*RAINBOW[0], *RAINBOW[1]]
     values = np.asarray(image)
-    expected = ps.load(0.25, weights=weights_dir).estimate_part_segmentation(
-        data_dir / "davis2016_person/images/hike_00024.jpg", output_stride=8
-    )
+    expected = ps.load(0.25, weights=weights_dir).estimate_part_segmentation(data_dir / HIKE, output_stride=8)
     np.testing.assert_array_equal(values, np.where(expected < 0, 24, expected))
 
 
-def test_bad_arguments_exit_with_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_rainbow_is_the_render_palette() -> None:
+    np.testing.assert_array_equal(np.array(RAINBOW, dtype=np.uint8), render.PALETTES["rainbow"])
+
+
+def test_a_directory_tree_is_mirrored_and_a_corrupt_file_does_not_stop_the_batch(
+    tmp_path: Path, data_dir: Path, weights_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    photos = tmp_path / "photos"
+    (photos / "a" / "b").mkdir(parents=True)
+    (photos / ".hidden").mkdir()
+    shutil.copy(data_dir / PHOTO, photos / "top.jpg")
+    shutil.copy(data_dir / HIKE, photos / "a" / "b" / "hike.JPG")  # extensions in any case
+    (photos / "a" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+    (photos / "a" / "notes.txt").write_text("not an image")  # not taken: not an image extension
+    shutil.copy(data_dir / PHOTO, photos / ".hidden" / "skip.jpg")  # hidden: not taken
+    out = photos / "out"  # inside the input tree: it is not searched
+    (out / "old").mkdir(parents=True)
+    shutil.copy(data_dir / PHOTO, out / "old" / "previous.jpg")
+
+    code = main(["segment", str(photos), "-o", str(out), "--multiplier", "0.25", "--weights", str(weights_dir)])
+    captured = capsys.readouterr()
+    assert code == 1
+    written = sorted(str(p.relative_to(out)) for p in out.rglob("*.png"))
+    assert written == ["a/b/hike.mask.png", "top.mask.png"]
+    assert _load(out / "a" / "b" / "hike.mask.png").size == (854, 480)
+    assert "skipped" in captured.err and "broken.png" in captured.err
+    summary = captured.err.strip().splitlines()[-1]
+    assert "2 of 3 files done (2 images; 2 frames)" in summary and "1 failed" in summary and "frames/s" in summary
+    assert f"-> {out / 'top.mask.png'}" in captured.out  # one line per file on stdout
+    assert "\r" not in captured.err  # no progress line when stderr is not a terminal
+
+
+def test_missing_inputs_and_empty_directories_are_failures(
+    tmp_path: Path, data_dir: Path, weights_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "empty").mkdir()
+    args = ["segment", str(tmp_path / "missing.jpg"), str(tmp_path / "empty"), str(data_dir / PHOTO)]
+    code = main([*args, "-o", str(tmp_path / "out"), "--multiplier", "0.25", "--weights", str(weights_dir), "-q"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "missing.jpg" in err and "no image or video files" in err
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["001408.mask.png"]
+
+
+def test_same_names_from_two_inputs_are_both_kept(tmp_path: Path, data_dir: Path, weights_dir: Path) -> None:
+    for folder in ("x", "y"):
+        (tmp_path / folder).mkdir()
+        shutil.copy(data_dir / PHOTO, tmp_path / folder / "same.jpg")
+    out = tmp_path / "out"
+    code = main(["segment", str(tmp_path / "x"), str(tmp_path / "y"), "-o", str(out), "--multiplier", "0.25", "--weights", str(weights_dir), "-q"])
+    assert code == 0
+    assert sorted(p.name for p in out.iterdir()) == ["same-2.mask.png", "same.mask.png"]
+
+
+@pytest.fixture(scope="module")
+def photo_results(data_dir: Path, weights_dir: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The photo, its mask and its parts from the 0.5 net at the CLI's defaults."""
+    image = np.asarray(_load(data_dir / PHOTO).convert("RGB"))
+    net = ps.load(0.5, weights=weights_dir)
+    return image, net.estimate_person_segmentation(image), net.estimate_part_segmentation(image)
+
+
+@pytest.mark.parametrize(
+    ("effect", "name"),
+    [
+        ("mask", "mask-overlay"),
+        ("parts", "parts-overlay"),
+        ("bokeh", "bokeh"),
+        ("blur-faces", "blur-faces"),
+        ("replace=#00B140", "replaced"),
+        ("replace=IMG", "replaced"),
+    ],
+)
+def test_each_effect_on_a_photo(
+    effect: str,
+    name: str,
+    tmp_path: Path,
+    data_dir: Path,
+    weights_dir: Path,
+    photo_results: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> None:
+    image, mask, parts = photo_results
+    effect = effect.replace("IMG", str(data_dir / HIKE))
+    out = tmp_path / "out"
+    code = main(["segment", str(data_dir / PHOTO), "-o", str(out), "--effect", effect, "--multiplier", "0.5", "--weights", str(weights_dir), "-q"])
+    assert code == 0
+    written = _load(out / f"001408.{name}.png")
+    assert written.mode == "RGB" and written.size == (image.shape[1], image.shape[0])
+    pixels = np.asarray(written)
+    expected = {
+        "mask": lambda: render.draw_mask(image, render.to_mask_image(mask)),
+        "parts": lambda: render.draw_mask(image, render.to_colored_part_image(parts)),
+        "bokeh": lambda: render.draw_bokeh_effect(image, mask),
+        "blur-faces": lambda: render.blur_body_part(image, parts, (0, 1)),
+        "replace=#00B140": lambda: render.replace_background(image, mask, (0x00, 0xB1, 0x40)),
+    }.get(effect)
+    if expected is None:  # replace=IMG: the background image scaled to cover the photo, centre-cropped
+        background = np.asarray(_load(data_dir / HIKE).convert("RGB"))
+        covered = _cover(background, image.shape[0], image.shape[1])
+        assert covered.shape == image.shape
+        expected = lambda: render.replace_background(image, mask, covered)  # noqa: E731
+    np.testing.assert_array_equal(pixels, expected())
+
+
+def test_effect_options_and_a_jpeg_output_file(tmp_path: Path, data_dir: Path, weights_dir: Path) -> None:
+    out = tmp_path / "bokeh.jpg"
+    args = ["--background-blur", "9", "--edge-blur", "0", "--multiplier", "0.25", "--weights", str(weights_dir), "-q"]
+    assert main(["segment", str(data_dir / HIKE), "-o", str(out), "--effect", "bokeh", *args]) == 0
+    with PIL.Image.open(out) as image:
+        assert image.format == "JPEG" and image.size == (854, 480)
+    warm = tmp_path / "warm.png"
+    assert main(["segment", str(data_dir / HIKE), "-o", str(warm), "--parts", "--palette", "warm", *args]) == 0
+    assert (_load(warm).getpalette() or [])[:3] == list(render.PALETTES["warm"][0])
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["x.jpg", "--threshold", "1.5"], "--threshold must be in [0, 1]"),
+        (["x.jpg", "--output-stride", "12"], "invalid choice"),
+        (["x.jpg", "--effect", "sparkles"], "unknown effect 'sparkles'"),
+        (["x.jpg", "--effect", "replace=#12345"], "six hex digits"),
+        (["x.jpg", "--effect", "replace=/no/such/background.jpg"], "background image not found"),
+        (["x.jpg", "--parts", "--effect", "bokeh"], "not allowed with argument"),
+        (["x.jpg", "--smoothing", "1"], "--smoothing must be in [0, 1)"),
+        (["x.jpg", "--opacity", "nan"], "--opacity must be in [0, 1]"),
+        (["x.jpg", "--edge-blur", "-1"], "must be >= 0"),
+        (["x.mp4", "--max-frames", "0"], "must be >= 1"),
+    ],
+)
+def test_bad_arguments_exit_with_usage_errors(
+    arguments: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        main(["segment", "x.jpg", "-o", str(tmp_path / "m.png"), "--threshold", "1.5"])
+        main(["segment", *arguments, "-o", str(tmp_path / "out")])
     assert exit_info.value.code == 2
-    assert "--threshold must be in [0, 1]" in capsys.readouterr().err
-    with pytest.raises(SystemExit) as exit_info:
-        main(["segment", "x.jpg", "-o", str(tmp_path / "m.png"), "--output-stride", "12"])
-    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("inputs", "output", "message"),
+    [
+        (["a.jpg", "b.jpg"], "m.png", "is a file name, but the inputs are several"),
+        (["."], "m.png", "is a file name, but the inputs are a directory"),
+        (["a.jpg"], "m.mp4", "the output of an image must be a directory or a file ending in"),
+        (["a.mp4"], "m.png", "the output of a video must be a directory or a file ending in .mp4"),
+        (["a.mp4"], "m.webm", "the output of a video must be"),
+    ],
+)
+def test_output_names_that_cannot_work_are_usage_errors(
+    inputs: list[str], output: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["segment", *inputs, "-o", str(tmp_path / output), "--weights", str(tmp_path / "unused")])
+    assert code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / output).exists()
 
 
 def test_missing_weights_are_reported(tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["segment", str(data_dir / PHOTO), "-o", str(tmp_path / "m.png"), "--weights", str(tmp_path / "none")])
     assert code == 2
     assert "cannot load weights" in capsys.readouterr().err
+
+
+def test_parse_effect() -> None:
+    assert parse_effect("bokeh").name == "bokeh" and not parse_effect("bokeh").needs_parts
+    assert parse_effect("blur-faces").needs_parts and parse_effect("parts").needs_parts
+    assert parse_effect("replace=#ff8000").color == (255, 128, 0)
+    assert parse_effect("replace=#ff8000").label == "replaced"
+
+
+def test_progress_line() -> None:
+    stream = io.StringIO()
+    progress = Progress(total_frames=200, total_files=3, stream=stream, enabled=True, delay=0.0, interval=0.0)
+    progress.begin_file("clip.mp4")
+    progress.advance(50)
+    line = progress.line(200)
+    assert line.startswith("[1/3] [#####...............] 50/200 frames  25%")
+    assert "frames/s" in line and "ETA" in line and line.endswith("clip.mp4")
+    assert len(progress.line(30)) == 30 and progress.line(30).endswith("...")
+    progress.print("a line", file=stream)
+    progress.close()
+    text = stream.getvalue()
+    assert "\r[1/3]" in text and "a line\n" in text and text.endswith("\r")
+    quiet = io.StringIO()
+    disabled = Progress(total_frames=None, stream=quiet, enabled=False, delay=0.0, interval=0.0)
+    disabled.advance(5)
+    disabled.close()
+    assert quiet.getvalue() == "" and disabled.line(80).startswith("5 frames")
+
+
+@pytest.mark.parametrize("command", ["segment", "webcam", "info"])
+def test_help_of_every_command(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    wanted = {
+        "segment": ["--parts", "--effect", "bokeh", "blur-faces", "replace=#RRGGBB", "--multiplier", "--output-stride",
+                    "--threshold", "--flip", "--weights", "--smoothing", "--max-frames", "--palette", "audio", "Exit status",
+                    "examples:"],
+        "webcam": ["--device", "--effect", "--v4l2", "pyfakewebcam", "--no-preview", "--output", "--max-frames", "--mirror",
+                   "--size", "opencv-python-headless", "examples:"],
+        "info": ["JSON"],
+    }[command]  # fmt: skip
+    for word in wanted:
+        assert word in text, word
 
 
 def test_console_script_and_module_entry_points(tmp_path: Path) -> None:
@@ -67,7 +272,7 @@ def test_console_script_and_module_entry_points(tmp_path: Path) -> None:
     info = json.loads(result.stdout)
     assert info["version"] == ps.__version__ and info["cpu_threads"] >= 1
     help_text = subprocess.run(
-        [sys.executable, "-m", "person_segmentation", "segment", "--help"], capture_output=True, text=True, check=True, timeout=120
+        [sys.executable, "-m", "person_segmentation", "--help"], capture_output=True, text=True, check=True, timeout=120
     ).stdout
-    for option in ("--parts", "--multiplier", "--output-stride", "--threshold", "--flip", "--weights"):
-        assert option in help_text
+    for command in ("segment", "webcam", "info"):
+        assert command in help_text
