@@ -28,7 +28,7 @@ std::string shape_string(const py::array& a) {
 /// A (h, w, c) view of a float32 numpy array; a 2-D array is read as (h, w, 1) when
 /// `allow_2d`. Raises TypeError for another dtype and ValueError for another rank.
 ps::FloatTensorView view_of(const py::array& a, const char* name, bool allow_2d) {
-  if (!a.dtype().is(py::dtype::of<float>())) {
+  if (!a.dtype().equal(py::dtype::of<float>())) {
     throw py::type_error(std::string(name) + " must be a float32 array, got dtype " +
                          std::string(py::str(a.dtype())));
   }

@@ -57,6 +57,12 @@ def native_part_segmentation(
     )
 
 
+def _needs_host_copy(logits: tf.Tensor) -> bool:
+    """GPU-resident logits that the CUDA kernels cannot take here (no CUDA build or no device):
+    they are copied to the host and run on the CPU kernels instead."""
+    return "GPU" in (logits.device or "") and _core.cuda_device_count() == 0
+
+
 def native_person_mask_dlpack(
     logits: tf.Tensor,
     geometry: _core.ResizePadGeometry,
@@ -67,6 +73,9 @@ def native_person_mask_dlpack(
     """uint8 (H, W) mask from a float32 (h, w, C) logits tensor (segment = channel 0), handed
     to ``_core`` through DLPack without a copy: on a GPU the CUDA kernels run on it there and
     only the mask comes back; on the CPU the CPU kernels read TensorFlow's buffer."""
+    if _needs_host_copy(logits):
+        values = logits.numpy()
+        return native_person_mask(values[..., :1], geometry, segmentation_threshold, flip_horizontal, num_threads)
     return _core.person_mask_dlpack(
         tf.experimental.dlpack.to_dlpack(logits),
         geometry,
@@ -85,6 +94,11 @@ def native_part_segmentation_dlpack(
 ) -> np.ndarray:
     """int32 (H, W) part ids from a float32 (h, w, 1 + 24) logits tensor via DLPack, as
     :func:`native_person_mask_dlpack`."""
+    if _needs_host_copy(logits):
+        values = logits.numpy()
+        return native_part_segmentation(
+            values[..., :1], values[..., 1:], geometry, segmentation_threshold, flip_horizontal, num_threads
+        )
     return _core.part_segmentation_dlpack(
         tf.experimental.dlpack.to_dlpack(logits),
         geometry,
