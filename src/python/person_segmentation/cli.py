@@ -28,16 +28,13 @@ from typing import TYPE_CHECKING, Any, TextIO
 import numpy as np
 import PIL.Image
 
+from person_segmentation import render
+
 if TYPE_CHECKING:  # pragma: no cover
     from person_segmentation import PersonSegmentation
 
 # The rainbow palette of the original's demos (REFERENCE.md section 6), index = part id.
-RAINBOW = (
-    (110, 64, 170), (143, 61, 178), (178, 60, 178), (210, 62, 167), (238, 67, 149), (255, 78, 125),
-    (255, 94, 99), (255, 115, 75), (255, 140, 56), (239, 167, 47), (217, 194, 49), (194, 219, 64),
-    (175, 240, 91), (135, 245, 87), (96, 247, 96), (64, 243, 115), (40, 234, 141), (28, 219, 169),
-    (26, 199, 194), (33, 176, 213), (47, 150, 224), (65, 125, 224), (84, 101, 214), (99, 81, 195),
-)  # fmt: skip
+RAINBOW: tuple[tuple[int, ...], ...] = tuple(tuple(int(c) for c in rgb) for rgb in render.PALETTES["rainbow"])
 _BACKGROUND_INDEX = len(RAINBOW)  # palette entry 24: black
 
 #: Files taken from directories (and recognised as images / videos) by their extension.
