@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from collections.abc import Callable
@@ -13,7 +14,7 @@ import tensorflow as tf
 from person_segmentation import _core, _postprocess
 from person_segmentation._image import ImageLike, as_image
 from person_segmentation._network import NUM_PARTS, MobileNetV1, validate_output_stride
-from person_segmentation._weights import PART_NAMES_1X, LoadedWeights, canonical_multiplier, load_weights
+from person_segmentation._weights import MULTIPLIERS, PART_NAMES_1X, LoadedWeights, load_weights
 
 #: The 24 body-part names; index = part id (the 1.x order of the original, REFERENCE.md section 5).
 PART_CHANNELS: tuple[str, ...] = tuple(PART_NAMES_1X)
@@ -357,7 +358,10 @@ def load(
         ValueError: multiplier or postprocess not allowed; WeightsError (a ValueError) for
             missing, truncated or mismatched weights, naming the file.
     """
-    requested = canonical_multiplier(multiplier)
+    if isinstance(multiplier, bool) or not isinstance(multiplier, (int, float)) or not any(
+        math.isclose(float(multiplier), m) for m in MULTIPLIERS
+    ):
+        raise ValueError(f"multiplier must be one of {MULTIPLIERS}, got {multiplier!r}")
     _check_postprocess(postprocess)
-    loaded = load_weights(requested, weights, cache_dir=cache_dir)
+    loaded = load_weights(float(multiplier), weights, cache_dir=cache_dir)
     return PersonSegmentation(loaded, postprocess=postprocess, num_threads=num_threads)

@@ -955,15 +955,15 @@ def default_cache_dir() -> pathlib.Path:
     return pathlib.Path.home() / ".cache" / "person-segmentation"
 
 
-def canonical_multiplier(multiplier: object) -> float:
-    """``multiplier`` as one of :data:`MULTIPLIERS`, or ValueError listing them."""
+def _canonical_multiplier(multiplier: object) -> float:
     if (
         isinstance(multiplier, numbers.Real)
         and not isinstance(multiplier, bool)
         and float(multiplier) in MULTIPLIERS
     ):
         return MULTIPLIERS[MULTIPLIERS.index(float(multiplier))]
-    raise ValueError(f"multiplier must be one of {MULTIPLIERS}, got {multiplier!r}")
+    allowed = ", ".join(str(m) for m in MULTIPLIERS)
+    raise ValueError(f"multiplier must be one of {allowed}; got {multiplier!r}")
 
 
 def load_weights(
@@ -1005,7 +1005,7 @@ def load_weights(
             incomplete or for another multiplier, or their download failed or timed out;
             the message names the file or URL.
     """
-    requested = canonical_multiplier(multiplier)
+    requested = _canonical_multiplier(multiplier)
     from_env = False
     if weights is None:
         env_value = os.environ.get(_WEIGHTS_ENV)
