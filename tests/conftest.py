@@ -11,6 +11,7 @@ skipped with an explicit reason elsewhere.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,16 @@ def _require(path: Path) -> Path:
         pytest.fail(message, pytrace=False)
     pytest.skip(message)
     raise AssertionError  # unreachable
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The tests never write into the user's cache: downloads and TFLite conversions go to a
+    temporary ``PERSON_SEGMENTATION_CACHE`` (tests of the cache itself set their own)."""
+    cache = tmp_path_factory.mktemp("cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PERSON_SEGMENTATION_CACHE", str(cache))
+        yield cache
 
 
 @pytest.fixture(scope="session")

@@ -111,30 +111,38 @@ def test_swap_left_right(net: ps.PersonSegmentation, photo: np.ndarray) -> None:
         ps.swap_left_right(np.array([24]))
 
 
-def test_native_postprocessing_is_really_used(net: ps.PersonSegmentation, photo: np.ndarray, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The estimates hand TensorFlow's logits to _core through DLPack (CPU kernels here)."""
+@pytest.mark.parametrize(
+    ("engine", "entry_points"),
+    [("tf", ("person_mask_dlpack", "part_segmentation_dlpack")), ("tflite", ("person_mask", "part_segmentation"))],
+)
+def test_native_postprocessing_is_really_used(
+    photo: np.ndarray, monkeypatch: pytest.MonkeyPatch, engine: str, entry_points: tuple[str, str]
+) -> None:
+    """The estimates hand the logits to _core: TensorFlow's through DLPack, TFLite's as numpy
+    (CPU kernels here)."""
+    net = ps.PersonSegmentation(calibrated_weights(0.5, photo, seed=1), engine=engine)
     calls: list[str] = []
-    real_mask, real_parts = _core.person_mask_dlpack, _core.part_segmentation_dlpack
 
-    def spy_mask(*args, **kwargs):
-        calls.append("mask")
-        return real_mask(*args, **kwargs)
+    def spy(name: str):  # type: ignore[no-untyped-def]
+        real = getattr(_core, name)
 
-    def spy_parts(*args, **kwargs):
-        calls.append("parts")
-        return real_parts(*args, **kwargs)
+        def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+            calls.append(name)
+            return real(*args, **kwargs)
+
+        return wrapper
 
     def forbidden(*args, **kwargs):
         raise AssertionError("the TensorFlow post-processing ran instead of _core")
 
-    monkeypatch.setattr(_core, "person_mask_dlpack", spy_mask)
-    monkeypatch.setattr(_core, "part_segmentation_dlpack", spy_parts)
+    for name in entry_points:
+        monkeypatch.setattr(_core, name, spy(name))
     monkeypatch.setattr(_postprocess, "_tf_mask", forbidden)
     monkeypatch.setattr(_postprocess, "_tf_parts", forbidden)
-    assert net.postprocess == "native"
+    assert net.postprocess == "native" and net.engine == engine
     net.estimate_person_segmentation(photo)
     net.estimate_part_segmentation(photo)
-    assert calls == ["mask", "parts"]
+    assert calls == list(entry_points)
     assert Path(_core.__file__).suffix in (".so", ".pyd")
 
 

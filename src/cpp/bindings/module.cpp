@@ -58,6 +58,35 @@ ps::FloatTensorView view_of(const py::array& a, const char* name, bool allow_2d)
   return v;
 }
 
+/// A (h, w, 3) view of a uint8 or float32 numpy image (any strides). Raises TypeError for
+/// another dtype and ValueError for another shape.
+ps::ImageView image_view_of(const py::array& a) {
+  ps::ImageView v;
+  py::ssize_t item = 1;
+  if (a.dtype().equal(py::dtype::of<uint8_t>())) {
+    v.type = ps::PixelType::kUint8;
+  } else if (a.dtype().equal(py::dtype::of<float>())) {
+    v.type = ps::PixelType::kFloat32;
+    item = static_cast<py::ssize_t>(sizeof(float));
+  } else {
+    throw py::type_error("image must be a uint8 or float32 array, got dtype " + std::string(py::str(a.dtype())));
+  }
+  if (a.ndim() != 3 || a.shape(2) != 3)
+    throw py::value_error("image must have shape (H, W, 3), got shape " + shape_string(a));
+  for (py::ssize_t i = 0; i < 3; ++i) {
+    if (a.strides(i) % item != 0)
+      throw py::value_error("image has a stride that is not a multiple of its item size (misaligned view)");
+  }
+  v.data = a.data();
+  v.height = a.shape(0);
+  v.width = a.shape(1);
+  v.channels = 3;
+  v.stride_height = a.strides(0) / item;
+  v.stride_width = a.strides(1) / item;
+  v.stride_channels = a.strides(2) / item;
+  return v;
+}
+
 ps::Device device_of(const std::string& device) {
   if (device == "cpu") return ps::Device::kCpu;
   if (device == "cuda") return ps::Device::kCuda;
@@ -246,6 +275,46 @@ PYBIND11_MODULE(_core, m) {
       },
       py::arg("logits"), py::arg("geometry"), py::kw_only(), py::arg("segmentation_threshold") = 0.5,
       py::arg("flip_horizontal") = false, py::arg("num_threads") = 0);
+
+  // Pre-processing: the model input of an image, written into `out` (allocated when None).
+  m.def(
+      "resize_pad_normalize",
+      [](const py::array& image, const ps::ResizePadGeometry& geometry, bool flip_horizontal,
+         const py::object& out, int num_threads) -> py::array {
+        const ps::ImageView view = image_view_of(image);
+        ps::validate_geometry(geometry);
+        const py::ssize_t mh = geometry.model_height, mw = geometry.model_width;
+        py::array_t<float> result;
+        if (out.is_none()) {
+          result = py::array_t<float>({mh, mw, py::ssize_t{3}});
+        } else {
+          if (!py::isinstance<py::array>(out))
+            throw py::type_error("out must be None or a float32 numpy array");
+          py::array given = py::reinterpret_borrow<py::array>(out);
+          if (!given.dtype().equal(py::dtype::of<float>()))
+            throw py::type_error("out must be a float32 array, got dtype " + std::string(py::str(given.dtype())));
+          const bool shape_ok = (given.ndim() == 3 && given.shape(0) == mh && given.shape(1) == mw && given.shape(2) == 3) ||
+                                (given.ndim() == 4 && given.shape(0) == 1 && given.shape(1) == mh &&
+                                 given.shape(2) == mw && given.shape(3) == 3);
+          if (!shape_ok)
+            throw py::value_error("out must have shape (" + std::to_string(mh) + ", " + std::to_string(mw) + ", 3) or (1, " +
+                                  std::to_string(mh) + ", " + std::to_string(mw) + ", 3), got " + shape_string(given));
+          if (!(given.flags() & py::array::c_style)) throw py::value_error("out must be C-contiguous");
+          if (!given.writeable()) throw py::value_error("out must be writeable");
+          result = py::reinterpret_borrow<py::array_t<float>>(given);
+        }
+        ps::PreprocessOptions options;
+        options.flip_horizontal = flip_horizontal;
+        options.num_threads = num_threads;
+        float* dst = result.mutable_data();
+        {
+          py::gil_scoped_release release;
+          ps::resize_pad_normalize(view, geometry, options, dst);
+        }
+        return result;
+      },
+      py::arg("image"), py::arg("geometry"), py::kw_only(), py::arg("flip_horizontal") = false,
+      py::arg("out") = py::none(), py::arg("num_threads") = 1);
 
   m.def("default_num_threads", &ps::default_num_threads);
   m.def("cuda_compiled", &ps::cuda_compiled);

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "cpu/postprocess_cpu.hpp"
+#include "view_check.hpp"
 #include "person_segmentation/config.hpp"
 
 // Set to 1 by CMake when the CUDA kernels are built (PERSON_SEGMENTATION_CUDA).
@@ -37,12 +38,6 @@ std::string shape_of(const FloatTensorView& t) {
   return s.str();
 }
 
-std::string strides_of(const FloatTensorView& t) {
-  std::ostringstream s;
-  s << "(" << t.stride_height << ", " << t.stride_width << ", " << t.stride_channels << ")";
-  return s.str();
-}
-
 const char* device_name(Device d) { return d == Device::kCpu ? "kCpu" : (d == Device::kCuda ? "kCuda" : "invalid"); }
 
 bool is_device(Device d) { return d == Device::kCpu || d == Device::kCuda; }
@@ -64,45 +59,9 @@ void validate_tensor(const FloatTensorView& t, const char* name, int64_t max_cha
   if (t.channels > max_channels)
     fail(n + " has too many channels (at most " + std::to_string(max_channels) + "): " + shape_of(t));
 
-  // The farthest elements, in elements from `data`, computed exactly: every per-axis reach
-  // (size - 1) * |stride| and their sums must keep the byte offset of any element within
-  // ptrdiff_t (so the kernels' int64 offset arithmetic cannot overflow either). An axis of
-  // size 1 is only ever indexed with 0, so its stride is never used and may be anything.
-  const uint64_t limit = static_cast<uint64_t>(
-      std::min<int64_t>(std::numeric_limits<int64_t>::max(), std::numeric_limits<std::ptrdiff_t>::max()) /
-      static_cast<int64_t>(sizeof(float)));
-  uint64_t below = 0;  // how far the lowest element lies before data
-  uint64_t above = 0;  // how far the highest element lies after data
   const int64_t sizes[3] = {t.height, t.width, t.channels};
   const int64_t strides[3] = {t.stride_height, t.stride_width, t.stride_channels};
-  for (int axis = 0; axis < 3; ++axis) {
-    if (sizes[axis] == 1) continue;
-    const int64_t s = strides[axis];
-    const uint64_t magnitude = s < 0 ? uint64_t{0} - static_cast<uint64_t>(s) : static_cast<uint64_t>(s);
-    const uint64_t steps = static_cast<uint64_t>(sizes[axis] - 1);
-    if (magnitude > (limit - below - above) / steps)
-      fail(n + " has strides too large to address: strides " + strides_of(t) + " for shape " + shape_of(t));
-    (s < 0 ? below : above) += magnitude * steps;
-  }
-
-  if (t.extent == -1) {
-    if (t.data_offset != 0)
-      fail(n + ".data_offset must be 0 when the extent is unknown (-1), got " + std::to_string(t.data_offset));
-    return;
-  }
-  if (t.extent < 0) fail(n + ".extent must be -1 (unknown) or >= 0, got " + std::to_string(t.extent));
-  if (t.data_offset < 0 || t.data_offset >= t.extent)
-    fail(n + ".data_offset must be in [0, extent = " + std::to_string(t.extent) + "), got " +
-         std::to_string(t.data_offset));
-  // Addressed: [data_offset - below, data_offset + above]; the buffer: [0, extent).
-  const uint64_t offset = static_cast<uint64_t>(t.data_offset);
-  if (below > offset || above >= static_cast<uint64_t>(t.extent) - offset) {
-    std::ostringstream s;
-    s << n << " with shape " << shape_of(t) << " and strides " << strides_of(t) << " addresses elements ["
-      << t.data_offset << " - " << below << ", " << t.data_offset << " + " << above
-      << "] of its buffer, outside its extent [0, " << t.extent << ")";
-    fail(s.str());
-  }
+  detail::check_addressable(n, sizes, strides, static_cast<int64_t>(sizeof(float)), t.extent, t.data_offset);
 }
 
 void validate_common(const FloatTensorView& segment, const ResizePadGeometry& g,

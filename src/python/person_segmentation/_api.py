@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import pathlib
 import os
 import threading
 from collections.abc import Callable
@@ -11,10 +12,10 @@ from typing import NamedTuple
 import numpy as np
 import tensorflow as tf
 
-from person_segmentation import _core, _postprocess
+from person_segmentation import _core, _engine, _postprocess
 from person_segmentation._image import ImageLike, as_image
 from person_segmentation._network import NUM_PARTS, MobileNetV1, validate_output_stride
-from person_segmentation._weights import MULTIPLIERS, PART_NAMES_1X, LoadedWeights, load_weights
+from person_segmentation._weights import MULTIPLIERS, PART_NAMES_1X, LoadedWeights, default_cache_dir, load_weights
 
 #: The 24 body-part names; index = part id (the 1.x order of the original, REFERENCE.md section 5).
 PART_CHANNELS: tuple[str, ...] = tuple(PART_NAMES_1X)
@@ -86,14 +87,28 @@ def _check_postprocess(value: object) -> str:
     return str(value)
 
 
-def _prepare(image: ImageLike) -> tuple[np.ndarray | tf.Tensor, _core.ResizePadGeometry, tf.Tensor]:
-    """Checked (H, W, 3) pixels, their geometry, and the geometry as the int32 layout tensor
-    ``[resized_h, resized_w, pad_top, pad_bottom, pad_left, pad_right]``."""
+def _prepare(image: ImageLike) -> tuple[np.ndarray | tf.Tensor, _core.ResizePadGeometry]:
+    """Checked (H, W, 3) pixels and their resize/pad geometry."""
     pixels = as_image(image)
-    geometry = _core.compute_geometry(int(pixels.shape[0]), int(pixels.shape[1]))
-    g = geometry
-    layout = tf.constant([g.resized_height, g.resized_width, g.pad_top, g.pad_bottom, g.pad_left, g.pad_right], tf.int32)
-    return pixels, geometry, layout
+    return pixels, _core.compute_geometry(int(pixels.shape[0]), int(pixels.shape[1]))
+
+
+def _layout(g: _core.ResizePadGeometry) -> tf.Tensor:
+    """The geometry as the TF path's int32 layout tensor
+    ``[resized_h, resized_w, pad_top, pad_bottom, pad_left, pad_right]``."""
+    return tf.constant([g.resized_height, g.resized_width, g.pad_top, g.pad_bottom, g.pad_left, g.pad_right], tf.int32)
+
+
+def _native_pixels(pixels: np.ndarray | tf.Tensor) -> np.ndarray:
+    """Pixels as the native pre-processing takes them: uint8 or float32 numpy (any strides).
+    Other float types become float32 (exactly what TF's resize reads them as); integer
+    tensors are range-checked by ``as_image`` and become uint8."""
+    array = pixels.numpy() if isinstance(pixels, tf.Tensor) else pixels
+    if array.dtype == np.uint8 or array.dtype == np.float32:
+        return array
+    if array.dtype.kind == "f":
+        return array.astype(np.float32)
+    return array.astype(np.uint8)
 
 
 #: Pixel dtypes TensorFlow's ResizeBilinear reads directly (it always computes in float32).
@@ -133,26 +148,43 @@ class PersonSegmentation:
         multiplier: depth multiplier of the loaded weights (1.0, 0.75, 0.5 or 0.25).
         weights_format: ``"1.x"`` (the original's partmap weights) or ``"2.x"`` (BodyPix 2).
         weights_source: where the weights were read from.
+        engine: where the network runs: ``"tflite"`` (TensorFlow Lite with XNNPACK, the
+            default on CPU) or ``"tf"`` (TensorFlow, the default where a GPU is visible).
         postprocess: ``"native"`` (the C++ core, default) or ``"tf"`` (TensorFlow reference).
-        num_threads: threads for native post-processing (0 = one per hardware thread).
+        num_threads: threads for the TFLite interpreter and the native post-processing
+            (0 = one per hardware thread).
     """
 
-    def __init__(self, weights: LoadedWeights, *, postprocess: str = "native", num_threads: int | None = None) -> None:
+    def __init__(
+        self,
+        weights: LoadedWeights,
+        *,
+        engine: str = "auto",
+        postprocess: str = "native",
+        num_threads: int | None = None,
+        cache_dir: str | os.PathLike[str] | None = None,
+    ) -> None:
         self.multiplier = weights.multiplier
         self.weights_format = weights.format
         self.weights_source = weights.source
+        self.engine = _engine.resolve_engine(engine)
         self.postprocess = _check_postprocess(postprocess)
-        if num_threads is not None and (not isinstance(num_threads, int) or isinstance(num_threads, bool) or num_threads < 0):
-            raise ValueError(f"num_threads must be None or an int >= 0, got {num_threads!r}")
-        self.num_threads = num_threads or 0
+        _engine.resolve_threads(num_threads)  # validates
+        self.num_threads = int(num_threads or 0)
         self._net = MobileNetV1(weights.tensors, weights.multiplier)
         self._functions: dict[tuple[int, bool, bool], Callable[..., tf.Tensor]] = {}
         self._lock = threading.Lock()
+        self._tflite: dict[int, _engine.TFLiteNetwork] = {}
+        self._tflite_lock = threading.Lock()
+        self._cache_dir = pathlib.Path(cache_dir) if cache_dir is not None else default_cache_dir()
+        self._digest = _engine.weights_digest(weights.tensors, weights.multiplier) if self.engine == "tflite" else ""
+        if self.engine == "tflite":
+            self._tflite_network(16)  # the default stride: converted (or read from the cache) now
 
     def __repr__(self) -> str:
         return (
             f"PersonSegmentation(multiplier={self.multiplier}, weights_format={self.weights_format!r}, "
-            f"postprocess={self.postprocess!r}, weights_source={self.weights_source!r})"
+            f"engine={self.engine!r}, postprocess={self.postprocess!r}, weights_source={self.weights_source!r})"
         )
 
     # -- the network --------------------------------------------------------------------------
@@ -169,6 +201,16 @@ class PersonSegmentation:
                 self._functions[key] = tf.function(run, reduce_retracing=True)
             return self._functions[key]
 
+    def _tflite_network(self, output_stride: int) -> _engine.TFLiteNetwork:
+        """The TFLite model for ``output_stride``: converted on first use (or read from the
+        on-disk cache), then kept."""
+        with self._tflite_lock:
+            if output_stride not in self._tflite:
+                content = _engine.converted_model(self._net, self._digest, output_stride, self._cache_dir)
+                threads = _engine.resolve_threads(self.num_threads)
+                self._tflite[output_stride] = _engine.TFLiteNetwork(content, threads)
+            return self._tflite[output_stride]
+
     def preprocess(self, image: ImageLike, flip_horizontal: bool = False) -> tuple[np.ndarray, _core.ResizePadGeometry]:
         """The network's input for ``image``: resized keeping aspect, zero-padded, normalised.
 
@@ -177,10 +219,16 @@ class PersonSegmentation:
             flip_horizontal: mirror the image first.
         Returns:
             ``(model_input, geometry)``: float32 (353, 257, 3) with values ``pixel / 127.5 - 1``
-            (padding is -1), and the resize/pad geometry used.
+            (padding is -1), and the resize/pad geometry used. The ``"tflite"`` engine's native
+            pre-processing divides exactly (as the original); TensorFlow's graph optimiser
+            turns the ``"tf"`` engine's division into a multiplication by 1/127.5, which can
+            differ in the last bit.
         """
         flip = _check_flag(flip_horizontal, "flip_horizontal")
-        pixels, geometry, layout = _prepare(image)
+        pixels, geometry = _prepare(image)
+        if self.engine == "tflite":
+            return _core.resize_pad_normalize(_native_pixels(pixels), geometry, flip_horizontal=flip), geometry
+        layout = _layout(geometry)
         return _preprocess_fn(tf.convert_to_tensor(pixels), layout, tf.constant(flip)).numpy()[0], geometry
 
     def estimate_logits(
@@ -192,30 +240,34 @@ class PersonSegmentation:
             image: see :meth:`estimate_person_segmentation`.
             flip_horizontal: mirror the image before the network.
             output_stride: 8, 16 or 32 (the 0.75/0.50/0.25 nets give stride-16 grids for 32).
-            with_parts: also compute the 24 part logits.
+            with_parts: also return the 24 part logits.
         Returns:
             :class:`Logits` with float32 arrays of shape (h, w, 1) and (h, w, 24) where
             h, w = ceil(353 / s), ceil(257 / s) for the effective stride s.
         """
-        logits, geometry, flip = self._logits_tensor(image, flip_horizontal, output_stride, with_parts)
-        values = logits.numpy()
+        logits, geometry, flip = self._logits(image, flip_horizontal, output_stride, with_parts)
+        values = logits if isinstance(logits, np.ndarray) else logits.numpy()
         return Logits(values[:, :, :1], values[:, :, 1:] if with_parts else None, geometry, flip)
 
-    def _logits_tensor(
+    def _logits(
         self, image: ImageLike, flip_horizontal: object, output_stride: object, with_parts: bool
-    ) -> tuple[tf.Tensor, _core.ResizePadGeometry, bool]:
-        """The network's (h, w, 1 [+ 24]) logits as a tensor on TensorFlow's device."""
+    ) -> tuple[np.ndarray | tf.Tensor, _core.ResizePadGeometry, bool]:
+        """The network's (h, w, 1 [+ 24]) logits: a numpy array from the TFLite engine (always
+        with the 24 part channels), a tensor on TensorFlow's device from the TF engine."""
         flip = _check_flag(flip_horizontal, "flip_horizontal")
         stride = validate_output_stride(output_stride)
-        pixels, geometry, layout = _prepare(image)
-        return self._function(stride, with_parts, flip)(tf.convert_to_tensor(pixels), layout), geometry, flip
+        pixels, geometry = _prepare(image)
+        if self.engine == "tflite":
+            return self._tflite_network(stride).run_image(_native_pixels(pixels), geometry, flip), geometry, flip
+        logits = self._function(stride, with_parts, flip)(tf.convert_to_tensor(pixels), _layout(geometry))
+        return logits, geometry, flip
 
     def run_network(self, model_input: np.ndarray | tf.Tensor, output_stride: int = 16) -> tuple[np.ndarray, np.ndarray]:
         """Run only the network on an already resized, padded and normalised input.
 
         Args:
             model_input: float32 (H, W, 3) or (1, H, W, 3), values ``pixel / 127.5 - 1``
-                (the original's input is 353 x 257).
+                (the original's input is 353 x 257; other sizes run in TensorFlow).
             output_stride: 8, 16 or 32.
         Returns:
             ``(segment, parts)``: float32 (h, w, 1) and (h, w, 24) raw logits, parts in part-id order.
@@ -226,7 +278,10 @@ class PersonSegmentation:
             x = x[tf.newaxis]
         if x.shape.rank != 4 or x.shape[0] != 1 or x.shape[3] != 3:
             raise ValueError(f"model_input must have shape (H, W, 3) or (1, H, W, 3), got {tuple(x.shape)}")
-        logits = self._net.heads(self._net.features(x, stride), True)[0].numpy()
+        if self.engine == "tflite" and tuple(x.shape) == _engine.MODEL_INPUT_SHAPE:
+            logits = self._tflite_network(stride).run_input(x.numpy())
+        else:
+            logits = self._net.heads(self._net.features(x, stride), True)[0].numpy()
         return logits[:, :, :1], logits[:, :, 1:]
 
     # -- the public estimates (names of the original, in snake_case) --------------------------
@@ -255,9 +310,16 @@ class PersonSegmentation:
             TypeError, ValueError: for unsupported images or arguments (the message names them).
         """
         threshold = _check_threshold(segmentation_threshold)
-        logits, geometry, flip = self._logits_tensor(image, flip_horizontal, output_stride, with_parts=False)
+        logits, geometry, flip = self._logits(image, flip_horizontal, output_stride, with_parts=False)
+        return self._person_mask(logits, geometry, threshold, flip)
+
+    def _person_mask(
+        self, logits: np.ndarray | tf.Tensor, geometry: _core.ResizePadGeometry, threshold: float, flip: bool
+    ) -> np.ndarray:
         if self.postprocess == "tf":
-            return _postprocess.tf_person_mask(logits, geometry, threshold, flip)
+            return _postprocess.tf_person_mask(logits[:, :, :1], geometry, threshold, flip)
+        if isinstance(logits, np.ndarray):
+            return _postprocess.native_person_mask(logits[:, :, :1], geometry, threshold, flip, self.num_threads)
         return _postprocess.native_person_mask_dlpack(logits, geometry, threshold, flip, self.num_threads)
 
     def estimate_part_segmentation(
@@ -284,9 +346,18 @@ class PersonSegmentation:
         """
         threshold = _check_threshold(segmentation_threshold)
         swap = _check_flag(swap_left_right, "swap_left_right")
-        logits, geometry, flip = self._logits_tensor(image, flip_horizontal, output_stride, with_parts=True)
+        logits, geometry, flip = self._logits(image, flip_horizontal, output_stride, with_parts=True)
+        return self._part_map(logits, geometry, threshold, flip, swap)
+
+    def _part_map(
+        self, logits: np.ndarray | tf.Tensor, geometry: _core.ResizePadGeometry, threshold: float, flip: bool, swap: bool
+    ) -> np.ndarray:
         if self.postprocess == "tf":
             parts = _postprocess.tf_part_segmentation(logits[:, :, :1], logits[:, :, 1:], geometry, threshold, flip)
+        elif isinstance(logits, np.ndarray):
+            parts = _postprocess.native_part_segmentation(
+                logits[:, :, :1], logits[:, :, 1:], geometry, threshold, flip, self.num_threads
+            )
         else:
             parts = _postprocess.native_part_segmentation_dlpack(logits, geometry, threshold, flip, self.num_threads)
         return _MIRROR[parts + 1] if swap else parts
@@ -339,6 +410,7 @@ def load(
     multiplier: float = 0.75,
     *,
     weights: str | os.PathLike[str] | None = None,
+    engine: str = "auto",
     postprocess: str = "native",
     num_threads: int | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
@@ -351,11 +423,18 @@ def load(
             official URL, downloaded once into the cache), a local directory or an
             http(s)/file URL naming (a) a base mirroring the official layout, (b) one 1.x
             model folder, or (c) a 2.x ``model-stride*.json``.
+        engine: where the network runs: ``"auto"`` (default: ``"tf"`` where TensorFlow sees a
+            GPU, else ``"tflite"``), ``"tf"`` (TensorFlow) or ``"tflite"`` (TensorFlow Lite
+            with XNNPACK, converted from the same weights for the 353 x 257 input; each
+            output stride is converted once and cached in ``cache_dir/tflite``; stride 16 is
+            converted here, others on first use).
         postprocess: ``"native"`` (C++ core, default) or ``"tf"`` (TensorFlow reference).
-        num_threads: threads for the native post-processing; None = one per hardware thread.
-        cache_dir: where downloads are kept (default: see ``default_cache_dir()``).
+        num_threads: threads for the TFLite interpreter and the native post-processing;
+            None = one per hardware thread.
+        cache_dir: where downloads and converted models are kept (default: see
+            ``default_cache_dir()``).
     Raises:
-        ValueError: multiplier or postprocess not allowed; WeightsError (a ValueError) for
+        ValueError: multiplier, engine, postprocess or num_threads not allowed; WeightsError (a ValueError) for
             missing, truncated or mismatched weights, naming the file.
     """
     if isinstance(multiplier, bool) or not isinstance(multiplier, (int, float)) or not any(
@@ -363,5 +442,7 @@ def load(
     ):
         raise ValueError(f"multiplier must be one of {MULTIPLIERS}, got {multiplier!r}")
     _check_postprocess(postprocess)
+    _engine.resolve_engine(engine)
+    _engine.resolve_threads(num_threads)
     loaded = load_weights(float(multiplier), weights, cache_dir=cache_dir)
-    return PersonSegmentation(loaded, postprocess=postprocess, num_threads=num_threads)
+    return PersonSegmentation(loaded, engine=engine, postprocess=postprocess, num_threads=num_threads, cache_dir=cache_dir)

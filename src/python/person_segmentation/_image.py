@@ -77,6 +77,13 @@ def as_image(image: object) -> np.ndarray | tf.Tensor:
         _check_shape(tuple(tensor.shape), "a tf.Tensor")
         if not (tensor.dtype.is_integer or tensor.dtype.is_floating) or tensor.dtype == tf.bool:
             raise TypeError(f"image tensor must have an integer or float dtype, got {tensor.dtype.name}")
+        if tensor.dtype.is_integer and tf.size(tensor) > 0:
+            low, high = int(tf.reduce_min(tensor)), int(tf.reduce_max(tensor))
+            if low < 0 or high > 255:
+                raise ValueError(
+                    f"integer image values must lie in 0..255, got a {tensor.dtype.name} tensor with values in {low}..{high}"
+                )
+            tensor = tf.cast(tensor, tf.uint8)
         if tensor.shape.rank == 2:
             tensor = tensor[:, :, tf.newaxis]
         if tensor.shape[2] == 1:

@@ -4,3 +4,4 @@
 #include "person_segmentation/config.hpp"
 #include "person_segmentation/geometry.hpp"
 #include "person_segmentation/postprocess.hpp"
+#include "person_segmentation/preprocess.hpp"

@@ -1,0 +1,65 @@
+// Bounds checks shared by the validation of every strided view (logits and images).
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+namespace person_segmentation::detail {
+
+inline std::string triple(const int64_t v[3]) {
+  std::ostringstream s;
+  s << "(" << v[0] << ", " << v[1] << ", " << v[2] << ")";
+  return s.str();
+}
+
+/// Checks that a (sizes[0], sizes[1], sizes[2]) view with element `strides` of
+/// `element_bytes`-byte elements can be addressed: the farthest elements, computed exactly
+/// (every per-axis reach (size - 1) * |stride| and their sums), keep any byte offset within
+/// ptrdiff_t, and, when `extent` is not -1, lie inside the buffer of `extent` elements that
+/// the data pointer enters at `data_offset`. An axis of size 1 is only ever indexed with 0,
+/// so its stride may be anything. Throws std::invalid_argument naming `name`.
+inline void check_addressable(const std::string& name, const int64_t sizes[3], const int64_t strides[3],
+                              int64_t element_bytes, int64_t extent, int64_t data_offset) {
+  const uint64_t limit = static_cast<uint64_t>(
+      std::min<int64_t>(std::numeric_limits<int64_t>::max(), std::numeric_limits<std::ptrdiff_t>::max()) /
+      element_bytes);
+  uint64_t below = 0;  // how far the lowest element lies before data
+  uint64_t above = 0;  // how far the highest element lies after data
+  for (int axis = 0; axis < 3; ++axis) {
+    if (sizes[axis] == 1) continue;
+    const int64_t s = strides[axis];
+    const uint64_t magnitude = s < 0 ? uint64_t{0} - static_cast<uint64_t>(s) : static_cast<uint64_t>(s);
+    const uint64_t steps = static_cast<uint64_t>(sizes[axis] - 1);
+    if (magnitude > (limit - below - above) / steps)
+      throw std::invalid_argument(name + " has strides too large to address: strides " + triple(strides) +
+                                  " for shape " + triple(sizes));
+    (s < 0 ? below : above) += magnitude * steps;
+  }
+
+  if (extent == -1) {
+    if (data_offset != 0)
+      throw std::invalid_argument(name + ".data_offset must be 0 when the extent is unknown (-1), got " +
+                                  std::to_string(data_offset));
+    return;
+  }
+  if (extent < 0) throw std::invalid_argument(name + ".extent must be -1 (unknown) or >= 0, got " + std::to_string(extent));
+  if (data_offset < 0 || data_offset >= extent)
+    throw std::invalid_argument(name + ".data_offset must be in [0, extent = " + std::to_string(extent) + "), got " +
+                                std::to_string(data_offset));
+  // Addressed: [data_offset - below, data_offset + above]; the buffer: [0, extent).
+  const uint64_t offset = static_cast<uint64_t>(data_offset);
+  if (below > offset || above >= static_cast<uint64_t>(extent) - offset) {
+    std::ostringstream s;
+    s << name << " with shape " << triple(sizes) << " and strides " << triple(strides) << " addresses elements ["
+      << data_offset << " - " << below << ", " << data_offset << " + " << above << "] of its buffer, outside its extent [0, "
+      << extent << ")";
+    throw std::invalid_argument(s.str());
+  }
+}
+
+}  // namespace person_segmentation::detail
