@@ -9,18 +9,19 @@ import pytest
 
 import person_segmentation as ps
 
-_AGREEMENT: dict[str, list[tuple[str, float]]] = {"mask": [], "parts": []}
+_AGREEMENT: dict[str, list[tuple[str, float]]] = {}
 
 
 @pytest.fixture(scope="session")
 def load_net(weights_dir: Path) -> Callable[..., ps.PersonSegmentation]:
-    """``load_net(multiplier, postprocess="native")``: a cached ``ps.load`` on the shared weights."""
-    cache: dict[tuple[float, str], ps.PersonSegmentation] = {}
+    """``load_net(multiplier, postprocess="native", engine="auto")``: a cached ``ps.load`` on
+    the shared weights."""
+    cache: dict[tuple[float, str, str], ps.PersonSegmentation] = {}
 
-    def get(multiplier: float, postprocess: str = "native") -> ps.PersonSegmentation:
-        key = (multiplier, postprocess)
+    def get(multiplier: float, postprocess: str = "native", engine: str = "auto") -> ps.PersonSegmentation:
+        key = (multiplier, postprocess, engine)
         if key not in cache:
-            cache[key] = ps.load(multiplier, weights=weights_dir, postprocess=postprocess)
+            cache[key] = ps.load(multiplier, weights=weights_dir, postprocess=postprocess, engine=engine)
         return cache[key]
 
     return get
@@ -29,7 +30,7 @@ def load_net(weights_dir: Path) -> Callable[..., ps.PersonSegmentation]:
 @pytest.fixture(scope="session")
 def record_agreement() -> Callable[[str, str, float], None]:
     def record(kind: str, case: str, value: float) -> None:
-        _AGREEMENT[kind].append((case, value))
+        _AGREEMENT.setdefault(kind, []).append((case, value))
 
     return record
 

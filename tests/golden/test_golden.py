@@ -1,6 +1,7 @@
 """Every case of ../shared/golden/index.json through the public API, against the outputs of
 the original JavaScript implementation: >= 99.99 % of pixels must agree, for the mask and the
-part map, with the native post-processing and with the TensorFlow reference."""
+part map, on both engines (TFLite and TensorFlow), with the native post-processing and with the
+TensorFlow reference."""
 
 from __future__ import annotations
 
@@ -31,7 +32,9 @@ CASES = _cases()
 
 @pytest.mark.golden
 @pytest.mark.parametrize("case", CASES, ids=[c["golden"].removesuffix(".npz") for c in CASES])
+@pytest.mark.parametrize("engine", ["tflite", "tf"])
 def test_golden_case(
+    engine: str,
     case: dict,
     golden_dir: Path,
     data_dir: Path,
@@ -40,7 +43,7 @@ def test_golden_case(
 ) -> None:
     assert (golden_dir / "index.json").exists(), f"{golden_dir / 'index.json'} is missing"
     expected = np.load(golden_dir / case["golden"])
-    net = load_net(case["multiplier"])
+    net = load_net(case["multiplier"], engine=engine)
     args = dict(
         flip_horizontal=case["flip"], output_stride=case["output_stride"], segmentation_threshold=case["threshold"]
     )
@@ -51,8 +54,8 @@ def test_golden_case(
 
     mask_agreement = float(np.mean(mask == expected["mask"]))
     part_agreement = float(np.mean(parts == expected["parts"]))
-    record_agreement("mask", case["golden"], mask_agreement)
-    record_agreement("parts", case["golden"], part_agreement)
+    record_agreement(f"mask ({engine})", case["golden"], mask_agreement)
+    record_agreement(f"parts ({engine})", case["golden"], part_agreement)
     assert mask_agreement >= MIN_AGREEMENT, f"mask agreement {mask_agreement:.6%}"
     assert part_agreement >= MIN_AGREEMENT, f"part agreement {part_agreement:.6%}"
 
@@ -64,7 +67,7 @@ def test_golden_case_tf_reference(
 ) -> None:
     """The pure-TensorFlow post-processing (the reference of the native code) also matches."""
     expected = np.load(golden_dir / case["golden"])
-    net = load_net(case["multiplier"], "tf")
+    net = load_net(case["multiplier"], "tf", engine="tf")
     parts = net.estimate_part_segmentation(
         data_dir / case["image"],
         flip_horizontal=case["flip"],

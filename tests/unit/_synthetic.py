@@ -42,7 +42,7 @@ def calibrated_weights(multiplier: float, image: np.ndarray, seed: int = 0) -> L
     from person_segmentation import PersonSegmentation
 
     weights = synthetic_weights(multiplier, seed)
-    segment = PersonSegmentation(weights).estimate_logits(image, with_parts=False).segment
+    segment = PersonSegmentation(weights, engine="tf").estimate_logits(image, with_parts=False).segment
     spread = float(np.percentile(segment, 90) - np.percentile(segment, 10)) or 1.0
     tensors = dict(weights.tensors)
     tensors["MobilenetV1/segment_2/weights"] = tensors["MobilenetV1/segment_2/weights"] * (4.0 / spread)

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <algorithm>
 #include <functional>
 #include <random>
 #include <stdexcept>
@@ -314,6 +315,107 @@ void test_cuda_dispatch() {
   check(mask_cpu == mask_gpu, "CUDA mask equals the CPU mask");
 }
 
+
+// Naive pre-processing written from the spec: mirror, TF legacy bilinear resize of the whole
+// image (float32, horizontal then vertical), zero pad, x / 127.5 - 1.
+std::vector<float> naive_preprocess(const std::vector<uint8_t>& rgb, int h, int w, const ps::ResizePadGeometry& g,
+                                    bool flip) {
+  auto px = [&](int y, int x, int k) {
+    const int sx = flip ? w - 1 - x : x;
+    return static_cast<float>(rgb[(static_cast<size_t>(y) * w + sx) * 3 + k]);
+  };
+  std::vector<float> out(static_cast<size_t>(g.model_height) * g.model_width * 3, 0.0f / 127.5f - 1.0f);
+  const float sy = static_cast<float>(h) / static_cast<float>(g.resized_height);
+  const float sx = static_cast<float>(w) / static_cast<float>(g.resized_width);
+  for (int y = 0; y < g.resized_height; ++y) {
+    const float fy = static_cast<float>(y) * sy;
+    const int y0 = static_cast<int>(std::floor(fy));
+    const int y1 = std::min(static_cast<int>(std::ceil(fy)), h - 1);
+    const float ly = fy - std::floor(fy);
+    for (int x = 0; x < g.resized_width; ++x) {
+      const float fx = static_cast<float>(x) * sx;
+      const int x0 = static_cast<int>(std::floor(fx));
+      const int x1 = std::min(static_cast<int>(std::ceil(fx)), w - 1);
+      const float lx = fx - std::floor(fx);
+      for (int k = 0; k < 3; ++k) {
+        const float top = px(y0, x0, k) + (px(y0, x1, k) - px(y0, x0, k)) * lx;
+        const float bottom = px(y1, x0, k) + (px(y1, x1, k) - px(y1, x0, k)) * lx;
+        const float v = top + (bottom - top) * ly;
+        out[(static_cast<size_t>(y + g.pad_top) * g.model_width + (x + g.pad_left)) * 3 + k] = v / 127.5f - 1.0f;
+      }
+    }
+  }
+  return out;
+}
+
+void test_preprocess() {
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> byte(0, 255);
+  const int sizes[][2] = {{480, 640}, {640, 480}, {1, 1}, {353, 257}, {7, 900}, {1000, 3}, {100, 100}};
+  for (const auto& hw : sizes) {
+    const int h = hw[0], w = hw[1];
+    std::vector<uint8_t> rgb(static_cast<size_t>(h) * w * 3);
+    for (auto& v : rgb) v = static_cast<uint8_t>(byte(rng));
+    const auto g = ps::compute_geometry(h, w);
+    for (bool flip : {false, true}) {
+      for (int threads : {1, 3}) {
+        std::vector<float> out(static_cast<size_t>(g.model_height) * g.model_width * 3, 42.0f);
+        ps::PreprocessOptions opt;
+        opt.flip_horizontal = flip;
+        opt.num_threads = threads;
+        ps::resize_pad_normalize(ps::ImageView::contiguous(rgb.data(), ps::PixelType::kUint8, h, w), g, opt, out.data());
+        check(out == naive_preprocess(rgb, h, w, g, flip),
+              "pre-processing of " + std::to_string(h) + "x" + std::to_string(w) + (flip ? " mirrored" : "") +
+                  " equals the naive resize");
+      }
+    }
+    // The same pixels as float32 read through a column-reversed view (negative strides),
+    // mirrored back: equal to the plain uint8 result.
+    std::vector<float> as_float(rgb.begin(), rgb.end());
+    ps::ImageView reversed = ps::ImageView::contiguous(as_float.data() + (static_cast<size_t>(w) - 1) * 3,
+                                                       ps::PixelType::kFloat32, h, w);
+    reversed.stride_width = -3;
+    reversed.extent = static_cast<int64_t>(as_float.size());
+    reversed.data_offset = (static_cast<int64_t>(w) - 1) * 3;
+    ps::PreprocessOptions opt;
+    opt.flip_horizontal = true;
+    std::vector<float> a(static_cast<size_t>(g.model_height) * g.model_width * 3);
+    ps::resize_pad_normalize(reversed, g, opt, a.data());
+    check(a == naive_preprocess(rgb, h, w, g, false), "float32 reversed view + flip equals uint8 unflipped");
+  }
+  // Float pixels are made finite and clamped: NaN -> 0, -inf/-5 -> 0, +inf/300 -> 255.
+  const float specials[6] = {std::nanf(""), -INFINITY, -5.0f, INFINITY, 300.0f, 255.0f};
+  std::vector<float> img(2 * 3 * 3);
+  for (size_t i = 0; i < img.size(); ++i) img[i] = specials[i % 6];
+  std::vector<float> clamped(img.size());
+  for (size_t i = 0; i < img.size(); ++i) clamped[i] = (i % 6) < 3 ? 0.0f : 255.0f;
+  const auto g = ps::compute_geometry(2, 3);
+  std::vector<float> a(static_cast<size_t>(g.model_height) * g.model_width * 3), b(a.size());
+  ps::resize_pad_normalize(ps::ImageView::contiguous(img.data(), ps::PixelType::kFloat32, 2, 3), g, {}, a.data());
+  ps::resize_pad_normalize(ps::ImageView::contiguous(clamped.data(), ps::PixelType::kFloat32, 2, 3), g, {}, b.data());
+  check(a == b, "NaN/inf/out-of-range float pixels read as 0 or 255");
+  check(a[0] == -1.0f, "padding is -1");
+
+  // Validation.
+  std::vector<uint8_t> small(10 * 10 * 3);
+  const auto g10 = ps::compute_geometry(10, 10);
+  std::vector<float> out(static_cast<size_t>(g10.model_height) * g10.model_width * 3);
+  const auto view = ps::ImageView::contiguous(small.data(), ps::PixelType::kUint8, 10, 10);
+  expect_throw([&] { ps::resize_pad_normalize(ps::ImageView{}, g10, {}, out.data()); }, "null image");
+  expect_throw([&] { ps::resize_pad_normalize(view, ps::compute_geometry(10, 11), {}, out.data()); },
+               "image size differs from the geometry");
+  expect_throw([&] { ps::resize_pad_normalize(view, g10, {}, nullptr); }, "null output");
+  ps::ImageView bad_type = view;
+  bad_type.type = static_cast<ps::PixelType>(7);
+  expect_throw([&] { ps::resize_pad_normalize(bad_type, g10, {}, out.data()); }, "pixel type outside the enum");
+  ps::ImageView overrun = view;
+  overrun.extent = 10 * 10 * 3 - 1;
+  expect_throw([&] { ps::resize_pad_normalize(overrun, g10, {}, out.data()); }, "image past its extent");
+  ps::PreprocessOptions negative;
+  negative.num_threads = -2;
+  expect_throw([&] { ps::resize_pad_normalize(view, g10, negative, out.data()); }, "negative threads");
+}
+
 }  // namespace
 
 int main() {
@@ -324,6 +426,7 @@ int main() {
   test_validation();
   test_direct_pixel_path_equals_cpu_kernels();
   test_cuda_dispatch();
+  test_preprocess();
   std::printf("%d checks, %d failed\n", g_checks, g_failures);
   return g_failures == 0 ? 0 : 1;
 }
