@@ -6,13 +6,14 @@ import math
 import pathlib
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 import tensorflow as tf
 
-from person_segmentation import _core, _engine, _postprocess
+from person_segmentation import _core, _engine, _pipeline, _postprocess
 from person_segmentation._image import ImageLike, as_image
 from person_segmentation._network import NUM_PARTS, MobileNetV1, validate_output_stride
 from person_segmentation._weights import MULTIPLIERS, PART_NAMES_1X, LoadedWeights, default_cache_dir, load_weights
@@ -139,6 +140,30 @@ def _resize_pad_normalize(image: tf.Tensor, layout: tf.Tensor, flip: bool | tf.T
 _preprocess_fn = tf.function(_resize_pad_normalize, reduce_retracing=True)
 
 
+@dataclass(frozen=True)
+class _Options:
+    """Checked per-call options of an estimate."""
+
+    parts: bool
+    flip: bool
+    stride: int
+    threshold: float
+    swap: bool
+
+
+def _options(
+    parts: object, flip_horizontal: object, output_stride: object, segmentation_threshold: object, swap_left_right: object
+) -> _Options:
+    """The estimate options checked, in the order of the estimates' signature."""
+    return _Options(
+        parts=_check_flag(parts, "parts"),
+        flip=_check_flag(flip_horizontal, "flip_horizontal"),
+        stride=validate_output_stride(output_stride),
+        threshold=_check_threshold(segmentation_threshold),
+        swap=_check_flag(swap_left_right, "swap_left_right"),
+    )
+
+
 class PersonSegmentation:
     """A loaded person-segmentation network (MobileNetV1) with its post-processing.
 
@@ -174,7 +199,8 @@ class PersonSegmentation:
         self._net = MobileNetV1(weights.tensors, weights.multiplier)
         self._functions: dict[tuple[int, bool, bool], Callable[..., tf.Tensor]] = {}
         self._lock = threading.Lock()
-        self._tflite: dict[int, _engine.TFLiteNetwork] = {}
+        self._tflite_models: dict[int, bytes] = {}
+        self._tflite: dict[tuple[int, int], _engine.TFLiteNetwork] = {}
         self._tflite_lock = threading.Lock()
         self._cache_dir = pathlib.Path(cache_dir) if cache_dir is not None else default_cache_dir()
         self._digest = _engine.weights_digest(weights.tensors, weights.multiplier) if self.engine == "tflite" else ""
@@ -201,15 +227,20 @@ class PersonSegmentation:
                 self._functions[key] = tf.function(run, reduce_retracing=True)
             return self._functions[key]
 
-    def _tflite_network(self, output_stride: int) -> _engine.TFLiteNetwork:
-        """The TFLite model for ``output_stride``: converted on first use (or read from the
+    def _tflite_network(self, output_stride: int, num_threads: int | None = None) -> _engine.TFLiteNetwork:
+        """The TFLite model for ``output_stride`` whose interpreters use ``num_threads``
+        (default: the net's). Converted on first use of the stride (or read from the
         on-disk cache), then kept."""
+        threads = num_threads or _engine.resolve_threads(self.num_threads)
         with self._tflite_lock:
-            if output_stride not in self._tflite:
-                content = _engine.converted_model(self._net, self._digest, output_stride, self._cache_dir)
-                threads = _engine.resolve_threads(self.num_threads)
-                self._tflite[output_stride] = _engine.TFLiteNetwork(content, threads)
-            return self._tflite[output_stride]
+            if output_stride not in self._tflite_models:
+                self._tflite_models[output_stride] = _engine.converted_model(
+                    self._net, self._digest, output_stride, self._cache_dir
+                )
+            key = (output_stride, threads)
+            if key not in self._tflite:
+                self._tflite[key] = _engine.TFLiteNetwork(self._tflite_models[output_stride], threads)
+            return self._tflite[key]
 
     def preprocess(self, image: ImageLike, flip_horizontal: bool = False) -> tuple[np.ndarray, _core.ResizePadGeometry]:
         """The network's input for ``image``: resized keeping aspect, zero-padded, normalised.
@@ -245,22 +276,33 @@ class PersonSegmentation:
             :class:`Logits` with float32 arrays of shape (h, w, 1) and (h, w, 24) where
             h, w = ceil(353 / s), ceil(257 / s) for the effective stride s.
         """
-        logits, geometry, flip = self._logits(image, flip_horizontal, output_stride, with_parts)
+        flip = _check_flag(flip_horizontal, "flip_horizontal")
+        stride = validate_output_stride(output_stride)
+        pixels, geometry = _prepare(image)
+        logits = self._logits(pixels, geometry, flip, stride, with_parts)
         values = logits if isinstance(logits, np.ndarray) else logits.numpy()
         return Logits(values[:, :, :1], values[:, :, 1:] if with_parts else None, geometry, flip)
 
     def _logits(
-        self, image: ImageLike, flip_horizontal: object, output_stride: object, with_parts: bool
-    ) -> tuple[np.ndarray | tf.Tensor, _core.ResizePadGeometry, bool]:
-        """The network's (h, w, 1 [+ 24]) logits: a numpy array from the TFLite engine (always
-        with the 24 part channels), a tensor on TensorFlow's device from the TF engine."""
-        flip = _check_flag(flip_horizontal, "flip_horizontal")
-        stride = validate_output_stride(output_stride)
-        pixels, geometry = _prepare(image)
+        self, pixels: np.ndarray | tf.Tensor, geometry: _core.ResizePadGeometry, flip: bool, stride: int,
+        with_parts: bool, num_threads: int | None = None,
+    ) -> np.ndarray | tf.Tensor:
+        """The network's (h, w, 1 [+ 24]) logits for checked pixels: a numpy array from the
+        TFLite engine (always with the 24 part channels; interpreters with ``num_threads``),
+        a tensor on TensorFlow's device from the TF engine."""
         if self.engine == "tflite":
-            return self._tflite_network(stride).run_image(_native_pixels(pixels), geometry, flip), geometry, flip
-        logits = self._function(stride, with_parts, flip)(tf.convert_to_tensor(pixels), _layout(geometry))
-        return logits, geometry, flip
+            return self._tflite_network(stride, num_threads).run_image(_native_pixels(pixels), geometry, flip)
+        return self._function(stride, with_parts, flip)(tf.convert_to_tensor(pixels), _layout(geometry))
+
+    def _segment(self, image: ImageLike, o: _Options, num_threads: int | None = None) -> np.ndarray:
+        """One image's mask or part map (``o.parts``); ``num_threads`` overrides the net's
+        threads (interpreter and post-processing) for this call."""
+        pixels, geometry = _prepare(image)
+        logits = self._logits(pixels, geometry, o.flip, o.stride, o.parts, num_threads)
+        post_threads = self.num_threads if num_threads is None else num_threads
+        if o.parts:
+            return self._part_map(logits, geometry, o.threshold, o.flip, o.swap, post_threads)
+        return self._person_mask(logits, geometry, o.threshold, o.flip, post_threads)
 
     def run_network(self, model_input: np.ndarray | tf.Tensor, output_stride: int = 16) -> tuple[np.ndarray, np.ndarray]:
         """Run only the network on an already resized, padded and normalised input.
@@ -309,18 +351,18 @@ class PersonSegmentation:
         Raises:
             TypeError, ValueError: for unsupported images or arguments (the message names them).
         """
-        threshold = _check_threshold(segmentation_threshold)
-        logits, geometry, flip = self._logits(image, flip_horizontal, output_stride, with_parts=False)
-        return self._person_mask(logits, geometry, threshold, flip)
+        o = _options(False, flip_horizontal, output_stride, segmentation_threshold, False)
+        return self._segment(image, o)
 
     def _person_mask(
-        self, logits: np.ndarray | tf.Tensor, geometry: _core.ResizePadGeometry, threshold: float, flip: bool
+        self, logits: np.ndarray | tf.Tensor, geometry: _core.ResizePadGeometry, threshold: float, flip: bool,
+        num_threads: int,
     ) -> np.ndarray:
         if self.postprocess == "tf":
             return _postprocess.tf_person_mask(logits[:, :, :1], geometry, threshold, flip)
         if isinstance(logits, np.ndarray):
-            return _postprocess.native_person_mask(logits[:, :, :1], geometry, threshold, flip, self.num_threads)
-        return _postprocess.native_person_mask_dlpack(logits, geometry, threshold, flip, self.num_threads)
+            return _postprocess.native_person_mask(logits[:, :, :1], geometry, threshold, flip, num_threads)
+        return _postprocess.native_person_mask_dlpack(logits, geometry, threshold, flip, num_threads)
 
     def estimate_part_segmentation(
         self,
@@ -344,23 +386,140 @@ class PersonSegmentation:
         Raises:
             TypeError, ValueError: for unsupported images or arguments (the message names them).
         """
-        threshold = _check_threshold(segmentation_threshold)
-        swap = _check_flag(swap_left_right, "swap_left_right")
-        logits, geometry, flip = self._logits(image, flip_horizontal, output_stride, with_parts=True)
-        return self._part_map(logits, geometry, threshold, flip, swap)
+        o = _options(True, flip_horizontal, output_stride, segmentation_threshold, swap_left_right)
+        return self._segment(image, o)
 
     def _part_map(
-        self, logits: np.ndarray | tf.Tensor, geometry: _core.ResizePadGeometry, threshold: float, flip: bool, swap: bool
+        self, logits: np.ndarray | tf.Tensor, geometry: _core.ResizePadGeometry, threshold: float, flip: bool,
+        swap: bool, num_threads: int,
     ) -> np.ndarray:
         if self.postprocess == "tf":
             parts = _postprocess.tf_part_segmentation(logits[:, :, :1], logits[:, :, 1:], geometry, threshold, flip)
         elif isinstance(logits, np.ndarray):
             parts = _postprocess.native_part_segmentation(
-                logits[:, :, :1], logits[:, :, 1:], geometry, threshold, flip, self.num_threads
+                logits[:, :, :1], logits[:, :, 1:], geometry, threshold, flip, num_threads
             )
         else:
-            parts = _postprocess.native_part_segmentation_dlpack(logits, geometry, threshold, flip, self.num_threads)
+            parts = _postprocess.native_part_segmentation_dlpack(logits, geometry, threshold, flip, num_threads)
         return _MIRROR[parts + 1] if swap else parts
+
+
+    # -- many images -------------------------------------------------------------------------
+    def segment_stream(
+        self,
+        images: Iterable[ImageLike],
+        *,
+        parts: bool = False,
+        flip_horizontal: bool = False,
+        output_stride: int = 16,
+        segmentation_threshold: float = 0.5,
+        swap_left_right: bool = False,
+        workers: int | None = None,
+    ) -> Iterator[np.ndarray]:
+        """Segment many images, pipelined: results come back in input order while the next
+        images are decoded, run through the network and post-processed on other threads.
+
+        Each result equals what :meth:`estimate_person_segmentation` (or, with ``parts``,
+        :meth:`estimate_part_segmentation`) returns for that image. ``images`` is consumed
+        lazily (a generator over a million files is fine) and at most ``2 * workers`` images
+        are in flight, so memory stays bounded. File paths are decoded on the worker threads.
+
+        Args:
+            images: any iterable of images as the estimates take them (arrays, PIL images,
+                paths, tensors); a 4-D array (N, H, W, 3) is N images.
+            parts: part maps (int32, -1 = background) instead of masks (uint8 0/1).
+            flip_horizontal, output_stride, segmentation_threshold, swap_left_right: as for
+                the estimates (``swap_left_right`` only with ``parts``).
+            workers: images processed at once (default 2). With the TFLite engine the
+                net's threads are split among them (each interpreter gets
+                ``num_threads // workers``, at least 1).
+        Yields:
+            uint8 (H, W) masks, or int32 (H, W) part maps, one per image, in order.
+        Raises:
+            TypeError, ValueError: for bad arguments (at the call, before any image is read)
+                or a bad image (when its result is reached; the results before it are
+                yielded first).
+        """
+        o = _options(parts, flip_horizontal, output_stride, segmentation_threshold, swap_left_right)
+        if o.swap and not o.parts:
+            raise ValueError("swap_left_right needs parts=True")
+        count = _check_workers(workers)
+        if isinstance(images, (str, os.PathLike, tf.Tensor)) or (isinstance(images, np.ndarray) and images.ndim != 4):
+            raise TypeError(
+                f"images must be an iterable of images (or a 4-D (N, H, W, 3) array), got {type(images).__name__}; "
+                "for one image use estimate_person_segmentation / estimate_part_segmentation"
+            )
+        threads = max(1, _engine.resolve_threads(self.num_threads) // count) if count > 1 else None
+
+        def one(image: ImageLike) -> np.ndarray:
+            return self._segment(image, o, threads)
+
+        return _pipeline.ordered_map(one, images, workers=count, window=2 * count)  # type: ignore[return-value]
+
+    def estimate_person_segmentation_batch(
+        self,
+        images: Iterable[ImageLike],
+        flip_horizontal: bool = False,
+        output_stride: int = 16,
+        segmentation_threshold: float = 0.5,
+        *,
+        workers: int | None = None,
+    ) -> list[np.ndarray]:
+        """Person masks of several images, computed with :meth:`segment_stream`.
+
+        Args:
+            images: a sequence or iterable of images (or a 4-D (N, H, W, 3) array); sizes may
+                differ.
+            flip_horizontal, output_stride, segmentation_threshold: as for
+                :meth:`estimate_person_segmentation`.
+            workers: see :meth:`segment_stream`.
+        Returns:
+            A list of uint8 (H, W) masks, one per image, in order.
+        """
+        return list(
+            self.segment_stream(
+                images, flip_horizontal=flip_horizontal, output_stride=output_stride,
+                segmentation_threshold=segmentation_threshold, workers=workers,
+            )
+        )  # fmt: skip
+
+    def estimate_part_segmentation_batch(
+        self,
+        images: Iterable[ImageLike],
+        flip_horizontal: bool = False,
+        output_stride: int = 16,
+        segmentation_threshold: float = 0.5,
+        *,
+        swap_left_right: bool = False,
+        workers: int | None = None,
+    ) -> list[np.ndarray]:
+        """Part maps of several images, computed with :meth:`segment_stream`.
+
+        Args:
+            images: as for :meth:`estimate_person_segmentation_batch`.
+            flip_horizontal, output_stride, segmentation_threshold, swap_left_right: as for
+                :meth:`estimate_part_segmentation`.
+            workers: see :meth:`segment_stream`.
+        Returns:
+            A list of int32 (H, W) part maps (-1 = background), one per image, in order.
+        """
+        return list(
+            self.segment_stream(
+                images, parts=True, flip_horizontal=flip_horizontal, output_stride=output_stride,
+                segmentation_threshold=segmentation_threshold, swap_left_right=swap_left_right, workers=workers,
+            )
+        )  # fmt: skip
+
+
+DEFAULT_WORKERS = 2
+
+
+def _check_workers(workers: object) -> int:
+    if workers is None:
+        return DEFAULT_WORKERS
+    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or not 1 <= int(workers) <= 64:
+        raise ValueError(f"workers must be None or an int in 1..64, got {workers!r}")
+    return int(workers)
 
 
 def person_mask_from_logits(
