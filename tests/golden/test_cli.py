@@ -276,3 +276,35 @@ def test_console_script_and_module_entry_points(tmp_path: Path) -> None:
     ).stdout
     for command in ("segment", "webcam", "info"):
         assert command in help_text
+
+
+@pytest.mark.parametrize(("workers", "engine"), [("1", "tflite"), ("3", "tflite"), ("2", "tf")])
+def test_many_images_pipelined_in_input_order(
+    workers: str, engine: str, tmp_path: Path, data_dir: Path, weights_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Images are processed several at once, but reported in input order, each output equal to
+    the library's result, with a failure in the middle reported at its place."""
+    sources = sorted((data_dir / "voc2012_person" / "images").glob("*.jpg"))[:6]
+    corrupt = tmp_path / "corrupt.jpg"
+    corrupt.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    inputs = [*sources[:3], corrupt, *sources[3:]]
+    out = tmp_path / "out"
+    args = ["segment", *map(str, inputs), "-o", str(out), "--multiplier", "0.5", "--weights", str(weights_dir)]
+    code = main([*args, "--workers", workers, "--engine", engine])
+    assert code == 1
+    lines = [line for line in capsys.readouterr().out.splitlines() if " -> " in line]
+    assert [line.split(" -> ")[0] for line in lines] == [str(p) for p in inputs if p != corrupt]
+    net = ps.load(0.5, weights=weights_dir, engine=engine)
+    for source in sources:
+        written = np.asarray(_load(out / f"{source.stem}.mask.png"))
+        np.testing.assert_array_equal(written, net.estimate_person_segmentation(source) * 255)
+
+
+def test_output_file_equal_to_the_input_is_refused(tmp_path: Path, data_dir: Path, weights_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    photo = tmp_path / "photo.png"
+    PIL.Image.open(data_dir / PHOTO).save(photo)
+    before = photo.read_bytes()
+    code = main(["segment", str(photo), "-o", str(tmp_path / "." / "photo.png"), "--weights", str(weights_dir), "--multiplier", "0.5"])
+    assert code == 2
+    assert "is the input file itself" in capsys.readouterr().err
+    assert photo.read_bytes() == before

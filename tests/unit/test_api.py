@@ -242,3 +242,14 @@ class TestErrors:
             ps.load(0.5, weights="/nonexistent", postprocess="cuda")
         with pytest.raises(ValueError, match="num_threads"):
             ps.PersonSegmentation(synthetic_weights(0.25), num_threads=-1)
+
+
+def test_decompression_bombs_are_value_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pillow refuses images far above its pixel limit; that is reported like any unreadable file."""
+    path = tmp_path / "big.png"
+    PIL.Image.new("RGB", (64, 64)).save(path)
+    monkeypatch.setattr(PIL.Image, "MAX_IMAGE_PIXELS", 64 * 64 // 4)  # 4x over the limit: a "bomb"
+    from person_segmentation._image import read_image
+
+    with pytest.raises(ValueError, match=r"cannot read image file .*big\.png"):
+        read_image(path)

@@ -23,7 +23,8 @@ def read_image(path: str | os.PathLike[str]) -> np.ndarray:
 
     Raises:
         FileNotFoundError: the file does not exist.
-        ValueError: the file exists but is not a readable image (names the file).
+        ValueError: the file exists but is not a readable image, or is larger than Pillow's
+            decompression-bomb limit (names the file).
     """
     path = os.fspath(path)
     if not os.path.exists(path):
@@ -32,7 +33,7 @@ def read_image(path: str | os.PathLike[str]) -> np.ndarray:
         with PIL.Image.open(path) as img:
             upright = PIL.ImageOps.exif_transpose(img)
             return np.asarray(upright.convert("RGB"))
-    except (PIL.UnidentifiedImageError, OSError, SyntaxError) as exc:
+    except (PIL.UnidentifiedImageError, PIL.Image.DecompressionBombError, OSError, SyntaxError) as exc:
         raise ValueError(f"cannot read image file {path!r}: {exc}") from exc
 
 

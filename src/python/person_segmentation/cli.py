@@ -14,6 +14,7 @@ is the ordinary way to stop: 0).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import re
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import numpy as np
 import PIL.Image
 
-from person_segmentation import render
+from person_segmentation import _pipeline, render
 
 if TYPE_CHECKING:  # pragma: no cover
     from person_segmentation import PersonSegmentation
@@ -48,6 +49,8 @@ VIDEO_EXTENSIONS = frozenset(
 VIDEO_OUTPUT_EXTENSIONS = (".mp4", ".m4v", ".mov", ".avi", ".mkv")
 EFFECTS = ("mask", "parts", "bokeh", "blur-faces", "replace=IMG", "replace=#RRGGBB")
 _PROG = "person-segmentation"
+#: Video frames decoded ahead of the one being segmented.
+_FRAME_PREFETCH = 4
 
 
 def mask_to_image(mask: np.ndarray) -> PIL.Image.Image:
@@ -417,6 +420,8 @@ def _plan(args: argparse.Namespace, label: str) -> tuple[list[Job], list[tuple[s
                 f"-o {output}: the output of {'a video' if kind == 'video' else 'an image'} must be a directory or "
                 f"a file ending in {' '.join(wanted)}"
             )
+        if inputs[0].exists() and _resolved(inputs[0]) == _resolved(output):
+            raise UsageError(f"-o {output} is the input file itself; writing it would destroy the input")
         return [Job(inputs[0], kind, output)], []
     exclude = _resolved(output)
     jobs: list[Job] = []
@@ -459,19 +464,34 @@ def _probe(jobs: list[Job], video: Any, max_frames: int | None) -> None:
         job.frames = min(count, max_frames) if max_frames and count else (max_frames or count)
 
 
-def _segment_image(job: Job, net: PersonSegmentation, args: argparse.Namespace, renderer: Renderer | None) -> None:
+class _ImageSegmenter:
+    """Masks / part maps of decoded images for the image jobs, on ``workers`` threads at
+    once: each call gets its share of the net's threads."""
+
+    def __init__(self, net: PersonSegmentation, args: argparse.Namespace, workers: int) -> None:
+        from person_segmentation import _api, _engine
+
+        self._net = net
+        self._threads = max(1, _engine.resolve_threads(net.num_threads) // workers) if workers > 1 else None
+        self._options = {
+            parts: _api._options(parts, args.flip, args.output_stride, args.threshold, False) for parts in (False, True)
+        }
+
+    def __call__(self, pixels: np.ndarray, parts: bool) -> np.ndarray:
+        return self._net._segment(pixels, self._options[parts], self._threads)
+
+
+def _segment_image(job: Job, segment: _ImageSegmenter, args: argparse.Namespace, renderer: Renderer | None) -> Job:
+    """Decode, segment, render and save one image (runs on a worker thread)."""
     from person_segmentation._image import read_image
 
     pixels = read_image(job.source)
-    options = dict(
-        flip_horizontal=args.flip, output_stride=args.output_stride, segmentation_threshold=args.threshold
-    )
     parts = mask = None
     if args.parts or (renderer is not None and renderer.needs_parts):
-        parts = net.estimate_part_segmentation(pixels, **options)
+        parts = segment(pixels, True)
         mask = (parts >= 0).astype(np.uint8)
     else:
-        mask = net.estimate_person_segmentation(pixels, **options)
+        mask = segment(pixels, False)
     if renderer is not None and renderer.effect is not None:
         image = PIL.Image.fromarray(renderer(pixels, mask, parts))
     elif parts is not None:
@@ -483,6 +503,7 @@ def _segment_image(job: Job, net: PersonSegmentation, args: argparse.Namespace, 
     if image.mode == "P" and job.target.suffix.lower() not in (".png", ".gif", ".bmp", ".tif", ".tiff"):
         image = image.convert("RGB")  # e.g. JPEG has no palette images
     image.save(job.target)
+    return job
 
 
 def _palette(name: str) -> Sequence[Sequence[int]]:
@@ -527,7 +548,7 @@ def _segment_video(
     written = 0
     try:
         with video.VideoWriter(job.target, fps, size=(width, height)) as writer:
-            for frame in video.read_video(job.source):
+            for frame in _pipeline.prefetch(video.read_video(job.source), _FRAME_PREFETCH):  # decode ahead
                 if args.max_frames and written >= args.max_frames:
                     break
                 result = segmenter.process(frame)
@@ -559,7 +580,7 @@ def _load_net(args: argparse.Namespace) -> PersonSegmentation:
     import person_segmentation as ps
 
     try:
-        return ps.load(args.multiplier, weights=args.weights)
+        return ps.load(args.multiplier, weights=args.weights, engine=args.engine)
     except (ValueError, OSError) as exc:
         raise UsageError(f"cannot load weights: {exc}") from exc
 
@@ -592,30 +613,48 @@ def _segment(args: argparse.Namespace) -> int:
         enabled=_progress_enabled(args.quiet),
     )  # fmt: skip
     interrupted = False
+    workers = args.workers
+    segment = _ImageSegmenter(net, args, workers)
+
+    def report(job: Job, error: BaseException | None, done: str) -> None:
+        if error is not None:  # never abort the batch: report the file and go on
+            summary.failed.append(str(job.source))
+            reason = str(error) if isinstance(error, (ValueError, OSError, TypeError)) else f"{type(error).__name__}: {error}"
+            progress.print(f"{_PROG}: skipped {job.source}: {reason}", file=sys.stderr)
+        elif not args.quiet:
+            progress.print(done)
+        progress.end_file()
+
     try:
-        for job in jobs:
-            progress.begin_file(job.source.name)
-            try:
-                if job.kind == "video":
-                    assert renderer is not None
-                    frames = _segment_video(job, net, args, renderer, video, progress)
-                    summary.videos += 1
-                    summary.frames += frames
-                    done = f"{job.source} -> {job.target} ({frames} frames)"
-                else:
-                    _segment_image(job, net, args, renderer)
-                    summary.images += 1
-                    summary.frames += 1
-                    progress.advance()
-                    done = f"{job.source} -> {job.target}"
-            except Exception as exc:  # never abort the batch: report the file and go on
-                summary.failed.append(str(job.source))
-                reason = str(exc) if isinstance(exc, (ValueError, OSError, TypeError)) else f"{type(exc).__name__}: {exc}"
-                progress.print(f"{_PROG}: skipped {job.source}: {reason}", file=sys.stderr)
-            else:
-                if not args.quiet:
-                    progress.print(done)
-            progress.end_file()
+        for is_video, group in itertools.groupby(jobs, key=lambda j: j.kind == "video"):
+            if is_video:
+                for job in group:
+                    progress.begin_file(job.source.name)
+                    try:
+                        assert renderer is not None
+                        frames = _segment_video(job, net, args, renderer, video, progress)
+                    except Exception as exc:
+                        report(job, exc, "")
+                    else:
+                        summary.videos += 1
+                        summary.frames += frames
+                        report(job, None, f"{job.source} -> {job.target} ({frames} frames)")
+                continue
+            # Images: decoded, segmented, rendered and saved on `workers` threads, reported in order.
+            outcomes = _pipeline.ordered_map(
+                lambda job: _segment_image(job, segment, args, renderer), group,
+                workers=workers, window=2 * workers, return_exceptions=True,
+            )  # fmt: skip
+            for outcome in outcomes:
+                job = outcome.item if isinstance(outcome, _pipeline.Failed) else outcome
+                progress.begin_file(job.source.name)
+                if isinstance(outcome, _pipeline.Failed):
+                    report(job, outcome.error, "")
+                    continue
+                summary.images += 1
+                summary.frames += 1
+                progress.advance()
+                report(job, None, f"{job.source} -> {job.target}")
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -714,6 +753,11 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
         help="mirror the input before the network (and the result back, so it still lines up with the input)",
     )  # fmt: skip
     group.add_argument("--weights", default=None, metavar="W", help=_WEIGHTS_HELP)
+    group.add_argument(
+        "--engine", choices=("auto", "tf", "tflite"), default="auto",
+        help="where the network runs: tflite (TensorFlow Lite + XNNPACK, fastest on CPU), tf (TensorFlow; "
+        "use it on a GPU) or auto (default: tf where a GPU is visible, else tflite)",
+    )  # fmt: skip
 
 
 def _add_render_options(parser: argparse.ArgumentParser) -> None:
@@ -819,6 +863,10 @@ examples:
     _add_model_options(seg)
     _add_render_options(seg)
     _add_video_options(seg, webcam=False)
+    seg.add_argument(
+        "--workers", type=_positive_int, default=2, metavar="N",
+        help="images decoded, segmented and saved at once (default 2; they share the CPU threads)",
+    )  # fmt: skip
     seg.add_argument("-q", "--quiet", action="store_true", help="print only errors (no progress, no summary)")
     seg.set_defaults(run=_segment)
 
