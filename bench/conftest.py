@@ -8,6 +8,7 @@ missing path.
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -79,15 +80,16 @@ def weights_dir(shared_dir: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def load_net(weights_dir: Path) -> Callable[..., ps.PersonSegmentation]:
-    """``load_net(net_id, postprocess="native")``: a loaded network, cached for the session."""
-    cache: dict[tuple[str, str], ps.PersonSegmentation] = {}
+    """``load_net(net_id, postprocess="native", engine="auto")``: a loaded network, cached for
+    the session (``"auto"`` is TFLite on a CPU-only machine)."""
+    cache: dict[tuple[str, str, str], ps.PersonSegmentation] = {}
 
-    def get(net_id: str, postprocess: str = "native") -> ps.PersonSegmentation:
-        key = (net_id, postprocess)
+    def get(net_id: str, postprocess: str = "native", engine: str = "auto") -> ps.PersonSegmentation:
+        key = (net_id, postprocess, engine)
         if key not in cache:
             spec = NETS[net_id]
             weights = _require((weights_dir / spec.weights).resolve())
-            cache[key] = ps.load(spec.multiplier, weights=weights, postprocess=postprocess)
+            cache[key] = ps.load(spec.multiplier, weights=weights, postprocess=postprocess, engine=engine)
         return cache[key]
 
     return get
@@ -117,6 +119,20 @@ def make_frame(shared_dir: Path) -> Callable[[tuple[int, int]], np.ndarray]:
         return cache[size]
 
     return make
+
+
+#: Photos in the throughput benchmarks.
+THROUGHPUT_IMAGES = 100
+
+
+@pytest.fixture(scope="session")
+def hundred_photos(shared_dir: Path) -> list[Path]:
+    """100 photo paths: every ``data/*/images/*.jpg`` under the shared folder in sorted order,
+    cycled to 100 (real photos of 240 to 854 pixels a side)."""
+    found = sorted((shared_dir / "data").glob("*/images/*.jpg"))
+    if not found:
+        pytest.fail(f"no photos under {shared_dir / 'data'}/*/images/", pytrace=False)
+    return list(itertools.islice(itertools.cycle(found), THROUGHPUT_IMAGES))
 
 
 @pytest.fixture(scope="session")
