@@ -7,6 +7,10 @@ spread (IQR / median, flagged "noisy" above 15 %) and the rounds. ``TF / native`
 the median of the native benchmark (default threads) of the same group and case
 (``extra_info["case"]``) -- in every post-processing group, and for the all-TF end-to-end
 pipeline.
+
+After the table, the targets of the speed-and-scale issue, each a ratio of two medians of the
+same run (or a recorded value), with the limit and whether it is met; a target whose rows are
+not in the file (e.g. MediaPipe skipped) is listed as "not measured".
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ class Result:
     median_ms: float
     iqr_ms: float
     rounds: int
+    extra: dict[str, Any]
 
     @classmethod
     def from_json(cls, bench: dict[str, Any]) -> Result:
@@ -46,6 +51,7 @@ class Result:
             median_ms=1000.0 * stats["median"],
             iqr_ms=1000.0 * stats["iqr"],
             rounds=int(stats["rounds"]),
+            extra=dict(extra),
         )
 
 
@@ -65,6 +71,63 @@ def tf_over_native(result: Result, group: Sequence[Result]) -> float | None:
     return result.median_ms / natives[0].median_ms if len(natives) == 1 else None
 
 
+@dataclass(frozen=True)
+class Target:
+    """``value = median(numerator) / median(denominator)`` (or ``extra[key]`` of the
+    numerator when ``extra_key`` is set), met when it is ``<= limit`` (``at_most``) or ``>=``."""
+
+    label: str
+    group: str
+    numerator: str  # impl of the row measured
+    denominator: str | None
+    limit: float
+    at_most: bool
+    case: str | None = None
+    extra_key: str | None = None
+
+
+TARGETS = (
+    Target("end-to-end parts 640x480 x0.50 os16: TFLite + native / all-TF", "end-to-end parts x0.50-1.x",
+           "native-tflite", "tf", 0.25, True, case="parts x0.50-1.x os16"),
+    Target("person mask 640x480 x0.25 os16 / MediaPipe selfie (general)", "vs-mediapipe mask 640x480",
+           "person-segmentation x0.25 os16", "mediapipe-selfie-general", 2.0, True),
+    Target("100 photos, masks: per-image loop / segment_stream", "throughput 100 photos mask",
+           "local loop", "local stream", 1.3, False),
+    Target("100 photos, part maps: per-image loop / segment_stream", "throughput 100 photos parts",
+           "local loop", "local stream", 1.3, False),
+    Target("100 photos, masks: Ray (local, 2 CPUs) / segment_stream", "throughput 100 photos mask",
+           "ray Segmenter map_batches", "local stream", 1.25, True),
+    Target("1,000 video frames: peak RSS growth after warm-up (MB)", "memory 1000 video frames",
+           "native-tflite", None, 8.0, True, extra_key="peak_growth_after_warmup_mb"),
+)  # fmt: skip
+
+
+def _find(results: Sequence[Result], group: str, impl: str, case: str | None) -> Result | None:
+    found = [r for r in results if r.group == group and r.impl == impl and (case is None or r.case == case)]
+    return found[0] if len(found) == 1 else None
+
+
+def target_lines(results: Sequence[Result]) -> list[str]:
+    """The targets as a Markdown table."""
+    lines = ["| target | value | limit | met |", "|---|---:|---:|---|"]
+    for t in TARGETS:
+        num = _find(results, t.group, t.numerator, t.case)
+        den = _find(results, t.group, t.denominator, t.case) if t.denominator else None
+        value: float | None = None
+        if num is not None and t.extra_key is not None:
+            raw = num.extra.get(t.extra_key)
+            value = float(raw) if isinstance(raw, (int, float)) else None
+        elif num is not None and den is not None and den.median_ms > 0:
+            value = num.median_ms / den.median_ms
+        limit = f"{'<=' if t.at_most else '>='} {t.limit:g}"
+        if value is None:
+            lines.append(f"| {t.label} | not measured | {limit} | |")
+            continue
+        met = value <= t.limit if t.at_most else value >= t.limit
+        lines.append(f"| {t.label} | {value:.3g} | {limit} | {'yes' if met else 'NO'} |")
+    return lines
+
+
 def machine_line(data: dict[str, Any]) -> str:
     machine = data.get("machine_info") or {}
     cpu = machine.get("cpu") or {}
@@ -81,7 +144,8 @@ def machine_line(data: dict[str, Any]) -> str:
 
 
 def render(data: dict[str, Any]) -> str:
-    groups = group_results(Result.from_json(b) for b in data.get("benchmarks", []))
+    results = [Result.from_json(b) for b in data.get("benchmarks", [])]
+    groups = group_results(results)
     lines = [
         machine_line(data),
         "",
@@ -97,6 +161,7 @@ def render(data: dict[str, Any]) -> str:
                 f"| {group} | {r.name} | {r.median_ms:.3f} | {r.iqr_ms:.3f} | {spread_cell} | {r.rounds} "
                 f"| {'' if ratio is None else f'{ratio:.2f}x'} |"
             )
+    lines += ["", *target_lines(results)]
     return "\n".join(lines)
 
 
