@@ -48,6 +48,17 @@ class ResizePadGeometry:
 def compute_geometry(
     image_height: int, image_width: int, model_height: int = 353, model_width: int = 257
 ) -> ResizePadGeometry: ...
+def resize_pad_normalize(
+    image: npt.NDArray[np.uint8] | npt.NDArray[np.float32],
+    geometry: ResizePadGeometry,
+    *,
+    flip_horizontal: bool = False,
+    out: npt.NDArray[np.float32] | None = None,
+    num_threads: int = 1,
+) -> npt.NDArray[np.float32]:
+    """(H, W, 3) uint8/float32 pixels -> the float32 (353, 257, 3) model input (or ``out``,
+    (353, 257, 3) or (1, 353, 257, 3), C-contiguous and writeable)."""
+
 def person_mask(
     segment_logits: npt.NDArray[np.float32],
     geometry: ResizePadGeometry,
