@@ -167,13 +167,29 @@ void part_segmentation(const FloatTensorView& segment_logits, const FloatTensorV
       });
 }
 
+#ifndef PERSON_SEGMENTATION_MIN_CUDA_ARCH
+#define PERSON_SEGMENTATION_MIN_CUDA_ARCH 0
+#endif
+
 int32_t device_count() {
   int count = 0;
   if (cudaGetDeviceCount(&count) != cudaSuccess) {
     cudaGetLastError();  // clear the sticky "no driver" / "no device" error
     return 0;
   }
-  return count;
+  // Only devices the kernels were compiled for (compute capability >= the oldest built
+  // architecture; newer ones run the machine code of their family or JIT the PTX).
+  int32_t usable = 0;
+  for (int d = 0; d < count; ++d) {
+    int major = 0, minor = 0;
+    if (cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, d) != cudaSuccess ||
+        cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, d) != cudaSuccess) {
+      cudaGetLastError();
+      continue;
+    }
+    if (major * 10 + minor >= PERSON_SEGMENTATION_MIN_CUDA_ARCH) ++usable;
+  }
+  return usable;
 }
 
 }  // namespace person_segmentation::cuda
