@@ -126,6 +126,24 @@ def test_masks_agree_with_part_maps(net: ps.PersonSegmentation, case: tuple[np.n
     np.testing.assert_array_equal(net.estimate_part_segmentation(array) >= 0, mask == 1)
 
 
+@given(images(), st.booleans())
+def test_native_preprocessing_equals_the_tf_ops(case: tuple[np.ndarray, str, str], flip: bool) -> None:
+    """The TFLite engine's native resize + pad + normalise gives, bit for bit, what the TF ops
+    (run eagerly) give on the same checked pixels, whatever the dtype, layout or values."""
+    import tensorflow as tf
+
+    from person_segmentation._api import _layout, _native_pixels, _resize_pad_normalize
+    from person_segmentation._image import as_image
+
+    array, _, _ = case
+    if expected_error(array) is not None:
+        return
+    pixels = _native_pixels(as_image(array))
+    geometry = _core.compute_geometry(*pixels.shape[:2])
+    expected = _resize_pad_normalize(tf.convert_to_tensor(pixels), _layout(geometry), flip).numpy()[0]
+    np.testing.assert_array_equal(_core.resize_pad_normalize(pixels, geometry, flip_horizontal=flip), expected)
+
+
 # ---------------------------------------------------------------------------------------------
 # Logits through _core
 
