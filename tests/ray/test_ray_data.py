@@ -11,6 +11,7 @@ import importlib
 import logging
 import shutil
 import sys
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -98,14 +99,23 @@ def _encoded(expected: np.ndarray, parts: bool, fmt: str) -> np.ndarray:
 
 
 # -- segment_dataset -----------------------------------------------------------------------------
-@pytest.mark.parametrize(("fmt", "parts"), [("png", False), ("png", True), ("npy", False), ("npy", True)])
+@pytest.mark.parametrize(
+    ("fmt", "parts", "concurrency"), [("png", False, None), ("png", True, 1), ("npy", False, None), ("npy", True, (1, 2))]
+)
 def test_segment_dataset_writes_exactly_the_local_results(
-    local_ray: Any, net: ps.PersonSegmentation, photos: Path, weights_dir: Path, tmp_path: Path, fmt: str, parts: bool
+    local_ray: Any,
+    net: ps.PersonSegmentation,
+    photos: Path,
+    weights_dir: Path,
+    tmp_path: Path,
+    fmt: str,
+    parts: bool,
+    concurrency: int | tuple[int, int] | None,
 ) -> None:
     kind = "parts" if parts else "mask"
-    sources = [photos, f"file://{photos / 'aisegment' / 'same.jpg'}", photos / "lip" / "same.jpg"]
+    sources: list[str | Path] = [photos, f"file://{photos / 'aisegment' / 'same.jpg'}", photos / "lip" / "same.jpg"]
     result = segment_dataset(
-        sources, tmp_path / "out", multiplier=MULTIPLIER, weights=weights_dir, parts=parts, format=fmt, concurrency=1
+        sources, tmp_path / "out", multiplier=MULTIPLIER, weights=weights_dir, parts=parts, format=fmt, concurrency=concurrency
     )
 
     assert isinstance(result, SegmentResult)
@@ -149,8 +159,8 @@ def test_segmenter_in_map_batches_on_variable_size_images(
         compute=local_ray.data.ActorPoolStrategy(size=1),
         batch_size=4,
     )
-    out = {row["name"]: row for row in dataset.take_all()}
-    assert sorted(out) == sorted(r["name"] for r in rows)
+    out = {str(row["name"]): row for row in dataset.take_all()}
+    assert sorted(out) == sorted(f.as_posix() for f in files)
     for f in files:
         row = out[f.as_posix()]
         assert set(row) == {"name", "image", "parts"}
@@ -236,6 +246,13 @@ def test_non_local_filesystems_are_read_and_written_as_bytes(
     assert out["error"][0] == "" and "cannot read image file" in out["error"][1]
     np.testing.assert_array_equal(np.load(tmp_path / "a.npy"), net.estimate_person_segmentation(photos / "rotated" / "turned.jpg"))
     assert not (tmp_path / "b.npy").exists()
+
+
+def test_asking_for_gpus_the_cluster_lacks_warns_before_waiting(local_ray: Any, photos: Path, tmp_path: Path) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # raised, so the job does not start (and wait)
+        with pytest.raises(RuntimeWarning, match="the Ray cluster has 0 GPUs"):
+            segment_dataset(photos, tmp_path, multiplier=MULTIPLIER, num_gpus_per_worker=1)
 
 
 # -- arguments -----------------------------------------------------------------------------------
