@@ -27,8 +27,6 @@ namespace {
 
 constexpr int64_t kMaxGridSide = 1 << 16;  // the logit grid is the model input / 8 or so
 constexpr int64_t kMaxParts = 1024;
-// An explicit num_threads above this (and above the hardware threads) buys nothing.
-constexpr int64_t kMaxThreads = 256;
 
 [[noreturn]] void fail(const std::string& message) { throw std::invalid_argument(message); }
 
@@ -92,9 +90,7 @@ void validate_common(const FloatTensorView& segment, const ResizePadGeometry& g,
 int32_t resolve_threads(const PostprocessOptions& options, const ResizePadGeometry& g, int64_t pixels_per_thread) {
   const int64_t pixels = static_cast<int64_t>(g.image_height) * g.image_width;
   const int64_t useful = std::max<int64_t>(1, pixels / pixels_per_thread);
-  const int64_t hardware = default_num_threads();
-  const int64_t requested = std::min<int64_t>(options.num_threads > 0 ? options.num_threads : hardware,
-                                              std::max(kMaxThreads, hardware));
+  const int64_t requested = detail::requested_threads(options.num_threads, default_num_threads());
   return static_cast<int32_t>(std::min(requested, useful));
 }
 

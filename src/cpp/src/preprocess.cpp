@@ -16,7 +16,6 @@ namespace {
 
 [[noreturn]] void fail(const std::string& message) { throw std::invalid_argument(message); }
 
-constexpr int64_t kMaxThreads = 256;
 // Output rows per thread below which another thread costs more than it saves.
 constexpr int64_t kRowsPerThread = 64;
 
@@ -43,9 +42,7 @@ void resize_pad_normalize(const ImageView& image, const ResizePadGeometry& geome
     fail("num_threads must be >= 0 (0 = automatic), got " + std::to_string(options.num_threads));
   if (out == nullptr) fail("output buffer is a null pointer");
 
-  const int64_t hardware = default_num_threads();
-  const int64_t requested =
-      std::min<int64_t>(options.num_threads > 0 ? options.num_threads : hardware, std::max(kMaxThreads, hardware));
+  const int64_t requested = detail::requested_threads(options.num_threads, default_num_threads());
   const int64_t useful = std::max<int64_t>(1, geometry.model_height / kRowsPerThread);
   cpu::resize_pad_normalize(image, geometry, options.flip_horizontal, static_cast<int32_t>(std::min(requested, useful)),
                             out);

@@ -1,4 +1,5 @@
-// Bounds checks shared by the validation of every strided view (logits and images).
+// Checks shared by the validation of every entry point: strided views (logits and images)
+// and the thread count.
 #pragma once
 
 #include <algorithm>
@@ -60,6 +61,13 @@ inline void check_addressable(const std::string& name, const int64_t sizes[3], c
       << extent << ")";
     throw std::invalid_argument(s.str());
   }
+}
+
+/// The threads a `num_threads` option asks for: itself, or one per hardware thread for 0; an
+/// explicit count above max(256, hardware threads) buys nothing and is capped there.
+inline int64_t requested_threads(int32_t num_threads, int64_t hardware) {
+  constexpr int64_t kMaxThreads = 256;
+  return std::min<int64_t>(num_threads > 0 ? num_threads : hardware, std::max(kMaxThreads, hardware));
 }
 
 }  // namespace person_segmentation::detail

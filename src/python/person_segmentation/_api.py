@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
-import pathlib
 import os
+import pathlib
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -194,7 +194,7 @@ class PersonSegmentation:
         self.weights_source = weights.source
         self.engine = _engine.resolve_engine(engine)
         self.postprocess = _check_postprocess(postprocess)
-        _engine.resolve_threads(num_threads)  # validates
+        self._all_threads = _engine.resolve_threads(num_threads)  # validates; 0/None -> hardware threads
         self.num_threads = int(num_threads or 0)
         self._net = MobileNetV1(weights.tensors, weights.multiplier)
         self._functions: dict[tuple[int, bool, bool], Callable[..., tf.Tensor]] = {}
@@ -203,8 +203,9 @@ class PersonSegmentation:
         self._tflite: dict[tuple[int, int], _engine.TFLiteNetwork] = {}
         self._tflite_lock = threading.Lock()
         self._cache_dir = pathlib.Path(cache_dir) if cache_dir is not None else default_cache_dir()
-        self._digest = _engine.weights_digest(weights.tensors, weights.multiplier) if self.engine == "tflite" else ""
+        self._digest = ""
         if self.engine == "tflite":
+            self._digest = _engine.weights_digest(weights.tensors, weights.multiplier)
             self._tflite_network(16)  # the default stride: converted (or read from the cache) now
 
     def __repr__(self) -> str:
@@ -231,7 +232,7 @@ class PersonSegmentation:
         """The TFLite model for ``output_stride`` whose interpreters use ``num_threads``
         (default: the net's). Converted on first use of the stride (or read from the
         on-disk cache), then kept."""
-        threads = num_threads or _engine.resolve_threads(self.num_threads)
+        threads = num_threads or self._all_threads
         with self._tflite_lock:
             if output_stride not in self._tflite_models:
                 self._tflite_models[output_stride] = _engine.converted_model(
@@ -293,6 +294,11 @@ class PersonSegmentation:
         if self.engine == "tflite":
             return self._tflite_network(stride, num_threads).run_image(_native_pixels(pixels), geometry, flip)
         return self._function(stride, with_parts, flip)(tf.convert_to_tensor(pixels), _layout(geometry))
+
+    def _worker_threads(self, workers: int) -> int | None:
+        """Threads for each of ``workers`` concurrent calls: the net's threads split between
+        them (at least 1); None (the net's own) for a single worker."""
+        return max(1, self._all_threads // workers) if workers > 1 else None
 
     def _segment(self, image: ImageLike, o: _Options, num_threads: int | None = None) -> np.ndarray:
         """One image's mask or part map (``o.parts``); ``num_threads`` overrides the net's
@@ -449,7 +455,7 @@ class PersonSegmentation:
                 f"images must be an iterable of images (or a 4-D (N, H, W, 3) array), got {type(images).__name__}; "
                 "for one image use estimate_person_segmentation / estimate_part_segmentation"
             )
-        threads = max(1, _engine.resolve_threads(self.num_threads) // count) if count > 1 else None
+        threads = self._worker_threads(count)
 
         def one(image: ImageLike) -> np.ndarray:
             return self._segment(image, o, threads)

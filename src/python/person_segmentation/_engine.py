@@ -16,7 +16,6 @@ import os
 import pathlib
 import queue
 import tempfile
-import threading
 import warnings
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -157,16 +156,12 @@ class TFLiteNetwork:
         self.num_threads = num_threads
         self._idle: queue.SimpleQueue[_Runner] = queue.SimpleQueue()
         self._idle.put(_Runner(content, num_threads))  # fail here, at load time, if it cannot run
-        self._created = 1
-        self._lock = threading.Lock()
 
     @contextlib.contextmanager
     def _runner(self) -> Iterator[_Runner]:
         try:
             runner = self._idle.get_nowait()
         except queue.Empty:
-            with self._lock:
-                self._created += 1
             runner = _Runner(self._content, self.num_threads)
         try:
             yield runner

@@ -92,26 +92,25 @@ def prefetch(items: Iterable[T], depth: int) -> Iterator[T]:
     buffer: queue.Queue[object] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
+    def offer(item: object) -> bool:
+        """Put ``item`` once there is room; False if the consumer stopped first."""
+        while not stop.is_set():
+            try:
+                buffer.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def produce() -> None:
         try:
             for item in items:
-                while not stop.is_set():
-                    try:
-                        buffer.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not offer(item):
                     return
             outcome: object = _END
         except BaseException as exc:  # handed to the consumer
             outcome = exc
-        while not stop.is_set():
-            try:
-                buffer.put(outcome, timeout=0.1)
-                return
-            except queue.Full:
-                continue
+        offer(outcome)
 
     thread = threading.Thread(target=produce, name="person-segmentation-prefetch", daemon=True)
     thread.start()

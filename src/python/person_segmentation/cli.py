@@ -469,10 +469,10 @@ class _ImageSegmenter:
     once: each call gets its share of the net's threads."""
 
     def __init__(self, net: PersonSegmentation, args: argparse.Namespace, workers: int) -> None:
-        from person_segmentation import _api, _engine
+        from person_segmentation import _api
 
         self._net = net
-        self._threads = max(1, _engine.resolve_threads(net.num_threads) // workers) if workers > 1 else None
+        self._threads = net._worker_threads(workers)
         self._options = {
             parts: _api._options(parts, args.flip, args.output_stride, args.threshold, False) for parts in (False, True)
         }
