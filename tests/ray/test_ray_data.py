@@ -23,7 +23,14 @@ import pytest
 import person_segmentation as ps
 from person_segmentation import ray_data
 from person_segmentation._image import read_image
-from person_segmentation.ray_data import SegmentResult, Segmenter, decode_image_bytes, segment_dataset
+from person_segmentation.ray_data import (
+    CALLS_PER_ACTOR,
+    SegmentResult,
+    Segmenter,
+    actor_pool,
+    decode_image_bytes,
+    segment_dataset,
+)
 
 ray = pytest.importorskip("ray", reason='needs the ray extra: pip install "person-segmentation[ray]"')
 pyarrow_fs = pytest.importorskip("pyarrow.fs")
@@ -156,7 +163,7 @@ def test_segmenter_in_map_batches_on_variable_size_images(
     dataset = local_ray.data.from_items(rows).map_batches(
         Segmenter,
         fn_constructor_kwargs={"multiplier": MULTIPLIER, "weights": weights_dir, "parts": True},
-        compute=local_ray.data.ActorPoolStrategy(size=1),
+        compute=actor_pool(1),  # two calls at a time on the actor (the segmentation one at a time)
         batch_size=4,
     )
     out = {str(row["name"]): row for row in dataset.take_all()}
@@ -319,6 +326,21 @@ def test_segmenter_checks_its_arguments(kwargs: dict[str, Any], error: type[Exce
         Segmenter(**kwargs)
 
 
+def test_actor_pool_overlaps_calls_where_ray_can(local_ray: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    fixed, scaling = actor_pool(3), actor_pool(min_size=1, max_size=4)
+    assert isinstance(fixed, local_ray.data.ActorPoolStrategy)
+    assert (fixed.min_size, fixed.max_size) == (3, 3)
+    assert (scaling.min_size, scaling.max_size) == (1, 4)
+    assert fixed.max_concurrent_calls_per_actor == CALLS_PER_ACTOR == 2
+
+    class OldStrategy:  # an ActorPoolStrategy from before max_concurrent_calls_per_actor
+        def __init__(self, *, size: int | None = None, min_size: int | None = None, max_size: int | None = None):
+            self.sizes = (size, min_size, max_size)
+
+    monkeypatch.setattr(local_ray.data, "ActorPoolStrategy", OldStrategy)
+    assert actor_pool(2).sizes == (2, None, None)
+
+
 def test_without_ray_segment_dataset_says_what_to_install(
     monkeypatch: pytest.MonkeyPatch, photos: Path, tmp_path: Path
 ) -> None:
@@ -326,6 +348,8 @@ def test_without_ray_segment_dataset_says_what_to_install(
         monkeypatch.setitem(sys.modules, name, None)  # "import ray" now raises ImportError
     monkeypatch.delitem(sys.modules, "person_segmentation.ray_data")
     module = importlib.import_module("person_segmentation.ray_data")  # importing needs no Ray
-    with pytest.raises(ImportError, match=r'pip install "person-segmentation\[ray\]"'):
+    with pytest.raises(ImportError, match=r'segment_dataset .*pip install "person-segmentation\[ray\]"'):
         module.segment_dataset(photos, tmp_path)
+    with pytest.raises(ImportError, match=r'actor_pool .*pip install "person-segmentation\[ray\]"'):
+        module.actor_pool(1)
 
