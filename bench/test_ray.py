@@ -4,7 +4,7 @@ Goal: Ray within 20 % of the pipelined local path, i.e. its median at most 1.25x
 ``local stream`` (``net.segment_stream``, in test_throughput.py) in the same group,
 ``throughput 100 photos mask``: person masks from the reference net (0.50, 1.x weights,
 default engine) at output stride 16, the photos decoded from their files each time. Run both:
-``python -m pytest bench/test_throughput.py bench/test_ray.py --benchmark-only -k mask``.
+``python -m pytest bench/test_throughput.py bench/test_ray.py --benchmark-only -k "mask or ray"``.
 
 - ``ray Segmenter map_batches``: :class:`person_segmentation.ray_data.Segmenter` in
   ``map_batches`` on a local Ray instance (``num_cpus=2``, one actor from
