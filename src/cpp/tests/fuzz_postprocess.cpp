@@ -1,4 +1,5 @@
-// Fuzz target of the two post-processing entry points, person_mask and part_segmentation.
+// Fuzz target of the native entry points: the post-processing (person_mask,
+// part_segmentation) and the pre-processing (resize_pad_normalize) for the same geometry.
 //
 // Bytes decode into one call's worth of arguments: a geometry (from compute_geometry, a
 // perturbed one, a random consistent one or raw field values), logit grids with contiguous,
@@ -10,6 +11,13 @@
 // documented limits; every output pixel written and in range; mask == (part map != -1); and
 // on a share of the cases the same result from a contiguous copy of the logits, from one
 // thread, and from the per-pixel evaluation direct_pixel.hpp (which the CUDA kernels run).
+// The pre-processing gets an image view (uint8, float32 or a raw nonsense pixel type; shape
+// mostly that of the geometry; the same stride and memory variants) whose float pixels include
+// NaN, infinities and out-of-range values. Oracles: the outcome derived from the documented
+// rules; every model-input value in [-1, 1] and the padding exactly -1; and on a share of the
+// cases the same values from a contiguous copy, from another thread count, from the mirrored
+// view without flip_horizontal (against the flipped one) and from the uint8 pixels given as
+// float32.
 // Any other exception, a wrong outcome or a sanitizer report is a finding.
 //
 // Built with libFuzzer (-DPERSON_SEGMENTATION_LIBFUZZER=ON, clang) this file is only
@@ -37,6 +45,7 @@
 #include "direct_pixel.hpp"
 #include "person_segmentation/person_segmentation.hpp"
 #include "person_segmentation/postprocess_pixel.hpp"
+#include "person_segmentation/preprocess.hpp"
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
@@ -72,6 +81,16 @@ constexpr int64_t kMaxPixels = int64_t{1} << 14;
 constexpr int64_t kMaxPixelsLarge = int64_t{1} << 18;
 constexpr int64_t kMaxStage1 = int64_t{1} << 22;
 constexpr int64_t kMaxBuffer = int64_t{1} << 20;
+// Pre-processing: the largest model input a case writes.
+constexpr int64_t kMaxModelPixels = int64_t{1} << 20;
+/// How a pre-processing case's image shape is chosen (Case::image_shape).
+enum ImageShape : uint8_t {
+  kLikeGeometry,  // (image_height, image_width, 3)
+  kChannels,      // channels = shape_value
+  kOffBy,         // axis shape_axis (height or width) off by shape_value (-2..2)
+  kSpecialSide,   // axis shape_axis = shape_value
+  kSmall,         // (shape_axis, shape_value, 3), small, whatever the geometry
+};
 
 // ---- reading choices from the bytes -------------------------------------------------------
 
@@ -158,6 +177,18 @@ struct Case {
   uint8_t value_mode = 0;
   uint8_t extra_checks = 0;  // bit 0: contiguous copy, bit 1: one thread, bit 2: per-pixel reference
   bool large = false;        // allow kMaxPixelsLarge output pixels
+  // Pre-processing: the image's shape (ImageShape; `shape_axis` and `shape_value` say how it
+  // departs from the geometry's image size and 3 channels) and raw pixel type; its strides
+  // and memory are decoded from `image_layout` once the shape is known.
+  uint8_t image_shape = 0;
+  int shape_axis = 0;
+  int64_t shape_value = 0;
+  int32_t pixel_type = 0;
+  uint8_t image_layout[24] = {};
+  uint8_t pixel_mode = 0;
+  uint8_t pre_checks = 0;  // bit 0: contiguous copy, bit 1: other threads, bit 2: mirrored view, bit 3: as float32
+  bool pre_flip = false;
+  int32_t pre_threads = 1;
 };
 
 int32_t* geometry_field(ps::ResizePadGeometry& g, int i) {
@@ -354,6 +385,38 @@ Case decode(Input& in) {
   c.value_mode = in.byte();
   c.extra_checks = in.byte();
   c.large = in.byte() % 8 == 0;
+
+  // Pre-processing.
+  switch (in.byte() % 16) {
+    default: c.image_shape = kLikeGeometry; break;
+    case 12:
+      c.image_shape = kChannels;
+      c.shape_value = in.pick({int64_t{0}, int64_t{1}, int64_t{2}, int64_t{4}, kI64Min, kI64Max});
+      break;
+    case 13:
+      c.image_shape = kOffBy;
+      c.shape_axis = static_cast<int>(in.below(2));
+      c.shape_value = in.in(-2, 2);
+      break;
+    case 14:
+      c.image_shape = kSpecialSide;
+      c.shape_axis = static_cast<int>(in.below(3));
+      c.shape_value = in.pick(kSpecialSize);
+      break;
+    case 15:
+      c.image_shape = kSmall;
+      c.shape_axis = static_cast<int>(in.in(1, 64));
+      c.shape_value = in.in(1, 64);
+      break;
+  }
+  const uint8_t type = in.byte() % 16;
+  c.pixel_type = type < 9 ? 0 : type < 15 ? 1 : in.pick({2, -1, 255, kI32Min, kI32Max});
+  for (uint8_t& b : c.image_layout) b = in.byte();
+  c.pixel_mode = in.byte();
+  c.pre_checks = in.byte();
+  c.pre_flip = in.byte() & 1;
+  const uint8_t pre_threads = in.byte() % 16;
+  c.pre_threads = pre_threads < 12 ? static_cast<int32_t>(pre_threads % 4) : pre_threads < 15 ? in.pick({-1, kI32Min}) : 64;
   return c;
 }
 
@@ -559,6 +622,7 @@ void report_origin() {
 
 struct Stats {
   uint64_t cases = 0, success = 0, invalid_argument = 0, runtime_error = 0, geometry_rejected = 0;
+  uint64_t model_inputs = 0;  // pre-processing outputs checked
 } g_stats;
 
 /// Calls `f` and checks that its outcome is one of `allowed` (a set of Outcome bits).
@@ -596,6 +660,238 @@ void check_outputs(const std::vector<uint8_t>& mask, const std::vector<int32_t>*
     const int32_t p = (*parts)[i];
     if (p < -1 || p >= num_parts) finding("part pixel " + std::to_string(i) + " out of range: " + std::to_string(p), details);
     if ((p != -1) != (mask[i] == 1)) finding("mask and part map disagree at pixel " + std::to_string(i), details);
+  }
+}
+
+// ---- pre-processing ------------------------------------------------------------------------
+
+/// An image view over fresh memory laid out as `spec` says (uint8 or float32 pixels; a raw
+/// pixel type of neither is given uint8 memory).
+struct Image {
+  std::vector<uint8_t> bytes;
+  std::vector<float> floats;
+  ps::ImageView view;
+  bool backed = false;
+};
+
+float pixel(uint64_t& state, uint8_t mode) {
+  const uint64_t r = splitmix64(state);
+  switch (mode % 4) {
+    case 0: return static_cast<float>((r >> 24) % 256);  // the integers a uint8 image holds
+    case 1: {  // out of range and non-finite now and then
+      if ((r & 7) != 0) return static_cast<float>(r >> 40) / 16777216.0f * 255.0f;
+      static const float kSpecial[] = {std::numeric_limits<float>::quiet_NaN(), -std::numeric_limits<float>::quiet_NaN(),
+                                       std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
+                                       std::numeric_limits<float>::max(), -std::numeric_limits<float>::max(),
+                                       std::numeric_limits<float>::denorm_min(), -0.0f, -1.0f, 255.0f, 255.00002f,
+                                       256.0f, 1e30f, -1e-30f};
+      return kSpecial[(r >> 4) % std::size(kSpecial)];
+    }
+    case 2: return float_of_bits(static_cast<uint32_t>(r));  // any bits
+    default: return static_cast<float>(r >> 40) / 16777216.0f * 255.0f;
+  }
+}
+
+Image make_image(const ViewSpec& spec, int32_t type, uint64_t seed, uint8_t mode) {
+  Image t;
+  ps::ImageView& v = t.view;
+  v.type = static_cast<ps::PixelType>(type);
+  v.height = spec.h;
+  v.width = spec.w;
+  v.channels = spec.c;
+  v.stride_height = spec.stride[0];
+  v.stride_width = spec.stride[1];
+  v.stride_channels = spec.stride[2];
+  // The reach in elements, as for the logits (a view with a non-positive size addresses nothing).
+  ps::FloatTensorView shape;
+  shape.height = spec.h, shape.width = spec.w, shape.channels = spec.c;
+  shape.stride_height = spec.stride[0], shape.stride_width = spec.stride[1], shape.stride_channels = spec.stride[2];
+  __int128 below = 0, above = 0;
+  if (spec.h >= 1 && spec.w >= 1 && spec.c >= 1) reach(shape, &below, &above);
+  const __int128 span = below + above + 1;
+  const bool fits = spec.h >= 1 && spec.w >= 1 && spec.c >= 1 && span + spec.slack_before + spec.slack_after <= kMaxBuffer;
+  const size_t size = fits ? static_cast<size_t>(span + spec.slack_before + spec.slack_after) : 16;
+  const int64_t data_index = fits ? spec.slack_before + static_cast<int64_t>(below) : 8;
+  t.backed = fits;
+  uint64_t state = seed;
+  const bool is_float = v.type == ps::PixelType::kFloat32;
+  if (is_float) {
+    t.floats.resize(size);
+    for (float& x : t.floats) x = pixel(state, mode);
+    v.data = t.floats.data() + data_index;
+  } else {
+    t.bytes.resize(size);
+    for (uint8_t& x : t.bytes) x = static_cast<uint8_t>(splitmix64(state));
+    v.data = t.bytes.data() + data_index;
+  }
+  v.extent = static_cast<int64_t>(size);
+  v.data_offset = data_index;
+  const Memory memory = !t.backed && spec.memory == Memory::kUnknown ? Memory::kExact : spec.memory;
+  switch (memory) {
+    case Memory::kExact: break;
+    case Memory::kUnknown: v.extent = -1, v.data_offset = 0; break;
+    case Memory::kShortEnd: {
+      const __int128 end = static_cast<__int128>(data_index) + above + 1 - spec.cut;
+      v.extent = static_cast<int64_t>(std::clamp<__int128>(end, 0, kI64Max));
+      break;
+    }
+    case Memory::kShortStart: {
+      if (below == 0 || !t.backed) {
+        v.extent = data_index;
+        break;
+      }
+      const int64_t cut = static_cast<int64_t>(std::min<__int128>(spec.cut, below));
+      v.data_offset = static_cast<int64_t>(below) - cut;
+      v.extent = v.data_offset + static_cast<int64_t>(above) + 1;
+      break;
+    }
+    case Memory::kNonsense:
+      switch (spec.nonsense % 6) {
+        case 0: v.extent = -2; break;
+        case 1: v.extent = kI64Min; break;
+        case 2: v.data_offset = -1; break;
+        case 3: v.data_offset = v.extent; break;
+        case 4: v.data_offset = kI64Min; break;
+        default: v.extent = -1; v.data_offset = data_index == 0 ? 1 : data_index; break;
+      }
+      break;
+    case Memory::kNull: v.data = nullptr; break;
+  }
+  return t;
+}
+
+/// Whether resize_pad_normalize must accept `v` for geometry `g` (a valid one): the
+/// documented rules, restated.
+bool image_valid(const ps::ImageView& v, const ps::ResizePadGeometry& g) {
+  if (v.type != ps::PixelType::kUint8 && v.type != ps::PixelType::kFloat32) return false;
+  if (v.data == nullptr) return false;
+  if (v.height != g.image_height || v.width != g.image_width || v.channels != 3) return false;
+  ps::FloatTensorView shape;
+  shape.height = v.height, shape.width = v.width, shape.channels = v.channels;
+  shape.stride_height = v.stride_height, shape.stride_width = v.stride_width, shape.stride_channels = v.stride_channels;
+  __int128 below, above;
+  reach(shape, &below, &above);
+  if (below + above > kI64Max / (v.type == ps::PixelType::kUint8 ? 1 : 4)) return false;
+  if (v.extent == -1) return v.data_offset == 0;
+  if (v.extent < 0 || v.data_offset < 0 || v.data_offset >= v.extent) return false;
+  return below <= v.data_offset && above < static_cast<__int128>(v.extent) - v.data_offset;
+}
+
+/// The pixels of a backed view as a C-contiguous (h, w, 3) copy, uint8 or float32.
+template <typename T>
+std::vector<T> gather_pixels(const ps::ImageView& v) {
+  std::vector<T> out(static_cast<size_t>(v.height * v.width * 3));
+  const T* data = static_cast<const T*>(v.data);
+  size_t i = 0;
+  for (int64_t y = 0; y < v.height; ++y)
+    for (int64_t x = 0; x < v.width; ++x)
+      for (int64_t k = 0; k < 3; ++k) out[i++] = data[y * v.stride_height + x * v.stride_width + k * v.stride_channels];
+  return out;
+}
+
+bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+std::string describe_image(const ps::ImageView& v, const ps::ResizePadGeometry& g, bool flip, int32_t threads) {
+  char b[400];
+  std::snprintf(b, sizeof b,
+                "image type %d shape (%lld, %lld, %lld) strides (%lld, %lld, %lld) extent %lld data_offset %lld%s; "
+                "flip %d num_threads %d",
+                static_cast<int>(v.type), (long long)v.height, (long long)v.width, (long long)v.channels,
+                (long long)v.stride_height, (long long)v.stride_width, (long long)v.stride_channels, (long long)v.extent,
+                (long long)v.data_offset, v.data ? "" : " data=null", flip ? 1 : 0, threads);
+  return ps::to_string(g) + "\n  " + b;
+}
+
+void run_preprocess(const Case& c, const ps::ResizePadGeometry& g, bool geometry_ok) {
+  const int64_t model_pixels = geometry_ok ? int64_t{g.model_height} * g.model_width : 0;
+  if (model_pixels > kMaxModelPixels) return;  // valid but too slow to write here
+  ViewSpec spec;
+  spec.h = g.image_height, spec.w = g.image_width, spec.c = 3;  // (1 x 1 for an invalid geometry)
+  int64_t* sides[3] = {&spec.h, &spec.w, &spec.c};
+  switch (c.image_shape) {
+    case kChannels: spec.c = c.shape_value; break;
+    case kOffBy: *sides[c.shape_axis] += c.shape_value; break;
+    case kSpecialSide: *sides[c.shape_axis] = c.shape_value; break;
+    case kSmall: spec.h = c.shape_axis, spec.w = c.shape_value; break;
+    default: break;
+  }
+  Input layout(c.image_layout, sizeof c.image_layout);
+  choose_strides(layout, spec);
+  choose_memory(layout, spec);
+  const Image image = make_image(spec, c.pixel_type, c.value_seed ^ 0x3333333333333333ull, c.pixel_mode);
+  ps::PreprocessOptions options;
+  options.flip_horizontal = c.pre_flip;
+  options.num_threads = c.pre_threads;
+  const bool valid = geometry_ok && image_valid(image.view, g) && c.pre_threads >= 0 && !c.null_out;
+  if (valid && !image.backed) finding("fuzzer bug: a valid image without memory", "");
+  const size_t values = valid ? static_cast<size_t>(model_pixels) * 3 : 16;
+  std::vector<float> out(values, std::numeric_limits<float>::quiet_NaN());
+  const std::string details = describe_image(image.view, g, c.pre_flip, c.pre_threads);
+  if (g_verbose) std::printf("case %lld (pre-processing): %s\n", (long long)g_case, details.c_str());
+  const Outcome o = call("resize_pad_normalize", static_cast<unsigned>(valid ? Outcome::kSuccess : Outcome::kInvalidArgument),
+                         details, [&] { ps::resize_pad_normalize(image.view, g, options, c.null_out ? nullptr : out.data()); });
+  if (o != Outcome::kSuccess) return;
+  ++g_stats.model_inputs;
+
+  // Every value written, in range; the padding exactly the normalised zero pixel.
+  const int32_t mh = g.model_height, mw = g.model_width;
+  for (int32_t y = 0; y < mh; ++y)
+    for (int32_t x = 0; x < mw; ++x) {
+      const bool pad = y < g.pad_top || y >= g.pad_top + g.resized_height || x < g.pad_left || x >= g.pad_left + g.resized_width;
+      for (int k = 0; k < 3; ++k) {
+        const float v = out[(static_cast<size_t>(y) * mw + x) * 3 + k];
+        if (!(v >= -1.0f && v <= 1.0f))
+          finding("model input (" + std::to_string(y) + ", " + std::to_string(x) + ", " + std::to_string(k) +
+                      ") not written or out of [-1, 1]: " + std::to_string(v), details);
+        if (pad && v != -1.0f)
+          finding("padding (" + std::to_string(y) + ", " + std::to_string(x) + ") is not -1: " + std::to_string(v), details);
+      }
+    }
+
+  auto again = [&](const ps::ImageView& view, const ps::PreprocessOptions& opts, const char* what) {
+    std::vector<float> other(values, std::numeric_limits<float>::quiet_NaN());
+    ps::resize_pad_normalize(view, g, opts, other.data());
+    if (!same_bits(other, out)) finding(std::string("resize_pad_normalize differs ") + what, details);
+  };
+  const bool is_float = image.view.type == ps::PixelType::kFloat32;
+  const int64_t h = image.view.height, w = image.view.width;
+  if (c.pre_checks & 1) {  // a contiguous copy
+    if (is_float) {
+      const std::vector<float> copy = gather_pixels<float>(image.view);
+      again(ps::ImageView::contiguous(copy.data(), ps::PixelType::kFloat32, h, w), options, "on a contiguous copy");
+    } else {
+      const std::vector<uint8_t> copy = gather_pixels<uint8_t>(image.view);
+      again(ps::ImageView::contiguous(copy.data(), ps::PixelType::kUint8, h, w), options, "on a contiguous copy");
+    }
+  }
+  if (c.pre_checks & 2) {  // the thread count does not change the values
+    ps::PreprocessOptions other = options;
+    other.num_threads = options.num_threads == 1 ? 3 : 1;
+    again(image.view, other, "with another thread count");
+  }
+  if ((c.pre_checks & 4) && w > 1) {  // flip_horizontal == the mirrored view without it
+    ps::ImageView mirrored = image.view;
+    const int64_t shift = (w - 1) * image.view.stride_width;
+    mirrored.data = static_cast<const uint8_t*>(image.view.data) + shift * (is_float ? 4 : 1);
+    mirrored.stride_width = -image.view.stride_width;
+    if (mirrored.extent != -1) {
+      mirrored.data_offset += shift;
+    } else if (shift != 0) {  // an unknown extent must come with data_offset 0: declare the real one
+      const int64_t index = is_float ? static_cast<const float*>(mirrored.data) - image.floats.data()
+                                     : static_cast<const uint8_t*>(mirrored.data) - image.bytes.data();
+      mirrored.data_offset = index;
+      mirrored.extent = static_cast<int64_t>(is_float ? image.floats.size() : image.bytes.size());
+    }
+    ps::PreprocessOptions flipped = options;
+    flipped.flip_horizontal = !options.flip_horizontal;
+    again(mirrored, flipped, "between flip_horizontal and the mirrored image");
+  }
+  if ((c.pre_checks & 8) && !is_float) {  // uint8 pixels given as float32
+    const std::vector<uint8_t> copy = gather_pixels<uint8_t>(image.view);
+    const std::vector<float> as_float(copy.begin(), copy.end());
+    again(ps::ImageView::contiguous(as_float.data(), ps::PixelType::kFloat32, h, w), options, "on the same pixels as float32");
   }
 }
 
@@ -665,6 +961,8 @@ void run_case(Case c) {
     g.image_height = static_cast<int32_t>(h);
     g.image_width = static_cast<int32_t>(w);
   }
+  run_preprocess(c, g, geometry_ok);
+
   // Host memory must not be labelled as CUDA memory where a CUDA device would read it.
   if (cuda_usable()) {
     if (c.segment.device == 1) c.segment.device = 0, c.segment.device_id = 0;
@@ -798,6 +1096,7 @@ Case simple_case(int32_t image_h, int32_t image_w, int64_t gh, int64_t gw, int64
   c.value_seed = static_cast<uint64_t>(image_h) * 7919u + static_cast<uint64_t>(image_w);
   c.extra_checks = 7;
   c.large = true;
+  c.pre_checks = 15;
   return c;
 }
 
@@ -897,6 +1196,36 @@ std::vector<Case> edge_cases() {
     c.segment.c = 2;
     add(c);
     c = simple_case(30, 40, 400, 17, 24);  // grid taller than the model input
+    add(c);
+  }
+  {  // pre-processing
+    Case c = simple_case(480, 640, 23, 17, 24);
+    c.pixel_type = 1;  // float32 pixels, with NaN, infinities and out-of-range values
+    c.pixel_mode = 1;
+    add(c);
+    c.pixel_mode = 2;  // any bits
+    c.pre_flip = true;
+    c.pre_threads = 0;
+    add(c);
+    for (int32_t type : {2, -1, kI32Max}) {
+      c.pixel_type = type;
+      add(c);
+    }
+    c = simple_case(480, 640, 23, 17, 24);
+    for (int64_t channels : {int64_t{1}, int64_t{4}, int64_t{0}, kI64Max}) {
+      c.image_shape = kChannels;
+      c.shape_value = channels;
+      add(c);
+    }
+    c = simple_case(480, 640, 23, 17, 24);
+    c.image_shape = kOffBy;
+    c.shape_value = 1;
+    add(c);
+    c = simple_case(3, 4096, 23, 17, 24);
+    c.pre_threads = -1;
+    add(c);
+    c = simple_case(1, 1, 23, 17, 24);
+    c.image_layout[0] = 3;  // negative strides
     add(c);
   }
   for (int32_t v : {0, -1, 65537, kI32Max, kI32Min}) {
@@ -1044,11 +1373,12 @@ int main(int argc, char** argv) {
   std::printf(
       "fuzz_postprocess: seed %llu: %llu cases (%llu edge + %llu random) in %.1f s; calls: %llu succeeded, "
       "%llu std::invalid_argument, %llu std::runtime_error; %llu geometries rejected by compute_geometry; "
-      "slowest case %lld (%.3f s); no findings\n",
+      "%llu model inputs checked; slowest case %lld (%.3f s); no findings\n",
       (unsigned long long)seed, (unsigned long long)g_stats.cases, (unsigned long long)edge,
       (unsigned long long)(g_stats.cases - after_edge), elapsed(), (unsigned long long)g_stats.success,
       (unsigned long long)g_stats.invalid_argument, (unsigned long long)g_stats.runtime_error,
-      (unsigned long long)g_stats.geometry_rejected, (long long)slowest_case, slowest);
+      (unsigned long long)g_stats.geometry_rejected, (unsigned long long)g_stats.model_inputs, (long long)slowest_case,
+      slowest);
   return 0;
 }
 #endif  // !PERSON_SEGMENTATION_LIBFUZZER
