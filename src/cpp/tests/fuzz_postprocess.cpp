@@ -482,6 +482,55 @@ float logit(uint64_t& state, uint8_t mode) {
   }
 }
 
+/// The bounds a view declares (FloatTensorView / ImageView extent and data_offset, and whether
+/// its data pointer is null) for a buffer of `size` elements that data enters at `data_index`,
+/// reaching `below` elements before data and `above` after: the real ones, or as
+/// `spec.memory` says, wrong ones.
+struct Bounds {
+  int64_t extent;
+  int64_t data_offset;
+  bool null = false;
+};
+
+Bounds declared_bounds(const ViewSpec& spec, bool backed, __int128 below, __int128 above, int64_t size, int64_t data_index) {
+  Bounds d{size, data_index};
+  const Memory memory = !backed && spec.memory == Memory::kUnknown ? Memory::kExact : spec.memory;
+  switch (memory) {
+    case Memory::kExact: break;
+    case Memory::kUnknown:
+      d.extent = -1;
+      d.data_offset = 0;
+      break;
+    case Memory::kShortEnd: {  // end the claimed buffer before the highest element
+      const __int128 end = static_cast<__int128>(data_index) + above + 1 - spec.cut;
+      d.extent = static_cast<int64_t>(std::clamp<__int128>(end, 0, kI64Max));
+      break;
+    }
+    case Memory::kShortStart: {  // start the claimed buffer after the lowest element
+      if (below == 0 || !backed) {
+        d.extent = data_index;  // data_offset == extent: outside
+        break;
+      }
+      const int64_t cut = static_cast<int64_t>(std::min<__int128>(spec.cut, below));
+      d.data_offset = static_cast<int64_t>(below) - cut;
+      d.extent = d.data_offset + static_cast<int64_t>(above) + 1;
+      break;
+    }
+    case Memory::kNonsense:
+      switch (spec.nonsense % 6) {
+        case 0: d.extent = -2; break;
+        case 1: d.extent = kI64Min; break;
+        case 2: d.data_offset = -1; break;
+        case 3: d.data_offset = d.extent; break;
+        case 4: d.data_offset = kI64Min; break;
+        default: d.extent = -1; d.data_offset = data_index == 0 ? 1 : data_index; break;
+      }
+      break;
+    case Memory::kNull: d.null = true; break;
+  }
+  return d;
+}
+
 Logits make_logits(const ViewSpec& spec, uint64_t seed, uint8_t value_mode) {
   Logits t;
   ps::FloatTensorView& v = t.view;
@@ -509,42 +558,10 @@ Logits make_logits(const ViewSpec& spec, uint64_t seed, uint8_t value_mode) {
   uint64_t state = seed;
   for (float& x : t.buffer) x = logit(state, value_mode);
   v.data = t.buffer.data() + data_index;
-  v.extent = static_cast<int64_t>(t.buffer.size());
-  v.data_offset = data_index;
-  const Memory memory = !t.backed && spec.memory == Memory::kUnknown ? Memory::kExact : spec.memory;
-  switch (memory) {
-    case Memory::kExact: break;
-    case Memory::kUnknown:
-      v.extent = -1;
-      v.data_offset = 0;
-      break;
-    case Memory::kShortEnd: {  // end the claimed buffer before the highest element
-      const __int128 end = static_cast<__int128>(data_index) + above + 1 - spec.cut;
-      v.extent = static_cast<int64_t>(std::clamp<__int128>(end, 0, kI64Max));
-      break;
-    }
-    case Memory::kShortStart: {  // start the claimed buffer after the lowest element
-      if (below == 0 || !t.backed) {
-        v.extent = data_index;  // data_offset == extent: outside
-        break;
-      }
-      const int64_t cut = static_cast<int64_t>(std::min<__int128>(spec.cut, below));
-      v.data_offset = static_cast<int64_t>(below) - cut;
-      v.extent = v.data_offset + static_cast<int64_t>(above) + 1;
-      break;
-    }
-    case Memory::kNonsense:
-      switch (spec.nonsense % 6) {
-        case 0: v.extent = -2; break;
-        case 1: v.extent = kI64Min; break;
-        case 2: v.data_offset = -1; break;
-        case 3: v.data_offset = v.extent; break;
-        case 4: v.data_offset = kI64Min; break;
-        default: v.extent = -1; v.data_offset = data_index == 0 ? 1 : data_index; break;
-      }
-      break;
-    case Memory::kNull: v.data = nullptr; break;
-  }
+  const Bounds bounds = declared_bounds(spec, t.backed, below, above, static_cast<int64_t>(t.buffer.size()), data_index);
+  v.extent = bounds.extent;
+  v.data_offset = bounds.data_offset;
+  if (bounds.null) v.data = nullptr;
   return t;
 }
 
@@ -724,39 +741,10 @@ Image make_image(const ViewSpec& spec, int32_t type, uint64_t seed, uint8_t mode
     for (uint8_t& x : t.bytes) x = static_cast<uint8_t>(splitmix64(state));
     v.data = t.bytes.data() + data_index;
   }
-  v.extent = static_cast<int64_t>(size);
-  v.data_offset = data_index;
-  const Memory memory = !t.backed && spec.memory == Memory::kUnknown ? Memory::kExact : spec.memory;
-  switch (memory) {
-    case Memory::kExact: break;
-    case Memory::kUnknown: v.extent = -1, v.data_offset = 0; break;
-    case Memory::kShortEnd: {
-      const __int128 end = static_cast<__int128>(data_index) + above + 1 - spec.cut;
-      v.extent = static_cast<int64_t>(std::clamp<__int128>(end, 0, kI64Max));
-      break;
-    }
-    case Memory::kShortStart: {
-      if (below == 0 || !t.backed) {
-        v.extent = data_index;
-        break;
-      }
-      const int64_t cut = static_cast<int64_t>(std::min<__int128>(spec.cut, below));
-      v.data_offset = static_cast<int64_t>(below) - cut;
-      v.extent = v.data_offset + static_cast<int64_t>(above) + 1;
-      break;
-    }
-    case Memory::kNonsense:
-      switch (spec.nonsense % 6) {
-        case 0: v.extent = -2; break;
-        case 1: v.extent = kI64Min; break;
-        case 2: v.data_offset = -1; break;
-        case 3: v.data_offset = v.extent; break;
-        case 4: v.data_offset = kI64Min; break;
-        default: v.extent = -1; v.data_offset = data_index == 0 ? 1 : data_index; break;
-      }
-      break;
-    case Memory::kNull: v.data = nullptr; break;
-  }
+  const Bounds bounds = declared_bounds(spec, t.backed, below, above, static_cast<int64_t>(size), data_index);
+  v.extent = bounds.extent;
+  v.data_offset = bounds.data_offset;
+  if (bounds.null) v.data = nullptr;
   return t;
 }
 
