@@ -431,8 +431,10 @@ bool geometry_valid(const ps::ResizePadGeometry& g) {
          int64_t{g.pad_left} + g.resized_width + g.pad_right == g.model_width;
 }
 
-/// How far the lowest / highest addressed element lies before / after data (exact).
-void reach(const ps::FloatTensorView& v, __int128* below, __int128* above) {
+/// How far the lowest / highest addressed element of a view (FloatTensorView or ImageView)
+/// lies before / after data, in elements (exact).
+template <typename View>
+void reach(const View& v, __int128* below, __int128* above) {
   *below = *above = 0;
   const int64_t sizes[3] = {v.height, v.width, v.channels};
   const int64_t strides[3] = {v.stride_height, v.stride_width, v.stride_channels};
@@ -531,15 +533,21 @@ Bounds declared_bounds(const ViewSpec& spec, bool backed, __int128 below, __int1
   return d;
 }
 
-Logits make_logits(const ViewSpec& spec, uint64_t seed, uint8_t value_mode) {
-  Logits t;
-  ps::FloatTensorView& v = t.view;
+/// Gives a view (FloatTensorView or ImageView) the shape and strides of `spec`.
+template <typename View>
+void set_shape(View& v, const ViewSpec& spec) {
   v.height = spec.h;
   v.width = spec.w;
   v.channels = spec.c;
   v.stride_height = spec.stride[0];
   v.stride_width = spec.stride[1];
   v.stride_channels = spec.stride[2];
+}
+
+Logits make_logits(const ViewSpec& spec, uint64_t seed, uint8_t value_mode) {
+  Logits t;
+  ps::FloatTensorView& v = t.view;
+  set_shape(v, spec);
   v.device = static_cast<ps::Device>(spec.device);
   v.device_id = spec.device_id;
   __int128 below, above;
@@ -713,18 +721,9 @@ Image make_image(const ViewSpec& spec, int32_t type, uint64_t seed, uint8_t mode
   Image t;
   ps::ImageView& v = t.view;
   v.type = static_cast<ps::PixelType>(type);
-  v.height = spec.h;
-  v.width = spec.w;
-  v.channels = spec.c;
-  v.stride_height = spec.stride[0];
-  v.stride_width = spec.stride[1];
-  v.stride_channels = spec.stride[2];
-  // The reach in elements, as for the logits (a view with a non-positive size addresses nothing).
-  ps::FloatTensorView shape;
-  shape.height = spec.h, shape.width = spec.w, shape.channels = spec.c;
-  shape.stride_height = spec.stride[0], shape.stride_width = spec.stride[1], shape.stride_channels = spec.stride[2];
-  __int128 below = 0, above = 0;
-  if (spec.h >= 1 && spec.w >= 1 && spec.c >= 1) reach(shape, &below, &above);
+  set_shape(v, spec);
+  __int128 below = 0, above = 0;  // (a view with a non-positive size addresses nothing)
+  if (spec.h >= 1 && spec.w >= 1 && spec.c >= 1) reach(v, &below, &above);
   const __int128 span = below + above + 1;
   const bool fits = spec.h >= 1 && spec.w >= 1 && spec.c >= 1 && span + spec.slack_before + spec.slack_after <= kMaxBuffer;
   const size_t size = fits ? static_cast<size_t>(span + spec.slack_before + spec.slack_after) : 16;
@@ -754,11 +753,8 @@ bool image_valid(const ps::ImageView& v, const ps::ResizePadGeometry& g) {
   if (v.type != ps::PixelType::kUint8 && v.type != ps::PixelType::kFloat32) return false;
   if (v.data == nullptr) return false;
   if (v.height != g.image_height || v.width != g.image_width || v.channels != 3) return false;
-  ps::FloatTensorView shape;
-  shape.height = v.height, shape.width = v.width, shape.channels = v.channels;
-  shape.stride_height = v.stride_height, shape.stride_width = v.stride_width, shape.stride_channels = v.stride_channels;
   __int128 below, above;
-  reach(shape, &below, &above);
+  reach(v, &below, &above);
   if (below + above > kI64Max / (v.type == ps::PixelType::kUint8 ? 1 : 4)) return false;
   if (v.extent == -1) return v.data_offset == 0;
   if (v.extent < 0 || v.data_offset < 0 || v.data_offset >= v.extent) return false;
