@@ -87,12 +87,9 @@ class _MallInfo2(ctypes.Structure):
 
 def _malloc_in_use() -> Callable[[], float] | None:
     """A function returning malloc's bytes in use (MB), where glibc >= 2.33 has ``mallinfo2``."""
-    name = ctypes.util.find_library("c")
     try:
-        mallinfo2 = ctypes.CDLL(name).mallinfo2 if name else None
-    except (OSError, AttributeError):
-        return None
-    if mallinfo2 is None:
+        mallinfo2 = ctypes.CDLL(ctypes.util.find_library("c")).mallinfo2
+    except (OSError, AttributeError, TypeError):  # no libc found / no mallinfo2 (not glibc >= 2.33)
         return None
     mallinfo2.restype = _MallInfo2
 

@@ -57,7 +57,7 @@ ITERATIONS = 3
 #: Untimed rounds first: the first five or so batches after the actor's first come 20-40 %
 #: slower (Ray's processes are still settling after the start), then they hold steady.
 WARMUP_ROUNDS = 2
-#: Images per actor call: one round (rounds of 2 x 50 alternated between two speeds, 0.42 and 0.52 s).
+#: Images per actor call: one batch (smaller batches pay Ray's per-call overhead more often).
 BATCH_SIZE = 100
 #: Whole-job rounds (each a few seconds, mostly the actor's start).
 JOB_ROUNDS = 2

@@ -445,6 +445,18 @@ void reach(const View& v, __int128* below, __int128* above) {
   }
 }
 
+/// The rule of detail::check_addressable, restated: a view (of positive sizes) reaching at
+/// most `limit` elements in all, and, with a declared extent, only elements of its buffer.
+template <typename View>
+bool addressable(const View& v, int64_t limit) {
+  __int128 below, above;
+  reach(v, &below, &above);
+  if (below + above > limit) return false;
+  if (v.extent == -1) return v.data_offset == 0;
+  if (v.extent < 0 || v.data_offset < 0 || v.data_offset >= v.extent) return false;
+  return below <= v.data_offset && above < static_cast<__int128>(v.extent) - v.data_offset;
+}
+
 bool view_valid(const ps::FloatTensorView& v, int64_t max_channels) {
   const int32_t device = static_cast<int32_t>(v.device);
   if (device != 0 && device != 1) return false;
@@ -452,12 +464,7 @@ bool view_valid(const ps::FloatTensorView& v, int64_t max_channels) {
   if (v.device_id < 0 || v.data == nullptr) return false;
   if (v.height < 1 || v.height > kMaxGrid || v.width < 1 || v.width > kMaxGrid) return false;
   if (v.channels < 1 || v.channels > max_channels) return false;
-  __int128 below, above;
-  reach(v, &below, &above);
-  if (below + above > kStrideLimit) return false;
-  if (v.extent == -1) return v.data_offset == 0;
-  if (v.extent < 0 || v.data_offset < 0 || v.data_offset >= v.extent) return false;
-  return below <= v.data_offset && above < static_cast<__int128>(v.extent) - v.data_offset;
+  return addressable(v, kStrideLimit);
 }
 
 /// A view of fresh memory laid out as `spec` says, filled with logits.
@@ -753,12 +760,7 @@ bool image_valid(const ps::ImageView& v, const ps::ResizePadGeometry& g) {
   if (v.type != ps::PixelType::kUint8 && v.type != ps::PixelType::kFloat32) return false;
   if (v.data == nullptr) return false;
   if (v.height != g.image_height || v.width != g.image_width || v.channels != 3) return false;
-  __int128 below, above;
-  reach(v, &below, &above);
-  if (below + above > kI64Max / (v.type == ps::PixelType::kUint8 ? 1 : 4)) return false;
-  if (v.extent == -1) return v.data_offset == 0;
-  if (v.extent < 0 || v.data_offset < 0 || v.data_offset >= v.extent) return false;
-  return below <= v.data_offset && above < static_cast<__int128>(v.extent) - v.data_offset;
+  return addressable(v, kI64Max / (v.type == ps::PixelType::kUint8 ? 1 : 4));  // in bytes: within ptrdiff_t
 }
 
 /// The pixels of a backed view as a C-contiguous (h, w, 3) copy, uint8 or float32.
@@ -792,7 +794,7 @@ void run_preprocess(const Case& c, const ps::ResizePadGeometry& g, bool geometry
   const int64_t model_pixels = geometry_ok ? int64_t{g.model_height} * g.model_width : 0;
   if (model_pixels > kMaxModelPixels) return;  // valid but too slow to write here
   ViewSpec spec;
-  spec.h = g.image_height, spec.w = g.image_width, spec.c = 3;  // (1 x 1 for an invalid geometry)
+  spec.h = g.image_height, spec.w = g.image_width, spec.c = 3;  // the geometry's image, unless the case says otherwise
   int64_t* sides[3] = {&spec.h, &spec.w, &spec.c};
   switch (c.image_shape) {
     case kChannels: spec.c = c.shape_value; break;
