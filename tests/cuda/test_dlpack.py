@@ -75,6 +75,6 @@ def test_estimates_use_the_dlpack_path(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(tf.experimental.dlpack, "to_dlpack", spy)
     values = np.random.default_rng(3).normal(0, 2, (23, 17, 25)).astype(np.float32)
     g = ps.compute_geometry(30, 40)
-    _postprocess.native_part_segmentation_dlpack(tf.constant(values), g, 0.5, False)
-    _postprocess.native_person_mask_dlpack(tf.constant(values), g, 0.5, False)
+    _postprocess.run(tf.constant(values), g, parts=True, threshold=0.5, flip=False)
+    _postprocess.run(tf.constant(values), g, parts=False, threshold=0.5, flip=False)
     assert len(seen) == 2 and all("CPU" in d for d in seen)

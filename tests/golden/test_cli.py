@@ -18,7 +18,11 @@ import pytest
 
 import person_segmentation as ps
 from person_segmentation import render
-from person_segmentation.cli import RAINBOW, Progress, _cover, main, parse_effect
+from person_segmentation.cli import main
+from person_segmentation.cli._common import parse_effect
+from person_segmentation.cli.progress import Progress
+from person_segmentation.encode import RAINBOW
+from person_segmentation.render import cover as _cover
 
 PHOTO = "voc2012_person/images/001408.jpg"
 HIKE = "davis2016_person/images/hike_00024.jpg"

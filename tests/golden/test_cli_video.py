@@ -17,8 +17,11 @@ import numpy as np
 import pytest
 
 import person_segmentation as ps
-from person_segmentation import _webcam, render
-from person_segmentation.cli import _even_size, _pad_to, main
+from person_segmentation import render
+from person_segmentation.cli import main
+from person_segmentation.cli import webcam as _webcam
+from person_segmentation.cli._common import even_size as _even_size
+from person_segmentation.cli._common import pad_to as _pad_to
 from person_segmentation.video import VideoWriter, read_video, video_info
 
 BEDROOM = "video/sam2_bedroom.mp4"  # 960 x 540, 30 fps, 200 frames

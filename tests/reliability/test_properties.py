@@ -132,7 +132,9 @@ def test_native_preprocessing_equals_the_tf_ops(case: tuple[np.ndarray, str, str
     (run eagerly) give on the same checked pixels, whatever the dtype, layout or values."""
     import tensorflow as tf
 
-    from person_segmentation._api import _layout, _native_pixels, _resize_pad_normalize
+    from person_segmentation._graph import layout as _layout
+    from person_segmentation._graph import resize_pad_normalize as _resize_pad_normalize
+    from person_segmentation._image import native_pixels as _native_pixels
     from person_segmentation._image import as_image
 
     array, _, _ = case

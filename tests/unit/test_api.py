@@ -11,7 +11,7 @@ import pytest
 import tensorflow as tf
 
 import person_segmentation as ps
-from person_segmentation import _core, _postprocess
+from person_segmentation import _core, _postprocess, _postprocess_tf
 
 from ._synthetic import calibrated_weights, synthetic_weights
 
@@ -137,8 +137,8 @@ def test_native_postprocessing_is_really_used(
 
     for name in entry_points:
         monkeypatch.setattr(_core, name, spy(name))
-    monkeypatch.setattr(_postprocess, "_tf_mask", forbidden)
-    monkeypatch.setattr(_postprocess, "_tf_parts", forbidden)
+    monkeypatch.setattr(_postprocess_tf, "_mask", forbidden)
+    monkeypatch.setattr(_postprocess_tf, "_parts", forbidden)
     assert net.postprocess == "native" and net.engine == engine
     net.estimate_person_segmentation(photo)
     net.estimate_part_segmentation(photo)
@@ -216,14 +216,23 @@ class TestErrors:
         with pytest.raises(ValueError, match="truncated.png"):
             net.estimate_part_segmentation(truncated)
 
-    @pytest.mark.parametrize("stride", [0, 4, 24, 16.5, "16"])
-    def test_bad_output_stride(self, net: ps.PersonSegmentation, photo: np.ndarray, stride: object) -> None:
-        with pytest.raises(ValueError, match=r"output_stride must be one of \(8, 16, 32\)"):
+    @pytest.mark.parametrize(
+        ("stride", "error"), [(0, ValueError), (4, ValueError), (24, ValueError), (16.5, TypeError), ("16", TypeError)]
+    )
+    def test_bad_output_stride(
+        self, net: ps.PersonSegmentation, photo: np.ndarray, stride: object, error: type[Exception]
+    ) -> None:
+        with pytest.raises(error, match=r"output_stride must be one of \(8, 16, 32\), got"):
             net.estimate_person_segmentation(photo, output_stride=stride)  # type: ignore[arg-type]
 
-    @pytest.mark.parametrize("threshold", [-0.1, 1.5, float("nan"), "0.5", None])
-    def test_bad_threshold(self, net: ps.PersonSegmentation, photo: np.ndarray, threshold: object) -> None:
-        with pytest.raises(ValueError, match=r"segmentation_threshold must be a number in \[0, 1\]"):
+    @pytest.mark.parametrize(
+        ("threshold", "error"),
+        [(-0.1, ValueError), (1.5, ValueError), (float("nan"), ValueError), ("0.5", TypeError), (None, TypeError)],
+    )
+    def test_bad_threshold(
+        self, net: ps.PersonSegmentation, photo: np.ndarray, threshold: object, error: type[Exception]
+    ) -> None:
+        with pytest.raises(error, match=r"segmentation_threshold must be a number in \[0, 1\], got"):
             net.estimate_part_segmentation(photo, segmentation_threshold=threshold)  # type: ignore[arg-type]
 
     def test_bad_flags(self, net: ps.PersonSegmentation, photo: np.ndarray) -> None:
@@ -232,9 +241,13 @@ class TestErrors:
         with pytest.raises(TypeError, match="swap_left_right must be a bool"):
             net.estimate_part_segmentation(photo, swap_left_right=1)  # type: ignore[arg-type]
 
-    @pytest.mark.parametrize("multiplier", [0.3, 2, 0, "0.5", None, True])
-    def test_bad_multiplier(self, multiplier: object) -> None:
-        with pytest.raises(ValueError, match=r"multiplier must be one of \(1.0, 0.75, 0.5, 0.25\)"):
+    @pytest.mark.parametrize(
+        ("multiplier", "error"),
+        [(0.3, ValueError), (2, ValueError), (0, ValueError), (0.7500000001, ValueError), ("0.5", TypeError),
+         (None, TypeError), (True, TypeError)],
+    )  # fmt: skip
+    def test_bad_multiplier(self, multiplier: object, error: type[Exception]) -> None:
+        with pytest.raises(error, match=r"multiplier must be one of \(1.0, 0.75, 0.5, 0.25\), got"):
             ps.load(multiplier, weights="/nonexistent")  # type: ignore[arg-type]
 
     def test_bad_postprocess(self) -> None:

@@ -13,8 +13,9 @@ import pytest
 import tensorflow as tf
 
 import person_segmentation as ps
-from person_segmentation import _core, _engine
-from person_segmentation._api import _layout, _resize_pad_normalize
+from person_segmentation import _core, _engine, _engine_tflite
+from person_segmentation._graph import layout as _layout
+from person_segmentation._graph import resize_pad_normalize as _resize_pad_normalize
 
 from ._synthetic import calibrated_weights
 
@@ -53,17 +54,19 @@ def test_auto_is_tf_when_a_gpu_is_visible(weights, monkeypatch: pytest.MonkeyPat
     assert ps.PersonSegmentation(weights).engine == "tf"
 
 
-@pytest.mark.parametrize("engine", ["TF", "lite", "", None, 1])
-def test_bad_engine(engine: object, weights) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(ValueError, match=r"engine must be one of \('auto', 'tf', 'tflite'\)"):
+@pytest.mark.parametrize(
+    ("engine", "error"), [("TF", ValueError), ("lite", ValueError), ("", ValueError), (None, TypeError), (1, TypeError)]
+)
+def test_bad_engine(engine: object, error: type[Exception], weights) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(error, match=r"engine must be one of \('auto', 'tf', 'tflite'\), got"):
         ps.PersonSegmentation(weights, engine=engine)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="engine must be one of"):
+    with pytest.raises(error, match="engine must be one of"):
         ps.load(0.5, weights="/nonexistent", engine=engine)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("threads", [-1, 1.5, True, "2"])
-def test_bad_num_threads(threads: object) -> None:
-    with pytest.raises(ValueError, match="num_threads must be None or an int >= 0"):
+@pytest.mark.parametrize(("threads", "error"), [(-1, ValueError), (1.5, TypeError), (True, TypeError), ("2", TypeError)])
+def test_bad_num_threads(threads: object, error: type[Exception]) -> None:
+    with pytest.raises(error, match="num_threads must be None or an int >= 0, got"):
         ps.load(0.5, weights="/nonexistent", num_threads=threads)  # type: ignore[arg-type]
 
 
@@ -221,13 +224,13 @@ def test_integer_tensors_are_range_checked(nets: dict[str, ps.PersonSegmentation
 
 def test_conversion_is_cached_per_weights_and_stride(weights, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     converted: list[int] = []
-    real = _engine._convert
+    real = _engine_tflite._convert
 
     def spy(net, stride):  # type: ignore[no-untyped-def]
         converted.append(stride)
         return real(net, stride)
 
-    monkeypatch.setattr(_engine, "_convert", spy)
+    monkeypatch.setattr(_engine_tflite, "_convert", spy)
     first = ps.PersonSegmentation(weights, engine="tflite", cache_dir=tmp_path)
     first.estimate_logits(np.zeros((9, 9, 3), np.uint8), output_stride=8)
     assert converted == [16, 8]
@@ -266,11 +269,11 @@ def test_unwritable_cache_still_works(weights, tmp_path: Path, caplog: pytest.Lo
 
 
 def test_weights_digest_depends_on_every_tensor(weights) -> None:  # type: ignore[no-untyped-def]
-    base = _engine.weights_digest(weights.tensors, 0.5)
-    assert base == _engine.weights_digest(dict(reversed(list(weights.tensors.items()))), 0.5)
-    assert base != _engine.weights_digest(weights.tensors, 0.75)
+    base = _engine_tflite.weights_digest(weights.tensors, 0.5)
+    assert base == _engine_tflite.weights_digest(dict(reversed(list(weights.tensors.items()))), 0.5)
+    assert base != _engine_tflite.weights_digest(weights.tensors, 0.75)
     for name in list(weights.tensors)[:3]:
         changed = dict(weights.tensors)
         changed[name] = changed[name].copy()
         changed[name].flat[0] += 1e-3
-        assert _engine.weights_digest(changed, 0.5) != base
+        assert _engine_tflite.weights_digest(changed, 0.5) != base

@@ -101,7 +101,11 @@ def test_output_stride_conversion_every_multiplier(multiplier: float, stride: in
     assert logits.shape == (1, *expected, 25)
 
 
-@pytest.mark.parametrize("bad", [0, 4, 12, 64, 16.0, "16", None, True])
-def test_bad_output_stride(bad: object) -> None:
-    with pytest.raises(ValueError, match=r"output_stride must be one of \(8, 16, 32\)"):
+@pytest.mark.parametrize(
+    ("bad", "error"),
+    [(0, ValueError), (4, ValueError), (12, ValueError), (64, ValueError), (16.0, TypeError), ("16", TypeError),
+     (None, TypeError), (True, TypeError)],
+)  # fmt: skip
+def test_bad_output_stride(bad: object, error: type[Exception]) -> None:
+    with pytest.raises(error, match=r"output_stride must be one of \(8, 16, 32\), got"):
         conv_schedule(0.5, bad)  # type: ignore[arg-type]

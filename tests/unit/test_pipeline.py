@@ -173,7 +173,7 @@ def test_stream_reports_a_bad_image_at_its_position(net: ps.PersonSegmentation, 
     ("kwargs", "error", "match"),
     [
         ({"workers": 0}, ValueError, r"workers must be None or an int in 1..64, got 0"),
-        ({"workers": True}, ValueError, "workers must be None or an int"),
+        ({"workers": True}, TypeError, "workers must be None or an int"),
         ({"output_stride": 4}, ValueError, "output_stride must be one of"),
         ({"segmentation_threshold": 2}, ValueError, "segmentation_threshold must be a number in"),
         ({"parts": 1}, TypeError, "parts must be a bool"),

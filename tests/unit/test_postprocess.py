@@ -8,7 +8,24 @@ import numpy as np
 import pytest
 
 import person_segmentation as ps
-from person_segmentation import _core, _postprocess
+from person_segmentation import _core, _postprocess, _postprocess_tf
+
+
+def native_person_mask(segment: np.ndarray, g: ps.ResizePadGeometry, threshold: float, flip: bool) -> np.ndarray:
+    """The native mask through the package's one post-processing dispatch."""
+    return _postprocess.run(segment, g, parts=False, threshold=threshold, flip=flip)
+
+
+def native_part_segmentation(
+    segment: np.ndarray, parts: np.ndarray, g: ps.ResizePadGeometry, threshold: float, flip: bool
+) -> np.ndarray:
+    return _postprocess.run(np.concatenate((segment, parts), -1), g, parts=True, threshold=threshold, flip=flip)
+
+
+tf_person_mask = _postprocess_tf.person_mask
+tf_part_segmentation = _postprocess_tf.part_segmentation
+
+
 
 # (image H, W, logit grid h, w): landscape, portrait, square, tiny, 1-pixel, big, grids of all strides.
 SHAPES = [
@@ -39,9 +56,9 @@ def tf_scores(segment: np.ndarray, parts: np.ndarray, g: ps.ResizePadGeometry) -
     """Full-resolution scores of the TF reference, to tell near-threshold pixels and near-ties."""
     import tensorflow as tf
 
-    geometry = _postprocess._geometry_tensor(g)
-    seg = _postprocess._tf_scale_back(tf.math.sigmoid(segment), geometry).numpy()[:, :, 0]
-    prt = _postprocess._tf_scale_back(tf.math.sigmoid(parts), geometry).numpy()
+    geometry = _postprocess_tf._geometry_tensor(g)
+    seg = _postprocess_tf._scale_back(tf.math.sigmoid(segment), geometry).numpy()[:, :, 0]
+    prt = _postprocess_tf._scale_back(tf.math.sigmoid(parts), geometry).numpy()
     return seg, prt
 
 
@@ -64,10 +81,10 @@ def test_native_matches_tf_reference(H: int, W: int, h: int, w: int, flip: bool)
     rng = np.random.default_rng(H * 7919 + W * 31 + h)
     segment, parts = random_logits(rng, h, w)
     g = ps.compute_geometry(H, W)
-    native_mask = _postprocess.native_person_mask(segment, g, 0.5, flip)
-    native_parts = _postprocess.native_part_segmentation(segment, parts, g, 0.5, flip)
-    tf_mask = _postprocess.tf_person_mask(segment, g, 0.5, flip)
-    tf_parts = _postprocess.tf_part_segmentation(segment, parts, g, 0.5, flip)
+    native_mask = native_person_mask(segment, g, 0.5, flip)
+    native_parts = native_part_segmentation(segment, parts, g, 0.5, flip)
+    tf_mask = tf_person_mask(segment, g, 0.5, flip)
+    tf_parts = tf_part_segmentation(segment, parts, g, 0.5, flip)
     assert native_mask.dtype == np.uint8 and native_mask.shape == (H, W) and native_mask.flags.c_contiguous
     assert native_parts.dtype == np.int32 and native_parts.shape == (H, W) and native_parts.flags.c_contiguous
     assert set(np.unique(native_mask)) <= {0, 1}
@@ -82,8 +99,8 @@ def test_thresholds(threshold: float) -> None:
     rng = np.random.default_rng(5)
     segment, parts = random_logits(rng, 23, 17)
     g = ps.compute_geometry(240, 320)
-    a = _postprocess.native_person_mask(segment, g, threshold, False)
-    b = _postprocess.tf_person_mask(segment, g, threshold, False)
+    a = native_person_mask(segment, g, threshold, False)
+    b = tf_person_mask(segment, g, threshold, False)
     seg_scores, _ = tf_scores(segment, parts, g)
     differ = a != b
     assert not np.any(differ & (np.abs(seg_scores - threshold) > 1e-5))
@@ -116,7 +133,7 @@ def test_part_argmax_first_index_wins_ties() -> None:
     parts[..., 7] = 1.0
     parts[..., 19] = 1.0  # tie with 7: the first index wins
     assert np.all(_core.part_segmentation(segment, parts, g) == 7)
-    assert np.all(_postprocess.tf_part_segmentation(segment, parts, g, 0.5, False) == 7)
+    assert np.all(tf_part_segmentation(segment, parts, g, 0.5, False) == 7)
 
 
 def test_strided_and_non_contiguous_views() -> None:

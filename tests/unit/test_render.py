@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from person_segmentation import render
+from person_segmentation import _palettes, render
 
 RNG_SEED = 1234
 
@@ -52,26 +52,26 @@ def test_palettes_are_read_only_24_by_3_uint8(name: str) -> None:
 
 
 def test_rainbow_is_d3_interpolate_rainbow_sampled_at_24_points() -> None:
-    expected = render._interpolate_rainbow(np.arange(24) / 24)
+    expected = _palettes.interpolate_rainbow(np.arange(24) / 24)
     np.testing.assert_array_equal(render.PALETTES["rainbow"], expected)
 
 
 def test_d3_interpolate_warm_end_points_and_rainbow_first_half() -> None:
-    np.testing.assert_array_equal(render._interpolate_warm([0.0, 1.0]), [(110, 64, 170), (175, 240, 91)])
+    np.testing.assert_array_equal(_palettes.interpolate_warm([0.0, 1.0]), [(110, 64, 170), (175, 240, 91)])
     # interpolateRainbow(t) == interpolateWarm(2 t) for t <= 0.5: rainbow[0] == warm(0), rainbow[12] == warm(1).
     rainbow = render.PALETTES["rainbow"].astype(int)
     np.testing.assert_array_equal(rainbow[0], (110, 64, 170))
     np.testing.assert_array_equal(rainbow[12], (175, 240, 91))
-    assert np.abs(rainbow[:13] - render._interpolate_warm(np.arange(13) / 12)).max() <= 1
+    assert np.abs(rainbow[:13] - _palettes.interpolate_warm(np.arange(13) / 12)).max() <= 1
 
 
 def test_warm_is_the_demos_warm_list_which_is_d3_interpolate_cool() -> None:
     warm = render.PALETTES["warm"].astype(int)
-    np.testing.assert_array_equal(warm, render._interpolate_cool(np.arange(24) / 24))
+    np.testing.assert_array_equal(warm, _palettes.interpolate_cool(np.arange(24) / 24))
     assert np.abs(warm - DEMO_WARM).max() <= 1  # the demo's own rounding
     np.testing.assert_array_equal(warm[0], (110, 64, 170))  # same first colour as rainbow
     # ...but not d3's interpolateWarm, which ends in yellow-green (175, 240, 91), through red.
-    assert np.abs(warm - render._interpolate_warm(np.arange(24) / 23).astype(int)).max() > 100
+    assert np.abs(warm - _palettes.interpolate_warm(np.arange(24) / 23).astype(int)).max() > 100
 
 
 # --------------------------------------------------------------------------------------------

@@ -11,9 +11,7 @@ A faithful Python port of TensorFlow.js person-segmentation (v0.0.x, which becam
 
 from __future__ import annotations
 
-import numpy as np
-
-from person_segmentation import _core
+from person_segmentation import _checks, _core
 from person_segmentation._api import (
     PART_CHANNELS,
     Logits,
@@ -23,17 +21,12 @@ from person_segmentation._api import (
     person_mask_from_logits,
     swap_left_right,
 )
-from person_segmentation._network import OUTPUT_STRIDES
-from person_segmentation._weights import MULTIPLIERS, OFFICIAL_BASE_URL, WeightsError, default_cache_dir
-
-__version__ = "0.1.0"
+from person_segmentation._constants import MAX_IMAGE_SIDE, MODEL_INPUT_SIZE, MULTIPLIERS, NUM_PARTS, OUTPUT_STRIDES
+from person_segmentation._version import __version__
+from person_segmentation._weights import OFFICIAL_BASE_URL, WeightsError, default_cache_dir
 
 #: Resize-and-pad geometry of an image (native type); see :func:`compute_geometry`.
 ResizePadGeometry = _core.ResizePadGeometry
-#: Fixed model input of the original, (height, width).
-MODEL_INPUT_SIZE = (353, 257)
-#: The largest image side the native core takes.
-MAX_IMAGE_SIDE = 65536
 
 
 def compute_geometry(image_height: int, image_width: int) -> ResizePadGeometry:
@@ -43,12 +36,9 @@ def compute_geometry(image_height: int, image_width: int) -> ResizePadGeometry:
         TypeError: a size is not an integer (bools are refused too).
         ValueError: a size is < 1 or > 65536 (the native core's limit on any side).
     """
-    for name, value in (("image_height", image_height), ("image_width", image_width)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            raise TypeError(f"{name} must be an int, got {value!r}")
-        if not 1 <= int(value) <= MAX_IMAGE_SIDE:
-            raise ValueError(f"{name} must be in 1..{MAX_IMAGE_SIDE}, got {value}")
-    return _core.compute_geometry(int(image_height), int(image_width))
+    height = _checks.check_int(image_height, "image_height", 1, MAX_IMAGE_SIDE)
+    width = _checks.check_int(image_width, "image_width", 1, MAX_IMAGE_SIDE)
+    return _core.compute_geometry(height, width)
 
 
 def build_info() -> dict[str, object]:
@@ -77,6 +67,7 @@ __all__ = [
     "MAX_IMAGE_SIDE",
     "MODEL_INPUT_SIZE",
     "MULTIPLIERS",
+    "NUM_PARTS",
     "OFFICIAL_BASE_URL",
     "OUTPUT_STRIDES",
     "PART_CHANNELS",

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import math
 import os
-import pathlib
-import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
-import tensorflow as tf
 
-from person_segmentation import _core, _engine, _pipeline, _postprocess
+from person_segmentation import _checks, _core, _engine, _pipeline, _postprocess
+from person_segmentation._constants import DEFAULT_WORKERS, DEVICES, NUM_PARTS, POSTPROCESSORS, Device, EngineName, Postprocess
 from person_segmentation._image import ImageLike, as_image
-from person_segmentation._network import NUM_PARTS, MobileNetV1, validate_output_stride
-from person_segmentation._weights import MULTIPLIERS, PART_NAMES_1X, LoadedWeights, default_cache_dir, load_weights
+from person_segmentation._weights import PART_NAMES_1X, LoadedWeights, load_weights, resolve_cache_dir
+
+if TYPE_CHECKING:
+    import tensorflow as tf
 
 #: The 24 body-part names; index = part id (the 1.x order of the original, REFERENCE.md section 5).
 PART_CHANNELS: tuple[str, ...] = tuple(PART_NAMES_1X)
@@ -43,12 +42,9 @@ def swap_left_right(parts: np.ndarray) -> np.ndarray:
     Returns:
         int32 (H, W), a new array.
     """
-    parts = np.asarray(parts)
-    if parts.dtype.kind not in "iu":
-        raise TypeError(f"parts must be an integer array of part ids, got dtype {parts.dtype}")
-    if parts.size and (parts.min() < -1 or parts.max() >= NUM_PARTS):
-        raise ValueError(f"parts must hold ids in -1..{NUM_PARTS - 1}, got {parts.min()}..{parts.max()}")
-    return _MIRROR[parts.astype(np.intp) + 1]
+    checked = _checks.check_part_id_array(parts)
+    result: np.ndarray = _MIRROR[checked.astype(np.intp) + 1]
+    return result
 
 
 class Logits(NamedTuple):
@@ -67,77 +63,14 @@ class Logits(NamedTuple):
     flip_horizontal: bool
 
 
-def _check_threshold(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"segmentation_threshold must be a number in [0, 1], got {value!r}")
-    value = float(value)
-    if not (0.0 <= value <= 1.0):  # also rejects NaN
-        raise ValueError(f"segmentation_threshold must be a number in [0, 1], got {value!r}")
-    return value
+def _check_postprocess(value: object) -> Postprocess:
+    return _checks.check_choice(value, "postprocess", POSTPROCESSORS)
 
 
-def _check_flag(value: object, name: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be a bool, got {value!r}")
-    return bool(value)
-
-
-def _check_postprocess(value: object) -> str:
-    if value not in _postprocess.POSTPROCESSORS:
-        raise ValueError(f"postprocess must be one of {_postprocess.POSTPROCESSORS}, got {value!r}")
-    return str(value)
-
-
-def _prepare(image: ImageLike) -> tuple[np.ndarray | tf.Tensor, _core.ResizePadGeometry]:
+def _prepare(image: ImageLike) -> tuple[Any, _core.ResizePadGeometry]:
     """Checked (H, W, 3) pixels and their resize/pad geometry."""
     pixels = as_image(image)
     return pixels, _core.compute_geometry(int(pixels.shape[0]), int(pixels.shape[1]))
-
-
-def _layout(g: _core.ResizePadGeometry) -> tf.Tensor:
-    """The geometry as the TF path's int32 layout tensor
-    ``[resized_h, resized_w, pad_top, pad_bottom, pad_left, pad_right]``."""
-    return tf.constant([g.resized_height, g.resized_width, g.pad_top, g.pad_bottom, g.pad_left, g.pad_right], tf.int32)
-
-
-def _native_pixels(pixels: np.ndarray | tf.Tensor) -> np.ndarray:
-    """Pixels as the native pre-processing takes them: uint8 or float32 numpy (any strides).
-    Other float types become float32 (exactly what TF's resize reads them as); integer
-    tensors are range-checked by ``as_image`` and become uint8."""
-    array = pixels.numpy() if isinstance(pixels, tf.Tensor) else pixels
-    if array.dtype == np.uint8 or array.dtype == np.float32:
-        return array
-    if array.dtype.kind == "f":
-        return array.astype(np.float32)
-    return array.astype(np.uint8)
-
-
-#: Pixel dtypes TensorFlow's ResizeBilinear reads directly (it always computes in float32).
-_RESIZABLE = (tf.uint8, tf.int8, tf.uint16, tf.int16, tf.int32, tf.int64, tf.float16, tf.bfloat16, tf.float32, tf.float64)
-
-
-def _resize_pad_normalize(image: tf.Tensor, layout: tf.Tensor, flip: bool | tf.Tensor) -> tf.Tensor:
-    """REFERENCE.md section 3 step 2 and the MobileNet normalisation, as TF ops.
-
-    (H, W, 3) pixels -> (1, 353, 257, 3) float32: mirrored if ``flip``, resized with the legacy
-    ``ResizeBilinear(align_corners=False, half_pixel_centers=False)``, zero-padded, then
-    ``x / 127.5 - 1``. The full-size image is never converted to float: only the 353 x 257
-    result is float32, so huge images cost little memory. Float pixels are made finite first:
-    NaN becomes 0 and values are clipped to [0, 255] (so +/-inf become 255/0).
-    """
-    x = image if image.dtype in _RESIZABLE else tf.cast(image, tf.float32)
-    if x.dtype.is_floating:
-        x = tf.clip_by_value(tf.where(tf.math.is_nan(x), tf.zeros_like(x), x), 0, 255)
-    if isinstance(flip, bool):
-        x = tf.reverse(x, [1]) if flip else x
-    else:
-        x = tf.cond(flip, lambda: tf.reverse(x, [1]), lambda: x)
-    x = tf.raw_ops.ResizeBilinear(images=x[tf.newaxis], size=layout[0:2], align_corners=False, half_pixel_centers=False)
-    x = tf.pad(x, [[0, 0], [layout[2], layout[3]], [layout[4], layout[5]], [0, 0]])
-    return x / 127.5 - 1.0
-
-
-_preprocess_fn = tf.function(_resize_pad_normalize, reduce_retracing=True)
 
 
 @dataclass(frozen=True)
@@ -156,11 +89,11 @@ def _options(
 ) -> _Options:
     """The estimate options checked, in the order of the estimates' signature."""
     return _Options(
-        parts=_check_flag(parts, "parts"),
-        flip=_check_flag(flip_horizontal, "flip_horizontal"),
-        stride=validate_output_stride(output_stride),
-        threshold=_check_threshold(segmentation_threshold),
-        swap=_check_flag(swap_left_right, "swap_left_right"),
+        parts=_checks.check_bool(parts, "parts"),
+        flip=_checks.check_bool(flip_horizontal, "flip_horizontal"),
+        stride=_checks.check_output_stride(output_stride),
+        threshold=_checks.check_threshold(segmentation_threshold),
+        swap=_checks.check_bool(swap_left_right, "swap_left_right"),
     )
 
 
@@ -184,29 +117,22 @@ class PersonSegmentation:
         self,
         weights: LoadedWeights,
         *,
-        engine: str = "auto",
-        postprocess: str = "native",
+        engine: EngineName = "auto",
+        postprocess: Postprocess = "native",
         num_threads: int | None = None,
         cache_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         self.multiplier = weights.multiplier
         self.weights_format = weights.format
         self.weights_source = weights.source
-        self.engine = _engine.resolve_engine(engine)
-        self.postprocess = _check_postprocess(postprocess)
+        self.postprocess: Postprocess = _check_postprocess(postprocess)
         self._all_threads = _engine.resolve_threads(num_threads)  # validates; 0/None -> hardware threads
         self.num_threads = int(num_threads or 0)
-        self._net = MobileNetV1(weights.tensors, weights.multiplier)
-        self._functions: dict[tuple[int, bool, bool], Callable[..., tf.Tensor]] = {}
-        self._lock = threading.Lock()
-        self._tflite_models: dict[int, bytes] = {}
-        self._tflite: dict[tuple[int, int], _engine.TFLiteNetwork] = {}
-        self._tflite_lock = threading.Lock()
-        self._cache_dir = pathlib.Path(cache_dir) if cache_dir is not None else default_cache_dir()
-        self._digest = ""
-        if self.engine == "tflite":
-            self._digest = _engine.weights_digest(weights.tensors, weights.multiplier)
-            self._tflite_network(16)  # the default stride: converted (or read from the cache) now
+        self.engine = _engine.resolve_engine(engine)
+        self._engine = _engine.create(
+            self.engine, weights.tensors, weights.multiplier, num_threads=self._all_threads,
+            cache_dir=resolve_cache_dir(cache_dir),
+        )  # fmt: skip
 
     def __repr__(self) -> str:
         return (
@@ -215,34 +141,6 @@ class PersonSegmentation:
         )
 
     # -- the network --------------------------------------------------------------------------
-    def _function(self, output_stride: int, with_parts: bool, flip: bool) -> Callable[..., tf.Tensor]:
-        key = (output_stride, with_parts, flip)
-        with self._lock:
-            if key not in self._functions:
-                net = self._net
-
-                def run(image: tf.Tensor, layout: tf.Tensor) -> tf.Tensor:
-                    x = _resize_pad_normalize(image, layout, flip)
-                    return net.heads(net.features(x, output_stride), with_parts)[0]
-
-                self._functions[key] = tf.function(run, reduce_retracing=True)
-            return self._functions[key]
-
-    def _tflite_network(self, output_stride: int, num_threads: int | None = None) -> _engine.TFLiteNetwork:
-        """The TFLite model for ``output_stride`` whose interpreters use ``num_threads``
-        (default: the net's). Converted on first use of the stride (or read from the
-        on-disk cache), then kept."""
-        threads = num_threads or self._all_threads
-        with self._tflite_lock:
-            if output_stride not in self._tflite_models:
-                self._tflite_models[output_stride] = _engine.converted_model(
-                    self._net, self._digest, output_stride, self._cache_dir
-                )
-            key = (output_stride, threads)
-            if key not in self._tflite:
-                self._tflite[key] = _engine.TFLiteNetwork(self._tflite_models[output_stride], threads)
-            return self._tflite[key]
-
     def preprocess(self, image: ImageLike, flip_horizontal: bool = False) -> tuple[np.ndarray, _core.ResizePadGeometry]:
         """The network's input for ``image``: resized keeping aspect, zero-padded, normalised.
 
@@ -256,12 +154,9 @@ class PersonSegmentation:
             turns the ``"tf"`` engine's division into a multiplication by 1/127.5, which can
             differ in the last bit.
         """
-        flip = _check_flag(flip_horizontal, "flip_horizontal")
+        flip = _checks.check_bool(flip_horizontal, "flip_horizontal")
         pixels, geometry = _prepare(image)
-        if self.engine == "tflite":
-            return _core.resize_pad_normalize(_native_pixels(pixels), geometry, flip_horizontal=flip), geometry
-        layout = _layout(geometry)
-        return _preprocess_fn(tf.convert_to_tensor(pixels), layout, tf.constant(flip)).numpy()[0], geometry
+        return self._engine.preprocess(pixels, geometry, flip), geometry
 
     def estimate_logits(
         self, image: ImageLike, flip_horizontal: bool = False, output_stride: int = 16, *, with_parts: bool = True
@@ -277,38 +172,30 @@ class PersonSegmentation:
             :class:`Logits` with float32 arrays of shape (h, w, 1) and (h, w, 24) where
             h, w = ceil(353 / s), ceil(257 / s) for the effective stride s.
         """
-        flip = _check_flag(flip_horizontal, "flip_horizontal")
-        stride = validate_output_stride(output_stride)
+        flip = _checks.check_bool(flip_horizontal, "flip_horizontal")
+        stride = _checks.check_output_stride(output_stride)
+        with_parts = _checks.check_bool(with_parts, "with_parts")
         pixels, geometry = _prepare(image)
-        logits = self._logits(pixels, geometry, flip, stride, with_parts)
+        logits = self._engine.logits(pixels, geometry, flip, stride, with_parts)
         values = logits if isinstance(logits, np.ndarray) else logits.numpy()
         return Logits(values[:, :, :1], values[:, :, 1:] if with_parts else None, geometry, flip)
 
-    def _logits(
-        self, pixels: np.ndarray | tf.Tensor, geometry: _core.ResizePadGeometry, flip: bool, stride: int,
-        with_parts: bool, num_threads: int | None = None,
-    ) -> np.ndarray | tf.Tensor:
-        """The network's (h, w, 1 [+ 24]) logits for checked pixels: a numpy array from the
-        TFLite engine (always with the 24 part channels; interpreters with ``num_threads``),
-        a tensor on TensorFlow's device from the TF engine."""
-        if self.engine == "tflite":
-            return self._tflite_network(stride, num_threads).run_image(_native_pixels(pixels), geometry, flip)
-        return self._function(stride, with_parts, flip)(tf.convert_to_tensor(pixels), _layout(geometry))
-
-    def _worker_threads(self, workers: int) -> int | None:
-        """Threads for each of ``workers`` concurrent calls: the net's threads split between
-        them (at least 1); None (the net's own) for a single worker."""
-        return max(1, self._all_threads // workers) if workers > 1 else None
+    def threads_per_worker(self, workers: int) -> int | None:
+        """Threads to give each of ``workers`` concurrent calls (their ``num_threads``): the
+        net's threads split between them (at least 1); None (the net's own) for one worker."""
+        count = _checks.check_int(workers, "workers", 1)
+        return max(1, self._all_threads // count) if count > 1 else None
 
     def _segment(self, image: ImageLike, o: _Options, num_threads: int | None = None) -> np.ndarray:
         """One image's mask or part map (``o.parts``); ``num_threads`` overrides the net's
         threads (interpreter and post-processing) for this call."""
         pixels, geometry = _prepare(image)
-        logits = self._logits(pixels, geometry, o.flip, o.stride, o.parts, num_threads)
-        post_threads = self.num_threads if num_threads is None else num_threads
-        if o.parts:
-            return self._part_map(logits, geometry, o.threshold, o.flip, o.swap, post_threads)
-        return self._person_mask(logits, geometry, o.threshold, o.flip, post_threads)
+        logits = self._engine.logits(pixels, geometry, o.flip, o.stride, o.parts, num_threads)
+        result = _postprocess.run(
+            logits, geometry, parts=o.parts, threshold=o.threshold, flip=o.flip,
+            num_threads=self.num_threads if num_threads is None else num_threads, method=self.postprocess,
+        )  # fmt: skip
+        return _MIRROR[result + 1] if o.swap else result
 
     def run_network(self, model_input: np.ndarray | tf.Tensor, output_stride: int = 16) -> tuple[np.ndarray, np.ndarray]:
         """Run only the network on an already resized, padded and normalised input.
@@ -320,16 +207,13 @@ class PersonSegmentation:
         Returns:
             ``(segment, parts)``: float32 (h, w, 1) and (h, w, 24) raw logits, parts in part-id order.
         """
-        stride = validate_output_stride(output_stride)
-        x = tf.convert_to_tensor(model_input, tf.float32)
-        if x.shape.rank == 3:
-            x = x[tf.newaxis]
-        if x.shape.rank != 4 or x.shape[0] != 1 or x.shape[3] != 3:
+        stride = _checks.check_output_stride(output_stride)
+        x = np.asarray(model_input, dtype=np.float32)
+        if x.ndim == 3:
+            x = x[np.newaxis]
+        if x.ndim != 4 or x.shape[0] != 1 or x.shape[3] != 3:
             raise ValueError(f"model_input must have shape (H, W, 3) or (1, H, W, 3), got {tuple(x.shape)}")
-        if self.engine == "tflite" and tuple(x.shape) == _engine.MODEL_INPUT_SHAPE:
-            logits = self._tflite_network(stride).run_input(x.numpy())
-        else:
-            logits = self._net.heads(self._net.features(x, stride), True)[0].numpy()
+        logits = self._engine.run_input(np.ascontiguousarray(x), stride)
         return logits[:, :, :1], logits[:, :, 1:]
 
     # -- the public estimates (names of the original, in snake_case) --------------------------
@@ -339,6 +223,8 @@ class PersonSegmentation:
         flip_horizontal: bool = False,
         output_stride: int = 16,
         segmentation_threshold: float = 0.5,
+        *,
+        num_threads: int | None = None,
     ) -> np.ndarray:
         """Person mask of ``image`` (the original's ``estimatePersonSegmentation``).
 
@@ -352,23 +238,16 @@ class PersonSegmentation:
                 webcam input); the result is mirrored back, so it lines up with ``image``.
             output_stride: 8, 16 or 32: smaller is more accurate and slower.
             segmentation_threshold: a pixel is a person where its score is > this, in [0, 1].
+            num_threads: CPU threads of this call (the TFLite interpreter and the native
+                post-processing; e.g. :meth:`threads_per_worker` when calling from several
+                threads at once); None: the net's ``num_threads``.
         Returns:
             uint8 array (H, W), C-contiguous: 1 = person, 0 = background.
         Raises:
             TypeError, ValueError: for unsupported images or arguments (the message names them).
         """
         o = _options(False, flip_horizontal, output_stride, segmentation_threshold, False)
-        return self._segment(image, o)
-
-    def _person_mask(
-        self, logits: np.ndarray | tf.Tensor, geometry: _core.ResizePadGeometry, threshold: float, flip: bool,
-        num_threads: int,
-    ) -> np.ndarray:
-        if self.postprocess == "tf":
-            return _postprocess.tf_person_mask(logits[:, :, :1], geometry, threshold, flip)
-        if isinstance(logits, np.ndarray):
-            return _postprocess.native_person_mask(logits[:, :, :1], geometry, threshold, flip, num_threads)
-        return _postprocess.native_person_mask_dlpack(logits, geometry, threshold, flip, num_threads)
+        return self._segment(image, o, _checks.check_num_threads(num_threads))
 
     def estimate_part_segmentation(
         self,
@@ -378,6 +257,7 @@ class PersonSegmentation:
         segmentation_threshold: float = 0.5,
         *,
         swap_left_right: bool = False,
+        num_threads: int | None = None,
     ) -> np.ndarray:
         """Body-part map of ``image`` (the original's ``estimatePartSegmentation``).
 
@@ -386,6 +266,7 @@ class PersonSegmentation:
                 :meth:`estimate_person_segmentation`.
             swap_left_right: relabel left parts as right and vice versa. As in the original,
                 ``flip_horizontal`` alone mirrors the result back without swapping labels.
+            num_threads: as for :meth:`estimate_person_segmentation`.
         Returns:
             int32 array (H, W), C-contiguous: part id 0..23 (see :data:`PART_CHANNELS`),
             -1 where there is no person.
@@ -393,22 +274,7 @@ class PersonSegmentation:
             TypeError, ValueError: for unsupported images or arguments (the message names them).
         """
         o = _options(True, flip_horizontal, output_stride, segmentation_threshold, swap_left_right)
-        return self._segment(image, o)
-
-    def _part_map(
-        self, logits: np.ndarray | tf.Tensor, geometry: _core.ResizePadGeometry, threshold: float, flip: bool,
-        swap: bool, num_threads: int,
-    ) -> np.ndarray:
-        if self.postprocess == "tf":
-            parts = _postprocess.tf_part_segmentation(logits[:, :, :1], logits[:, :, 1:], geometry, threshold, flip)
-        elif isinstance(logits, np.ndarray):
-            parts = _postprocess.native_part_segmentation(
-                logits[:, :, :1], logits[:, :, 1:], geometry, threshold, flip, num_threads
-            )
-        else:
-            parts = _postprocess.native_part_segmentation_dlpack(logits, geometry, threshold, flip, num_threads)
-        return _MIRROR[parts + 1] if swap else parts
-
+        return self._segment(image, o, _checks.check_num_threads(num_threads))
 
     # -- many images -------------------------------------------------------------------------
     def segment_stream(
@@ -449,13 +315,17 @@ class PersonSegmentation:
         o = _options(parts, flip_horizontal, output_stride, segmentation_threshold, swap_left_right)
         if o.swap and not o.parts:
             raise ValueError("swap_left_right needs parts=True")
-        count = _check_workers(workers)
-        if isinstance(images, (str, os.PathLike, tf.Tensor)) or (isinstance(images, np.ndarray) and images.ndim != 4):
+        count = _checks.check_workers(workers) or DEFAULT_WORKERS
+        if (
+            isinstance(images, (str, os.PathLike))
+            or _postprocess._is_tf_tensor(images)
+            or (isinstance(images, np.ndarray) and images.ndim != 4)
+        ):
             raise TypeError(
                 f"images must be an iterable of images (or a 4-D (N, H, W, 3) array), got {type(images).__name__}; "
                 "for one image use estimate_person_segmentation / estimate_part_segmentation"
             )
-        threads = self._worker_threads(count)
+        threads = self.threads_per_worker(count)
 
         def one(image: ImageLike) -> np.ndarray:
             return self._segment(image, o, threads)
@@ -517,66 +387,66 @@ class PersonSegmentation:
         )  # fmt: skip
 
 
-DEFAULT_WORKERS = 2
-
-
-def _check_workers(workers: object) -> int:
-    if workers is None:
-        return DEFAULT_WORKERS
-    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or not 1 <= int(workers) <= 64:
-        raise ValueError(f"workers must be None or an int in 1..64, got {workers!r}")
-    return int(workers)
+def _from_logits(
+    logits: Logits, segmentation_threshold: object, parts: bool, postprocess: object, num_threads: object,
+    device: object,
+) -> np.ndarray:
+    """The checked arguments of the ``*_from_logits`` functions, through the one dispatch."""
+    if not isinstance(logits, Logits):
+        raise TypeError(f"logits must be a person_segmentation.Logits (from estimate_logits), got {type(logits).__name__}")
+    threshold = _checks.check_threshold(segmentation_threshold)
+    method = _check_postprocess(postprocess)
+    threads = _checks.check_int(num_threads, "num_threads", 0)
+    where = _checks.check_choice(device, "device", DEVICES)
+    if parts:
+        if logits.parts is None:
+            raise ValueError("logits.parts is None: call estimate_logits(..., with_parts=True)")
+        values = np.concatenate((logits.segment, logits.parts), axis=-1)
+    else:
+        values = logits.segment
+    return _postprocess.run(
+        values, logits.geometry, parts=parts, threshold=threshold, flip=logits.flip_horizontal, num_threads=threads,
+        method=method, device=where,
+    )  # fmt: skip
 
 
 def person_mask_from_logits(
     logits: Logits,
     segmentation_threshold: float = 0.5,
     *,
-    postprocess: str = "native",
+    postprocess: Postprocess = "native",
     num_threads: int = 0,
-    device: str = "cpu",
+    device: Device = "cpu",
 ) -> np.ndarray:
     """Post-process :class:`Logits` into a uint8 (H, W) 0/1 person mask.
 
     ``postprocess="native"`` uses the C++ core, on the CPU or (``device="cuda"``, the logits
     are uploaded) with its CUDA kernels; ``"tf"`` the TensorFlow reference.
     """
-    threshold = _check_threshold(segmentation_threshold)
-    if _check_postprocess(postprocess) == "native":
-        return _postprocess.native_person_mask(
-            logits.segment, logits.geometry, threshold, logits.flip_horizontal, num_threads, device
-        )
-    return _postprocess.tf_person_mask(logits.segment, logits.geometry, threshold, logits.flip_horizontal)
+    return _from_logits(logits, segmentation_threshold, False, postprocess, num_threads, device)
 
 
 def part_segmentation_from_logits(
     logits: Logits,
     segmentation_threshold: float = 0.5,
     *,
-    postprocess: str = "native",
+    postprocess: Postprocess = "native",
     num_threads: int = 0,
-    device: str = "cpu",
+    device: Device = "cpu",
 ) -> np.ndarray:
     """Post-process :class:`Logits` (with parts) into int32 (H, W) part ids, -1 = background.
 
     ``postprocess`` and ``device`` as for :func:`person_mask_from_logits`.
     """
-    threshold = _check_threshold(segmentation_threshold)
-    if logits.parts is None:
-        raise ValueError("logits.parts is None: call estimate_logits(..., with_parts=True)")
-    if _check_postprocess(postprocess) == "native":
-        return _postprocess.native_part_segmentation(
-            logits.segment, logits.parts, logits.geometry, threshold, logits.flip_horizontal, num_threads, device
-        )
-    return _postprocess.tf_part_segmentation(logits.segment, logits.parts, logits.geometry, threshold, logits.flip_horizontal)
+    return _from_logits(logits, segmentation_threshold, True, postprocess, num_threads, device)
 
 
 def load(
     multiplier: float = 0.75,
     *,
     weights: str | os.PathLike[str] | None = None,
-    engine: str = "auto",
-    postprocess: str = "native",
+    engine: EngineName = "auto",
+    postprocess: Postprocess = "native",
     num_threads: int | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
 ) -> PersonSegmentation:
@@ -597,17 +467,15 @@ def load(
         num_threads: threads for the TFLite interpreter and the native post-processing;
             None = one per hardware thread.
         cache_dir: where downloads and converted models are kept (default: see
-            ``default_cache_dir()``).
+            ``default_cache_dir()``; ``~`` is expanded).
     Raises:
+        TypeError: an argument of the wrong type.
         ValueError: multiplier, engine, postprocess or num_threads not allowed; WeightsError (a ValueError) for
             missing, truncated or mismatched weights, naming the file.
     """
-    if isinstance(multiplier, bool) or not isinstance(multiplier, (int, float)) or not any(
-        math.isclose(float(multiplier), m) for m in MULTIPLIERS
-    ):
-        raise ValueError(f"multiplier must be one of {MULTIPLIERS}, got {multiplier!r}")
+    canonical = _checks.check_multiplier(multiplier)
     _check_postprocess(postprocess)
-    _engine.resolve_engine(engine)
-    _engine.resolve_threads(num_threads)
-    loaded = load_weights(float(multiplier), weights, cache_dir=cache_dir)
+    _engine.check_engine(engine)
+    _checks.check_num_threads(num_threads)
+    loaded = load_weights(canonical, weights, cache_dir=cache_dir)
     return PersonSegmentation(loaded, engine=engine, postprocess=postprocess, num_threads=num_threads, cache_dir=cache_dir)

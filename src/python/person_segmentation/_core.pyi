@@ -1,9 +1,23 @@
-"""Type stubs of the private native module (src/cpp/bindings/module.cpp)."""
+"""Type stubs of the private native module (src/cpp/bindings/: module.cpp and register_*.cpp)."""
+
+from typing import Final
 
 import numpy as np
 import numpy.typing as npt
 
 __version__: str
+
+# The public limits of the C++ core (src/cpp/include/person_segmentation/constants.hpp).
+MODEL_HEIGHT: Final[int]
+"""Rows of the model input (353)."""
+MODEL_WIDTH: Final[int]
+"""Columns of the model input (257)."""
+MAX_IMAGE_SIDE: Final[int]
+"""The largest image side (and logit grid side) taken (65536)."""
+NUM_PARTS: Final[int]
+"""The body parts the BodyPix 1.0 model segments (24)."""
+MAX_PART_CHANNELS: Final[int]
+"""The most part channels the post-processing takes (1024; 32 on CUDA)."""
 
 class ResizePadGeometry:
     """How an image is resized (keeping aspect) and zero-padded to the model input."""

@@ -1,194 +1,86 @@
-"""Where the network runs: TensorFlow, or TensorFlow Lite with its XNNPACK delegate.
+"""Where the network runs: the engine interface and the choice of engine.
 
-The TFLite model is converted at load time from the same weights (through the same
-:class:`~person_segmentation._network.MobileNetV1` graph) for the fixed 353 x 257 input and
-one output stride, and cached on disk per (weights, stride) so that a second process starts
-fast. Its input tensor is filled in place by the native pre-processing (resize, pad,
-normalise), so a frame is never copied between decoding and the network.
+An engine turns checked pixels into the network's logits. Two implement :class:`Engine`:
+``"tflite"`` (:mod:`person_segmentation._engine_tflite`, TensorFlow Lite + XNNPACK, the default
+on CPU) and ``"tf"`` (:mod:`person_segmentation._engine_tf`, TensorFlow, the default where it
+sees a GPU). :class:`~person_segmentation.PersonSegmentation` holds one and never asks which.
+TensorFlow is imported here only when an engine is built.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import logging
-import os
 import pathlib
-import queue
-import tempfile
-import warnings
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 import numpy as np
-import tensorflow as tf
 
-from person_segmentation import _core
-from person_segmentation._network import MobileNetV1
+from person_segmentation import _checks, _core
+from person_segmentation._constants import ENGINES
 
-_log = logging.getLogger("person_segmentation")
 
-ENGINES = ("auto", "tf", "tflite")
-#: Bumped whenever the converted graph changes, so stale cached conversions are never used.
-_CONVERSION_VERSION = 1
-MODEL_INPUT_SHAPE = (1, 353, 257, 3)
+class Engine(Protocol):
+    """What :class:`~person_segmentation.PersonSegmentation` needs of an engine."""
+
+    #: ``"tf"`` or ``"tflite"``.
+    name: str
+
+    def preprocess(self, pixels: Any, geometry: _core.ResizePadGeometry, flip: bool) -> np.ndarray:
+        """The float32 (353, 257, 3) normalised model input of checked (H, W, 3) pixels."""
+        ...
+
+    def logits(
+        self, pixels: Any, geometry: _core.ResizePadGeometry, flip: bool, output_stride: int, with_parts: bool,
+        num_threads: int | None = None,
+    ) -> Any:
+        """(h, w, C) float32 logits, segment in channel 0 and, when asked or always, the 24
+        parts after it: a numpy array, or a tensor on the engine's device.
+        ``num_threads`` overrides the engine's CPU threads for this call."""
+        ...
+
+    def run_input(self, model_input: np.ndarray, output_stride: int) -> np.ndarray:
+        """(h, w, 25) numpy logits of a normalised float32 (1, H, W, 3) input."""
+        ...
 
 
 def gpu_visible() -> bool:
     """Whether TensorFlow sees a GPU (then ``engine="auto"`` means ``"tf"``)."""
+    import tensorflow as tf
+
     return bool(tf.config.list_physical_devices("GPU"))
 
 
+def check_engine(engine: object) -> str:
+    """An ``engine`` argument checked (``"auto"`` stays ``"auto"``)."""
+    return _checks.check_choice(engine, "engine", ENGINES)
+
+
 def resolve_engine(engine: object) -> str:
-    """``"tf"`` or ``"tflite"`` for an ``engine`` argument; ValueError for anything else."""
-    if not isinstance(engine, str) or engine not in ENGINES:
-        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
-    if engine == "auto":
+    """``"tf"`` or ``"tflite"`` for an ``engine`` argument (``"auto"`` asks TensorFlow for a GPU)."""
+    name = check_engine(engine)
+    if name == "auto":
         return "tf" if gpu_visible() else "tflite"
-    return engine
+    return name
 
 
 def resolve_threads(num_threads: object) -> int:
     """``num_threads`` checked: None or 0 -> one per hardware thread, else the int itself."""
-    if num_threads is not None and (
-        not isinstance(num_threads, (int, np.integer)) or isinstance(num_threads, bool) or num_threads < 0
-    ):
-        raise ValueError(f"num_threads must be None or an int >= 0, got {num_threads!r}")
-    return int(num_threads or 0) or _core.default_num_threads()
+    return _checks.check_num_threads(num_threads) or _core.default_num_threads()
 
 
-def weights_digest(tensors: Mapping[str, np.ndarray], multiplier: float) -> str:
-    """sha256 over every tensor's name, shape and bytes (in name order) and the multiplier."""
-    h = hashlib.sha256(f"multiplier={float(multiplier)!r}".encode())
-    for name in sorted(tensors):
-        array = np.ascontiguousarray(tensors[name], dtype=np.float32)
-        h.update(f"\n{name}{array.shape}".encode())
-        h.update(array.tobytes())
-    return h.hexdigest()
+def create(
+    engine: str, tensors: Mapping[str, np.ndarray], multiplier: float, *, num_threads: int,
+    cache_dir: pathlib.Path | None,
+) -> Engine:
+    """Build the engine ``engine`` (``"tf"`` or ``"tflite"``, resolved) for these weights."""
+    from person_segmentation._network import MobileNetV1
 
+    net = MobileNetV1(tensors, multiplier)
+    if engine == "tflite":
+        from person_segmentation import _engine_tflite
 
-def _convert(net: MobileNetV1, output_stride: int) -> bytes:
-    """The network (both heads, concatenated: segment first) as a TFLite flatbuffer."""
+        digest = _engine_tflite.weights_digest(tensors, multiplier)
+        return _engine_tflite.TFLiteEngine(net, digest, num_threads, cache_dir)
+    from person_segmentation import _engine_tf
 
-    @tf.function(input_signature=[tf.TensorSpec(MODEL_INPUT_SHAPE, tf.float32, name="model_input")])
-    def logits(x: tf.Tensor) -> tf.Tensor:
-        return net.heads(net.features(x, output_stride), True)
-
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([logits.get_concrete_function()], logits)
-    return bytes(converter.convert())
-
-
-def conversion_path(cache_dir: pathlib.Path, digest: str, output_stride: int) -> pathlib.Path:
-    """Where the conversion of these weights at this stride is cached."""
-    tag = f"v{_CONVERSION_VERSION}-tf{tf.__version__}"
-    return cache_dir / "tflite" / f"{digest[:40]}-os{output_stride}-{tag}.tflite"
-
-
-def converted_model(net: MobileNetV1, digest: str, output_stride: int, cache_dir: pathlib.Path | None) -> bytes:
-    """The TFLite flatbuffer for ``net`` at ``output_stride``: read from the cache when there
-    (and intact), else converted and stored there atomically. A cache that cannot be written
-    is skipped with a log message; the model is then converted in every process.
-
-    A cached file is the flatbuffer followed by its 32-byte sha256, so a damaged file is
-    recognised (and replaced) instead of being handed to the interpreter.
-    """
-    path = conversion_path(cache_dir, digest, output_stride) if cache_dir is not None else None
-    if path is not None and path.is_file():
-        with contextlib.suppress(OSError):
-            stored = path.read_bytes()
-            content, checksum = stored[:-32], stored[-32:]
-            if len(stored) > 32 and hashlib.sha256(content).digest() == checksum:
-                return content
-            _log.warning("replacing a damaged cached TFLite model %s", path)
-    content = _convert(net, output_stride)
-    if path is not None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    f.write(content + hashlib.sha256(content).digest())
-                os.chmod(tmp, 0o644)
-                os.replace(tmp, path)
-            finally:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-        except OSError as exc:
-            _log.warning("could not cache the TFLite model in %s: %s", path, exc)
-    return content
-
-
-def _new_interpreter(content: bytes, num_threads: int) -> Any:
-    with warnings.catch_warnings():
-        # TF 2.20+ announces the move of this class to the ai-edge-litert package.
-        warnings.filterwarnings("ignore", message=r"(?s).*tf\.lite\.Interpreter is deprecated")
-        interpreter = tf.lite.Interpreter(model_content=content, num_threads=num_threads)
-    interpreter.allocate_tensors()
-    return interpreter
-
-
-class _Runner:
-    """One interpreter with its tensor indices (an interpreter is not thread-safe)."""
-
-    def __init__(self, content: bytes, num_threads: int) -> None:
-        self.interpreter = _new_interpreter(content, num_threads)
-        (inp,) = self.interpreter.get_input_details()
-        (out,) = self.interpreter.get_output_details()
-        if tuple(inp["shape"]) != MODEL_INPUT_SHAPE:
-            raise RuntimeError(f"converted model takes {tuple(inp['shape'])}, expected {MODEL_INPUT_SHAPE}")
-        self.input_index = int(inp["index"])
-        self.output_index = int(out["index"])
-
-
-class TFLiteNetwork:
-    """MobileNetV1 at one output stride as a TFLite model run by XNNPACK.
-
-    Safe to call from several threads: each concurrent call gets its own interpreter (made on
-    first need, then reused), so threads never wait for each other's inference.
-
-    Args:
-        content: the converted flatbuffer (:func:`converted_model`).
-        num_threads: XNNPACK threads of each interpreter (>= 1).
-    """
-
-    def __init__(self, content: bytes, num_threads: int) -> None:
-        self._content = content
-        self.num_threads = num_threads
-        self._idle: queue.SimpleQueue[_Runner] = queue.SimpleQueue()
-        self._idle.put(_Runner(content, num_threads))  # fail here, at load time, if it cannot run
-
-    @contextlib.contextmanager
-    def _runner(self) -> Iterator[_Runner]:
-        try:
-            runner = self._idle.get_nowait()
-        except queue.Empty:
-            runner = _Runner(self._content, self.num_threads)
-        try:
-            yield runner
-        finally:
-            self._idle.put(runner)
-
-    def run_image(self, pixels: np.ndarray, geometry: _core.ResizePadGeometry, flip: bool) -> np.ndarray:
-        """Logits of an image: float32 (h, w, 25), segment first, then the 24 parts.
-
-        Args:
-            pixels: uint8 or float32 (H, W, 3), any strides; pre-processed natively straight
-                into the interpreter's input tensor.
-        """
-        with self._runner() as r:
-            model_input = r.interpreter.tensor(r.input_index)()
-            try:
-                _core.resize_pad_normalize(pixels, geometry, flip_horizontal=flip, out=model_input, num_threads=1)
-            finally:
-                del model_input  # the interpreter refuses to run while a view of its buffers exists
-            r.interpreter.invoke()
-            logits: np.ndarray = r.interpreter.get_tensor(r.output_index)[0]
-        return logits
-
-    def run_input(self, model_input: np.ndarray) -> np.ndarray:
-        """Logits for an already pre-processed float32 (1, 353, 257, 3) input: (h, w, 25)."""
-        with self._runner() as r:
-            r.interpreter.set_tensor(r.input_index, model_input)
-            r.interpreter.invoke()
-            logits: np.ndarray = r.interpreter.get_tensor(r.output_index)[0]
-        return logits
+    return _engine_tf.TFEngine(net)

@@ -2,20 +2,37 @@
 
 from __future__ import annotations
 
+import io
 import os
-from typing import Union
+import sys
+from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 import PIL.Image
 import PIL.ImageOps
-import tensorflow as tf
 
-ImageLike = Union[np.ndarray, PIL.Image.Image, str, "os.PathLike[str]", tf.Tensor]
+if TYPE_CHECKING:
+    import tensorflow as tf
+
+#: Everything the estimates take as an image. A ``tf.Tensor`` is recognised without importing
+#: TensorFlow: if TensorFlow was never imported, nothing can be one.
+ImageLike = Union[np.ndarray, PIL.Image.Image, str, "os.PathLike[str]", "tf.Tensor"]
 
 _ACCEPTED = (
     "a numpy array (H, W, 3) RGB, (H, W) grayscale or (H, W, 4) RGBA with uint8 values or "
     "integer/float values in 0..255, a PIL.Image.Image, a path to an image file, or a tf.Tensor"
 )
+
+
+def _decode(source: str | io.BytesIO, name: str) -> np.ndarray:
+    """The one image decoder: uint8 RGB (H, W, 3) with the EXIF orientation applied, every
+    decode failure (including Pillow's decompression-bomb limit) a ValueError naming ``name``."""
+    try:
+        with PIL.Image.open(source) as img:
+            upright = PIL.ImageOps.exif_transpose(img)
+            return np.asarray(upright.convert("RGB"))
+    except (PIL.UnidentifiedImageError, PIL.Image.DecompressionBombError, OSError, SyntaxError) as exc:
+        raise ValueError(f"cannot read image file {name!r}: {exc}") from exc
 
 
 def read_image(path: str | os.PathLike[str]) -> np.ndarray:
@@ -29,12 +46,16 @@ def read_image(path: str | os.PathLike[str]) -> np.ndarray:
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"image file not found: {path!r}")
-    try:
-        with PIL.Image.open(path) as img:
-            upright = PIL.ImageOps.exif_transpose(img)
-            return np.asarray(upright.convert("RGB"))
-    except (PIL.UnidentifiedImageError, PIL.Image.DecompressionBombError, OSError, SyntaxError) as exc:
-        raise ValueError(f"cannot read image file {path!r}: {exc}") from exc
+    return _decode(path, path)
+
+
+def decode_image_bytes(data: bytes, name: str = "<bytes>") -> np.ndarray:
+    """Decode an encoded image file's bytes exactly as :func:`read_image` decodes a file.
+
+    Raises:
+        ValueError: not a readable image, or over the decompression-bomb limit (names it).
+    """
+    return _decode(io.BytesIO(data), name)
 
 
 def _check_shape(shape: tuple[int, ...], kind: str) -> None:
@@ -56,8 +77,25 @@ def _to_rgb(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def as_image(image: object) -> np.ndarray | tf.Tensor:
-    """Normalise ``image`` to an (H, W, 3) array (uint8 or float32) or a tf.Tensor.
+def _tensorflow() -> Any:
+    """The TensorFlow module if it has been imported (by the user or an engine), else None."""
+    return sys.modules.get("tensorflow")
+
+
+def native_pixels(pixels: Any) -> np.ndarray:
+    """Checked pixels as the native pre-processing takes them: uint8 or float32 numpy (any
+    strides). Tensors become numpy; other float types become float32 (exactly what TF's resize
+    reads them as); integer tensors are range-checked by :func:`as_image` and become uint8."""
+    array: np.ndarray = pixels if isinstance(pixels, np.ndarray) else pixels.numpy()
+    if array.dtype == np.uint8 or array.dtype == np.float32:
+        return array
+    if array.dtype.kind == "f":
+        return array.astype(np.float32)
+    return array.astype(np.uint8)
+
+
+def as_image(image: object) -> Any:
+    """Normalise ``image`` to an (H, W, 3) numpy array or a tf.Tensor.
 
     uint8 arrays pass through without a copy (any strides, read-only or not); other integer
     arrays must hold 0..255 and become uint8; float arrays (float16/32/64) are pixel values in
@@ -73,8 +111,9 @@ def as_image(image: object) -> np.ndarray | tf.Tensor:
         return read_image(image)
     if isinstance(image, PIL.Image.Image):
         return np.asarray(image.convert("RGB"))
-    if isinstance(image, tf.Tensor):
-        tensor: tf.Tensor = image
+    tf = _tensorflow()
+    if tf is not None and isinstance(image, tf.Tensor):
+        tensor = image
         _check_shape(tuple(tensor.shape), "a tf.Tensor")
         if not (tensor.dtype.is_integer or tensor.dtype.is_floating) or tensor.dtype == tf.bool:
             raise TypeError(f"image tensor must have an integer or float dtype, got {tensor.dtype.name}")

@@ -13,24 +13,14 @@ from dataclasses import dataclass
 import numpy as np
 import tensorflow as tf
 
-OUTPUT_STRIDES = (8, 16, 32)
-NUM_BLOCKS = 14  # Conv2d_0 (full conv) and Conv2d_1..13 (separable)
-NUM_PARTS = 24
+from person_segmentation._checks import check_output_stride
+from person_segmentation._constants import NUM_BLOCKS
 
 
 def nominal_strides(multiplier: float) -> tuple[int, ...]:
     """Nominal stride of blocks 0..13 for ``multiplier`` (REFERENCE.md section 1)."""
     block12 = 2 if multiplier == 1.0 else 1
     return (2, 1, 2, 1, 2, 1, 2, 1, 1, 1, 1, 1, block12, 1)
-
-
-def validate_output_stride(output_stride: object) -> int:
-    """Return ``output_stride`` as an int, or raise ValueError listing the allowed values."""
-    if isinstance(output_stride, bool) or not isinstance(output_stride, (int, np.integer)):
-        raise ValueError(f"output_stride must be one of {OUTPUT_STRIDES}, got {output_stride!r}")
-    if int(output_stride) not in OUTPUT_STRIDES:
-        raise ValueError(f"output_stride must be one of {OUTPUT_STRIDES}, got {output_stride!r}")
-    return int(output_stride)
 
 
 def conv_schedule(multiplier: float, output_stride: int) -> tuple[tuple[int, int], ...]:
@@ -41,7 +31,7 @@ def conv_schedule(multiplier: float, output_stride: int) -> tuple[tuple[int, int
     before that they run with their nominal stride. The 0.75/0.50/0.25 nets never reach 32,
     so asking them for 32 gives stride-16 features, as the original does.
     """
-    output_stride = validate_output_stride(output_stride)
+    output_stride = check_output_stride(output_stride)
     current, rate = 1, 1
     schedule = []
     for stride in nominal_strides(multiplier):

@@ -44,7 +44,6 @@ import http.client
 import json
 import logging
 import math
-import numbers
 import os
 import pathlib
 import re
@@ -59,6 +58,9 @@ from types import MappingProxyType
 from typing import Any, Final, TypeGuard
 
 import numpy as np
+
+from person_segmentation._checks import check_multiplier
+from person_segmentation._constants import MULTIPLIERS, NUM_BLOCKS, NUM_PARTS
 
 try:  # POSIX advisory locks serialise processes sharing a cache; elsewhere there are none
     import fcntl
@@ -75,6 +77,7 @@ __all__ = [
     "WeightsError",
     "default_cache_dir",
     "load_weights",
+    "resolve_cache_dir",
 ]
 
 _log = logging.getLogger(__name__)
@@ -82,8 +85,6 @@ _log = logging.getLogger(__name__)
 OFFICIAL_BASE_URL: Final[str] = "https://storage.googleapis.com/tfjs-models/savedmodel/"
 """Base URL of Google's hosted TensorFlow.js models; the default weights location."""
 
-MULTIPLIERS: Final[tuple[float, ...]] = (1.0, 0.75, 0.5, 0.25)
-"""MobileNetV1 depth multipliers for which pretrained weights exist."""
 
 PART_NAMES_1X: Final[tuple[str, ...]] = (
     "left_face",
@@ -176,8 +177,6 @@ _CHUNK_BYTES: Final = 1 << 20
 _USER_AGENT: Final = "person-segmentation (weights loader; Python urllib)"
 
 _PREFIX: Final = "MobilenetV1/"
-_NUM_BLOCKS: Final = 13
-_NUM_PARTS: Final = 24
 _PART_WEIGHTS: Final = _PREFIX + "part_heatmap_2/weights"
 _PART_BIAS: Final = _PREFIX + "part_heatmap_2/Conv2D_bias"
 _WIDTH_TO_MULTIPLIER: Final[Mapping[int, float]] = MappingProxyType(
@@ -203,7 +202,7 @@ _QUANT_DTYPES: Final[Mapping[str, np.dtype[Any]]] = MappingProxyType(
 
 def _part_permutation() -> np.ndarray:
     """Index array ``p`` such that ``raw_2x[..., p]`` puts the channels in 1.x order."""
-    if sorted(PART_NAMES_1X) != sorted(PART_NAMES_2X) or len(set(PART_NAMES_1X)) != _NUM_PARTS:
+    if sorted(PART_NAMES_1X) != sorted(PART_NAMES_2X) or len(set(PART_NAMES_1X)) != NUM_PARTS:
         raise RuntimeError("PART_NAMES_1X and PART_NAMES_2X must name the same 24 parts")
     permutation = np.array([PART_NAMES_2X.index(name) for name in PART_NAMES_1X], dtype=np.intp)
     permutation.setflags(write=False)
@@ -417,15 +416,15 @@ def _check_network(manifest: _Manifest, where: str) -> float:
 
     width = expect("Conv2d_0/weights", (3, 3, 3, None))[3]
     expect("Conv2d_0/Conv2D_bias", (width,))
-    for block in range(1, _NUM_BLOCKS + 1):
+    for block in range(1, NUM_BLOCKS):  # the separable blocks Conv2d_1..13
         expect(f"Conv2d_{block}_depthwise/depthwise_weights", (3, 3, width, 1))
         expect(f"Conv2d_{block}_depthwise/depthwise_bias", (width,))
         width = expect(f"Conv2d_{block}_pointwise/weights", (1, 1, width, None))[3]
         expect(f"Conv2d_{block}_pointwise/Conv2D_bias", (width,))
     expect("segment_2/weights", (1, 1, width, 1))
     expect("segment_2/Conv2D_bias", (1,))
-    expect("part_heatmap_2/weights", (1, 1, width, _NUM_PARTS))
-    expect("part_heatmap_2/Conv2D_bias", (_NUM_PARTS,))
+    expect("part_heatmap_2/weights", (1, 1, width, NUM_PARTS))
+    expect("part_heatmap_2/Conv2D_bias", (NUM_PARTS,))
     multiplier = _WIDTH_TO_MULTIPLIER.get(width)
     if multiplier is None:
         raise WeightsError(
@@ -955,15 +954,12 @@ def default_cache_dir() -> pathlib.Path:
     return pathlib.Path.home() / ".cache" / "person-segmentation"
 
 
-def _canonical_multiplier(multiplier: object) -> float:
-    if (
-        isinstance(multiplier, numbers.Real)
-        and not isinstance(multiplier, bool)
-        and float(multiplier) in MULTIPLIERS
-    ):
-        return MULTIPLIERS[MULTIPLIERS.index(float(multiplier))]
-    allowed = ", ".join(str(m) for m in MULTIPLIERS)
-    raise ValueError(f"multiplier must be one of {allowed}; got {multiplier!r}")
+def resolve_cache_dir(cache_dir: str | os.PathLike[str] | None) -> pathlib.Path:
+    """The cache folder for a ``cache_dir`` argument: ``~`` expanded, or
+    :func:`default_cache_dir` for None. Downloads and TFLite conversions both use it."""
+    if cache_dir is None:
+        return default_cache_dir()
+    return pathlib.Path(os.fspath(cache_dir)).expanduser()
 
 
 def load_weights(
@@ -1005,7 +1001,7 @@ def load_weights(
             incomplete or for another multiplier, or their download failed or timed out;
             the message names the file or URL.
     """
-    requested = _canonical_multiplier(multiplier)
+    requested = check_multiplier(multiplier)
     from_env = False
     if weights is None:
         env_value = os.environ.get(_WEIGHTS_ENV)
@@ -1053,10 +1049,7 @@ def _load_from(
     if scheme in ("http", "https"):
         if not parts.hostname:
             raise WeightsError(f"URL {location} has no host")
-        cache = (
-            pathlib.Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
-        )
-        return _load_http(_url_manifest(location, multiplier), multiplier, cache)
+        return _load_http(_url_manifest(location, multiplier), multiplier, resolve_cache_dir(cache_dir))
     raise WeightsError(
         f"unsupported URL scheme {parts.scheme!r} in {location} (use http, https or file)"
     )

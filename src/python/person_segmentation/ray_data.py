@@ -33,13 +33,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Union, cast
 
 import numpy as np
-import PIL.Image
-import PIL.ImageOps
 
-from person_segmentation._api import PersonSegmentation, _check_flag, _check_threshold, load
-from person_segmentation._network import validate_output_stride
-from person_segmentation._weights import MULTIPLIERS
-from person_segmentation.cli import IMAGE_EXTENSIONS, mask_to_image, parts_to_image
+from person_segmentation import _checks
+from person_segmentation._api import PersonSegmentation, load
+from person_segmentation._constants import ENGINES
+from person_segmentation._image import decode_image_bytes
+from person_segmentation.encode import IMAGE_EXTENSIONS, mask_to_image, parts_to_image
 
 if TYPE_CHECKING:
     import pyarrow.fs
@@ -48,8 +47,6 @@ __all__ = ["CALLS_PER_ACTOR", "FORMATS", "SegmentResult", "Segmenter", "actor_po
 
 #: Output formats of :func:`segment_dataset`.
 FORMATS = ("png", "npy")
-#: Values of the ``engine`` argument (passed to :func:`person_segmentation.load`).
-ENGINES = ("auto", "tf", "tflite")
 
 PathLike = Union[str, "os.PathLike[str]"]
 _INSTALL_HINT = 'pip install "person-segmentation[ray]"'
@@ -59,64 +56,16 @@ _ROW_ERRORS = (ValueError, TypeError, OSError)
 
 
 # -- argument checks (shared by Segmenter and segment_dataset) ---------------------------------
-def _check_multiplier(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not any(
-        math.isclose(float(value), m) for m in MULTIPLIERS
-    ):
-        raise ValueError(f"multiplier must be one of {MULTIPLIERS}, got {value!r}")
-    return float(value)
-
-
 def _check_weights(value: object) -> str | None:
     """None, a URL (kept as it is) or a local path (made absolute: workers may run elsewhere)."""
-    if value is None:
+    text = _checks.check_path_or_url(value, "weights")
+    if text is None:
         return None
-    if not isinstance(value, (str, os.PathLike)):
-        raise TypeError(f"weights must be None, a path or a URL, got {type(value).__name__}")
-    text = os.fspath(value)
     return text if "://" in text else os.path.abspath(text)
 
 
-def _check_engine(value: object) -> str:
-    if not isinstance(value, str) or value not in ENGINES:
-        raise ValueError(f"engine must be one of {ENGINES}, got {value!r}")
-    return value
-
-
-def _check_name(value: object, name: str) -> str:
-    if not isinstance(value, str) or not value:
-        raise TypeError(f"{name} must be a non-empty str, got {value!r}")
-    return value
-
-
-def _check_int(value: object, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
-    return int(value)
-
-
 def _check_amount(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (0 <= value < math.inf):
-        raise ValueError(f"{name} must be a number >= 0, got {value!r}")
-    return float(value)
-
-
-def decode_image_bytes(data: bytes, name: str = "<bytes>") -> np.ndarray:
-    """Decode an encoded image file's bytes exactly as ``read_image`` decodes a file.
-
-    Args:
-        data: the file's content (JPEG, PNG, ... anything PIL reads).
-        name: what to call it in error messages.
-    Returns:
-        uint8 (H, W, 3) RGB, EXIF orientation applied.
-    Raises:
-        ValueError: not a readable image (names it).
-    """
-    try:
-        with PIL.Image.open(io.BytesIO(data)) as img:
-            return np.asarray(PIL.ImageOps.exif_transpose(img).convert("RGB"))
-    except (PIL.UnidentifiedImageError, OSError, SyntaxError) as exc:
-        raise ValueError(f"cannot read image file {name!r}: {exc}") from exc
+    return _checks.check_real(value, name, 0.0)
 
 
 class Segmenter:
@@ -183,18 +132,18 @@ class Segmenter:
         num_threads: int | None = None,
         decode_threads: int = 2,
     ) -> None:
-        self.parts = _check_flag(parts, "parts")
-        self.flip_horizontal = _check_flag(flip_horizontal, "flip_horizontal")
-        self.output_stride = validate_output_stride(output_stride)
-        self.segmentation_threshold = _check_threshold(segmentation_threshold)
-        self.image_column = _check_name(image_column, "image_column")
+        self.parts = _checks.check_bool(parts, "parts")
+        self.flip_horizontal = _checks.check_bool(flip_horizontal, "flip_horizontal")
+        self.output_stride = _checks.check_output_stride(output_stride)
+        self.segmentation_threshold = _checks.check_threshold(segmentation_threshold)
+        self.image_column = _checks.check_name(image_column, "image_column")
         default_column = "parts" if self.parts else "mask"
-        self.mask_column = default_column if mask_column is None else _check_name(mask_column, "mask_column")
-        self.error_column = None if error_column is None else _check_name(error_column, "error_column")
+        self.mask_column = default_column if mask_column is None else _checks.check_name(mask_column, "mask_column")
+        self.error_column = None if error_column is None else _checks.check_name(error_column, "error_column")
         self._empty = np.zeros((0, 0), np.int32 if self.parts else np.uint8)
-        self._pool = ThreadPoolExecutor(_check_int(decode_threads, "decode_threads", 1), "person-segmentation-io")
+        self._pool = ThreadPoolExecutor(_checks.check_int(decode_threads, "decode_threads", 1), "person-segmentation-io")
         self.net: PersonSegmentation = load(
-            _check_multiplier(multiplier), weights=_check_weights(weights), engine=_check_engine(engine), num_threads=num_threads
+            _checks.check_multiplier(multiplier), weights=_check_weights(weights), engine=_checks.check_choice(engine, "engine", ENGINES), num_threads=num_threads
         )
 
     # -- one image ----------------------------------------------------------------------------
@@ -488,11 +437,11 @@ def _check_concurrency(value: object) -> int | tuple[int, int] | None:
     if value is None:
         return None
     if isinstance(value, tuple) and len(value) == 2:
-        low, high = (_check_int(v, "concurrency", 1) for v in value)
+        low, high = (_checks.check_int(v, "concurrency", 1) for v in value)
         if low <= high:
             return low, high
     elif not isinstance(value, tuple):
-        return _check_int(value, "concurrency", 1)
+        return _checks.check_int(value, "concurrency", 1)
     raise ValueError(f"concurrency must be None, an int >= 1 or a (min, max) pair with 1 <= min <= max, got {value!r}")
 
 
@@ -599,19 +548,19 @@ def segment_dataset(
     if format not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, got {format!r}")
     options: dict[str, Any] = {
-        "multiplier": _check_multiplier(multiplier),
+        "multiplier": _checks.check_multiplier(multiplier),
         "weights": _check_weights(weights),
-        "engine": _check_engine(engine),
-        "parts": _check_flag(parts, "parts"),
-        "flip_horizontal": _check_flag(flip_horizontal, "flip_horizontal"),
-        "output_stride": validate_output_stride(output_stride),
-        "segmentation_threshold": _check_threshold(segmentation_threshold),
+        "engine": _checks.check_choice(engine, "engine", ENGINES),
+        "parts": _checks.check_bool(parts, "parts"),
+        "flip_horizontal": _checks.check_bool(flip_horizontal, "flip_horizontal"),
+        "output_stride": _checks.check_output_stride(output_stride),
+        "segmentation_threshold": _checks.check_threshold(segmentation_threshold),
         "num_threads": num_threads,
     }
     pool = _check_concurrency(concurrency)
     cpus = None if num_cpus_per_worker is None else _check_amount(num_cpus_per_worker, "num_cpus_per_worker")
     gpus = _check_amount(num_gpus_per_worker, "num_gpus_per_worker")
-    batch_size = _check_int(batch_size, "batch_size", 1)
+    batch_size = _checks.check_int(batch_size, "batch_size", 1)
     names = _as_list(sources)
     ray = _import_ray()
 

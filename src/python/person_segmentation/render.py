@@ -36,17 +36,28 @@ directly as the blending weight.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Union
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
+from person_segmentation import _checks
+from person_segmentation._constants import NUM_PARTS
+from person_segmentation._palettes import PALETTES
+
 __all__ = [
+    "EFFECTS",
     "PALETTES",
+    "Effect",
+    "Renderer",
     "blur_body_part",
     "blur_radius",
+    "cover",
     "draw_bokeh_effect",
     "draw_mask",
     "draw_pixelated_mask",
@@ -55,262 +66,17 @@ __all__ = [
     "to_mask_image",
 ]
 
-#: Number of body parts (part ids 0..23).
-NUM_PARTS = 24
 
 Color = Sequence[int]
 Palette = Union[str, npt.ArrayLike]
 UInt8Array = npt.NDArray[np.uint8]
-
-# --------------------------------------------------------------------------------------------
-# Palettes
-# --------------------------------------------------------------------------------------------
-# d3's cubehelix -> RGB conversion (d3-color, after Green 2011), in numpy. Hue in degrees,
-# saturation, lightness; returns float RGB in 0..255 (not yet rounded or clamped).
-_CUBEHELIX_A, _CUBEHELIX_B, _CUBEHELIX_C, _CUBEHELIX_D, _CUBEHELIX_E = (
-    -0.14861,
-    +1.78277,
-    -0.29227,
-    -0.90649,
-    +1.97294,
-)
-
-
-def _cubehelix_to_rgb(h: npt.ArrayLike, s: npt.ArrayLike, l: npt.ArrayLike) -> npt.NDArray[np.float64]:  # noqa: E741
-    hue = np.radians(np.asarray(h, dtype=np.float64) + 120.0)
-    light = np.asarray(l, dtype=np.float64)
-    amp = np.asarray(s, dtype=np.float64) * light * (1.0 - light)
-    cos_h, sin_h = np.cos(hue), np.sin(hue)
-    r = light + amp * (_CUBEHELIX_A * cos_h + _CUBEHELIX_B * sin_h)
-    g = light + amp * (_CUBEHELIX_C * cos_h + _CUBEHELIX_D * sin_h)
-    b = light + amp * (_CUBEHELIX_E * cos_h)
-    return 255.0 * np.stack([r, g, b], axis=-1)
-
-
-def _to_rgb8(rgb: npt.NDArray[np.float64]) -> UInt8Array:
-    """d3's rgb formatting: round to the nearest integer, clamp to 0..255."""
-    return np.clip(np.rint(rgb), 0, 255).astype(np.uint8)
-
-
-def _interpolate_cubehelix_long(
-    start: tuple[float, float, float], end: tuple[float, float, float], t: npt.ArrayLike
-) -> UInt8Array:
-    """d3.interpolateCubehelixLong(cubehelix(*start), cubehelix(*end))(t) for an array of t:
-    hue, saturation and lightness linearly interpolated (the hue the "long" way, without
-    wrapping), gamma 1. Returns uint8 RGB of shape t.shape + (3,)."""
-    tt = np.asarray(t, dtype=np.float64)[..., np.newaxis]
-    hsl = np.asarray(start, dtype=np.float64) + tt * (np.asarray(end, dtype=np.float64) - np.asarray(start))
-    return _to_rgb8(_cubehelix_to_rgb(hsl[..., 0], hsl[..., 1], hsl[..., 2]))
-
-
-def _interpolate_warm(t: npt.ArrayLike) -> UInt8Array:
-    """d3.interpolateWarm: purple -> red/orange -> yellow-green."""
-    return _interpolate_cubehelix_long((-100.0, 0.75, 0.35), (80.0, 1.50, 0.8), t)
-
-
-def _interpolate_cool(t: npt.ArrayLike) -> UInt8Array:
-    """d3.interpolateCool: purple -> blue -> green."""
-    return _interpolate_cubehelix_long((260.0, 0.75, 0.35), (80.0, 1.50, 0.8), t)
-
-
-def _interpolate_rainbow(t: npt.ArrayLike) -> UInt8Array:
-    """d3.interpolateRainbow (t in 0..1): warm for t <= 0.5, then cool backwards."""
-    tt = np.asarray(t, dtype=np.float64)
-    ts = np.abs(tt - 0.5)
-    return _to_rgb8(_cubehelix_to_rgb(360.0 * tt - 100.0, 1.5 - 1.5 * ts, 0.8 - 0.9 * ts))
-
-
-def _frozen(array: npt.ArrayLike) -> UInt8Array:
-    out = np.array(array, dtype=np.uint8)
-    out.setflags(write=False)
-    return out
-
-
-#: Part colour palettes of the original demos, each a read-only uint8 array (24, 3) indexed by
-#: part id:
-#:
-#: * ``"rainbow"``: the demo's default, the 24 triples of REFERENCE.md section 6. They are
-#:   d3's ``interpolateRainbow(i / 24)``, i = 0..23 (reproduced exactly by the cubehelix
-#:   formula above; checked in the tests). Its first half is d3's ``interpolateWarm``:
-#:   rainbow[0] = warm(0) = (110, 64, 170) and rainbow[12] = warm(1) = (175, 240, 91).
-#: * ``"warm"``: the demo's palette of that name (person-segmentation/BodyPix
-#:   ``demos/part_color_scales.js``). Despite the name it is *not* d3's ``interpolateWarm``
-#:   but ``interpolateCool(i / 24)``, i = 0..23: purple (110, 64, 170) through blue to green
-#:   (155, 243, 88). Computed here from d3's cubehelix formula; it matches the demo's
-#:   hard-coded list to within 1 per channel (the demo's own rounding).
-PALETTES: dict[str, UInt8Array] = {
-    "rainbow": _frozen(
-        [
-            (110, 64, 170), (143, 61, 178), (178, 60, 178), (210, 62, 167), (238, 67, 149),
-            (255, 78, 125), (255, 94, 99), (255, 115, 75), (255, 140, 56), (239, 167, 47),
-            (217, 194, 49), (194, 219, 64), (175, 240, 91), (135, 245, 87), (96, 247, 96),
-            (64, 243, 115), (40, 234, 141), (28, 219, 169), (26, 199, 194), (33, 176, 213),
-            (47, 150, 224), (65, 125, 224), (84, 101, 214), (99, 81, 195),
-        ]
-    ),  # fmt: skip
-    "warm": _frozen(_interpolate_cool(np.arange(NUM_PARTS) / NUM_PARTS)),
-}
-
-
-# --------------------------------------------------------------------------------------------
-# Validation (up front, naming the argument and what was received)
-# --------------------------------------------------------------------------------------------
-def _describe(value: object) -> str:
-    if isinstance(value, np.ndarray):
-        return f"dtype {value.dtype} and shape {value.shape}"
-    return f"{type(value).__name__}"
-
-
-def _check_array(value: object, name: str) -> np.ndarray:
-    if not isinstance(value, np.ndarray):
-        raise TypeError(f"{name} must be a numpy.ndarray, got {_describe(value)}")
-    return value
-
-
-def _check_image(value: object, name: str = "image") -> UInt8Array:
-    array = _check_array(value, name)
-    if array.dtype != np.uint8:
-        raise TypeError(f"{name} must be a uint8 RGB array of shape (H, W, 3), got {_describe(array)}")
-    if array.ndim != 3 or array.shape[2] != 3 or array.shape[0] < 1 or array.shape[1] < 1:
-        raise ValueError(f"{name} must be a uint8 RGB array of shape (H, W, 3), got {_describe(array)}")
-    return array
-
-
-def _check_same_size(value: np.ndarray, name: str, image: np.ndarray, image_name: str = "image") -> None:
-    if value.shape[:2] != image.shape[:2]:
-        raise ValueError(
-            f"{name} must have the size (H, W) of {image_name}, {tuple(image.shape[:2])}, "
-            f"got {_describe(value)}"
-        )
-
-
-def _check_mask(value: object, name: str = "mask", *, soft: bool = False) -> np.ndarray:
-    """A 0/1 mask (bool or integer) of shape (H, W); with ``soft``, floats in 0..1 too."""
-    array = _check_array(value, name)
-    kinds = "bool or integer, values 0/1" + (", or float with values in 0..1" if soft else "")
-    is_float = bool(np.issubdtype(array.dtype, np.floating))
-    if not (array.dtype == np.bool_ or np.issubdtype(array.dtype, np.integer) or (soft and is_float)):
-        raise TypeError(f"{name} must be a (H, W) mask ({kinds}), got {_describe(array)}")
-    if array.ndim != 2 or array.shape[0] < 1 or array.shape[1] < 1:
-        raise ValueError(f"{name} must be a (H, W) mask ({kinds}), got {_describe(array)}")
-    if is_float:
-        if not np.isfinite(array).all() or array.min() < 0 or array.max() > 1:
-            raise ValueError(
-                f"{name} must hold values in 0..1, got {_describe(array)} with values in "
-                f"{array.min()}..{array.max()} (or non-finite values)"
-            )
-    elif array.dtype != np.bool_ and (array.min() < 0 or array.max() > 1):
-        raise ValueError(
-            f"{name} must hold only 0 and 1, got {_describe(array)} with values in {array.min()}..{array.max()}"
-        )
-    return array
-
-
-def _check_parts(value: object, name: str = "parts") -> np.ndarray:
-    array = _check_array(value, name)
-    if array.dtype.kind not in ("i", "u"):
-        raise TypeError(f"{name} must be an integer (H, W) array of part ids -1..23, got {_describe(array)}")
-    if array.ndim != 2 or array.shape[0] < 1 or array.shape[1] < 1:
-        raise ValueError(f"{name} must be an integer (H, W) array of part ids -1..23, got {_describe(array)}")
-    low, high = int(array.min()), int(array.max())
-    if low < -1 or high > NUM_PARTS - 1:
-        raise ValueError(
-            f"{name} must hold part ids -1..{NUM_PARTS - 1} (-1 = no person), got {_describe(array)} "
-            f"with values in {low}..{high}"
-        )
-    return array
-
-
-def _check_mask_image(value: object, image: np.ndarray, name: str = "mask_image") -> UInt8Array:
-    array = _check_array(value, name)
-    if array.dtype != np.uint8:
-        raise TypeError(f"{name} must be a uint8 RGBA array of shape (H, W, 4), got {_describe(array)}")
-    if array.ndim != 3 or array.shape[2] != 4:
-        raise ValueError(f"{name} must be a uint8 RGBA array of shape (H, W, 4), got {_describe(array)}")
-    _check_same_size(array, name, image)
-    return array
-
-
-def _check_real(value: object, name: str, low: float, high: float = float("inf")) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
-    number = float(value)
-    if not (low <= number <= high):  # also refuses NaN
-        bounds = f"in {low:g}..{high:g}" if high != float("inf") else f">= {low:g} (and finite)"
-        raise ValueError(f"{name} must be {bounds}, got {value!r}")
-    if number == float("inf"):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    return number
-
-
-def _check_int(value: object, name: str, low: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-    if int(value) < low:
-        raise ValueError(f"{name} must be >= {low}, got {value!r}")
-    return int(value)
-
-
-def _check_bool(value: object, name: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be a bool, got {type(value).__name__} {value!r}")
-    return bool(value)
-
-
-def _check_color(value: object, name: str, channels: int) -> tuple[int, ...]:
-    what = "(r, g, b, a)" if channels == 4 else "(r, g, b)"
-    if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, np.ndarray)):
-        raise TypeError(f"{name} must be a colour {what} of ints 0..255, got {type(value).__name__} {value!r}")
-    items = list(np.asarray(value).ravel()) if isinstance(value, np.ndarray) else list(value)
-    if len(items) != channels:
-        raise ValueError(f"{name} must be a colour {what} of {channels} ints 0..255, got {len(items)} values {value!r}")
-    for item in items:
-        if isinstance(item, (bool, np.bool_)) or not isinstance(item, (int, np.integer)):
-            raise TypeError(f"{name} must be a colour {what} of ints 0..255, got {value!r}")
-        if not 0 <= int(item) <= 255:
-            raise ValueError(f"{name} must be a colour {what} of ints 0..255, got {value!r}")
-    return tuple(int(item) for item in items)
-
-
-def _check_byte(value: object, name: str) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int in 0..255, got {type(value).__name__} {value!r}")
-    if not 0 <= int(value) <= 255:
-        raise ValueError(f"{name} must be an int in 0..255, got {value!r}")
-    return int(value)
-
 
 def _check_palette(palette: object) -> UInt8Array:
     if isinstance(palette, str):
         if palette not in PALETTES:
             raise ValueError(f"palette must be one of {sorted(PALETTES)} or a (24, 3) array, got {palette!r}")
         return PALETTES[palette]
-    if not isinstance(palette, (np.ndarray, Sequence)):
-        raise TypeError(
-            f"palette must be a palette name or a (24, 3) array of ints 0..255, got {type(palette).__name__}"
-        )
-    array = np.asarray(palette)
-    if array.dtype.kind not in ("i", "u"):
-        raise TypeError(f"palette must be a (24, 3) array of ints 0..255, got {_describe(array)}")
-    if array.shape != (NUM_PARTS, 3):
-        raise ValueError(
-            f"palette must be a (24, 3) array of ints 0..255 (one RGB colour per part), got {_describe(array)}"
-        )
-    if array.min() < 0 or array.max() > 255:
-        raise ValueError(f"palette values must be in 0..255, got values in {array.min()}..{array.max()}")
-    return array.astype(np.uint8)
-
-
-def _check_part_ids(part_ids: object) -> list[int]:
-    if isinstance(part_ids, (str, bytes)) or not isinstance(part_ids, (Iterable, np.ndarray)):
-        raise TypeError(f"part_ids must be a sequence of part ids 0..23, got {type(part_ids).__name__}")
-    ids = list(np.asarray(part_ids).ravel()) if isinstance(part_ids, np.ndarray) else list(part_ids)
-    for item in ids:
-        if isinstance(item, (bool, np.bool_)) or not isinstance(item, (int, np.integer)):
-            raise TypeError(f"part_ids must be a sequence of int part ids 0..23, got {part_ids!r}")
-        if not 0 <= int(item) < NUM_PARTS:
-            raise ValueError(f"part_ids must be part ids in 0..{NUM_PARTS - 1}, got {part_ids!r}")
-    return [int(item) for item in ids]
+    return _checks.check_palette_array(palette)
 
 
 # --------------------------------------------------------------------------------------------
@@ -321,7 +87,7 @@ def blur_radius(sigma: float, dtype: npt.DTypeLike = np.float32) -> int:
     ``cv2.GaussianBlur(x, (0, 0), sigma)`` picks for arrays of that dtype (``round(2 * 3 *
     sigma + 1) | 1`` for uint8, ``round(2 * 4 * sigma + 1) | 1`` otherwise). A pixel further than
     that (in x or in y) from every changed pixel is not touched by the blur. 0 for sigma 0."""
-    sigma = _check_real(sigma, "sigma", 0.0)
+    sigma = _checks.check_real(sigma, "sigma", 0.0)
     if sigma == 0:
         return 0
     spread = 3 if np.dtype(dtype) == np.uint8 else 4
@@ -408,9 +174,9 @@ def to_mask_image(
         ValueError: ``mask`` is not 2-D or holds values other than 0/1, a colour value is out
             of 0..255.
     """
-    mask = _check_mask(mask, "mask")
-    fg = _pack_rgba(_check_color(foreground, "foreground", 4))
-    bg = _pack_rgba(_check_color(background, "background", 4))
+    mask = _checks.check_mask(mask, "mask")
+    fg = _pack_rgba(_checks.check_color(foreground, "foreground", 4))
+    bg = _pack_rgba(_checks.check_color(background, "background", 4))
     return _unpack_rgba(np.where(mask.astype(bool), fg, bg))
 
 
@@ -445,11 +211,11 @@ def to_colored_part_image(
         ValueError: ``parts`` not 2-D or outside -1..23, unknown palette name, palette not
             (24, 3), a colour or alpha outside 0..255.
     """
-    parts = _check_parts(parts)
+    parts = _checks.check_parts(parts)
     colors = _check_palette(palette)
-    bg = _check_color(background, "background", 3)
-    bg_alpha = _check_byte(background_alpha, "background_alpha")
-    part_alpha = _check_byte(alpha, "alpha")
+    bg = _checks.check_color(background, "background", 3)
+    bg_alpha = _checks.check_byte(background_alpha, "background_alpha")
+    part_alpha = _checks.check_byte(alpha, "alpha")
     table = np.empty((NUM_PARTS + 1, 4), dtype=np.uint8)  # row 24 (= index -1) is the background
     table[:NUM_PARTS, :3] = colors
     table[:NUM_PARTS, 3] = part_alpha
@@ -515,11 +281,11 @@ def draw_mask(
         ValueError: wrong shape, ``mask_image`` of another size than ``image``, ``opacity``
             outside 0..1, negative ``mask_blur``.
     """
-    image = _check_image(image)
-    mask_image = _check_mask_image(mask_image, image)
-    opacity = _check_real(opacity, "opacity", 0.0, 1.0)
-    mask_blur = _check_real(mask_blur, "mask_blur", 0.0)
-    flip_horizontal = _check_bool(flip_horizontal, "flip_horizontal")
+    image = _checks.check_image(image)
+    mask_image = _checks.check_mask_image(mask_image, image)
+    opacity = _checks.check_real(opacity, "opacity", 0.0, 1.0)
+    mask_blur = _checks.check_real(mask_blur, "mask_blur", 0.0)
+    flip_horizontal = _checks.check_bool(flip_horizontal, "flip_horizontal")
     return _finish(_over(image, mask_image, opacity, mask_blur), flip_horizontal)
 
 
@@ -554,11 +320,11 @@ def draw_pixelated_mask(
         ValueError: wrong shape, sizes differ, ``opacity`` outside 0..1,
             ``pixel_cell_width`` < 1.
     """
-    image = _check_image(image)
-    mask_image = _check_mask_image(mask_image, image)
-    opacity = _check_real(opacity, "opacity", 0.0, 1.0)
-    cell = _check_int(pixel_cell_width, "pixel_cell_width", 1)
-    flip_horizontal = _check_bool(flip_horizontal, "flip_horizontal")
+    image = _checks.check_image(image)
+    mask_image = _checks.check_mask_image(mask_image, image)
+    opacity = _checks.check_real(opacity, "opacity", 0.0, 1.0)
+    cell = _checks.check_int(pixel_cell_width, "pixel_cell_width", 1)
+    flip_horizontal = _checks.check_bool(flip_horizontal, "flip_horizontal")
     height, width = image.shape[:2]
     rows = np.arange(height) // cell * cell
     cols = np.arange(width) // cell * cell
@@ -596,12 +362,12 @@ def draw_bokeh_effect(
         ValueError: wrong shape, sizes differ, mask values out of range, negative or
             non-finite blur amounts.
     """
-    image = _check_image(image)
-    mask = _check_mask(mask, "mask", soft=True)
-    _check_same_size(mask, "mask", image)
-    background_sigma = _check_real(background_blur_amount, "background_blur_amount", 0.0)
-    edge_sigma = _check_real(edge_blur_amount, "edge_blur_amount", 0.0)
-    flip_horizontal = _check_bool(flip_horizontal, "flip_horizontal")
+    image = _checks.check_image(image)
+    mask = _checks.check_mask(mask, "mask", soft=True)
+    _checks.check_same_size(mask, "mask", image)
+    background_sigma = _checks.check_real(background_blur_amount, "background_blur_amount", 0.0)
+    edge_sigma = _checks.check_real(edge_blur_amount, "edge_blur_amount", 0.0)
+    flip_horizontal = _checks.check_bool(flip_horizontal, "flip_horizontal")
     blurred = _gaussian(image, background_sigma)
     return _finish(_blend(image, blurred, _alpha_from_mask(mask, edge_sigma)), flip_horizontal)
 
@@ -638,13 +404,13 @@ def blur_body_part(
         ValueError: wrong shape, sizes differ, part ids out of range, negative or non-finite
             blur amounts.
     """
-    image = _check_image(image)
-    parts = _check_parts(parts)
-    _check_same_size(parts, "parts", image)
-    ids = _check_part_ids(part_ids)
-    background_sigma = _check_real(background_blur_amount, "background_blur_amount", 0.0)
-    edge_sigma = _check_real(edge_blur_amount, "edge_blur_amount", 0.0)
-    flip_horizontal = _check_bool(flip_horizontal, "flip_horizontal")
+    image = _checks.check_image(image)
+    parts = _checks.check_parts(parts)
+    _checks.check_same_size(parts, "parts", image)
+    ids = _checks.check_part_ids(part_ids)
+    background_sigma = _checks.check_real(background_blur_amount, "background_blur_amount", 0.0)
+    edge_sigma = _checks.check_real(edge_blur_amount, "edge_blur_amount", 0.0)
+    flip_horizontal = _checks.check_bool(flip_horizontal, "flip_horizontal")
     chosen = np.isin(parts, ids)
     if not chosen.any():
         return _finish(image.copy(), flip_horizontal)
@@ -681,21 +447,172 @@ def replace_background(
         ValueError: wrong shape, sizes differ (image/mask), mask or colour values out of
             range, negative or non-finite ``edge_blur_amount``.
     """
-    image = _check_image(image)
-    mask = _check_mask(mask, "mask", soft=True)
-    _check_same_size(mask, "mask", image)
+    image = _checks.check_image(image)
+    mask = _checks.check_mask(mask, "mask", soft=True)
+    _checks.check_same_size(mask, "mask", image)
     height, width = image.shape[:2]
     if isinstance(background, np.ndarray) and background.ndim != 1:
-        back = _check_image(background, "background")
+        back = _checks.check_image(background, "background")
         if back.shape[:2] != (height, width):
             shrink = back.shape[0] >= height and back.shape[1] >= width
             interpolation = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
             resized = cv2.resize(np.ascontiguousarray(back), (width, height), interpolation=interpolation)
             back = np.asarray(resized, dtype=np.uint8).reshape(height, width, 3)
     else:
-        color = _check_color(background, "background", 3)
+        color = _checks.check_color(background, "background", 3)
         back = np.empty_like(image)
         back[...] = color
-    edge_sigma = _check_real(edge_blur_amount, "edge_blur_amount", 0.0)
-    flip_horizontal = _check_bool(flip_horizontal, "flip_horizontal")
+    edge_sigma = _checks.check_real(edge_blur_amount, "edge_blur_amount", 0.0)
+    flip_horizontal = _checks.check_bool(flip_horizontal, "flip_horizontal")
     return _finish(_blend(image, back, _alpha_from_mask(mask, edge_sigma)), flip_horizontal)
+
+
+# --------------------------------------------------------------------------------------------
+# Effects: what the command line (and the webcam) draw on every frame
+# --------------------------------------------------------------------------------------------
+#: The effects by name, as the command line's ``--effect`` spells them.
+EFFECTS = ("mask", "parts", "bokeh", "blur-faces", "replace=IMG", "replace=#RRGGBB")
+
+
+@dataclass(frozen=True)
+class Effect:
+    """An effect drawn over a frame (a frozen dataclass).
+
+    Attributes:
+        name: "mask", "parts", "bokeh", "blur-faces" or "replace".
+        color: the RGB background of ``replace=#RRGGBB``.
+        image: the background image file of ``replace=IMG``.
+    """
+
+    name: str
+    color: tuple[int, int, int] | None = None
+    image: Path | None = None
+
+    @property
+    def needs_parts(self) -> bool:
+        return self.name in ("parts", "blur-faces")
+
+    @property
+    def label(self) -> str:
+        """The part of output file names that says what was rendered."""
+        return {"mask": "mask-overlay", "parts": "parts-overlay", "replace": "replaced"}.get(self.name, self.name)
+
+    @classmethod
+    def parse(cls, text: str) -> Effect:
+        """An effect from its spelling (``"bokeh"``, ``"replace=#00b140"``, ``"replace=beach.jpg"``).
+
+        Raises:
+            ValueError: an unknown effect, a malformed colour or a missing background file.
+        """
+        if text in ("mask", "parts", "bokeh", "blur-faces"):
+            return cls(text)
+        if text.startswith("replace="):
+            value = text[len("replace=") :]
+            if re.fullmatch(r"#[0-9a-fA-F]{6}", value):
+                return cls("replace", color=(int(value[1:3], 16), int(value[3:5], 16), int(value[5:7], 16)))
+            if value.startswith("#"):
+                raise ValueError(f"replace=#RRGGBB needs six hex digits, got {value!r}")
+            if not value:
+                raise ValueError("replace= needs an image file or a #RRGGBB colour")
+            if not Path(value).is_file():
+                raise ValueError(f"background image not found: {value!r}")
+            return cls("replace", image=Path(value))
+        raise ValueError(f"unknown effect {text!r}; choose from {', '.join(EFFECTS)}")
+
+
+def cover(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Scale ``image`` to cover (height, width) keeping its aspect ratio, centre-cropped."""
+    h, w = image.shape[:2]
+    scale = max(height / h, width / w)
+    new_h, new_w = max(height, round(h * scale)), max(width, round(w * scale))
+    resized = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    top, left = (new_h - height) // 2, (new_w - width) // 2
+    return np.ascontiguousarray(resized[top : top + height, left : left + width])
+
+
+class Renderer:
+    """Turns (frame, mask, parts) into the RGB frame an effect (or no effect) asks for.
+
+    Raises:
+        ValueError: the background image of ``replace=IMG`` cannot be read.
+    """
+
+    def __init__(
+        self,
+        effect: Effect | None,
+        *,
+        palette: str = "rainbow",
+        opacity: float = 0.7,
+        background_blur: int = 3,
+        edge_blur: int = 3,
+        mirror: bool = False,
+    ) -> None:
+        from person_segmentation._image import read_image
+
+        self.effect = effect
+        self.palette = palette
+        self.opacity = opacity
+        self.background_blur = background_blur
+        self.edge_blur = edge_blur
+        self.mirror = mirror
+        self._background = None
+        if effect is not None and effect.image is not None:
+            try:
+                self._background = read_image(effect.image)
+            except (ValueError, OSError) as exc:
+                raise ValueError(f"cannot read the replacement background: {exc}") from exc
+        self._covered: dict[tuple[int, int], np.ndarray] = {}
+
+    @property
+    def needs_parts(self) -> bool:
+        return self.effect.needs_parts if self.effect is not None else False
+
+    def _background_for(self, height: int, width: int) -> np.ndarray | tuple[int, int, int]:
+        if self._background is None:
+            assert self.effect is not None and self.effect.color is not None
+            return self.effect.color
+        if (height, width) not in self._covered:
+            self._covered[(height, width)] = cover(self._background, height, width)
+        return self._covered[(height, width)]
+
+    def __call__(
+        self, frame: np.ndarray, mask: np.ndarray, parts: np.ndarray | None, *, raw_parts: bool = False
+    ) -> np.ndarray:
+        """RGB uint8 (H, W, 3). Without an effect: the mask as white on black, or (``raw_parts``)
+        the parts in the palette's colours on black."""
+        flip = self.mirror
+        effect = self.effect
+        if effect is None:
+            if raw_parts:
+                assert parts is not None
+                out = to_colored_part_image(parts, palette=self.palette)[:, :, :3]
+            else:
+                out = np.repeat((mask * 255).astype(np.uint8)[:, :, np.newaxis], 3, axis=2)
+            return np.ascontiguousarray(out[:, ::-1] if flip else out)
+        if effect.name == "mask":
+            return np.asarray(draw_mask(frame, to_mask_image(mask), opacity=self.opacity, flip_horizontal=flip))
+        if effect.name == "parts":
+            assert parts is not None
+            colored = to_colored_part_image(parts, palette=self.palette)
+            return np.asarray(draw_mask(frame, colored, opacity=self.opacity, flip_horizontal=flip))
+        if effect.name == "bokeh":
+            return np.asarray(
+                draw_bokeh_effect(
+                    frame, mask, background_blur_amount=self.background_blur, edge_blur_amount=self.edge_blur,
+                    flip_horizontal=flip,
+                )
+            )  # fmt: skip
+        if effect.name == "blur-faces":
+            assert parts is not None
+            return np.asarray(
+                blur_body_part(
+                    frame, parts, part_ids=(0, 1), background_blur_amount=self.background_blur,
+                    edge_blur_amount=self.edge_blur, flip_horizontal=flip,
+                )
+            )  # fmt: skip
+        if effect.name == "replace":
+            background = self._background_for(frame.shape[0], frame.shape[1])
+            return np.asarray(
+                replace_background(frame, mask, background, edge_blur_amount=self.edge_blur, flip_horizontal=flip)
+            )
+        raise AssertionError(effect)  # pragma: no cover

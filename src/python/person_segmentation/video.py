@@ -32,16 +32,15 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from person_segmentation import _checks
 from person_segmentation._api import (
     Logits,
     PersonSegmentation,
-    _check_flag,
-    _check_threshold,
     part_segmentation_from_logits,
     person_mask_from_logits,
 )
+from person_segmentation._constants import DEFAULT_SMOOTHING
 from person_segmentation._image import ImageLike
-from person_segmentation._network import validate_output_stride
 
 __all__ = [
     "DEFAULT_SMOOTHING",
@@ -64,7 +63,7 @@ __all__ = [
 #: stride 16 it halves the flicker (0.0418 -> 0.0206) at the same mean IoU (0.1265 -> 0.1257),
 #: and it keeps the IoU within 0.01 for the 0.25/0.50 nets at strides 8 and 16, while 0.7
 #: loses 0.01-0.02 IoU to lag behind the motion.
-DEFAULT_SMOOTHING = 0.5
+# DEFAULT_SMOOTHING (0.5) is defined in person_segmentation._constants and re-exported here.
 
 # Scores are clipped to [_EPS, 1 - _EPS] before going back to logits (|logit| <= ~27.6), so
 # the logits stay finite; in float32 the sigmoid of such a logit is 1e-12 or exactly 1.
@@ -100,15 +99,6 @@ def _logit(p: np.ndarray) -> np.ndarray:
     """float32 inverse of the sigmoid, with ``p`` clipped to [1e-12, 1 - 1e-12] (finite)."""
     p = np.clip(p, _EPS, 1.0 - _EPS)
     return (np.log(p) - np.log1p(-p)).astype(np.float32)
-
-
-def _check_smoothing(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"smoothing must be a number in [0, 1), got {value!r}")
-    value = float(value)
-    if not (0.0 <= value < 1.0):  # also rejects NaN
-        raise ValueError(f"smoothing must be a number in [0, 1) (0 = off), got {value!r}")
-    return value
 
 
 class VideoSegmenter:
@@ -166,11 +156,11 @@ class VideoSegmenter:
                 f"net must be a person_segmentation.PersonSegmentation (from ps.load), got {type(net).__qualname__}"
             )
         self.net = net
-        self.smoothing = _check_smoothing(smoothing)
-        self.output_stride = validate_output_stride(output_stride)
-        self.segmentation_threshold = _check_threshold(segmentation_threshold)
-        self.flip_horizontal = _check_flag(flip_horizontal, "flip_horizontal")
-        self.parts = _check_flag(parts, "parts")
+        self.smoothing = _checks.check_interval(smoothing, "smoothing", high_open=True, note="(0 = off)")
+        self.output_stride = _checks.check_output_stride(output_stride)
+        self.segmentation_threshold = _checks.check_threshold(segmentation_threshold)
+        self.flip_horizontal = _checks.check_bool(flip_horizontal, "flip_horizontal")
+        self.parts = _checks.check_bool(parts, "parts")
         self._index = 0
         self._size: tuple[int, int] | None = None
         self._segment_scores: np.ndarray | None = None

@@ -12,21 +12,28 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from person_segmentation.cli import (
-    VIDEO_OUTPUT_EXTENSIONS,
-    Progress,
-    Renderer,
+from person_segmentation.cli._common import (
+    EFFECT_HELP,
     UsageError,
-    _error,
-    _even_size,
-    _load_net,
-    _pad_to,
-    _progress_enabled,
+    add_model_options,
+    add_quiet_option,
+    add_render_options,
+    add_video_options,
+    error,
+    even_size,
+    load_net,
+    pad_to,
+    parse_effect,
 )
+from person_segmentation.cli.progress import Progress, progress_enabled
+from person_segmentation.encode import VIDEO_OUTPUT_EXTENSIONS
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+
+    from person_segmentation.render import Renderer
 
 WINDOW = "person-segmentation (q or Esc to quit)"
 
@@ -128,6 +135,64 @@ def open_capture(device: int | str, size: tuple[int, int] | None = None) -> Any:
     return capture
 
 
+def add_parser(commands: Any) -> None:
+    """The ``webcam`` sub-command."""
+    cam = commands.add_parser(
+        "webcam",
+        help="live segmentation of a camera: preview window, virtual camera, recording",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="""\
+Segment a camera (or any stream OpenCV opens) live and show the result.
+
+The frames go to a preview window (press q or Esc to quit), and optionally to a virtual
+camera (--v4l2, Linux: v4l2loopback + pyfakewebcam) that video-call apps can use, and/or a
+video file (--output). Ctrl+C stops cleanly. A summary (frames, frames/s) is printed at the
+end.
+
+The preview needs an OpenCV with GUI support (opencv-python; the package installs
+opencv-python-headless, which has none) and a display; without them the command says so and exits with status 2: run with
+--no-preview (then --output and/or --v4l2 receive the frames, or nothing does, which
+measures the speed). A camera that cannot be opened is also reported with status 2.""",
+        epilog="""\
+examples:
+  person-segmentation webcam                                 # bokeh preview of camera 0
+  person-segmentation webcam --effect replace=beach.jpg --smoothing 0.6 --mirror
+  person-segmentation webcam --no-preview --v4l2 /dev/video10 --effect bokeh
+  person-segmentation webcam --device clip.mp4 --no-preview --output out.mp4 --max-frames 100""",
+    )
+    cam.add_argument(
+        "--device", default="0", metavar="DEV",
+        help="camera index (0, 1, ...) or a video file / stream URL read through the same code path (default 0)",
+    )  # fmt: skip
+    cam.add_argument(
+        "--effect", type=parse_effect, default="bokeh", metavar="EFFECT",
+        help="the effect drawn on every frame: " + EFFECT_HELP + " (default bokeh)",
+    )  # fmt: skip
+    cam.add_argument(
+        "--size", default=None, metavar="WxH",
+        help="ask the camera for this capture size, e.g. 640x480 (default: the camera's own)",
+    )  # fmt: skip
+    cam.add_argument(
+        "--mirror", action="store_true",
+        help="mirror the output horizontally (selfie view, as the BodyPix webcam demo)",
+    )  # fmt: skip
+    cam.add_argument("--no-preview", action="store_true", help="no preview window (headless: servers, --v4l2 only, benchmarks)")
+    cam.add_argument(
+        "--v4l2", default=None, metavar="/dev/videoN",
+        help="also send the frames to this v4l2loopback virtual camera (needs 'pip install pyfakewebcam' and "
+        "'sudo modprobe v4l2loopback devices=1 exclusive_caps=1')",
+    )  # fmt: skip
+    cam.add_argument(
+        "--output", type=Path, default=None, metavar="FILE",
+        help="also record the processed frames to this video file (.mp4 .m4v .mov .avi .mkv; no audio)",
+    )  # fmt: skip
+    add_model_options(cam)
+    add_render_options(cam)
+    add_video_options(cam, webcam=True)
+    add_quiet_option(cam)
+    cam.set_defaults(run=run)
+
+
 def run(args: argparse.Namespace) -> int:
     """The ``webcam`` command."""
     try:
@@ -150,10 +215,15 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--output {args.output}: give a video file name ending in {' '.join(VIDEO_OUTPUT_EXTENSIONS)}")
     size = _parse_size(args.size)
     device = _parse_device(args.device)
-    renderer = Renderer(
-        args.effect, palette=args.palette, opacity=args.opacity, background_blur=args.background_blur,
-        edge_blur=args.edge_blur, mirror=args.mirror,
-    )  # fmt: skip
+    from person_segmentation.render import Renderer
+
+    try:
+        renderer = Renderer(
+            args.effect, palette=args.palette, opacity=args.opacity, background_blur=args.background_blur,
+            edge_blur=args.edge_blur, mirror=args.mirror,
+        )  # fmt: skip
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
     capture = open_capture(device, size)
     try:
         ok, bgr = capture.read()
@@ -163,7 +233,7 @@ def run(args: argparse.Namespace) -> int:
         fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0)
         if not (0.0 < fps < 1000.0):  # cameras often report 0 (or nonsense)
             fps = 30.0
-        net = _load_net(args)
+        net = load_net(args)
         segmenter = video.VideoSegmenter(
             net, smoothing=args.smoothing, output_stride=args.output_stride,
             segmentation_threshold=args.threshold, flip_horizontal=args.flip, parts=renderer.needs_parts,
@@ -197,7 +267,7 @@ def _loop(
     if args.output is not None:
         try:
             args.output.parent.mkdir(parents=True, exist_ok=True)
-            writer = video.VideoWriter(args.output, fps, size=_even_size(width, height))
+            writer = video.VideoWriter(args.output, fps, size=even_size(width, height))
         except (ValueError, OSError) as exc:
             raise UsageError(f"cannot record to {args.output}: {exc}") from exc
     preview = not args.no_preview
@@ -209,7 +279,7 @@ def _loop(
                 writer.close()
             raise UsageError(f"cannot open a preview window ({exc}); run with --no-preview") from exc
 
-    progress = Progress(total_frames=args.max_frames, stream=sys.stderr, enabled=_progress_enabled(args.quiet))
+    progress = Progress(total_frames=args.max_frames, stream=sys.stderr, enabled=progress_enabled(args.quiet))
     frames = 0
     reason = "end of stream"
     bgr: np.ndarray | None = first
@@ -221,7 +291,7 @@ def _loop(
             if out.shape[:2] != (height, width):  # a camera changed its size mid-stream
                 out = cv2.resize(out, (width, height), interpolation=cv2.INTER_AREA)
             if writer is not None:
-                writer.write(_pad_to(out, *writer.size))
+                writer.write(pad_to(out, *writer.size))
             if fake_camera is not None:
                 fake_camera.schedule_frame(out)
             frames += 1
@@ -256,7 +326,7 @@ def _loop(
             file=sys.stderr,
         )
     if frames == 0:
-        _error("no frame was processed")
+        error("no frame was processed")
         return 1
     return 0
 

@@ -1,0 +1,294 @@
+"""Argument checks of every public entry point, in one place.
+
+One rule for everyone: a value of the wrong *type* raises :class:`TypeError`, a value of the
+right type but outside what is allowed raises :class:`ValueError`, and every message reads
+``"NAME must be ..., got ..."`` (naming the argument, what is allowed and what was received).
+Bools are never taken for numbers. numpy scalars are accepted wherever a Python number is.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import os
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+from person_segmentation._constants import MAX_WORKERS, MULTIPLIERS, NUM_PARTS, OUTPUT_STRIDES
+
+UInt8Array = npt.NDArray[np.uint8]
+_T = TypeVar("_T")
+
+
+def describe(value: object) -> str:
+    """What was received, for messages: dtype and shape of an array, else the type's name."""
+    if isinstance(value, np.ndarray):
+        return f"dtype {value.dtype} and shape {value.shape}"
+    return f"{type(value).__name__}"
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_real(value: object) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+# -- scalars ------------------------------------------------------------------------------------
+def check_bool(value: object, name: str) -> bool:
+    """A bool (or numpy bool)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool, got {type(value).__name__} {value!r}")
+    return bool(value)
+
+
+def check_int(value: object, name: str, low: int, high: int | None = None) -> int:
+    """An int (or numpy integer) in ``low..high`` (``high`` None: no upper bound)."""
+    if not _is_int(value):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+    number = int(value)  # type: ignore[call-overload]
+    if number < low or (high is not None and number > high):
+        bounds = f"in {low}..{high}" if high is not None else f">= {low}"
+        raise ValueError(f"{name} must be {bounds}, got {value!r}")
+    return number
+
+
+def check_optional_int(value: object, name: str, low: int, high: int | None = None) -> int | None:
+    """None, or an int as :func:`check_int`."""
+    if value is None:
+        return None
+    bounds = f"in {low}..{high}" if high is not None else f">= {low}"
+    if not _is_int(value):
+        raise TypeError(f"{name} must be None or an int {bounds}, got {type(value).__name__} {value!r}")
+    number = int(value)  # type: ignore[call-overload]
+    if number < low or (high is not None and number > high):
+        raise ValueError(f"{name} must be None or an int {bounds}, got {value!r}")
+    return number
+
+
+def check_real(value: object, name: str, low: float, high: float = math.inf) -> float:
+    """A finite real number in ``[low, high]``."""
+    if not _is_real(value):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
+    number = float(value)  # type: ignore[arg-type]
+    if not (low <= number <= high):  # also refuses NaN
+        bounds = f"in {low:g}..{high:g}" if high != math.inf else f">= {low:g} (and finite)"
+        raise ValueError(f"{name} must be {bounds}, got {value!r}")
+    if number == math.inf:
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return number
+
+
+def check_interval(value: object, name: str, *, high_open: bool = False, note: str = "") -> float:
+    """A number in [0, 1] (or [0, 1) with ``high_open``): thresholds, opacities, smoothing.
+    ``note`` is added to the range message (e.g. "(0 = off)")."""
+    interval = "[0, 1)" if high_open else "[0, 1]"
+    if not _is_real(value):
+        raise TypeError(f"{name} must be a number in {interval}, got {type(value).__name__} {value!r}")
+    number = float(value)  # type: ignore[arg-type]
+    if not (0.0 <= number < 1.0 if high_open else 0.0 <= number <= 1.0):  # also refuses NaN
+        raise ValueError(f"{name} must be a number in {interval}{' ' + note if note else ''}, got {value!r}")
+    return number
+
+
+def check_choice(value: object, name: str, choices: Sequence[_T]) -> _T:
+    """One of ``choices`` (strings or ints); a value of another type is a TypeError."""
+    kinds = {type(c) for c in choices}
+    ok_type = _is_int(value) if kinds == {int} else isinstance(value, tuple(kinds))
+    if not ok_type:
+        raise TypeError(f"{name} must be one of {tuple(choices)}, got {type(value).__name__} {value!r}")
+    for choice in choices:
+        if value == choice:
+            return choice
+    raise ValueError(f"{name} must be one of {tuple(choices)}, got {value!r}")
+
+
+def check_name(value: object, name: str) -> str:
+    """A non-empty str."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a non-empty str, got {type(value).__name__} {value!r}")
+    if not value:
+        raise ValueError(f"{name} must be a non-empty str, got {value!r}")
+    return value
+
+
+# -- model options ------------------------------------------------------------------------------
+def check_multiplier(value: object) -> float:
+    """One of :data:`MULTIPLIERS` exactly (any real type: ``np.float32(0.5)`` is 0.5), returned
+    as the canonical Python float. The one multiplier rule of the package."""
+    if not _is_real(value):
+        raise TypeError(f"multiplier must be one of {MULTIPLIERS}, got {type(value).__name__} {value!r}")
+    number = float(value)  # type: ignore[arg-type]
+    if number not in MULTIPLIERS:
+        raise ValueError(f"multiplier must be one of {MULTIPLIERS}, got {value!r}")
+    return MULTIPLIERS[MULTIPLIERS.index(number)]
+
+
+def check_output_stride(value: object) -> int:
+    """8, 16 or 32."""
+    return check_choice(value, "output_stride", OUTPUT_STRIDES)
+
+
+def check_threshold(value: object, name: str = "segmentation_threshold") -> float:
+    """A score threshold in [0, 1]."""
+    return check_interval(value, name)
+
+
+def check_num_threads(value: object) -> int | None:
+    """None or an int >= 0 (0 and None: one thread per hardware thread)."""
+    return check_optional_int(value, "num_threads", 0)
+
+
+def check_workers(value: object) -> int | None:
+    """None or an int in 1..MAX_WORKERS."""
+    return check_optional_int(value, "workers", 1, MAX_WORKERS)
+
+
+def check_path_or_url(value: object, name: str) -> str | None:
+    """None, a URL string, or a path (str or os.PathLike); returned as a str."""
+    if value is None:
+        return None
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"{name} must be None, a path or a URL, got {type(value).__name__}")
+    return os.fsdecode(os.fspath(value))
+
+
+# -- arrays -------------------------------------------------------------------------------------
+def check_array(value: object, name: str) -> np.ndarray[Any, Any]:
+    if not isinstance(value, np.ndarray):
+        raise TypeError(f"{name} must be a numpy.ndarray, got {describe(value)}")
+    return value
+
+
+def check_image(value: object, name: str = "image") -> UInt8Array:
+    """A uint8 RGB (H, W, 3) array."""
+    array = check_array(value, name)
+    if array.dtype != np.uint8:
+        raise TypeError(f"{name} must be a uint8 RGB array of shape (H, W, 3), got {describe(array)}")
+    if array.ndim != 3 or array.shape[2] != 3 or array.shape[0] < 1 or array.shape[1] < 1:
+        raise ValueError(f"{name} must be a uint8 RGB array of shape (H, W, 3), got {describe(array)}")
+    return array
+
+
+def check_same_size(value: np.ndarray[Any, Any], name: str, image: np.ndarray[Any, Any], image_name: str = "image") -> None:
+    if value.shape[:2] != image.shape[:2]:
+        raise ValueError(
+            f"{name} must have the size (H, W) of {image_name}, {tuple(image.shape[:2])}, got {describe(value)}"
+        )
+
+
+def check_mask(value: object, name: str = "mask", *, soft: bool = False) -> np.ndarray[Any, Any]:
+    """A 0/1 mask (bool or integer) of shape (H, W); with ``soft``, floats in 0..1 too."""
+    array = check_array(value, name)
+    kinds = "bool or integer, values 0/1" + (", or float with values in 0..1" if soft else "")
+    is_float = bool(np.issubdtype(array.dtype, np.floating))
+    if not (array.dtype == np.bool_ or np.issubdtype(array.dtype, np.integer) or (soft and is_float)):
+        raise TypeError(f"{name} must be a (H, W) mask ({kinds}), got {describe(array)}")
+    if array.ndim != 2 or array.shape[0] < 1 or array.shape[1] < 1:
+        raise ValueError(f"{name} must be a (H, W) mask ({kinds}), got {describe(array)}")
+    if is_float:
+        if not np.isfinite(array).all() or array.min() < 0 or array.max() > 1:
+            raise ValueError(
+                f"{name} must hold values in 0..1, got {describe(array)} with values in "
+                f"{array.min()}..{array.max()} (or non-finite values)"
+            )
+    elif array.dtype != np.bool_ and (array.min() < 0 or array.max() > 1):
+        raise ValueError(
+            f"{name} must hold only 0 and 1, got {describe(array)} with values in {array.min()}..{array.max()}"
+        )
+    return array
+
+
+def check_parts(value: object, name: str = "parts") -> np.ndarray[Any, Any]:
+    """An integer (H, W) array of part ids -1..NUM_PARTS-1."""
+    array = check_array(value, name)
+    if array.dtype.kind not in ("i", "u"):
+        raise TypeError(f"{name} must be an integer (H, W) array of part ids -1..23, got {describe(array)}")
+    if array.ndim != 2 or array.shape[0] < 1 or array.shape[1] < 1:
+        raise ValueError(f"{name} must be an integer (H, W) array of part ids -1..23, got {describe(array)}")
+    low, high = int(array.min()), int(array.max())
+    if low < -1 or high > NUM_PARTS - 1:
+        raise ValueError(
+            f"{name} must hold part ids -1..{NUM_PARTS - 1} (-1 = no person), got {describe(array)} "
+            f"with values in {low}..{high}"
+        )
+    return array
+
+
+def check_part_id_array(value: object, name: str = "parts") -> np.ndarray[Any, Any]:
+    """Any integer array of part ids -1..NUM_PARTS-1 (any shape, may be empty)."""
+    parts = np.asarray(value)
+    if parts.dtype.kind not in "iu":
+        raise TypeError(f"{name} must be an integer array of part ids, got dtype {parts.dtype}")
+    if parts.size and (parts.min() < -1 or parts.max() >= NUM_PARTS):
+        raise ValueError(f"{name} must hold ids in -1..{NUM_PARTS - 1}, got {parts.min()}..{parts.max()}")
+    return parts
+
+
+def check_mask_image(value: object, image: np.ndarray[Any, Any], name: str = "mask_image") -> UInt8Array:
+    """A uint8 RGBA (H, W, 4) array of the size of ``image``."""
+    array = check_array(value, name)
+    if array.dtype != np.uint8:
+        raise TypeError(f"{name} must be a uint8 RGBA array of shape (H, W, 4), got {describe(array)}")
+    if array.ndim != 3 or array.shape[2] != 4:
+        raise ValueError(f"{name} must be a uint8 RGBA array of shape (H, W, 4), got {describe(array)}")
+    check_same_size(array, name, image)
+    return array
+
+
+def check_color(value: object, name: str, channels: int) -> tuple[int, ...]:
+    """An RGB (``channels`` 3) or RGBA (4) colour of ints 0..255."""
+    what = "(r, g, b, a)" if channels == 4 else "(r, g, b)"
+    if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, np.ndarray)):
+        raise TypeError(f"{name} must be a colour {what} of ints 0..255, got {type(value).__name__} {value!r}")
+    items = list(np.asarray(value).ravel()) if isinstance(value, np.ndarray) else list(value)
+    if len(items) != channels:
+        raise ValueError(f"{name} must be a colour {what} of {channels} ints 0..255, got {len(items)} values {value!r}")
+    for item in items:
+        if not _is_int(item):
+            raise TypeError(f"{name} must be a colour {what} of ints 0..255, got {value!r}")
+        if not 0 <= int(item) <= 255:
+            raise ValueError(f"{name} must be a colour {what} of ints 0..255, got {value!r}")
+    return tuple(int(item) for item in items)
+
+
+def check_byte(value: object, name: str) -> int:
+    """An int in 0..255."""
+    if not _is_int(value):
+        raise TypeError(f"{name} must be an int in 0..255, got {type(value).__name__} {value!r}")
+    if not 0 <= int(value) <= 255:  # type: ignore[call-overload]
+        raise ValueError(f"{name} must be an int in 0..255, got {value!r}")
+    return int(value)  # type: ignore[call-overload]
+
+
+def check_palette_array(palette: object) -> UInt8Array:
+    """A (NUM_PARTS, 3) array of ints 0..255 (one RGB colour per part)."""
+    if not isinstance(palette, (np.ndarray, Sequence)):
+        raise TypeError(f"palette must be a palette name or a (24, 3) array of ints 0..255, got {type(palette).__name__}")
+    array = np.asarray(palette)
+    if array.dtype.kind not in ("i", "u"):
+        raise TypeError(f"palette must be a (24, 3) array of ints 0..255, got {describe(array)}")
+    if array.shape != (NUM_PARTS, 3):
+        raise ValueError(
+            f"palette must be a (24, 3) array of ints 0..255 (one RGB colour per part), got {describe(array)}"
+        )
+    if array.min() < 0 or array.max() > 255:
+        raise ValueError(f"palette values must be in 0..255, got values in {array.min()}..{array.max()}")
+    return array.astype(np.uint8)
+
+
+def check_part_ids(part_ids: object) -> list[int]:
+    """A sequence of part ids 0..NUM_PARTS-1."""
+    if isinstance(part_ids, (str, bytes)) or not isinstance(part_ids, (Iterable, np.ndarray)):
+        raise TypeError(f"part_ids must be a sequence of part ids 0..23, got {type(part_ids).__name__}")
+    ids = list(np.asarray(part_ids).ravel()) if isinstance(part_ids, np.ndarray) else list(part_ids)
+    for item in ids:
+        if not _is_int(item):
+            raise TypeError(f"part_ids must be a sequence of int part ids 0..23, got {part_ids!r}")
+        if not 0 <= int(item) < NUM_PARTS:
+            raise ValueError(f"part_ids must be part ids in 0..{NUM_PARTS - 1}, got {part_ids!r}")
+    return [int(item) for item in ids]

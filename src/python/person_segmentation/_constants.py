@@ -1,0 +1,46 @@
+"""The package's constants, each written once.
+
+The native limits (model input, largest image side, part count) come from the C++ core
+(``_core``), so Python and C++ cannot disagree; the rest is defined here and imported from here
+by every module that needs it.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+from person_segmentation import _core
+
+#: Fixed model input of the original, (height, width).
+MODEL_INPUT_SIZE: Final[tuple[int, int]] = (_core.MODEL_HEIGHT, _core.MODEL_WIDTH)
+#: The network input as the TFLite engine takes it, (1, height, width, 3).
+MODEL_INPUT_SHAPE: Final[tuple[int, int, int, int]] = (1, _core.MODEL_HEIGHT, _core.MODEL_WIDTH, 3)
+#: The largest image side the native core takes.
+MAX_IMAGE_SIDE: Final[int] = _core.MAX_IMAGE_SIDE
+#: Number of body parts (part ids 0..NUM_PARTS-1).
+NUM_PARTS: Final[int] = _core.NUM_PARTS
+
+#: MobileNetV1 depth multipliers for which pretrained weights exist.
+MULTIPLIERS: Final[tuple[float, ...]] = (1.0, 0.75, 0.5, 0.25)
+#: Output strides the network runs at.
+OUTPUT_STRIDES: Final[tuple[int, ...]] = (8, 16, 32)
+#: MobileNetV1 blocks: Conv2d_0 (a full convolution) and the separable Conv2d_1..13.
+NUM_BLOCKS: Final[int] = 14
+
+EngineName = Literal["auto", "tf", "tflite"]
+#: Values of ``engine`` (where the network runs).
+ENGINES: Final[tuple[EngineName, ...]] = ("auto", "tf", "tflite")
+Postprocess = Literal["native", "tf"]
+#: Values of ``postprocess`` (who post-processes the logits).
+POSTPROCESSORS: Final[tuple[Postprocess, ...]] = ("native", "tf")
+Device = Literal["cpu", "cuda"]
+#: Values of ``device`` of the ``*_from_logits`` functions.
+DEVICES: Final[tuple[Device, ...]] = ("cpu", "cuda")
+
+#: Images in flight at once in ``segment_stream`` by default, and the most allowed.
+DEFAULT_WORKERS: Final[int] = 2
+MAX_WORKERS: Final[int] = 64
+
+#: The recommended temporal ``smoothing`` of video masks for 24-30 fps video (the command
+#: line's default); see ``video.DEFAULT_SMOOTHING`` for how it was measured.
+DEFAULT_SMOOTHING: Final[float] = 0.5

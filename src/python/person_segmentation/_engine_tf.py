@@ -1,0 +1,68 @@
+"""The ``"tf"`` engine: the network (and the pre-processing) as traced TensorFlow functions.
+
+The default where TensorFlow sees a GPU: the logits stay on the device and go to the
+post-processing through DLPack. Imported only when such an engine is built.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+
+from person_segmentation import _core, _graph
+from person_segmentation._network import MobileNetV1
+
+
+class TFEngine:
+    """MobileNetV1 in TensorFlow: one traced function per (stride, parts, flip), each taking
+    the image and its layout (so new image sizes reuse the trace: ``reduce_retracing``).
+
+    Args:
+        net: the network.
+    """
+
+    name = "tf"
+
+    def __init__(self, net: MobileNetV1) -> None:
+        self._net = net
+        self._functions: dict[tuple[int, bool, bool], Callable[..., tf.Tensor]] = {}
+        self._lock = threading.Lock()
+
+    def _function(self, output_stride: int, with_parts: bool, flip: bool) -> Callable[..., tf.Tensor]:
+        key = (output_stride, with_parts, flip)
+        with self._lock:
+            if key not in self._functions:
+                net = self._net
+
+                def run(image: tf.Tensor, layout: tf.Tensor) -> tf.Tensor:
+                    x = _graph.resize_pad_normalize(image, layout, flip)
+                    return net.heads(net.features(x, output_stride), with_parts)[0]
+
+                self._functions[key] = tf.function(run, reduce_retracing=True)
+            return self._functions[key]
+
+    def preprocess(self, pixels: Any, geometry: _core.ResizePadGeometry, flip: bool) -> np.ndarray:
+        """The float32 (353, 257, 3) model input (TensorFlow's graph optimiser turns the
+        division by 127.5 into a multiplication, which can differ in the last bit)."""
+        result: np.ndarray = _graph.preprocess_fn(
+            tf.convert_to_tensor(pixels), _graph.layout(geometry), tf.constant(flip)
+        ).numpy()[0]
+        return result
+
+    def logits(
+        self, pixels: Any, geometry: _core.ResizePadGeometry, flip: bool, output_stride: int, with_parts: bool,
+        num_threads: int | None = None,
+    ) -> tf.Tensor:
+        """(h, w, 1 [+ 24]) logits as a tensor on TensorFlow's device (``num_threads`` is
+        TensorFlow's own business here)."""
+        return self._function(output_stride, with_parts, flip)(tf.convert_to_tensor(pixels), _graph.layout(geometry))
+
+    def run_input(self, model_input: np.ndarray, output_stride: int) -> np.ndarray:
+        """(h, w, 25) logits of a normalised (1, H, W, 3) input, any H and W."""
+        x = tf.constant(model_input)
+        result: np.ndarray = self._net.heads(self._net.features(x, output_stride), True)[0].numpy()
+        return result

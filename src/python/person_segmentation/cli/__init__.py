@@ -1,0 +1,72 @@
+"""The ``person-segmentation`` command line.
+
+    person-segmentation segment photo.jpg -o mask.png
+    person-segmentation segment photos/ clip.mp4 -o out/ --effect bokeh
+    person-segmentation webcam --effect bokeh
+    person-segmentation info
+
+Exit status: 0 when everything worked, 1 when some input failed (it is reported and skipped,
+the rest of the batch still runs), 2 for usage errors (bad options, no weights, no camera,
+no display), 130 when interrupted with Ctrl+C (except during ``webcam`` streaming, where Ctrl+C
+is the ordinary way to stop: 0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from person_segmentation.cli import info, segment, webcam
+from person_segmentation.cli._common import PROG, UsageError, error
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Person and body-part segmentation (a Python port of TF.js person-segmentation / BodyPix 1.0).",
+        epilog="Run '%(prog)s COMMAND --help' for the options of a command. Exit status: 0 ok, 1 some input "
+        "failed, 2 usage error (bad option, no weights, no camera or display), 130 interrupted.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    segment.add_parser(commands)
+    webcam.add_parser(commands)
+    info.add_parser(commands)
+    return parser
+
+
+def _check_ranges(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Range checks argparse cannot express (usage errors, exit status 2)."""
+    checks: tuple[tuple[str, str, str, Callable[[float], bool]], ...] = (
+        ("threshold", "--threshold", "[0, 1]", lambda v: 0.0 <= v <= 1.0),
+        ("opacity", "--opacity", "[0, 1]", lambda v: 0.0 <= v <= 1.0),
+        ("smoothing", "--smoothing", "[0, 1)", lambda v: 0.0 <= v < 1.0),
+        ("background_blur", "--background-blur", "0..20", lambda v: v <= 20),
+        ("edge_blur", "--edge-blur", "0..20", lambda v: v <= 20),
+    )
+    for attribute, option, interval, ok in checks:
+        value = getattr(args, attribute, None)
+        if value is not None and not ok(value):  # NaN fails every comparison
+            parser.error(f"{option} must be in {interval}, got {value}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``person-segmentation`` console script."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    _check_ranges(parser, args)
+    try:
+        return int(args.run(args))
+    except UsageError as exc:
+        error(str(exc))
+        return 2
+    except KeyboardInterrupt:
+        error("interrupted")
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,162 @@
+"""What the commands share: usage errors, messages, the model/render/video options, loading.
+
+Imports nothing heavy at module level (numpy, OpenCV, TensorFlow come with the work), so
+``person-segmentation --help`` is fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING
+
+from person_segmentation._constants import DEFAULT_SMOOTHING, ENGINES, MULTIPLIERS, OUTPUT_STRIDES
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+
+    from person_segmentation import PersonSegmentation
+    from person_segmentation.render import Effect
+
+PROG = "person-segmentation"
+
+
+class UsageError(Exception):
+    """A problem with what was asked for (exit status 2)."""
+
+
+def error(message: str) -> None:
+    """Print ``person-segmentation: message`` on stderr."""
+    print(f"{PROG}: {message}", file=sys.stderr)
+
+
+def parse_effect(text: str) -> Effect:
+    """``--effect`` value -> :class:`~person_segmentation.render.Effect` (argparse ``type=``;
+    errors are usage errors)."""
+    from person_segmentation.render import Effect
+
+    try:
+        return Effect.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def nonnegative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    value = nonnegative_int(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be >= 1")
+    return value
+
+
+def even_size(width: int, height: int) -> tuple[int, int]:
+    """Video encoders need even sides: odd ones are padded by one pixel."""
+    return width + width % 2, height + height % 2
+
+
+def pad_to(frame: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Pad ``frame`` at the bottom/right (repeating the edge) to (height, width)."""
+    import numpy as np
+
+    h, w = frame.shape[:2]
+    if (h, w) == (height, width):
+        return frame
+    pad = ((0, height - h), (0, width - w)) + ((0, 0),) * (frame.ndim - 2)
+    return np.pad(frame, pad, mode="edge")
+
+
+def load_net(args: argparse.Namespace) -> PersonSegmentation:
+    """The network the model options ask for; a UsageError when it cannot be loaded."""
+    import person_segmentation as ps
+
+    try:
+        return ps.load(args.multiplier, weights=args.weights, engine=args.engine)
+    except (ValueError, OSError) as exc:
+        raise UsageError(f"cannot load weights: {exc}") from exc
+
+
+WEIGHTS_HELP = (
+    "weights: a local mirror of the official folder layout, one model folder, a 2.x model-stride*.json, "
+    "or an http(s)/file URL (default: $PERSON_SEGMENTATION_WEIGHTS, else the official URL, downloaded once "
+    "into the cache)"
+)
+EFFECT_HELP = (
+    "'mask' (background darkened by the mask), "
+    "'parts' (body parts coloured over the image), 'bokeh' (background blurred, as in the BodyPix "
+    "demo), 'blur-faces' (the face parts 0 and 1 blurred, for privacy), 'replace=IMG' (background "
+    "replaced by an image, scaled to cover the frame) or 'replace=#RRGGBB' (by a colour)"
+)
+
+
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("model")
+    group.add_argument(
+        "--multiplier", type=float, default=0.75, choices=MULTIPLIERS,
+        help="MobileNet depth multiplier: larger is more accurate, smaller is faster (default 0.75)",
+    )  # fmt: skip
+    group.add_argument(
+        "--output-stride", type=int, default=16, choices=OUTPUT_STRIDES,
+        help="network output stride (default 16; 8 is finer and slower, 32 faster and coarser)",
+    )  # fmt: skip
+    group.add_argument(
+        "--threshold", type=float, default=0.5, metavar="T",
+        help="a pixel is a person where its score is > T, T in [0, 1] (default 0.5)",
+    )  # fmt: skip
+    group.add_argument(
+        "--flip", action="store_true",
+        help="mirror the input before the network (and the result back, so it still lines up with the input)",
+    )  # fmt: skip
+    group.add_argument("--weights", default=None, metavar="W", help=WEIGHTS_HELP)
+    group.add_argument(
+        "--engine", choices=ENGINES, default="auto",
+        help="where the network runs: tflite (TensorFlow Lite + XNNPACK, fastest on CPU), tf (TensorFlow; "
+        "use it on a GPU) or auto (default: tf where a GPU is visible, else tflite)",
+    )  # fmt: skip
+
+
+def add_render_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("rendering (with --effect)")
+    group.add_argument(
+        "--palette", choices=("rainbow", "warm"), default="rainbow",
+        help="colours of the body parts (--parts and --effect parts; default rainbow, the original demo's)",
+    )  # fmt: skip
+    group.add_argument(
+        "--opacity", type=float, default=0.7, metavar="A",
+        help="opacity of the mask / parts overlay, in [0, 1] (default 0.7)",
+    )  # fmt: skip
+    group.add_argument(
+        "--background-blur", type=nonnegative_int, default=3, metavar="N",
+        help="background blur amount of bokeh and blur-faces, 0..20 (default 3, as BodyPix)",
+    )  # fmt: skip
+    group.add_argument(
+        "--edge-blur", type=nonnegative_int, default=3, metavar="N",
+        help="feathering of the person's edge for bokeh, blur-faces and replace, 0..20 (default 3)",
+    )  # fmt: skip
+
+
+def add_video_options(parser: argparse.ArgumentParser, *, webcam: bool) -> None:
+    group = parser.add_argument_group("video" if not webcam else "stream")
+    group.add_argument(
+        "--smoothing", type=float, default=DEFAULT_SMOOTHING, metavar="S",
+        help="temporal smoothing of the mask between frames, in [0, 1): an exponential moving average of "
+        f"the network's scores, S = weight of the past (default {DEFAULT_SMOOTHING}, which halves the edge "
+        "flicker at the same accuracy; 0 = off, every frame on its own; higher is steadier but lags behind "
+        "fast motion)",
+    )  # fmt: skip
+    group.add_argument(
+        "--max-frames", type=positive_int, default=None, metavar="N",
+        help="stop after N frames" + (" (default: until the stream ends or you quit)" if webcam else " of each video (default: all)"),
+    )  # fmt: skip
+
+
+def add_quiet_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-q", "--quiet", action="store_true", help="print only errors (no progress, no summary)")
