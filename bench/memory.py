@@ -46,8 +46,11 @@ print(json.dumps(dict(width=width, height=height, baseline=baseline, image_mb=im
 def measure(weights: Path, width: int, height: int) -> dict:
     out = subprocess.run(
         [sys.executable, "-c", CHILD, str(weights), str(width), str(height)],
-        capture_output=True, text=True, check=True, timeout=600,
-    ).stdout  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    ).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 

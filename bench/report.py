@@ -87,19 +87,57 @@ class Target:
 
 
 TARGETS = (
-    Target("end-to-end parts 640x480 x0.50 os16: TFLite + native / all-TF", "end-to-end parts x0.50-1.x",
-           "native-tflite", "tf", 0.25, True, case="parts x0.50-1.x os16"),
-    Target("person mask 640x480 x0.25 os16 / MediaPipe selfie (general)", "vs-mediapipe mask 640x480",
-           "person-segmentation x0.25 os16", "mediapipe-selfie-general", 2.0, True),
-    Target("100 photos, masks: per-image loop / segment_stream", "throughput 100 photos mask",
-           "local loop", "local stream", 1.3, False),
-    Target("100 photos, part maps: per-image loop / segment_stream", "throughput 100 photos parts",
-           "local loop", "local stream", 1.3, False),
-    Target("100 photos, masks: Ray (local, 2 CPUs) / segment_stream", "throughput 100 photos mask",
-           "ray Segmenter map_batches", "local stream", 1.25, True),
-    Target("1,000 video frames: peak RSS growth after warm-up (MB)", "memory 1000 video frames",
-           "native-tflite", None, 8.0, True, extra_key="peak_growth_after_warmup_mb"),
-)  # fmt: skip
+    Target(
+        "end-to-end parts 640x480 x0.50 os16: TFLite + native / all-TF",
+        "end-to-end parts x0.50-1.x",
+        "native-tflite",
+        "tf",
+        0.25,
+        True,
+        case="parts x0.50-1.x os16",
+    ),
+    Target(
+        "person mask 640x480 x0.25 os16 / MediaPipe selfie (general)",
+        "vs-mediapipe mask 640x480",
+        "person-segmentation x0.25 os16",
+        "mediapipe-selfie-general",
+        2.0,
+        True,
+    ),
+    Target(
+        "100 photos, masks: per-image loop / segment_stream",
+        "throughput 100 photos mask",
+        "local loop",
+        "local stream",
+        1.3,
+        False,
+    ),
+    Target(
+        "100 photos, part maps: per-image loop / segment_stream",
+        "throughput 100 photos parts",
+        "local loop",
+        "local stream",
+        1.3,
+        False,
+    ),
+    Target(
+        "100 photos, masks: Ray (local, 2 CPUs) / segment_stream",
+        "throughput 100 photos mask",
+        "ray Segmenter map_batches",
+        "local stream",
+        1.25,
+        True,
+    ),
+    Target(
+        "1,000 video frames: peak RSS growth after warm-up (MB)",
+        "memory 1000 video frames",
+        "native-tflite",
+        None,
+        8.0,
+        True,
+        extra_key="peak_growth_after_warmup_mb",
+    ),
+)
 
 
 def _find(results: Sequence[Result], group: str, impl: str, case: str | None) -> Result | None:
@@ -175,7 +213,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"report.py: cannot read {args.json_file}: {error}", file=sys.stderr)
         return 2
     if not data.get("benchmarks"):
-        print(f"report.py: no benchmarks in {args.json_file} (was the run made with --benchmark-only?)", file=sys.stderr)
+        print(
+            f"report.py: no benchmarks in {args.json_file} (was the run made with --benchmark-only?)", file=sys.stderr
+        )
         return 1
     print(render(data))
     return 0

@@ -47,7 +47,9 @@ def test_handoff_and_part_map(
 
 
 @pytest.mark.parametrize("handoff", ["dlpack", "numpy-copy"])
-def test_handoff_only(benchmark: BenchmarkFixture, handoff: str, logits_tensor: tf.Tensor, real_logits: ps.Logits) -> None:
+def test_handoff_only(
+    benchmark: BenchmarkFixture, handoff: str, logits_tensor: tf.Tensor, real_logits: ps.Logits
+) -> None:
     """The hand-off alone (the logits are the same size for every output size)."""
     if _size(real_logits) != "640x480":
         pytest.skip("the hand-off does not depend on the output size")

@@ -41,7 +41,9 @@ def _run(
 ) -> None:
     benchmark.group = f"end-to-end {kind} {net_id}"
     impl = "tf" if net.postprocess == "tf" else f"native-{net.engine}"
-    benchmark.extra_info.update(stage="end-to-end", impl=impl, engine=net.engine, case=f"{kind} {net_id} {_stride_id(stride)}")
+    benchmark.extra_info.update(
+        stage="end-to-end", impl=impl, engine=net.engine, case=f"{kind} {net_id} {_stride_id(stride)}"
+    )
     result: np.ndarray = benchmark.pedantic(
         KINDS[kind], args=(net, frame, False, stride), rounds=ROUNDS, warmup_rounds=WARMUP_ROUNDS
     )

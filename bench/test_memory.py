@@ -81,7 +81,18 @@ def _peak_mb(source: str) -> float:
 class _MallInfo2(ctypes.Structure):
     _fields_ = [
         (name, ctypes.c_size_t)
-        for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")
+        for name in (
+            "arena",
+            "ordblks",
+            "smblks",
+            "hblks",
+            "hblkhd",
+            "usmblks",
+            "fsmblks",
+            "uordblks",
+            "fordblks",
+            "keepcost",
+        )
     ]
 
 
@@ -151,9 +162,14 @@ def test_memory_of_1000_video_frames(
     warm = next(s for s in samples if s[0] >= WARM_UP_FRAMES)
     growth = samples[-1][2] - warm[2]
     benchmark.extra_info.update(
-        stage="memory", impl=f"native-{net.engine}", case=f"parts+bokeh {reference_net_id} {info.width}x{info.height}",
-        frames=FRAMES, rss_mb=[round(s[1], 1) for s in samples], peak_mb=[round(s[2], 1) for s in samples], peak_source=peak_source,
+        stage="memory",
+        impl=f"native-{net.engine}",
+        case=f"parts+bokeh {reference_net_id} {info.width}x{info.height}",
+        frames=FRAMES,
+        rss_mb=[round(s[1], 1) for s in samples],
+        peak_mb=[round(s[2], 1) for s in samples],
+        peak_source=peak_source,
         malloc_in_use_mb=[round(s[3], 1) for s in samples if s[3] is not None],
         peak_growth_after_warmup_mb=round(growth, 2),
-    )  # fmt: skip
+    )
     assert growth <= MAX_GROWTH_MB, f"peak RSS grew {growth:.1f} MB between frame {warm[0]} and {FRAMES}"

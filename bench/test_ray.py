@@ -145,7 +145,9 @@ def test_ray_job_cold(
 
     def run() -> int:
         shutil.rmtree(output, ignore_errors=True)
-        result = segment_dataset(hundred_photos, output, **_model(net), output_stride=STRIDE, concurrency=1, batch_size=BATCH_SIZE)
+        result = segment_dataset(
+            hundred_photos, output, **_model(net), output_stride=STRIDE, concurrency=1, batch_size=BATCH_SIZE
+        )
         assert not result.failed
         return result.count
 

@@ -56,9 +56,12 @@ def test_throughput(
     net = load_net(reference_net_id)
     benchmark.group = f"{GROUP} {kind}"
     benchmark.extra_info.update(
-        stage="throughput", impl=f"local {runner}", engine=net.engine, images=len(hundred_photos),
+        stage="throughput",
+        impl=f"local {runner}",
+        engine=net.engine,
+        images=len(hundred_photos),
         case=f"{kind} {reference_net_id} os{STRIDE}",
-    )  # fmt: skip
+    )
     results = benchmark.pedantic(
         RUNNERS[runner], args=(net, hundred_photos, kind == "parts"), rounds=ROUNDS, warmup_rounds=1
     )

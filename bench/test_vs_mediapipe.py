@@ -28,8 +28,8 @@ import person_segmentation as ps
 
 # The helpers beside this file: pytest's importlib import mode does not put bench/ on sys.path.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from mediapipe_env import MediaPipeEnvError, mediapipe_python  # noqa: E402
-from mediapipe_worker import MODELS, MediaPipeWorker, WorkerError  # noqa: E402
+from mediapipe_env import MediaPipeEnvError, mediapipe_python
+from mediapipe_worker import MODELS, MediaPipeWorker, WorkerError
 
 GROUP = "vs-mediapipe mask 640x480"
 NET_ID = "x0.25-1.x"

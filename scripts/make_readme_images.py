@@ -41,10 +41,13 @@ COMMANDS: tuple[list[str], ...] = (
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--weights", default=os.environ.get("PERSON_SEGMENTATION_WEIGHTS"),
+        "--weights",
+        default=os.environ.get("PERSON_SEGMENTATION_WEIGHTS"),
         help="weights for the CLI's --weights (default: $PERSON_SEGMENTATION_WEIGHTS, else the official URL)",
-    )  # fmt: skip
-    parser.add_argument("--out", type=Path, default=REPO / "docs" / "images", help="output folder (default docs/images)")
+    )
+    parser.add_argument(
+        "--out", type=Path, default=REPO / "docs" / "images", help="output folder (default docs/images)"
+    )
     args = parser.parse_args(argv)
 
     from skimage import data  # scikit-image: pip install scikit-image
@@ -57,7 +60,16 @@ def main(argv: list[str] | None = None) -> int:
 
     written = [source]
     for extra in COMMANDS:
-        command = ["person-segmentation", "segment", _display(source), "-o", _display(args.out), "--multiplier", "0.5", *extra]
+        command = [
+            "person-segmentation",
+            "segment",
+            _display(source),
+            "-o",
+            _display(args.out),
+            "--multiplier",
+            "0.5",
+            *extra,
+        ]
         print("$", shlex.join(command))
         run = [sys.executable, "-m", "person_segmentation", *command[1:], "-q"]
         if args.weights:

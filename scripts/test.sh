@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command (README): installs the package with its test dependencies,
-# runs the Python test suite, then builds and runs the C++ unit tests (CTest), once plainly
-# and once under AddressSanitizer + UndefinedBehaviorSanitizer.
+# runs the static checks (ruff lint + format, mypy --strict, clang-format), the Python test
+# suite, then builds and runs the C++ unit tests (CTest), once plainly and once under
+# AddressSanitizer + UndefinedBehaviorSanitizer. Any finding fails the run.
 #
 # Shared test material is read from $PERSON_SEGMENTATION_SHARED (default: ../shared).
 # Extra arguments go to pytest, e.g.  scripts/test.sh -k golden
@@ -12,6 +13,12 @@ PYTHON=${PYTHON:-python3}
 
 echo "== installing person-segmentation[test]"
 "$PYTHON" -m pip install --quiet --disable-pip-version-check ".[test]"
+
+echo "== static checks: ruff (lint + format), mypy --strict, clang-format"
+"$PYTHON" -m ruff check src/python tests bench scripts
+"$PYTHON" -m ruff format --check src/python tests bench scripts
+"$PYTHON" -m mypy
+bash scripts/check-format-cpp.sh
 
 echo "== python tests"
 "$PYTHON" -m pytest "$@"

@@ -13,7 +13,14 @@ import pytest
 import person_segmentation as ps
 from person_segmentation import _core
 
-SHAPES = [(480, 640, 23, 17), (640, 480, 45, 33), (1, 1, 23, 17), (1, 300, 12, 9), (1080, 1920, 23, 17), (37, 1000, 2, 2)]
+SHAPES = [
+    (480, 640, 23, 17),
+    (640, 480, 45, 33),
+    (1, 1, 23, 17),
+    (1, 300, 12, 9),
+    (1080, 1920, 23, 17),
+    (37, 1000, 2, 2),
+]
 
 
 def test_build_info_reports_the_cuda_state() -> None:
@@ -66,7 +73,8 @@ def test_cuda_equals_cpu_on_random_logits(H: int, W: int, h: int, w: int, flip: 
         _core.person_mask(seg, g, device="cuda", **kwargs), _core.person_mask(seg, g, **kwargs)
     )
     np.testing.assert_array_equal(
-        _core.part_segmentation(seg, parts, g, device="cuda", **kwargs), _core.part_segmentation(seg, parts, g, **kwargs)
+        _core.part_segmentation(seg, parts, g, device="cuda", **kwargs),
+        _core.part_segmentation(seg, parts, g, **kwargs),
     )
 
 

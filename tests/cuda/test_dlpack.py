@@ -24,7 +24,9 @@ def test_dlpack_equals_the_numpy_path(logits: tf.Tensor, H: int, W: int, flip: b
     mask = _core.person_mask_dlpack(tf.experimental.dlpack.to_dlpack(logits), g, flip_horizontal=flip)
     parts = _core.part_segmentation_dlpack(tf.experimental.dlpack.to_dlpack(logits), g, flip_horizontal=flip)
     np.testing.assert_array_equal(mask, _core.person_mask(values[..., :1], g, flip_horizontal=flip))
-    np.testing.assert_array_equal(parts, _core.part_segmentation(values[..., :1], values[..., 1:], g, flip_horizontal=flip))
+    np.testing.assert_array_equal(
+        parts, _core.part_segmentation(values[..., :1], values[..., 1:], g, flip_horizontal=flip)
+    )
     assert 0 < mask.mean() < 1 or H * W == 1
 
 

@@ -5,11 +5,7 @@ Videos and the webcam command are in test_cli_video.py.
 
 from __future__ import annotations
 
-import io
-import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,8 +15,6 @@ import pytest
 import person_segmentation as ps
 from person_segmentation import render
 from person_segmentation.cli import main
-from person_segmentation.cli._common import parse_effect
-from person_segmentation.cli.progress import Progress
 from person_segmentation.encode import RAINBOW
 from person_segmentation.render import cover as _cover
 
@@ -37,7 +31,9 @@ def _load(path: Path) -> PIL.Image.Image:
 
 def test_segment_one_image_writes_the_mask(tmp_path: Path, data_dir: Path, weights_dir: Path) -> None:
     out = tmp_path / "mask.png"
-    code = main(["segment", str(data_dir / PHOTO), "-o", str(out), "--multiplier", "0.5", "--weights", str(weights_dir), "-q"])
+    code = main(
+        ["segment", str(data_dir / PHOTO), "-o", str(out), "--multiplier", "0.5", "--weights", str(weights_dir), "-q"]
+    )
     assert code == 0
     written = np.asarray(_load(out))
     expected = ps.load(0.5, weights=weights_dir).estimate_person_segmentation(data_dir / PHOTO)
@@ -49,7 +45,22 @@ def test_segment_parts_into_a_directory_and_report_bad_files(tmp_path: Path, dat
     corrupt.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
     inputs = [str(data_dir / PHOTO), str(corrupt), str(data_dir / HIKE)]
     out = tmp_path / "out"
-    code = main(["segment", *inputs, "--parts", "-o", str(out), "--multiplier", "0.25", "--output-stride", "8", "--weights", str(weights_dir), "-q"])
+    code = main(
+        [
+            "segment",
+            *inputs,
+            "--parts",
+            "-o",
+            str(out),
+            "--multiplier",
+            "0.25",
+            "--output-stride",
+            "8",
+            "--weights",
+            str(weights_dir),
+            "-q",
+        ]
+    )
     assert code == 1  # one file failed, the others were still written
     assert sorted(p.name for p in out.iterdir()) == ["001408.parts.png", "hike_00024.parts.png"]
     image = _load(out / "hike_00024.parts.png")
@@ -58,10 +69,6 @@ def test_segment_parts_into_a_directory_and_report_bad_files(tmp_path: Path, dat
     values = np.asarray(image)
     expected = ps.load(0.25, weights=weights_dir).estimate_part_segmentation(data_dir / HIKE, output_stride=8)
     np.testing.assert_array_equal(values, np.where(expected < 0, 24, expected))
-
-
-def test_rainbow_is_the_render_palette() -> None:
-    np.testing.assert_array_equal(np.array(RAINBOW, dtype=np.uint8), render.PALETTES["rainbow"])
 
 
 def test_a_directory_tree_is_mirrored_and_a_corrupt_file_does_not_stop_the_batch(
@@ -109,7 +116,20 @@ def test_same_names_from_two_inputs_are_both_kept(tmp_path: Path, data_dir: Path
         (tmp_path / folder).mkdir()
         shutil.copy(data_dir / PHOTO, tmp_path / folder / "same.jpg")
     out = tmp_path / "out"
-    code = main(["segment", str(tmp_path / "x"), str(tmp_path / "y"), "-o", str(out), "--multiplier", "0.25", "--weights", str(weights_dir), "-q"])
+    code = main(
+        [
+            "segment",
+            str(tmp_path / "x"),
+            str(tmp_path / "y"),
+            "-o",
+            str(out),
+            "--multiplier",
+            "0.25",
+            "--weights",
+            str(weights_dir),
+            "-q",
+        ]
+    )
     assert code == 0
     assert sorted(p.name for p in out.iterdir()) == ["same-2.mask.png", "same.mask.png"]
 
@@ -144,7 +164,21 @@ def test_each_effect_on_a_photo(
     image, mask, parts = photo_results
     effect = effect.replace("IMG", str(data_dir / HIKE))
     out = tmp_path / "out"
-    code = main(["segment", str(data_dir / PHOTO), "-o", str(out), "--effect", effect, "--multiplier", "0.5", "--weights", str(weights_dir), "-q"])
+    code = main(
+        [
+            "segment",
+            str(data_dir / PHOTO),
+            "-o",
+            str(out),
+            "--effect",
+            effect,
+            "--multiplier",
+            "0.5",
+            "--weights",
+            str(weights_dir),
+            "-q",
+        ]
+    )
     assert code == 0
     written = _load(out / f"001408.{name}.png")
     assert written.mode == "RGB" and written.size == (image.shape[1], image.shape[0])
@@ -175,111 +209,10 @@ def test_effect_options_and_a_jpeg_output_file(tmp_path: Path, data_dir: Path, w
     assert (_load(warm).getpalette() or [])[:3] == list(render.PALETTES["warm"][0])
 
 
-@pytest.mark.parametrize(
-    ("arguments", "message"),
-    [
-        (["x.jpg", "--threshold", "1.5"], "--threshold must be in [0, 1]"),
-        (["x.jpg", "--output-stride", "12"], "invalid choice"),
-        (["x.jpg", "--effect", "sparkles"], "unknown effect 'sparkles'"),
-        (["x.jpg", "--effect", "replace=#12345"], "six hex digits"),
-        (["x.jpg", "--effect", "replace=/no/such/background.jpg"], "background image not found"),
-        (["x.jpg", "--parts", "--effect", "bokeh"], "not allowed with argument"),
-        (["x.jpg", "--smoothing", "1"], "--smoothing must be in [0, 1)"),
-        (["x.jpg", "--opacity", "nan"], "--opacity must be in [0, 1]"),
-        (["x.jpg", "--edge-blur", "-1"], "must be >= 0"),
-        (["x.mp4", "--max-frames", "0"], "must be >= 1"),
-    ],
-)
-def test_bad_arguments_exit_with_usage_errors(
-    arguments: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    with pytest.raises(SystemExit) as exit_info:
-        main(["segment", *arguments, "-o", str(tmp_path / "out")])
-    assert exit_info.value.code == 2
-    assert message in capsys.readouterr().err
-
-
-@pytest.mark.parametrize(
-    ("inputs", "output", "message"),
-    [
-        (["a.jpg", "b.jpg"], "m.png", "is a file name, but the inputs are several"),
-        (["."], "m.png", "is a file name, but the inputs are a directory"),
-        (["a.jpg"], "m.mp4", "the output of an image must be a directory or a file ending in"),
-        (["a.mp4"], "m.png", "the output of a video must be a directory or a file ending in .mp4"),
-        (["a.mp4"], "m.webm", "the output of a video must be"),
-    ],
-)
-def test_output_names_that_cannot_work_are_usage_errors(
-    inputs: list[str], output: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code = main(["segment", *inputs, "-o", str(tmp_path / output), "--weights", str(tmp_path / "unused")])
-    assert code == 2
-    assert message in capsys.readouterr().err
-    assert not (tmp_path / output).exists()
-
-
 def test_missing_weights_are_reported(tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["segment", str(data_dir / PHOTO), "-o", str(tmp_path / "m.png"), "--weights", str(tmp_path / "none")])
     assert code == 2
     assert "cannot load weights" in capsys.readouterr().err
-
-
-def test_parse_effect() -> None:
-    assert parse_effect("bokeh").name == "bokeh" and not parse_effect("bokeh").needs_parts
-    assert parse_effect("blur-faces").needs_parts and parse_effect("parts").needs_parts
-    assert parse_effect("replace=#ff8000").color == (255, 128, 0)
-    assert parse_effect("replace=#ff8000").label == "replaced"
-
-
-def test_progress_line() -> None:
-    stream = io.StringIO()
-    progress = Progress(total_frames=200, total_files=3, stream=stream, enabled=True, delay=0.0, interval=0.0)
-    progress.begin_file("clip.mp4")
-    progress.advance(50)
-    line = progress.line(200)
-    assert line.startswith("[1/3] [#####...............] 50/200 frames  25%")
-    assert "frames/s" in line and "ETA" in line and line.endswith("clip.mp4")
-    assert len(progress.line(30)) == 30 and progress.line(30).endswith("...")
-    progress.print("a line", file=stream)
-    progress.close()
-    text = stream.getvalue()
-    assert "\r[1/3]" in text and "a line\n" in text and text.endswith("\r")
-    quiet = io.StringIO()
-    disabled = Progress(total_frames=None, stream=quiet, enabled=False, delay=0.0, interval=0.0)
-    disabled.advance(5)
-    disabled.close()
-    assert quiet.getvalue() == "" and disabled.line(80).startswith("5 frames")
-
-
-@pytest.mark.parametrize("command", ["segment", "webcam", "info"])
-def test_help_of_every_command(command: str, capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exit_info:
-        main([command, "--help"])
-    assert exit_info.value.code == 0
-    text = capsys.readouterr().out
-    wanted = {
-        "segment": ["--parts", "--effect", "bokeh", "blur-faces", "replace=#RRGGBB", "--multiplier", "--output-stride",
-                    "--threshold", "--flip", "--weights", "--smoothing", "--max-frames", "--palette", "audio", "Exit status",
-                    "examples:"],
-        "webcam": ["--device", "--effect", "--v4l2", "pyfakewebcam", "--no-preview", "--output", "--max-frames", "--mirror",
-                   "--size", "opencv-python-headless", "examples:"],
-        "info": ["JSON"],
-    }[command]  # fmt: skip
-    for word in wanted:
-        assert word in text, word
-
-
-def test_console_script_and_module_entry_points(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "person_segmentation", "info"], capture_output=True, text=True, check=True, timeout=120
-    )
-    info = json.loads(result.stdout)
-    assert info["version"] == ps.__version__ and info["cpu_threads"] >= 1
-    help_text = subprocess.run(
-        [sys.executable, "-m", "person_segmentation", "--help"], capture_output=True, text=True, check=True, timeout=120
-    ).stdout
-    for command in ("segment", "webcam", "info"):
-        assert command in help_text
 
 
 @pytest.mark.parametrize(("workers", "engine"), [("1", "tflite"), ("3", "tflite"), ("2", "tf")])
@@ -304,11 +237,24 @@ def test_many_images_pipelined_in_input_order(
         np.testing.assert_array_equal(written, net.estimate_person_segmentation(source) * 255)
 
 
-def test_output_file_equal_to_the_input_is_refused(tmp_path: Path, data_dir: Path, weights_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_output_file_equal_to_the_input_is_refused(
+    tmp_path: Path, data_dir: Path, weights_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     photo = tmp_path / "photo.png"
     PIL.Image.open(data_dir / PHOTO).save(photo)
     before = photo.read_bytes()
-    code = main(["segment", str(photo), "-o", str(tmp_path / "." / "photo.png"), "--weights", str(weights_dir), "--multiplier", "0.5"])
+    code = main(
+        [
+            "segment",
+            str(photo),
+            "-o",
+            str(tmp_path / "." / "photo.png"),
+            "--weights",
+            str(weights_dir),
+            "--multiplier",
+            "0.5",
+        ]
+    )
     assert code == 2
     assert "is the input file itself" in capsys.readouterr().err
     assert photo.read_bytes() == before

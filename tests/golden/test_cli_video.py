@@ -20,8 +20,6 @@ import person_segmentation as ps
 from person_segmentation import render
 from person_segmentation.cli import main
 from person_segmentation.cli import webcam as _webcam
-from person_segmentation.cli._common import even_size as _even_size
-from person_segmentation.cli._common import pad_to as _pad_to
 from person_segmentation.video import VideoWriter, read_video, video_info
 
 BEDROOM = "video/sam2_bedroom.mp4"  # 960 x 540, 30 fps, 200 frames
@@ -68,7 +66,20 @@ def test_segment_the_shared_videos(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     out = tmp_path / "out"
-    code = main(["segment", str(data_dir / video), "-o", str(out), "--max-frames", "6", *extra, *FAST, "--weights", str(weights_dir)])
+    code = main(
+        [
+            "segment",
+            str(data_dir / video),
+            "-o",
+            str(out),
+            "--max-frames",
+            "6",
+            *extra,
+            *FAST,
+            "--weights",
+            str(weights_dir),
+        ]
+    )
     assert code == 0
     info = video_info(out / name)
     assert (info.width, info.height, info.fps, info.frame_count) == (*size, fps, 6)
@@ -92,7 +103,9 @@ def test_a_folder_of_videos_and_photos_with_a_corrupt_video(
     shutil.copy(data_dir / "voc2012_person/images/001408.jpg", folder / "sub" / "photo.jpg")
     (folder / "sub" / "broken.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 8)
     out = tmp_path / "out"
-    code = main(["segment", str(folder), "-o", str(out), "--parts", "--max-frames", "100", *FAST, "--weights", str(weights_dir)])
+    code = main(
+        ["segment", str(folder), "-o", str(out), "--parts", "--max-frames", "100", *FAST, "--weights", str(weights_dir)]
+    )
     captured = capsys.readouterr()
     assert code == 1
     assert sorted(str(p.relative_to(out)) for p in out.rglob("*.*")) == ["clip.parts.mp4", "sub/photo.parts.png"]
@@ -107,28 +120,27 @@ def test_a_folder_of_videos_and_photos_with_a_corrupt_video(
     assert np.median(nearest) < 12
 
 
-def test_one_video_to_a_named_file(
-    tmp_path: Path, data_dir: Path, weights_dir: Path, short_clip: Path
-) -> None:
+def test_one_video_to_a_named_file(tmp_path: Path, data_dir: Path, weights_dir: Path, short_clip: Path) -> None:
     out = tmp_path / "green.mp4"
-    code = main(["segment", str(short_clip), "-o", str(out), "--effect", "replace=#00ff00", "--max-frames", "3", *FAST, "--weights", str(weights_dir), "-q"])
+    code = main(
+        [
+            "segment",
+            str(short_clip),
+            "-o",
+            str(out),
+            "--effect",
+            "replace=#00ff00",
+            "--max-frames",
+            "3",
+            *FAST,
+            "--weights",
+            str(weights_dir),
+            "-q",
+        ]
+    )
     assert code == 0
     info = video_info(out)
     assert (info.width, info.height, info.frame_count) == (320, 180, 3)
-
-
-
-def test_odd_frame_sizes_are_padded_for_the_encoder() -> None:
-    # OpenCV's encoders need even sides (and OpenCV cannot write an odd-sized test video), so
-    # the padding is checked on a frame: one row/column repeated at the bottom/right.
-    frame = np.random.default_rng(0).integers(0, 256, (47, 63, 3), dtype=np.uint8)
-    assert _even_size(63, 47) == (64, 48) and _even_size(64, 48) == (64, 48)
-    padded = _pad_to(frame, 64, 48)
-    assert padded.shape == (48, 64, 3)
-    np.testing.assert_array_equal(padded[:47, :63], frame)
-    np.testing.assert_array_equal(padded[47, :63], frame[46])
-    np.testing.assert_array_equal(padded[:47, 63], frame[:, 62])
-    assert _pad_to(padded, 64, 48) is padded
 
 
 def test_a_failed_video_leaves_no_partial_output(
@@ -143,7 +155,11 @@ def test_a_failed_video_leaves_no_partial_output(
 
 
 def test_a_video_failing_midway_is_removed_and_the_batch_goes_on(
-    tmp_path: Path, data_dir: Path, weights_dir: Path, short_clip: Path, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    data_dir: Path,
+    weights_dir: Path,
+    short_clip: Path,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     calls = {"n": 0}
@@ -168,7 +184,21 @@ def test_webcam_with_a_video_file_as_the_camera_and_no_display(
     tmp_path: Path, data_dir: Path, weights_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "out.mp4"
-    code = main(["webcam", "--device", str(data_dir / BEDROOM), "--no-preview", "--output", str(out), "--max-frames", "10", *FAST, "--weights", str(weights_dir)])
+    code = main(
+        [
+            "webcam",
+            "--device",
+            str(data_dir / BEDROOM),
+            "--no-preview",
+            "--output",
+            str(out),
+            "--max-frames",
+            "10",
+            *FAST,
+            "--weights",
+            str(weights_dir),
+        ]
+    )
     assert code == 0
     info = video_info(out)
     assert (info.width, info.height, info.fps, info.frame_count) == (960, 540, 30.0, 10)
@@ -180,14 +210,33 @@ def test_webcam_runs_to_the_end_of_the_stream_mirrored(
     tmp_path: Path, weights_dir: Path, short_clip: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "out.avi"
-    code = main(["webcam", "--device", str(short_clip), "--no-preview", "--output", str(out), "--effect", "parts", "--mirror", *FAST, "--weights", str(weights_dir)])
+    code = main(
+        [
+            "webcam",
+            "--device",
+            str(short_clip),
+            "--no-preview",
+            "--output",
+            str(out),
+            "--effect",
+            "parts",
+            "--mirror",
+            *FAST,
+            "--weights",
+            str(weights_dir),
+        ]
+    )
     assert code == 0
     assert video_info(out).frame_count == 8
     assert "(end of stream)" in capsys.readouterr().err
 
 
 def test_webcam_preview_without_a_display_is_a_clear_usage_error(
-    tmp_path: Path, data_dir: Path, weights_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    data_dir: Path,
+    weights_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
@@ -199,18 +248,12 @@ def test_webcam_preview_without_a_display_is_a_clear_usage_error(
     assert "cannot show a preview window" in err and "--no-preview" in err
 
 
-def test_preview_problem_messages() -> None:
-    headless = "  Video I/O:\n  GUI:                           NONE\n"
-    gui = "  GUI:                           GTK3\n"
-    assert "without GUI support" in (_webcam.preview_problem(headless, {"DISPLAY": ":0"}, "linux") or "")
-    assert "no display" in (_webcam.preview_problem(gui, {}, "linux") or "")
-    assert _webcam.preview_problem(gui, {"DISPLAY": ":0"}, "linux") is None
-    assert _webcam.preview_problem(gui, {"WAYLAND_DISPLAY": "wayland-0"}, "linux") is None
-    assert _webcam.preview_problem(gui, {}, "darwin") is None
-
-
 def test_webcam_preview_loop_quits_on_q(
-    tmp_path: Path, weights_dir: Path, short_clip: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    weights_dir: Path,
+    short_clip: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """The preview path, with OpenCV's GUI calls replaced (this machine has no GUI)."""
     shown: list[np.ndarray] = []
@@ -229,7 +272,9 @@ def test_webcam_preview_loop_quits_on_q(
 def test_webcam_without_a_camera_or_with_an_unusable_output(
     tmp_path: Path, weights_dir: Path, short_clip: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["webcam", "--device", str(tmp_path / "no-such.mp4"), "--no-preview", "--weights", str(weights_dir)]) == 2
+    assert (
+        main(["webcam", "--device", str(tmp_path / "no-such.mp4"), "--no-preview", "--weights", str(weights_dir)]) == 2
+    )
     assert "cannot open camera" in capsys.readouterr().err
     not_a_video = tmp_path / "notes.mp4"
     not_a_video.write_text("not a video")
@@ -248,11 +293,27 @@ def test_webcam_without_a_camera_or_with_an_unusable_output(
 
 
 def test_webcam_virtual_camera(
-    tmp_path: Path, weights_dir: Path, short_clip: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    weights_dir: Path,
+    short_clip: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setitem(sys.modules, "pyfakewebcam", None)  # not installed
     device = tmp_path / "video10"
-    args = ["webcam", "--device", str(short_clip), "--no-preview", "--v4l2", str(device), "--max-frames", "4", *FAST, "--weights", str(weights_dir)]
+    args = [
+        "webcam",
+        "--device",
+        str(short_clip),
+        "--no-preview",
+        "--v4l2",
+        str(device),
+        "--max-frames",
+        "4",
+        *FAST,
+        "--weights",
+        str(weights_dir),
+    ]
     assert main(args) == 2
     assert "pip install pyfakewebcam" in capsys.readouterr().err
 

@@ -25,6 +25,7 @@ SMOOTHINGS = (0.0, 0.3, DEFAULT_SMOOTHING, 0.7)
 #: (multiplier, output stride) to measure; the first is the headline configuration.
 CONFIGS = ((0.5, 16), (0.25, 8))
 
+
 class _Report:
     """A plugin registered at run time that prints the measured numbers in the terminal summary."""
 
@@ -92,12 +93,17 @@ def test_smoothing_is_steadier_and_as_accurate(
         results[smoothing] = (flicker(masks), float(np.mean(ious)), float(np.min(ious)), float(np.mean(recalls)))
         if smoothing == 0.0:  # no smoothing = the single-image API, frame by frame
             for i in (0, 17):
-                np.testing.assert_array_equal(masks[i], net.estimate_person_segmentation(frames[i], output_stride=stride))
+                np.testing.assert_array_equal(
+                    masks[i], net.estimate_person_segmentation(frames[i], output_stride=stride)
+                )
 
-    header = f"video smoothing, DAVIS rollerblade (30 frames), {multiplier} net, stride {stride}; ground-truth flicker {flicker(truth):.4f}"
+    header = (
+        f"video smoothing, DAVIS rollerblade (30 frames), {multiplier} net, stride {stride}; "
+        f"ground-truth flicker {flicker(truth):.4f}"
+    )
     lines = [header] + [
-        f"  smoothing {s:.1f}: flicker {f:.4f} ({f / results[0.0][0] - 1:+.0%}), mean IoU {m:.4f} ({m - results[0.0][1]:+.4f}), "
-        f"min IoU {lo:.4f}, mean recall {r:.4f}"
+        f"  smoothing {s:.1f}: flicker {f:.4f} ({f / results[0.0][0] - 1:+.0%}), "
+        f"mean IoU {m:.4f} ({m - results[0.0][1]:+.4f}), min IoU {lo:.4f}, mean recall {r:.4f}"
         for s, (f, m, lo, r) in results.items()
     ]
     report.extend(lines)
@@ -137,7 +143,9 @@ def test_read_the_shared_videos(data_dir: Path, name: str, expected: VideoInfo) 
 
 
 @pytest.mark.weights
-def test_segment_the_first_frames_of_a_shared_video(load_net: Callable[..., ps.PersonSegmentation], data_dir: Path) -> None:
+def test_segment_the_first_frames_of_a_shared_video(
+    load_net: Callable[..., ps.PersonSegmentation], data_dir: Path
+) -> None:
     net = load_net(0.5)
     path = data_dir / "video" / "sam2_bedroom.mp4"
     segmenter = VideoSegmenter(net, smoothing=DEFAULT_SMOOTHING, parts=True)

@@ -92,7 +92,12 @@ def test_stride_rule_matches_the_2x_graph_topology(relative: str, weights_dir: P
     found = {}
     for node in nodes:
         parts = node["name"].split("/")
-        if node["op"] in ("Conv2D", "DepthwiseConv2dNative") and len(parts) > 1 and parts[1].startswith("Conv2d_") and not parts[1].endswith("pointwise"):
+        if (
+            node["op"] in ("Conv2D", "DepthwiseConv2dNative")
+            and len(parts) > 1
+            and parts[1].startswith("Conv2d_")
+            and not parts[1].endswith("pointwise")
+        ):
             block = int(parts[1].split("_")[1])
             attr = node["attr"]
             dilation = attr.get("dilations", {}).get("list", {}).get("i", ["1", "1"])[1]
@@ -103,12 +108,16 @@ def test_stride_rule_matches_the_2x_graph_topology(relative: str, weights_dir: P
 
 @pytest.mark.weights
 @pytest.mark.parametrize("stride", [8, 16])
-def test_float050_logits_match_onnx_export(stride: int, float050: ps.PersonSegmentation, weights_dir: Path, data_dir: Path) -> None:
+def test_float050_logits_match_onnx_export(
+    stride: int, float050: ps.PersonSegmentation, weights_dir: Path, data_dir: Path
+) -> None:
     ort = pytest.importorskip("onnxruntime", reason="onnxruntime is a test dependency: pip install '.[test]'")
     options = ort.SessionOptions()
     options.log_severity_level = 3
     session = ort.InferenceSession(
-        _runnable_onnx(weights_dir / f"onnx/MobileNetV1-x050-stride{stride}.onnx"), options, providers=["CPUExecutionProvider"]
+        _runnable_onnx(weights_dir / f"onnx/MobileNetV1-x050-stride{stride}.onnx"),
+        options,
+        providers=["CPUExecutionProvider"],
     )
     for photo in ("davis2016_person/images/hike_00024.jpg", "voc2012_person/images/2008_000733.jpg"):
         model_input, _ = float050.preprocess(data_dir / photo)

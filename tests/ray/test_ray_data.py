@@ -25,8 +25,8 @@ from person_segmentation import ray_data
 from person_segmentation._image import read_image
 from person_segmentation.ray_data import (
     CALLS_PER_ACTOR,
-    SegmentResult,
     Segmenter,
+    SegmentResult,
     actor_pool,
     decode_image_bytes,
     segment_dataset,
@@ -107,7 +107,8 @@ def _encoded(expected: np.ndarray, parts: bool, fmt: str) -> np.ndarray:
 
 # -- segment_dataset -----------------------------------------------------------------------------
 @pytest.mark.parametrize(
-    ("fmt", "parts", "concurrency"), [("png", False, None), ("png", True, 1), ("npy", False, None), ("npy", True, (1, 2))]
+    ("fmt", "parts", "concurrency"),
+    [("png", False, None), ("png", True, 1), ("npy", False, None), ("npy", True, (1, 2))],
 )
 def test_segment_dataset_writes_exactly_the_local_results(
     local_ray: Any,
@@ -122,7 +123,13 @@ def test_segment_dataset_writes_exactly_the_local_results(
     kind = "parts" if parts else "mask"
     sources: list[str | Path] = [photos, f"file://{photos / 'aisegment' / 'same.jpg'}", photos / "lip" / "same.jpg"]
     result = segment_dataset(
-        sources, tmp_path / "out", multiplier=MULTIPLIER, weights=weights_dir, parts=parts, format=fmt, concurrency=concurrency
+        sources,
+        tmp_path / "out",
+        multiplier=MULTIPLIER,
+        weights=weights_dir,
+        parts=parts,
+        format=fmt,
+        concurrency=concurrency,
     )
 
     assert isinstance(result, SegmentResult)
@@ -141,7 +148,9 @@ def test_segment_dataset_writes_exactly_the_local_results(
     assert result.sources[-2] == f"file://{photos / 'aisegment' / 'same.jpg'}"
     assert [Path(s).name for s, _ in result.failed] == ["broken.jpg"]
     assert "cannot read image file" in result.failed[0][1]
-    assert sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*.*")) == sorted(relative)
+    assert sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*.*")) == sorted(
+        relative
+    )
 
     for source, output in zip(result.sources, result.outputs):
         local = photos / "aisegment" / "same.jpg" if source.startswith("file://") else Path(source)
@@ -210,7 +219,13 @@ def test_segmenter_takes_arrays_paths_bytes_lists_and_stacked_batches(
 def test_segmenter_records_failures_in_the_error_column(segmenter: Segmenter, photos: Path) -> None:
     voc = photos / "voc" / "001408.jpg"
     batch = {
-        "data": [b"not an image", voc.read_bytes(), str(photos / "missing.jpg"), voc.read_bytes(), np.zeros((2, 2, 2), np.uint8)],
+        "data": [
+            b"not an image",
+            voc.read_bytes(),
+            str(photos / "missing.jpg"),
+            voc.read_bytes(),
+            np.zeros((2, 2, 2), np.uint8),
+        ],
         "error": np.array(["", "", "", "read failed upstream", ""], dtype=object),
     }
     out = segmenter(batch)
@@ -248,10 +263,19 @@ def test_non_local_filesystems_are_read_and_written_as_bytes(
     worker = ray_data._FileSegmenter(
         filesystems=[source], output_filesystem=target, format="npy", multiplier=MULTIPLIER, weights=weights_dir
     )
-    out = worker({"index": np.array([7, 8]), "filesystem": np.array([0, 0]), "path": np.array(["rotated/turned.jpg", "broken.jpg"]), "target": np.array(["a.npy", "b.npy"])})
+    out = worker(
+        {
+            "index": np.array([7, 8]),
+            "filesystem": np.array([0, 0]),
+            "path": np.array(["rotated/turned.jpg", "broken.jpg"]),
+            "target": np.array(["a.npy", "b.npy"]),
+        }
+    )
     assert list(out["index"]) == [7, 8]
     assert out["error"][0] == "" and "cannot read image file" in out["error"][1]
-    np.testing.assert_array_equal(np.load(tmp_path / "a.npy"), net.estimate_person_segmentation(photos / "rotated" / "turned.jpg"))
+    np.testing.assert_array_equal(
+        np.load(tmp_path / "a.npy"), net.estimate_person_segmentation(photos / "rotated" / "turned.jpg")
+    )
     assert not (tmp_path / "b.npy").exists()
 
 
@@ -268,7 +292,7 @@ def test_asking_for_gpus_the_cluster_lacks_warns_before_waiting(local_ray: Any, 
     [
         ({"format": "jpg"}, ValueError, "format must be one of"),
         ({"multiplier": 0.3}, ValueError, "multiplier must be one of"),
-        ({"multiplier": True}, ValueError, "multiplier must be one of"),
+        ({"multiplier": True}, TypeError, "multiplier must be one of"),
         ({"engine": "onnx"}, ValueError, "engine must be one of"),
         ({"parts": 1}, TypeError, "parts must be a bool"),
         ({"flip_horizontal": "yes"}, TypeError, "flip_horizontal must be a bool"),
@@ -279,7 +303,7 @@ def test_asking_for_gpus_the_cluster_lacks_warns_before_waiting(local_ray: Any, 
         ({"concurrency": (3, 2)}, ValueError, "concurrency must be"),
         ({"concurrency": (1, 2, 3)}, ValueError, "concurrency must be"),
         ({"num_cpus_per_worker": -1}, ValueError, "num_cpus_per_worker must be"),
-        ({"num_gpus_per_worker": "1"}, ValueError, "num_gpus_per_worker must be"),
+        ({"num_gpus_per_worker": "1"}, TypeError, "num_gpus_per_worker must be"),
         ({"batch_size": 0}, ValueError, "batch_size must be"),
     ],
 )
@@ -315,7 +339,7 @@ def test_segment_dataset_checks_sources_and_output(photos: Path, tmp_path: Path)
     [
         ({"multiplier": 2.0}, ValueError, "multiplier must be one of"),
         ({"parts": "no"}, TypeError, "parts must be a bool"),
-        ({"image_column": ""}, TypeError, "image_column must be"),
+        ({"image_column": ""}, ValueError, "image_column must be a non-empty str"),
         ({"mask_column": 3}, TypeError, "mask_column must be"),
         ({"decode_threads": 0}, ValueError, "decode_threads must be"),
         ({"engine": "gpu"}, ValueError, "engine must be one of"),
@@ -352,4 +376,3 @@ def test_without_ray_segment_dataset_says_what_to_install(
         module.segment_dataset(photos, tmp_path)
     with pytest.raises(ImportError, match=r'actor_pool .*pip install "person-segmentation\[ray\]"'):
         module.actor_pool(1)
-

@@ -134,8 +134,8 @@ def test_native_preprocessing_equals_the_tf_ops(case: tuple[np.ndarray, str, str
 
     from person_segmentation._graph import layout as _layout
     from person_segmentation._graph import resize_pad_normalize as _resize_pad_normalize
-    from person_segmentation._image import native_pixels as _native_pixels
     from person_segmentation._image import as_image
+    from person_segmentation._image import native_pixels as _native_pixels
 
     array, _, _ = case
     if expected_error(array) is not None:
@@ -200,7 +200,9 @@ def test_core_on_any_logits_layout(case: dict) -> None:
     np.testing.assert_array_equal(part_map >= 0, mask == 1)
     # The layout changes nothing; flipping only mirrors; NaN logits are never a person.
     contiguous = dict(kwargs, flip_horizontal=False)
-    reference = _core.part_segmentation(np.ascontiguousarray(values[..., :1]), np.ascontiguousarray(values[..., 1:]), g, **contiguous)
+    reference = _core.part_segmentation(
+        np.ascontiguousarray(values[..., :1]), np.ascontiguousarray(values[..., 1:]), g, **contiguous
+    )
     np.testing.assert_array_equal(part_map, reference[:, ::-1] if case["flip"] else reference)
     if np.isnan(values[..., 0]).all():
         assert mask.sum() == 0
@@ -222,7 +224,10 @@ def test_core_rejects_bad_dtypes_and_shapes(dtype: str, shape: tuple[int, ...]) 
 # The smaller public functions
 
 
-@given(st.one_of(st.integers(-(2**40), 2**40), st.floats(allow_nan=True), st.booleans(), st.none(), st.text(max_size=3)), st.integers(1, 10_000))
+@given(
+    st.one_of(st.integers(-(2**40), 2**40), st.floats(allow_nan=True), st.booleans(), st.none(), st.text(max_size=3)),
+    st.integers(1, 10_000),
+)
 def test_compute_geometry_on_any_value(value: object, other: int) -> None:
     for args in ((value, other), (other, value)):
         if isinstance(value, bool) or not isinstance(value, int):

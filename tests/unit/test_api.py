@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import threading
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 import tensorflow as tf
 
 import person_segmentation as ps
-from person_segmentation import _core, _postprocess, _postprocess_tf
+from person_segmentation import _core, _postprocess_tf
 
 from ._synthetic import calibrated_weights, synthetic_weights
 
@@ -31,7 +32,11 @@ def net(photo: np.ndarray) -> ps.PersonSegmentation:
 
 def test_public_names() -> None:
     assert len(ps.PART_CHANNELS) == 24
-    assert ps.PART_CHANNELS[0] == "left_face" and ps.PART_CHANNELS[12] == "torso_front" and ps.PART_CHANNELS[23] == "left_hand"
+    assert (
+        ps.PART_CHANNELS[0] == "left_face"
+        and ps.PART_CHANNELS[12] == "torso_front"
+        and ps.PART_CHANNELS[23] == "left_hand"
+    )
     assert ps.MULTIPLIERS == (1.0, 0.75, 0.5, 0.25)
     assert ps.OUTPUT_STRIDES == (8, 16, 32)
     info = ps.build_info()
@@ -158,7 +163,8 @@ def test_tf_postprocessing_matches_native(photo: np.ndarray) -> None:
             # Identical unless a score is within float noise of the threshold or of a tie.
             assert (a != b).mean() < 1e-3, (stride, flip)
             np.testing.assert_array_equal(
-                native.estimate_person_segmentation(photo, flip, stride), reference.estimate_person_segmentation(photo, flip, stride)
+                native.estimate_person_segmentation(photo, flip, stride),
+                reference.estimate_person_segmentation(photo, flip, stride),
             )
 
 
@@ -243,9 +249,16 @@ class TestErrors:
 
     @pytest.mark.parametrize(
         ("multiplier", "error"),
-        [(0.3, ValueError), (2, ValueError), (0, ValueError), (0.7500000001, ValueError), ("0.5", TypeError),
-         (None, TypeError), (True, TypeError)],
-    )  # fmt: skip
+        [
+            (0.3, ValueError),
+            (2, ValueError),
+            (0, ValueError),
+            (0.7500000001, ValueError),
+            ("0.5", TypeError),
+            (None, TypeError),
+            (True, TypeError),
+        ],
+    )
     def test_bad_multiplier(self, multiplier: object, error: type[Exception]) -> None:
         with pytest.raises(error, match=r"multiplier must be one of \(1.0, 0.75, 0.5, 0.25\), got"):
             ps.load(multiplier, weights="/nonexistent")  # type: ignore[arg-type]
@@ -266,3 +279,31 @@ def test_decompression_bombs_are_value_errors(tmp_path: Path, monkeypatch: pytes
 
     with pytest.raises(ValueError, match=r"cannot read image file .*big\.png"):
         read_image(path)
+
+
+def test_ray_data_decodes_bytes_with_the_one_decoder(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``ray_data.decode_image_bytes`` re-implemented the reader and let Pillow's
+    DecompressionBombError through; it now uses the package's one decoder."""
+    from person_segmentation import ray_data
+
+    buffer = io.BytesIO()
+    PIL.Image.new("RGB", (64, 64), (10, 20, 30)).save(buffer, format="PNG")
+    assert ray_data.decode_image_bytes(buffer.getvalue()).shape == (64, 64, 3)
+    monkeypatch.setattr(PIL.Image, "MAX_IMAGE_PIXELS", 64 * 64 // 4)  # 4x over the limit: a "bomb"
+    with pytest.raises(ValueError, match=r"cannot read image file 'big\.png'"):
+        ray_data.decode_image_bytes(buffer.getvalue(), "big.png")
+
+
+def test_one_multiplier_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``load`` and the weights loader accept the same multipliers: numpy scalars of an exact
+    multiplier pass both checks (they reach the weights), near misses fail both."""
+    from person_segmentation import _weights
+
+    for multiplier in (np.float32(0.5), np.float64(0.75), 1, np.int64(1)):
+        with pytest.raises(ps.WeightsError):
+            ps.load(multiplier, weights="/nonexistent")  # type: ignore[arg-type]
+    for bad in (0.7500000001, np.float32(0.3)):
+        for call in (lambda m: ps.load(m, weights="/nonexistent"), lambda m: _weights.load_weights(m, "/nonexistent")):
+            with pytest.raises(ValueError, match="multiplier must be one of") as info:
+                call(bad)
+            assert not isinstance(info.value, ps.WeightsError)

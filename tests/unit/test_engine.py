@@ -64,7 +64,9 @@ def test_bad_engine(engine: object, error: type[Exception], weights) -> None:  #
         ps.load(0.5, weights="/nonexistent", engine=engine)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("threads", "error"), [(-1, ValueError), (1.5, TypeError), (True, TypeError), ("2", TypeError)])
+@pytest.mark.parametrize(
+    ("threads", "error"), [(-1, ValueError), (1.5, TypeError), (True, TypeError), ("2", TypeError)]
+)
 def test_bad_num_threads(threads: object, error: type[Exception]) -> None:
     with pytest.raises(error, match="num_threads must be None or an int >= 0, got"):
         ps.load(0.5, weights="/nonexistent", num_threads=threads)  # type: ignore[arg-type]
@@ -176,10 +178,22 @@ def test_native_preprocessing_writes_into_out() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"image": np.zeros((4, 4, 3), np.int16)}, TypeError, r"image must be a uint8 or float32 array, got dtype int16"),
-        ({"image": np.zeros((4, 4, 4), np.uint8)}, ValueError, r"image must have shape \(H, W, 3\), got shape \(4, 4, 4\)"),
+        (
+            {"image": np.zeros((4, 4, 3), np.int16)},
+            TypeError,
+            r"image must be a uint8 or float32 array, got dtype int16",
+        ),
+        (
+            {"image": np.zeros((4, 4, 4), np.uint8)},
+            ValueError,
+            r"image must have shape \(H, W, 3\), got shape \(4, 4, 4\)",
+        ),
         ({"image": np.zeros((4, 4), np.uint8)}, ValueError, r"got shape \(4, 4\)"),
-        ({"image": np.zeros((4, 5, 3), np.uint8)}, ValueError, r"image must have shape \(4, 4, 3\) to match the geometry"),
+        (
+            {"image": np.zeros((4, 5, 3), np.uint8)},
+            ValueError,
+            r"image must have shape \(4, 4, 3\) to match the geometry",
+        ),
         ({"out": np.zeros((353, 257, 3), np.float64)}, TypeError, "out must be a float32 array"),
         ({"out": np.zeros((353, 256, 3), np.float32)}, ValueError, r"out must have shape \(353, 257, 3\)"),
         ({"out": np.zeros((353, 257, 6), np.float32)[..., ::2]}, ValueError, "out must be C-contiguous"),
@@ -190,7 +204,9 @@ def test_native_preprocessing_writes_into_out() -> None:
 def test_native_preprocessing_errors(kwargs: dict, error: type[Exception], match: str) -> None:
     args = {"image": np.zeros((4, 4, 3), np.uint8), "out": None, "num_threads": 1, **kwargs}
     with pytest.raises(error, match=match):
-        _core.resize_pad_normalize(args["image"], _core.compute_geometry(4, 4), out=args["out"], num_threads=args["num_threads"])
+        _core.resize_pad_normalize(
+            args["image"], _core.compute_geometry(4, 4), out=args["out"], num_threads=args["num_threads"]
+        )
 
 
 def test_readonly_out_is_refused() -> None:
@@ -201,7 +217,9 @@ def test_readonly_out_is_refused() -> None:
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float64, np.int32])
-def test_other_pixel_types_follow_the_tf_path(nets: dict[str, ps.PersonSegmentation], photo: np.ndarray, dtype: type) -> None:
+def test_other_pixel_types_follow_the_tf_path(
+    nets: dict[str, ps.PersonSegmentation], photo: np.ndarray, dtype: type
+) -> None:
     image = photo.astype(dtype)
     for net in nets.values():
         np.testing.assert_array_equal(net.estimate_person_segmentation(image), net.estimate_person_segmentation(photo))
@@ -215,7 +233,9 @@ def _with_value(value: int) -> np.ndarray:
 
 def test_integer_tensors_are_range_checked(nets: dict[str, ps.PersonSegmentation]) -> None:
     for net in nets.values():
-        with pytest.raises(ValueError, match=r"integer image values must lie in 0..255, got a int32 tensor with values in 0..300"):
+        with pytest.raises(
+            ValueError, match=r"integer image values must lie in 0..255, got a int32 tensor with values in 0..300"
+        ):
             net.estimate_person_segmentation(tf.constant(_with_value(300)))
 
 
@@ -277,3 +297,26 @@ def test_weights_digest_depends_on_every_tensor(weights) -> None:  # type: ignor
         changed[name] = changed[name].copy()
         changed[name].flat[0] += 1e-3
         assert _engine_tflite.weights_digest(changed, 0.5) != base
+
+
+def test_the_readme_states_the_conversion_cache_key(tmp_path: Path) -> None:
+    """The README's description of the TFLite cache file name is what the code does."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    template = "`<cache_dir>/tflite/<digest[:40]>-os<stride>-v<conversion version>-tf<TensorFlow version>.tflite`"
+    assert template in readme.replace("\n", " ")
+    digest = "ab" * 32
+    path = _engine_tflite.conversion_path(tmp_path, digest, 8)
+    assert path.parent == tmp_path / "tflite"
+    assert path.name == f"{digest[:40]}-os8-v{_engine_tflite._CONVERSION_VERSION}-tf{tf.__version__}.tflite"
+
+
+def test_cache_dir_with_a_tilde_is_expanded_for_conversions(  # type: ignore[no-untyped-def]
+    weights, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``cache_dir="~/x"`` put the TFLite conversions in a literal ``./~/x`` (it was expanded
+    for downloads only)."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    ps.PersonSegmentation(weights, engine="tflite", cache_dir="~/models")
+    assert list((tmp_path / "home" / "models" / "tflite").glob("*-os16-*.tflite"))
+    assert not (tmp_path / "~").exists()

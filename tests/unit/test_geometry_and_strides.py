@@ -66,17 +66,85 @@ def test_geometry_value_semantics() -> None:
         a.pad_top = 3  # type: ignore[misc]
     with pytest.raises(ValueError, match="must equal model_height"):
         ps.ResizePadGeometry(
-            image_height=4, image_width=4, model_height=353, model_width=257,
-            resized_height=257, resized_width=257, pad_top=48, pad_bottom=47, pad_left=0, pad_right=0,
+            image_height=4,
+            image_width=4,
+            model_height=353,
+            model_width=257,
+            resized_height=257,
+            resized_width=257,
+            pad_top=48,
+            pad_bottom=47,
+            pad_left=0,
+            pad_right=0,
         )
 
 
 # Expected (stride, dilation) per block, written out from REFERENCE.md's rule.
 SCHEDULES = {
-    (1.0, 8): [(2, 1), (1, 1), (2, 1), (1, 1), (2, 1), (1, 1), (1, 1), (1, 2), (1, 2), (1, 2), (1, 2), (1, 2), (1, 2), (1, 4)],
-    (1.0, 16): [(2, 1), (1, 1), (2, 1), (1, 1), (2, 1), (1, 1), (2, 1), (1, 1), (1, 1), (1, 1), (1, 1), (1, 1), (1, 1), (1, 2)],
-    (1.0, 32): [(2, 1), (1, 1), (2, 1), (1, 1), (2, 1), (1, 1), (2, 1), (1, 1), (1, 1), (1, 1), (1, 1), (1, 1), (2, 1), (1, 1)],
-    (0.5, 8): [(2, 1), (1, 1), (2, 1), (1, 1), (2, 1), (1, 1), (1, 1), (1, 2), (1, 2), (1, 2), (1, 2), (1, 2), (1, 2), (1, 2)],
+    (1.0, 8): [
+        (2, 1),
+        (1, 1),
+        (2, 1),
+        (1, 1),
+        (2, 1),
+        (1, 1),
+        (1, 1),
+        (1, 2),
+        (1, 2),
+        (1, 2),
+        (1, 2),
+        (1, 2),
+        (1, 2),
+        (1, 4),
+    ],
+    (1.0, 16): [
+        (2, 1),
+        (1, 1),
+        (2, 1),
+        (1, 1),
+        (2, 1),
+        (1, 1),
+        (2, 1),
+        (1, 1),
+        (1, 1),
+        (1, 1),
+        (1, 1),
+        (1, 1),
+        (1, 1),
+        (1, 2),
+    ],
+    (1.0, 32): [
+        (2, 1),
+        (1, 1),
+        (2, 1),
+        (1, 1),
+        (2, 1),
+        (1, 1),
+        (2, 1),
+        (1, 1),
+        (1, 1),
+        (1, 1),
+        (1, 1),
+        (1, 1),
+        (2, 1),
+        (1, 1),
+    ],
+    (0.5, 8): [
+        (2, 1),
+        (1, 1),
+        (2, 1),
+        (1, 1),
+        (2, 1),
+        (1, 1),
+        (1, 1),
+        (1, 2),
+        (1, 2),
+        (1, 2),
+        (1, 2),
+        (1, 2),
+        (1, 2),
+        (1, 2),
+    ],
     (0.5, 16): [(2, 1), (1, 1), (2, 1), (1, 1), (2, 1), (1, 1), (2, 1)] + [(1, 1)] * 7,
     (0.5, 32): [(2, 1), (1, 1), (2, 1), (1, 1), (2, 1), (1, 1), (2, 1)] + [(1, 1)] * 7,
 }
@@ -103,9 +171,17 @@ def test_output_stride_conversion_every_multiplier(multiplier: float, stride: in
 
 @pytest.mark.parametrize(
     ("bad", "error"),
-    [(0, ValueError), (4, ValueError), (12, ValueError), (64, ValueError), (16.0, TypeError), ("16", TypeError),
-     (None, TypeError), (True, TypeError)],
-)  # fmt: skip
+    [
+        (0, ValueError),
+        (4, ValueError),
+        (12, ValueError),
+        (64, ValueError),
+        (16.0, TypeError),
+        ("16", TypeError),
+        (None, TypeError),
+        (True, TypeError),
+    ],
+)
 def test_bad_output_stride(bad: object, error: type[Exception]) -> None:
     with pytest.raises(error, match=r"output_stride must be one of \(8, 16, 32\), got"):
         conv_schedule(0.5, bad)  # type: ignore[arg-type]

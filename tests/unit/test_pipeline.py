@@ -123,7 +123,9 @@ def images() -> list[np.ndarray]:
 
 
 @pytest.fixture(scope="module", params=["tflite", "tf"])
-def net(request: pytest.FixtureRequest, images: list[np.ndarray], tmp_path_factory: pytest.TempPathFactory) -> ps.PersonSegmentation:
+def net(
+    request: pytest.FixtureRequest, images: list[np.ndarray], tmp_path_factory: pytest.TempPathFactory
+) -> ps.PersonSegmentation:
     weights = calibrated_weights(0.5, images[0], seed=2)
     return ps.PersonSegmentation(weights, engine=request.param, cache_dir=tmp_path_factory.mktemp("cache"))
 
@@ -144,7 +146,9 @@ def test_batch_estimates(net: ps.PersonSegmentation, images: list[np.ndarray]) -
     same = [images[0]] * 3
     batch = np.stack(same)  # a 4-D array is N images
     masks = net.estimate_person_segmentation_batch(batch, segmentation_threshold=0.3)
-    assert len(masks) == 3 and all(np.array_equal(m, net.estimate_person_segmentation(images[0], False, 16, 0.3)) for m in masks)
+    assert len(masks) == 3 and all(
+        np.array_equal(m, net.estimate_person_segmentation(images[0], False, 16, 0.3)) for m in masks
+    )
     parts = net.estimate_part_segmentation_batch(images[:4], swap_left_right=True)
     for im, p in zip(images[:4], parts):
         np.testing.assert_array_equal(p, net.estimate_part_segmentation(im, swap_left_right=True))
@@ -160,7 +164,9 @@ def test_stream_decodes_paths(net: ps.PersonSegmentation, images: list[np.ndarra
         np.testing.assert_array_equal(got, net.estimate_part_segmentation(im))
 
 
-def test_stream_reports_a_bad_image_at_its_position(net: ps.PersonSegmentation, images: list[np.ndarray], tmp_path: Path) -> None:
+def test_stream_reports_a_bad_image_at_its_position(
+    net: ps.PersonSegmentation, images: list[np.ndarray], tmp_path: Path
+) -> None:
     items = [images[0], images[1], tmp_path / "missing.jpg", images[2]]
     results = []
     with pytest.raises(FileNotFoundError, match="missing.jpg"):

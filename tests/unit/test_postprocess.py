@@ -26,7 +26,6 @@ tf_person_mask = _postprocess_tf.person_mask
 tf_part_segmentation = _postprocess_tf.part_segmentation
 
 
-
 # (image H, W, logit grid h, w): landscape, portrait, square, tiny, 1-pixel, big, grids of all strides.
 SHAPES = [
     (480, 640, 23, 17),
@@ -147,9 +146,7 @@ def test_strided_and_non_contiguous_views() -> None:
         _core.part_segmentation(np.asfortranarray(both[..., :1]), np.asfortranarray(both[..., 1:]), g), expected
     )
     rev = both[::-1, ::-1, ::-1]
-    np.testing.assert_array_equal(
-        _core.part_segmentation(rev[::-1, ::-1, 24:], rev[::-1, ::-1, 23::-1], g), expected
-    )
+    np.testing.assert_array_equal(_core.part_segmentation(rev[::-1, ::-1, 24:], rev[::-1, ::-1, 23::-1], g), expected)
     # A 2-D (h, w) segment is accepted as (h, w, 1).
     np.testing.assert_array_equal(_core.person_mask(both[..., 0], g), _core.person_mask(both[..., :1], g))
 
@@ -196,7 +193,9 @@ class TestCoreErrors:
             _core.part_segmentation(self.seg, self.parts.astype(np.int32), self.g)
 
     def test_rank(self) -> None:
-        with pytest.raises(ValueError, match=r"segment_logits must have shape \(h, w\) or \(h, w, 1\), got shape \(23,\)"):
+        with pytest.raises(
+            ValueError, match=r"segment_logits must have shape \(h, w\) or \(h, w, 1\), got shape \(23,\)"
+        ):
             _core.person_mask(np.zeros(23, np.float32), self.g)
         with pytest.raises(ValueError, match=r"part_logits must have shape \(h, w, channels\), got shape \(23, 17\)"):
             _core.part_segmentation(self.seg, np.zeros((23, 17), np.float32), self.g)

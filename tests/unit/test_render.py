@@ -16,12 +16,32 @@ RNG_SEED = 1234
 # The "warm" list of the original demo (person-segmentation / BodyPix demos/part_color_scales.js).
 DEMO_WARM = np.array(
     [
-        (110, 64, 170), (106, 72, 183), (100, 81, 196), (92, 91, 206), (84, 101, 214), (75, 113, 221),
-        (66, 125, 224), (56, 138, 226), (48, 150, 224), (40, 163, 220), (33, 176, 214), (29, 188, 205),
-        (26, 199, 194), (26, 210, 182), (28, 219, 169), (33, 227, 155), (41, 234, 141), (51, 240, 128),
-        (64, 243, 116), (79, 246, 105), (96, 247, 97), (115, 246, 91), (134, 245, 88), (155, 243, 88),
+        (110, 64, 170),
+        (106, 72, 183),
+        (100, 81, 196),
+        (92, 91, 206),
+        (84, 101, 214),
+        (75, 113, 221),
+        (66, 125, 224),
+        (56, 138, 226),
+        (48, 150, 224),
+        (40, 163, 220),
+        (33, 176, 214),
+        (29, 188, 205),
+        (26, 199, 194),
+        (26, 210, 182),
+        (28, 219, 169),
+        (33, 227, 155),
+        (41, 234, 141),
+        (51, 240, 128),
+        (64, 243, 116),
+        (79, 246, 105),
+        (96, 247, 97),
+        (115, 246, 91),
+        (134, 245, 88),
+        (155, 243, 88),
     ]
-)  # fmt: skip
+)
 
 
 def textured(h: int, w: int, seed: int = RNG_SEED) -> np.ndarray:
@@ -482,7 +502,9 @@ def test_replace_background_with_an_image_is_resized_to_the_frame(bh: int, bw: i
 def test_replace_background_errors(background: object, error: type[Exception], match: str) -> None:
     with pytest.raises(error, match=match):
         render.replace_background(
-            np.zeros((4, 5, 3), np.uint8), np.zeros((4, 5), np.uint8), background  # type: ignore[arg-type]
+            np.zeros((4, 5, 3), np.uint8),
+            np.zeros((4, 5), np.uint8),
+            background,  # type: ignore[arg-type]
         )
 
 

@@ -103,7 +103,9 @@ def test_flicker_rejects_bad_input() -> None:
         ({"parts": "yes"}, TypeError, "parts must be a bool"),
     ],
 )
-def test_segmenter_checks_its_arguments(net: ps.PersonSegmentation, kwargs: dict[str, object], error: type, message: str) -> None:
+def test_segmenter_checks_its_arguments(
+    net: ps.PersonSegmentation, kwargs: dict[str, object], error: type, message: str
+) -> None:
     with pytest.raises(error, match=message):
         VideoSegmenter(net, **kwargs)  # type: ignore[arg-type]
 

@@ -7,60 +7,66 @@ A faithful Python port of TensorFlow.js person-segmentation (v0.0.x, which becam
     >>> net = ps.load(0.5)                                   # doctest: +SKIP
     >>> mask = net.estimate_person_segmentation("me.jpg")    # doctest: +SKIP  uint8 (H, W)
     >>> parts = net.estimate_part_segmentation("me.jpg")     # doctest: +SKIP  int32 (H, W)
+
+Importing the package is cheap: it imports neither TensorFlow nor numpy. Each public name is
+loaded from its module on first use (PEP 562), and TensorFlow when a network is first built.
 """
 
 from __future__ import annotations
 
-from person_segmentation import _checks, _core
-from person_segmentation._api import (
-    PART_CHANNELS,
-    Logits,
-    PersonSegmentation,
-    load,
-    part_segmentation_from_logits,
-    person_mask_from_logits,
-    swap_left_right,
-)
-from person_segmentation._constants import MAX_IMAGE_SIDE, MODEL_INPUT_SIZE, MULTIPLIERS, NUM_PARTS, OUTPUT_STRIDES
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from person_segmentation._version import __version__
-from person_segmentation._weights import OFFICIAL_BASE_URL, WeightsError, default_cache_dir
 
-#: Resize-and-pad geometry of an image (native type); see :func:`compute_geometry`.
-ResizePadGeometry = _core.ResizePadGeometry
+if TYPE_CHECKING:
+    from person_segmentation._api import (
+        PART_CHANNELS,
+        Logits,
+        PersonSegmentation,
+        load,
+        part_segmentation_from_logits,
+        person_mask_from_logits,
+        swap_left_right,
+    )
+    from person_segmentation._constants import MAX_IMAGE_SIDE, MODEL_INPUT_SIZE, MULTIPLIERS, NUM_PARTS, OUTPUT_STRIDES
+    from person_segmentation._native import ResizePadGeometry, build_info, compute_geometry
+    from person_segmentation._weights import OFFICIAL_BASE_URL, WeightsError, default_cache_dir
+
+#: Where each public name lives (loaded on first access).
+_LAZY: dict[str, str] = {
+    "Logits": "_api",
+    "MAX_IMAGE_SIDE": "_constants",
+    "MODEL_INPUT_SIZE": "_constants",
+    "MULTIPLIERS": "_constants",
+    "NUM_PARTS": "_constants",
+    "OFFICIAL_BASE_URL": "_weights",
+    "OUTPUT_STRIDES": "_constants",
+    "PART_CHANNELS": "_api",
+    "PersonSegmentation": "_api",
+    "ResizePadGeometry": "_native",
+    "WeightsError": "_weights",
+    "build_info": "_native",
+    "compute_geometry": "_native",
+    "default_cache_dir": "_weights",
+    "load": "_api",
+    "part_segmentation_from_logits": "_api",
+    "person_mask_from_logits": "_api",
+    "swap_left_right": "_api",
+}
 
 
-def compute_geometry(image_height: int, image_width: int) -> ResizePadGeometry:
-    """How an image of that size is resized (keeping aspect) and padded to 353 x 257.
-
-    Raises:
-        TypeError: a size is not an integer (bools are refused too).
-        ValueError: a size is < 1 or > 65536 (the native core's limit on any side).
-    """
-    height = _checks.check_int(image_height, "image_height", 1, MAX_IMAGE_SIDE)
-    width = _checks.check_int(image_width, "image_width", 1, MAX_IMAGE_SIDE)
-    return _core.compute_geometry(height, width)
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'person_segmentation' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"person_segmentation.{module}"), name)
+    globals()[name] = value  # later accesses skip this function
+    return value
 
 
-def build_info() -> dict[str, object]:
-    """What the native core was built with and what it can use here.
-
-    Returns:
-        ``version``, ``summary`` (compiler, threads, CUDA), ``cpu_threads``, ``cuda_compiled``
-        (the CUDA kernels are in this build), ``cuda_devices`` (usable CUDA devices, 0 without
-        a driver or GPU), ``cuda_device_available`` and ``postprocess_device``: where the
-        native post-processing of GPU-resident logits runs ("cuda"), or "cpu" when the CUDA
-        kernels cannot run here (everything then falls back to the CPU kernels).
-    """
-    devices = _core.cuda_device_count()
-    return {
-        "version": _core.__version__,
-        "summary": _core.build_summary(),
-        "cpu_threads": _core.default_num_threads(),
-        "cuda_compiled": _core.cuda_compiled(),
-        "cuda_devices": devices,
-        "cuda_device_available": devices > 0,
-        "postprocess_device": "cuda" if devices > 0 else "cpu",
-    }
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
 
 
 __all__ = [

@@ -1,4 +1,9 @@
-"""The public model object and ``load``."""
+"""The public model object and ``load``.
+
+Why one module (about 520 lines): :class:`PersonSegmentation` is the API users read; its
+methods are thin (checks, then the engine and the one post-processing dispatch) and most of
+the lines are their documentation, which belongs beside the signatures it documents.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,15 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from person_segmentation import _checks, _core, _engine, _pipeline, _postprocess
-from person_segmentation._constants import DEFAULT_WORKERS, DEVICES, NUM_PARTS, POSTPROCESSORS, Device, EngineName, Postprocess
+from person_segmentation._constants import (
+    DEFAULT_WORKERS,
+    DEVICES,
+    NUM_PARTS,
+    POSTPROCESSORS,
+    Device,
+    EngineName,
+    Postprocess,
+)
 from person_segmentation._image import ImageLike, as_image
 from person_segmentation._weights import PART_NAMES_1X, LoadedWeights, load_weights, resolve_cache_dir
 
@@ -85,7 +98,11 @@ class _Options:
 
 
 def _options(
-    parts: object, flip_horizontal: object, output_stride: object, segmentation_threshold: object, swap_left_right: object
+    parts: object,
+    flip_horizontal: object,
+    output_stride: object,
+    segmentation_threshold: object,
+    swap_left_right: object,
 ) -> _Options:
     """The estimate options checked, in the order of the estimates' signature."""
     return _Options(
@@ -130,9 +147,12 @@ class PersonSegmentation:
         self.num_threads = int(num_threads or 0)
         self.engine = _engine.resolve_engine(engine)
         self._engine = _engine.create(
-            self.engine, weights.tensors, weights.multiplier, num_threads=self._all_threads,
+            self.engine,
+            weights.tensors,
+            weights.multiplier,
+            num_threads=self._all_threads,
             cache_dir=resolve_cache_dir(cache_dir),
-        )  # fmt: skip
+        )
 
     def __repr__(self) -> str:
         return (
@@ -192,12 +212,19 @@ class PersonSegmentation:
         pixels, geometry = _prepare(image)
         logits = self._engine.logits(pixels, geometry, o.flip, o.stride, o.parts, num_threads)
         result = _postprocess.run(
-            logits, geometry, parts=o.parts, threshold=o.threshold, flip=o.flip,
-            num_threads=self.num_threads if num_threads is None else num_threads, method=self.postprocess,
-        )  # fmt: skip
+            logits,
+            geometry,
+            parts=o.parts,
+            threshold=o.threshold,
+            flip=o.flip,
+            num_threads=self.num_threads if num_threads is None else num_threads,
+            method=self.postprocess,
+        )
         return _MIRROR[result + 1] if o.swap else result
 
-    def run_network(self, model_input: np.ndarray | tf.Tensor, output_stride: int = 16) -> tuple[np.ndarray, np.ndarray]:
+    def run_network(
+        self, model_input: np.ndarray | tf.Tensor, output_stride: int = 16
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Run only the network on an already resized, padded and normalised input.
 
         Args:
@@ -354,10 +381,13 @@ class PersonSegmentation:
         """
         return list(
             self.segment_stream(
-                images, flip_horizontal=flip_horizontal, output_stride=output_stride,
-                segmentation_threshold=segmentation_threshold, workers=workers,
+                images,
+                flip_horizontal=flip_horizontal,
+                output_stride=output_stride,
+                segmentation_threshold=segmentation_threshold,
+                workers=workers,
             )
-        )  # fmt: skip
+        )
 
     def estimate_part_segmentation_batch(
         self,
@@ -381,19 +411,30 @@ class PersonSegmentation:
         """
         return list(
             self.segment_stream(
-                images, parts=True, flip_horizontal=flip_horizontal, output_stride=output_stride,
-                segmentation_threshold=segmentation_threshold, swap_left_right=swap_left_right, workers=workers,
+                images,
+                parts=True,
+                flip_horizontal=flip_horizontal,
+                output_stride=output_stride,
+                segmentation_threshold=segmentation_threshold,
+                swap_left_right=swap_left_right,
+                workers=workers,
             )
-        )  # fmt: skip
+        )
 
 
 def _from_logits(
-    logits: Logits, segmentation_threshold: object, parts: bool, postprocess: object, num_threads: object,
+    logits: Logits,
+    segmentation_threshold: object,
+    parts: bool,
+    postprocess: object,
+    num_threads: object,
     device: object,
 ) -> np.ndarray:
     """The checked arguments of the ``*_from_logits`` functions, through the one dispatch."""
     if not isinstance(logits, Logits):
-        raise TypeError(f"logits must be a person_segmentation.Logits (from estimate_logits), got {type(logits).__name__}")
+        raise TypeError(
+            f"logits must be a person_segmentation.Logits (from estimate_logits), got {type(logits).__name__}"
+        )
     threshold = _checks.check_threshold(segmentation_threshold)
     method = _check_postprocess(postprocess)
     threads = _checks.check_int(num_threads, "num_threads", 0)
@@ -405,9 +446,15 @@ def _from_logits(
     else:
         values = logits.segment
     return _postprocess.run(
-        values, logits.geometry, parts=parts, threshold=threshold, flip=logits.flip_horizontal, num_threads=threads,
-        method=method, device=where,
-    )  # fmt: skip
+        values,
+        logits.geometry,
+        parts=parts,
+        threshold=threshold,
+        flip=logits.flip_horizontal,
+        num_threads=threads,
+        method=method,
+        device=where,
+    )
 
 
 def person_mask_from_logits(
@@ -478,4 +525,6 @@ def load(
     _engine.check_engine(engine)
     _checks.check_num_threads(num_threads)
     loaded = load_weights(canonical, weights, cache_dir=cache_dir)
-    return PersonSegmentation(loaded, engine=engine, postprocess=postprocess, num_threads=num_threads, cache_dir=cache_dir)
+    return PersonSegmentation(
+        loaded, engine=engine, postprocess=postprocess, num_threads=num_threads, cache_dir=cache_dir
+    )

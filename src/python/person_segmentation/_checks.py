@@ -12,7 +12,7 @@ import math
 import numbers
 import os
 from collections.abc import Iterable, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -30,11 +30,11 @@ def describe(value: object) -> str:
     return f"{type(value).__name__}"
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int | np.integer[Any]]:
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
-def _is_real(value: object) -> bool:
+def _is_real(value: object) -> TypeGuard[numbers.Real]:
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
@@ -50,7 +50,7 @@ def check_int(value: object, name: str, low: int, high: int | None = None) -> in
     """An int (or numpy integer) in ``low..high`` (``high`` None: no upper bound)."""
     if not _is_int(value):
         raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-    number = int(value)  # type: ignore[call-overload]
+    number = int(value)
     if number < low or (high is not None and number > high):
         bounds = f"in {low}..{high}" if high is not None else f">= {low}"
         raise ValueError(f"{name} must be {bounds}, got {value!r}")
@@ -64,7 +64,7 @@ def check_optional_int(value: object, name: str, low: int, high: int | None = No
     bounds = f"in {low}..{high}" if high is not None else f">= {low}"
     if not _is_int(value):
         raise TypeError(f"{name} must be None or an int {bounds}, got {type(value).__name__} {value!r}")
-    number = int(value)  # type: ignore[call-overload]
+    number = int(value)
     if number < low or (high is not None and number > high):
         raise ValueError(f"{name} must be None or an int {bounds}, got {value!r}")
     return number
@@ -74,7 +74,7 @@ def check_real(value: object, name: str, low: float, high: float = math.inf) -> 
     """A finite real number in ``[low, high]``."""
     if not _is_real(value):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
-    number = float(value)  # type: ignore[arg-type]
+    number = float(value)
     if not (low <= number <= high):  # also refuses NaN
         bounds = f"in {low:g}..{high:g}" if high != math.inf else f">= {low:g} (and finite)"
         raise ValueError(f"{name} must be {bounds}, got {value!r}")
@@ -89,7 +89,7 @@ def check_interval(value: object, name: str, *, high_open: bool = False, note: s
     interval = "[0, 1)" if high_open else "[0, 1]"
     if not _is_real(value):
         raise TypeError(f"{name} must be a number in {interval}, got {type(value).__name__} {value!r}")
-    number = float(value)  # type: ignore[arg-type]
+    number = float(value)
     if not (0.0 <= number < 1.0 if high_open else 0.0 <= number <= 1.0):  # also refuses NaN
         raise ValueError(f"{name} must be a number in {interval}{' ' + note if note else ''}, got {value!r}")
     return number
@@ -122,7 +122,7 @@ def check_multiplier(value: object) -> float:
     as the canonical Python float. The one multiplier rule of the package."""
     if not _is_real(value):
         raise TypeError(f"multiplier must be one of {MULTIPLIERS}, got {type(value).__name__} {value!r}")
-    number = float(value)  # type: ignore[arg-type]
+    number = float(value)
     if number not in MULTIPLIERS:
         raise ValueError(f"multiplier must be one of {MULTIPLIERS}, got {value!r}")
     return MULTIPLIERS[MULTIPLIERS.index(number)]
@@ -174,7 +174,9 @@ def check_image(value: object, name: str = "image") -> UInt8Array:
     return array
 
 
-def check_same_size(value: np.ndarray[Any, Any], name: str, image: np.ndarray[Any, Any], image_name: str = "image") -> None:
+def check_same_size(
+    value: np.ndarray[Any, Any], name: str, image: np.ndarray[Any, Any], image_name: str = "image"
+) -> None:
     if value.shape[:2] != image.shape[:2]:
         raise ValueError(
             f"{name} must have the size (H, W) of {image_name}, {tuple(image.shape[:2])}, got {describe(value)}"
@@ -260,15 +262,17 @@ def check_byte(value: object, name: str) -> int:
     """An int in 0..255."""
     if not _is_int(value):
         raise TypeError(f"{name} must be an int in 0..255, got {type(value).__name__} {value!r}")
-    if not 0 <= int(value) <= 255:  # type: ignore[call-overload]
+    if not 0 <= int(value) <= 255:
         raise ValueError(f"{name} must be an int in 0..255, got {value!r}")
-    return int(value)  # type: ignore[call-overload]
+    return int(value)
 
 
 def check_palette_array(palette: object) -> UInt8Array:
     """A (NUM_PARTS, 3) array of ints 0..255 (one RGB colour per part)."""
     if not isinstance(palette, (np.ndarray, Sequence)):
-        raise TypeError(f"palette must be a palette name or a (24, 3) array of ints 0..255, got {type(palette).__name__}")
+        raise TypeError(
+            f"palette must be a palette name or a (24, 3) array of ints 0..255, got {type(palette).__name__}"
+        )
     array = np.asarray(palette)
     if array.dtype.kind not in ("i", "u"):
         raise TypeError(f"palette must be a (24, 3) array of ints 0..255, got {describe(array)}")

@@ -44,3 +44,13 @@ MAX_WORKERS: Final[int] = 64
 #: The recommended temporal ``smoothing`` of video masks for 24-30 fps video (the command
 #: line's default); see ``video.DEFAULT_SMOOTHING`` for how it was measured.
 DEFAULT_SMOOTHING: Final[float] = 0.5
+
+#: Files taken from directories (and recognised as images / videos) by their extension.
+IMAGE_EXTENSIONS: Final[frozenset[str]] = frozenset(
+    {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pnm"}
+)
+VIDEO_EXTENSIONS: Final[frozenset[str]] = frozenset(
+    {".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".flv", ".3gp", ".ogv", ".mts", ".m2ts"}
+)
+#: Video files an output may name (the extensions video.VideoWriter has a codec for).
+VIDEO_OUTPUT_EXTENSIONS: Final[tuple[str, ...]] = (".mp4", ".m4v", ".mov", ".avi", ".mkv")

@@ -30,7 +30,12 @@ class Engine(Protocol):
         ...
 
     def logits(
-        self, pixels: Any, geometry: _core.ResizePadGeometry, flip: bool, output_stride: int, with_parts: bool,
+        self,
+        pixels: Any,
+        geometry: _core.ResizePadGeometry,
+        flip: bool,
+        output_stride: int,
+        with_parts: bool,
         num_threads: int | None = None,
     ) -> Any:
         """(h, w, C) float32 logits, segment in channel 0 and, when asked or always, the 24
@@ -69,7 +74,11 @@ def resolve_threads(num_threads: object) -> int:
 
 
 def create(
-    engine: str, tensors: Mapping[str, np.ndarray], multiplier: float, *, num_threads: int,
+    engine: str,
+    tensors: Mapping[str, np.ndarray],
+    multiplier: float,
+    *,
+    num_threads: int,
     cache_dir: pathlib.Path | None,
 ) -> Engine:
     """Build the engine ``engine`` (``"tf"`` or ``"tflite"``, resolved) for these weights."""

@@ -54,7 +54,12 @@ class TFEngine:
         return result
 
     def logits(
-        self, pixels: Any, geometry: _core.ResizePadGeometry, flip: bool, output_stride: int, with_parts: bool,
+        self,
+        pixels: Any,
+        geometry: _core.ResizePadGeometry,
+        flip: bool,
+        output_stride: int,
+        with_parts: bool,
         num_threads: int | None = None,
     ) -> tf.Tensor:
         """(h, w, 1 [+ 24]) logits as a tensor on TensorFlow's device (``num_threads`` is

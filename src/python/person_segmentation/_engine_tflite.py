@@ -16,9 +16,9 @@ import os
 import pathlib
 import queue
 import tempfile
+import threading
 import warnings
 from collections.abc import Iterator, Mapping
-import threading
 from typing import Any
 
 import numpy as np
@@ -213,7 +213,12 @@ class TFLiteEngine:
         return _core.resize_pad_normalize(native_pixels(pixels), geometry, flip_horizontal=flip)
 
     def logits(
-        self, pixels: Any, geometry: _core.ResizePadGeometry, flip: bool, output_stride: int, with_parts: bool,
+        self,
+        pixels: Any,
+        geometry: _core.ResizePadGeometry,
+        flip: bool,
+        output_stride: int,
+        with_parts: bool,
         num_threads: int | None = None,
     ) -> np.ndarray:
         """float32 (h, w, 25) logits, segment first (the 24 part channels always come along)."""
@@ -224,5 +229,7 @@ class TFLiteEngine:
         input, TensorFlow for other sizes."""
         if tuple(model_input.shape) == MODEL_INPUT_SHAPE:
             return self._network(output_stride).run_input(model_input)
-        result: np.ndarray = self._net.heads(self._net.features(tf.constant(model_input), output_stride), True)[0].numpy()
+        result: np.ndarray = self._net.heads(self._net.features(tf.constant(model_input), output_stride), True)[
+            0
+        ].numpy()
         return result

@@ -11,7 +11,18 @@ import tensorflow as tf
 from person_segmentation import _core
 
 #: Pixel dtypes TensorFlow's ResizeBilinear reads directly (it always computes in float32).
-_RESIZABLE = (tf.uint8, tf.int8, tf.uint16, tf.int16, tf.int32, tf.int64, tf.float16, tf.bfloat16, tf.float32, tf.float64)
+_RESIZABLE = (
+    tf.uint8,
+    tf.int8,
+    tf.uint16,
+    tf.int16,
+    tf.int32,
+    tf.int64,
+    tf.float16,
+    tf.bfloat16,
+    tf.float32,
+    tf.float64,
+)
 
 
 def layout(g: _core.ResizePadGeometry) -> tf.Tensor:

@@ -121,7 +121,8 @@ def as_image(image: object) -> Any:
             low, high = int(tf.reduce_min(tensor)), int(tf.reduce_max(tensor))
             if low < 0 or high > 255:
                 raise ValueError(
-                    f"integer image values must lie in 0..255, got a {tensor.dtype.name} tensor with values in {low}..{high}"
+                    f"integer image values must lie in 0..255, got a {tensor.dtype.name} tensor "
+                    f"with values in {low}..{high}"
                 )
             tensor = tf.cast(tensor, tf.uint8)
         if tensor.shape.rank == 2:

@@ -56,7 +56,6 @@ def run(
     Returns:
         uint8 (H, W) 0/1, or int32 (H, W) part ids with -1 = background.
     """
-    options = {"segmentation_threshold": threshold, "flip_horizontal": flip, "num_threads": num_threads}
     if method == "tf":
         from person_segmentation import _postprocess_tf
 
@@ -71,8 +70,27 @@ def run(
 
             capsule = tf.experimental.dlpack.to_dlpack(logits)
             if parts:
-                return _core.part_segmentation_dlpack(capsule, geometry, **options)
-            return _core.person_mask_dlpack(capsule, geometry, **options)
+                return _core.part_segmentation_dlpack(
+                    capsule, geometry, segmentation_threshold=threshold, flip_horizontal=flip, num_threads=num_threads
+                )
+            return _core.person_mask_dlpack(
+                capsule, geometry, segmentation_threshold=threshold, flip_horizontal=flip, num_threads=num_threads
+            )
     if parts:
-        return _core.part_segmentation(logits[..., :1], logits[..., 1:], geometry, device=device, **options)
-    return _core.person_mask(logits[..., :1], geometry, device=device, **options)
+        return _core.part_segmentation(
+            logits[..., :1],
+            logits[..., 1:],
+            geometry,
+            segmentation_threshold=threshold,
+            flip_horizontal=flip,
+            num_threads=num_threads,
+            device=device,
+        )
+    return _core.person_mask(
+        logits[..., :1],
+        geometry,
+        segmentation_threshold=threshold,
+        flip_horizontal=flip,
+        num_threads=num_threads,
+        device=device,
+    )

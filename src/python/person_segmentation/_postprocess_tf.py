@@ -15,7 +15,16 @@ from person_segmentation import _core
 def _geometry_tensor(geometry: _core.ResizePadGeometry) -> tf.Tensor:
     g = geometry
     return tf.constant(
-        [g.image_height, g.image_width, g.model_height, g.model_width, g.resized_height, g.resized_width, g.pad_top, g.pad_left],
+        [
+            g.image_height,
+            g.image_width,
+            g.model_height,
+            g.model_width,
+            g.resized_height,
+            g.resized_width,
+            g.pad_top,
+            g.pad_left,
+        ],
         dtype=tf.int32,
     )
 
@@ -24,7 +33,9 @@ def _geometry_tensor(geometry: _core.ResizePadGeometry) -> tf.Tensor:
 def _scale_back(scores: tf.Tensor, geometry: tf.Tensor) -> tf.Tensor:
     """Align-corners resize (h, w, c) -> model size, crop the padding, resize to the image."""
     image_hw, model_hw, resized_hw, pad_tl = geometry[0:2], geometry[2:4], geometry[4:6], geometry[6:8]
-    x = tf.raw_ops.ResizeBilinear(images=scores[tf.newaxis], size=model_hw, align_corners=True, half_pixel_centers=False)
+    x = tf.raw_ops.ResizeBilinear(
+        images=scores[tf.newaxis], size=model_hw, align_corners=True, half_pixel_centers=False
+    )
     x = tf.slice(x, tf.concat([[0], pad_tl, [0]], 0), tf.concat([[1], resized_hw, [-1]], 0))
     x = tf.raw_ops.ResizeBilinear(images=x, size=image_hw, align_corners=True, half_pixel_centers=False)
     return x[0]

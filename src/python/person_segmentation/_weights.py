@@ -34,6 +34,11 @@ loading goes on unlocked and stays correct, at worst downloading a file twice.
 ``$PERSON_SEGMENTATION_DOWNLOAD_TIMEOUT`` (seconds, default 60) bounds how long a connection
 attempt or any wait for more data may stall before the download fails with a
 :class:`WeightsError` naming the URL; it does not bound a slow but progressing transfer.
+
+Why one module (about 1000 lines): locating, downloading, caching, verifying and decoding are
+one pipeline whose safety rules (atomic renames, locks, size and sha256 checks before use)
+must hold together; its tests patch these internals directly. Splitting it is planned when
+the BodyPix 2 loader lands beside it.
 """
 
 from __future__ import annotations
@@ -179,9 +184,7 @@ _USER_AGENT: Final = "person-segmentation (weights loader; Python urllib)"
 _PREFIX: Final = "MobilenetV1/"
 _PART_WEIGHTS: Final = _PREFIX + "part_heatmap_2/weights"
 _PART_BIAS: Final = _PREFIX + "part_heatmap_2/Conv2D_bias"
-_WIDTH_TO_MULTIPLIER: Final[Mapping[int, float]] = MappingProxyType(
-    {1024: 1.0, 384: 0.75, 256: 0.5, 128: 0.25}
-)
+_WIDTH_TO_MULTIPLIER: Final[Mapping[int, float]] = MappingProxyType({1024: 1.0, 384: 0.75, 256: 0.5, 128: 0.25})
 
 # Element type in the shards, by manifest "dtype" (unquantized) or by "quantization.dtype".
 _STORED_DTYPES: Final[Mapping[str, np.dtype[Any]]] = MappingProxyType(
@@ -340,24 +343,17 @@ def _parse_entry(raw: object, where: str) -> _Entry:
         raise WeightsError(f"{where}: weight entry {raw!r:.80} has no 'name'")
     name: str = raw["name"]
     shape, dtype = raw.get("shape"), raw.get("dtype")
-    if not isinstance(shape, list) or not all(
-        isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape
-    ):
+    if not isinstance(shape, list) or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape):
         raise WeightsError(f"{where}: tensor {name!r} has an invalid shape {shape!r}")
     if not isinstance(dtype, str) or dtype not in _STORED_DTYPES:
         raise WeightsError(
-            f"{where}: tensor {name!r} has unsupported dtype {dtype!r} "
-            f"(supported: {', '.join(_STORED_DTYPES)})"
+            f"{where}: tensor {name!r} has unsupported dtype {dtype!r} (supported: {', '.join(_STORED_DTYPES)})"
         )
     quantization = raw.get("quantization")
     if quantization is None:
         return _Entry(name, tuple(shape), dtype, _STORED_DTYPES[dtype])
     quant_dtype = quantization.get("dtype") if isinstance(quantization, dict) else None
-    if (
-        not isinstance(quantization, dict)
-        or not isinstance(quant_dtype, str)
-        or (quant_dtype not in _QUANT_DTYPES)
-    ):
+    if not isinstance(quantization, dict) or not isinstance(quant_dtype, str) or (quant_dtype not in _QUANT_DTYPES):
         raise WeightsError(
             f"{where}: tensor {name!r} has unsupported quantization {quantization!r:.120} "
             f"(supported dtypes: {', '.join(_QUANT_DTYPES)})"
@@ -382,9 +378,7 @@ def _check_relative_path(path: str, where: str) -> None:
     """Refuse shard paths that could leave the manifest's folder (absolute, URL, ``..``)."""
     parts = path.replace("\\", "/").split("/")
     if _URL_RE.match(path) or path.startswith(("/", "\\")) or ".." in parts or ":" in parts[0]:
-        raise WeightsError(
-            f"{where}: shard path {path!r} must be relative to the manifest's folder"
-        )
+        raise WeightsError(f"{where}: shard path {path!r} must be relative to the manifest's folder")
 
 
 # --------------------------------------------------------------------------------------------
@@ -409,9 +403,7 @@ def _check_network(manifest: _Manifest, where: str) -> float:
             want is not None and got != want for got, want in zip(entry.shape, pattern, strict=True)
         ):
             wanted = "[" + ", ".join("?" if w is None else str(w) for w in pattern) + "]"
-            raise WeightsError(
-                f"{where}: tensor {full!r} has shape {list(entry.shape)}, expected {wanted}"
-            )
+            raise WeightsError(f"{where}: tensor {full!r} has shape {list(entry.shape)}, expected {wanted}")
         return entry.shape
 
     width = expect("Conv2d_0/weights", (3, 3, 3, None))[3]
@@ -472,10 +464,7 @@ def _size_problem(found: int, expected: int) -> str:
 
 def _check_multiplier(found: float, requested: float, where: str) -> None:
     if found != requested:
-        raise WeightsError(
-            f"weights at {where} are for multiplier {found}, "
-            f"but multiplier={requested} was requested"
-        )
+        raise WeightsError(f"weights at {where} are for multiplier {found}, but multiplier={requested} was requested")
 
 
 def _assemble(
@@ -487,9 +476,7 @@ def _assemble(
         tensors.update(_decode_group(buffer, group, where))
     if manifest.format == "2.x":
         _remap_2x_parts(tensors)
-    return LoadedWeights(
-        tensors=tensors, format=manifest.format, multiplier=multiplier, source=source
-    )
+    return LoadedWeights(tensors=tensors, format=manifest.format, multiplier=multiplier, source=source)
 
 
 # --------------------------------------------------------------------------------------------
@@ -515,9 +502,7 @@ def _load_local(manifest_path: pathlib.Path, multiplier: float) -> LoadedWeights
         names = ", ".join(str(p) for p in shard_paths)
         for shard in shard_paths:
             if not shard.is_file():
-                raise WeightsError(
-                    f"missing weight shard {shard} (listed in group {index} of {where})"
-                )
+                raise WeightsError(f"missing weight shard {shard} (listed in group {index} of {where})")
         chunks = []
         for shard in shard_paths:
             try:
@@ -527,8 +512,7 @@ def _load_local(manifest_path: pathlib.Path, multiplier: float) -> LoadedWeights
         buffer = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         if len(buffer) != group.nbytes:
             raise WeightsError(
-                f"weight data of group {index} in {where} ({names}) is "
-                f"{_size_problem(len(buffer), group.nbytes)}"
+                f"weight data of group {index} in {where} ({names}) is {_size_problem(len(buffer), group.nbytes)}"
             )
         buffers.append((buffer, names))
     return _assemble(manifest, buffers, multiplier, where)
@@ -541,8 +525,7 @@ def _local_manifest(path: pathlib.Path, multiplier: float) -> pathlib.Path:
     if path.is_file():
         if path.suffix.lower() != ".json":
             raise WeightsError(
-                f"{path} is not a weights location: expected a folder, a weights_manifest.json "
-                "or a 2.x model .json"
+                f"{path} is not a weights location: expected a folder, a weights_manifest.json or a 2.x model .json"
             )
         return path
     if (path / _MANIFEST_1X).is_file() or _FOLDER_1X_RE.fullmatch(path.name):
@@ -715,9 +698,7 @@ def _remove_stale_temps(folder: pathlib.Path) -> None:
 def _stream_to(url: str, out: Any, what: str) -> tuple[bytes, int | None]:
     """Copy ``url``'s body into ``out``; return (the bytes received, Content-Length)."""
     timeout = _download_timeout()
-    request = urllib.request.Request(
-        url, headers={"User-Agent": _USER_AGENT, "Accept-Encoding": "identity"}
-    )
+    request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT, "Accept-Encoding": "identity"})
     chunks: list[bytes] = []
 
     def timed_out() -> WeightsError:
@@ -736,15 +717,11 @@ def _stream_to(url: str, out: Any, what: str) -> tuple[bytes, int | None]:
                 try:
                     out.write(chunk)
                 except OSError as exc:  # not a network problem: say so
-                    raise WeightsError(
-                        f"cannot write the download of {url} to the weights cache: {exc}"
-                    ) from None
+                    raise WeightsError(f"cannot write the download of {url} to the weights cache: {exc}") from None
                 chunks.append(chunk)
     except urllib.error.HTTPError as exc:
         exc.close()
-        raise WeightsError(
-            f"could not download {what} from {url}: HTTP {exc.code} {exc.reason}"
-        ) from None
+        raise WeightsError(f"could not download {what} from {url}: HTTP {exc.code} {exc.reason}") from None
     except urllib.error.URLError as exc:
         if isinstance(exc.reason, TimeoutError):
             raise timed_out() from None
@@ -753,9 +730,7 @@ def _stream_to(url: str, out: Any, what: str) -> tuple[bytes, int | None]:
         raise timed_out() from None
     except (http.client.HTTPException, OSError) as exc:
         detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        raise WeightsError(
-            f"could not download {what} from {url}: connection failed ({detail})"
-        ) from None
+        raise WeightsError(f"could not download {what} from {url}: connection failed ({detail})") from None
     return b"".join(chunks), declared
 
 
@@ -776,9 +751,7 @@ def _download(
     """
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(
-            dir=dest.parent, prefix=f".{dest.name}.", suffix=_TEMP_SUFFIX
-        )
+        fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=_TEMP_SUFFIX)
     except OSError as exc:
         raise WeightsError(f"cannot write to the weights cache at {dest.parent}: {exc}") from None
     tmp = pathlib.Path(tmp_name)
@@ -789,19 +762,13 @@ def _download(
         received = len(data)
         if declared is not None and received != declared:
             raise WeightsError(
-                f"download of {url} was cut short or overran: received {received} bytes, "
-                f"Content-Length said {declared}"
+                f"download of {url} was cut short or overran: received {received} bytes, Content-Length said {declared}"
             )
         if expected_size is not None and received != expected_size:
-            raise WeightsError(
-                f"downloaded {what} {url} is the wrong size "
-                f"({_size_problem(received, expected_size)})"
-            )
+            raise WeightsError(f"downloaded {what} {url} is the wrong size ({_size_problem(received, expected_size)})")
         pin = _pinned_sha256(url)
         if pin is not None and (digest := hashlib.sha256(data).hexdigest()) != pin:
-            raise WeightsError(
-                f"downloaded {what} {url} fails its sha256 pin: expected {pin}, got {digest}"
-            )
+            raise WeightsError(f"downloaded {what} {url} fails its sha256 pin: expected {pin}, got {digest}")
         if validate is not None:
             validate(data)
         try:
@@ -841,9 +808,7 @@ def _discard(path: pathlib.Path, reason: str) -> None:
     try:
         path.unlink(missing_ok=True)
     except OSError as exc:
-        raise WeightsError(
-            f"cannot remove the damaged weights cache entry {path} ({reason}): {exc}"
-        ) from None
+        raise WeightsError(f"cannot remove the damaged weights cache entry {path} ({reason}): {exc}") from None
 
 
 def _fetch_manifest(url: str, cache_dir: pathlib.Path, what: str) -> bytes:
@@ -866,9 +831,7 @@ def _fetch_manifest(url: str, cache_dir: pathlib.Path, what: str) -> bytes:
         return _download(url, dest, what=what, expected_size=None, validate=validate)
 
 
-def _fetch_group(
-    urls: Sequence[str], dests: Sequence[pathlib.Path], nbytes: int, where: str
-) -> bytes:
+def _fetch_group(urls: Sequence[str], dests: Sequence[pathlib.Path], nbytes: int, where: str) -> bytes:
     """A group's concatenated shard bytes, from the cache when every shard is valid.
 
     A single shard must hold exactly ``nbytes``; several must add up to it. When any is
@@ -877,8 +840,7 @@ def _fetch_group(
     single = len(urls) == 1
     with _locked(dests):
         cached = [
-            _read_cached(d, nbytes if single else None, _pinned_sha256(u))
-            for u, d in zip(urls, dests, strict=True)
+            _read_cached(d, nbytes if single else None, _pinned_sha256(u)) for u, d in zip(urls, dests, strict=True)
         ]
         chunks = [c for c in cached if isinstance(c, bytes)]
         if len(chunks) == len(cached):
@@ -898,10 +860,7 @@ def _fetch_group(
             for dest in dests:
                 with contextlib.suppress(OSError):
                     dest.unlink(missing_ok=True)
-            raise WeightsError(
-                f"weight data of {where} ({', '.join(urls)}) is "
-                f"{_size_problem(len(buffer), nbytes)}"
-            )
+            raise WeightsError(f"weight data of {where} ({', '.join(urls)}) is {_size_problem(len(buffer), nbytes)}")
         return buffer
 
 
@@ -1012,9 +971,7 @@ def load_weights(
         if not location:
             raise WeightsError("the weights location is an empty string")
     else:
-        raise TypeError(
-            f"weights must be a path, a URL string or None, not {type(weights).__name__}"
-        )
+        raise TypeError(f"weights must be a path, a URL string or None, not {type(weights).__name__}")
     try:
         return _load_from(
             location,
@@ -1036,9 +993,7 @@ def _load_from(
     cache_dir: str | os.PathLike[str] | None,
 ) -> LoadedWeights:
     if is_path or not _URL_RE.match(location):
-        return _load_local(
-            _local_manifest(pathlib.Path(location).expanduser(), multiplier), multiplier
-        )
+        return _load_local(_local_manifest(pathlib.Path(location).expanduser(), multiplier), multiplier)
     parts = urllib.parse.urlsplit(location)
     scheme = parts.scheme.lower()
     if scheme == "file":
@@ -1050,6 +1005,4 @@ def _load_from(
         if not parts.hostname:
             raise WeightsError(f"URL {location} has no host")
         return _load_http(_url_manifest(location, multiplier), multiplier, resolve_cache_dir(cache_dir))
-    raise WeightsError(
-        f"unsupported URL scheme {parts.scheme!r} in {location} (use http, https or file)"
-    )
+    raise WeightsError(f"unsupported URL scheme {parts.scheme!r} in {location} (use http, https or file)")

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import PIL.Image
 
-from person_segmentation._constants import NUM_PARTS
+from person_segmentation._constants import IMAGE_EXTENSIONS, NUM_PARTS, VIDEO_EXTENSIONS, VIDEO_OUTPUT_EXTENSIONS
 from person_segmentation._palettes import PALETTES
 
 __all__ = [
@@ -24,16 +24,6 @@ __all__ = [
     "palette_colors",
     "parts_to_image",
 ]
-
-#: Files taken from directories (and recognised as images / videos) by their extension.
-IMAGE_EXTENSIONS = frozenset(
-    {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pnm"}
-)
-VIDEO_EXTENSIONS = frozenset(
-    {".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".flv", ".3gp", ".ogv", ".mts", ".m2ts"}
-)
-#: Video files an output may name (the extensions video.VideoWriter has a codec for).
-VIDEO_OUTPUT_EXTENSIONS = (".mp4", ".m4v", ".mov", ".avi", ".mkv")
 
 
 def palette_colors(name: str) -> tuple[tuple[int, int, int], ...]:

@@ -17,6 +17,10 @@ the same arguments. See ``docs/ray.md`` for clusters and GPU workers.
 
 Importing this module does not need Ray; :func:`segment_dataset` and :func:`actor_pool` raise
 an ImportError that names the extra when Ray Data is missing. :class:`Segmenter` itself never imports Ray.
+
+Why one module (about 610 lines): the optional Ray extra is one public entry point that
+must stay importable without Ray; keeping the actor classes, the file planning and
+:func:`segment_dataset` together keeps all Ray-specific code out of the rest of the package.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Union, cast
+from typing import TYPE_CHECKING, Any, Literal, Union, cast
 
 import numpy as np
 
@@ -46,7 +50,8 @@ if TYPE_CHECKING:
 __all__ = ["CALLS_PER_ACTOR", "FORMATS", "SegmentResult", "Segmenter", "actor_pool", "segment_dataset"]
 
 #: Output formats of :func:`segment_dataset`.
-FORMATS = ("png", "npy")
+OutputFormat = Literal["png", "npy"]
+FORMATS: tuple[OutputFormat, ...] = ("png", "npy")
 
 PathLike = Union[str, "os.PathLike[str]"]
 _INSTALL_HINT = 'pip install "person-segmentation[ray]"'
@@ -141,9 +146,14 @@ class Segmenter:
         self.mask_column = default_column if mask_column is None else _checks.check_name(mask_column, "mask_column")
         self.error_column = None if error_column is None else _checks.check_name(error_column, "error_column")
         self._empty = np.zeros((0, 0), np.int32 if self.parts else np.uint8)
-        self._pool = ThreadPoolExecutor(_checks.check_int(decode_threads, "decode_threads", 1), "person-segmentation-io")
+        self._pool = ThreadPoolExecutor(
+            _checks.check_int(decode_threads, "decode_threads", 1), "person-segmentation-io"
+        )
         self.net: PersonSegmentation = load(
-            _checks.check_multiplier(multiplier), weights=_check_weights(weights), engine=_checks.check_choice(engine, "engine", ENGINES), num_threads=num_threads
+            _checks.check_multiplier(multiplier),
+            weights=_check_weights(weights),
+            engine=_checks.check_choice(engine, "engine", ENGINES),
+            num_threads=num_threads,
         )
 
     # -- one image ----------------------------------------------------------------------------
@@ -181,7 +191,7 @@ class Segmenter:
         while todo:
             fed: list[int] = []  # rows given to the stream, in order
 
-            def sources(rows: list[int] = todo) -> Iterator[object]:
+            def sources(rows: list[int] = todo, fed: list[int] = fed) -> Iterator[object]:
                 for i, source in zip(rows, self._pool.map(self._prepared, [items[i] for i in rows])):
                     if isinstance(source, Exception):
                         errors[i] = str(source)
@@ -231,7 +241,8 @@ class Segmenter:
         if self.error_column is not None:
             previous = batch.get(self.error_column)
             out[self.error_column] = np.array(
-                [str(previous[i]) if previous is not None and previous[i] else e for i, e in enumerate(errors)], dtype=object
+                [str(previous[i]) if previous is not None and previous[i] else e for i, e in enumerate(errors)],
+                dtype=object,
             )
         return out
 
@@ -291,7 +302,7 @@ class _FileSegmenter(Segmenter):
         *,
         filesystems: list[pyarrow.fs.FileSystem],
         output_filesystem: pyarrow.fs.FileSystem,
-        format: str,  # noqa: A002 - the public argument's name
+        format: str,
         **options: Any,
     ) -> None:
         super().__init__(image_column="path", error_column="error", **options)
@@ -378,7 +389,10 @@ def _join(base: str, relative: str) -> str:
 
 
 def _plan(
-    sources: list[str], output: str, kind: str, format: str  # noqa: A002
+    sources: list[str],
+    output: str,
+    kind: str,
+    format: str,
 ) -> tuple[list[pyarrow.fs.FileSystem], pyarrow.fs.FileSystem, list[_Job]]:
     """List the images under ``sources`` and give each a unique output file."""
     import pyarrow.fs
@@ -416,7 +430,9 @@ def _plan(
         for relative, entry_path in sorted(entries):
             found.append((_join(source, relative), index, entry_path, relative))
     if not found:
-        raise ValueError(f"sources: no image files found in {sources!r} (extensions: {' '.join(sorted(IMAGE_EXTENSIONS))})")
+        raise ValueError(
+            f"sources: no image files found in {sources!r} (extensions: {' '.join(sorted(IMAGE_EXTENSIONS))})"
+        )
 
     jobs: list[_Job] = []
     taken: set[str] = set()
@@ -488,7 +504,7 @@ def segment_dataset(
     weights: PathLike | None = None,
     engine: str = "auto",
     parts: bool = False,
-    format: str = "png",  # noqa: A002 - the natural name for it
+    format: OutputFormat = "png",
     flip_horizontal: bool = False,
     output_stride: int = 16,
     segmentation_threshold: float = 0.5,
@@ -545,8 +561,7 @@ def segment_dataset(
     """
     if not isinstance(output, (str, os.PathLike)):
         raise TypeError(f"output must be a directory path or a URI, got {type(output).__name__}")
-    if format not in FORMATS:
-        raise ValueError(f"format must be one of {FORMATS}, got {format!r}")
+    _checks.check_choice(format, "format", FORMATS)
     options: dict[str, Any] = {
         "multiplier": _checks.check_multiplier(multiplier),
         "weights": _check_weights(weights),

@@ -32,6 +32,11 @@ Masks: the person masks given to :func:`draw_bokeh_effect` and :func:`replace_ba
 are what ``estimate_person_segmentation`` returns (integer or bool, values 0/1); a float
 "soft" mask with values in 0..1 (e.g. temporally smoothed scores) is accepted too and used
 directly as the blending weight.
+
+Why one module (about 630 lines): it is the port of the original's complete drawing API
+(``toMaskImageData`` ... ``blurBodyPart``) plus the effects built only from it, so a user finds
+every drawing function in ``render``; the argument checks and palettes live elsewhere
+(``_checks``, ``_palettes``).
 """
 
 from __future__ import annotations
@@ -40,7 +45,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
+from typing import Literal
 
 import cv2
 import numpy as np
@@ -68,8 +73,11 @@ __all__ = [
 
 
 Color = Sequence[int]
-Palette = Union[str, npt.ArrayLike]
+#: A palette name of :data:`PALETTES`, or a (24, 3) array of RGB colours.
+PaletteName = Literal["rainbow", "warm"]
+Palette = PaletteName | npt.ArrayLike
 UInt8Array = npt.NDArray[np.uint8]
+
 
 def _check_palette(palette: object) -> UInt8Array:
     if isinstance(palette, str):
@@ -134,7 +142,8 @@ def _alpha_from_mask(mask: np.ndarray, edge_blur_amount: float) -> npt.NDArray[n
 
 def _pack_rgba(color: Sequence[int]) -> np.uint32:
     """An RGBA colour as the uint32 whose bytes in memory are r, g, b, a."""
-    return np.uint32(np.array(color, dtype=np.uint8).view(np.uint32)[0])
+    packed: np.uint32 = np.array(color, dtype=np.uint8).view(np.uint32)[0]
+    return packed
 
 
 def _unpack_rgba(packed: npt.NDArray[np.uint32]) -> UInt8Array:
@@ -541,7 +550,7 @@ class Renderer:
         self,
         effect: Effect | None,
         *,
-        palette: str = "rainbow",
+        palette: PaletteName = "rainbow",
         opacity: float = 0.7,
         background_blur: int = 3,
         edge_blur: int = 3,
@@ -598,18 +607,25 @@ class Renderer:
         if effect.name == "bokeh":
             return np.asarray(
                 draw_bokeh_effect(
-                    frame, mask, background_blur_amount=self.background_blur, edge_blur_amount=self.edge_blur,
+                    frame,
+                    mask,
+                    background_blur_amount=self.background_blur,
+                    edge_blur_amount=self.edge_blur,
                     flip_horizontal=flip,
                 )
-            )  # fmt: skip
+            )
         if effect.name == "blur-faces":
             assert parts is not None
             return np.asarray(
                 blur_body_part(
-                    frame, parts, part_ids=(0, 1), background_blur_amount=self.background_blur,
-                    edge_blur_amount=self.edge_blur, flip_horizontal=flip,
+                    frame,
+                    parts,
+                    part_ids=(0, 1),
+                    background_blur_amount=self.background_blur,
+                    edge_blur_amount=self.edge_blur,
+                    flip_horizontal=flip,
                 )
-            )  # fmt: skip
+            )
         if effect.name == "replace":
             background = self._background_for(frame.shape[0], frame.shape[1])
             return np.asarray(

@@ -18,6 +18,10 @@ keep it, at the cost of another dependency; it is not used.)
     >>> with VideoWriter("mask.mp4", info.fps, (info.width, info.height)) as out:  # doctest: +SKIP
     ...     for frame in read_video("in.mp4"):
     ...         out.write(segmenter.process(frame).mask * 255)
+
+Why one module (about 570 lines): it is the whole video API users import in one line, in
+three independent sections (streaming segmentation, the flicker measure, OpenCV file I/O);
+splitting it would only move the sections into files of their own behind re-exports.
 """
 
 from __future__ import annotations
@@ -97,8 +101,9 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 def _logit(p: np.ndarray) -> np.ndarray:
     """float32 inverse of the sigmoid, with ``p`` clipped to [1e-12, 1 - 1e-12] (finite)."""
-    p = np.clip(p, _EPS, 1.0 - _EPS)
-    return (np.log(p) - np.log1p(-p)).astype(np.float32)
+    clipped = np.clip(p, _EPS, 1.0 - _EPS)
+    result: np.ndarray = (np.log(clipped) - np.log1p(-clipped)).astype(np.float32)
+    return result
 
 
 class VideoSegmenter:
@@ -201,9 +206,7 @@ class VideoSegmenter:
         Raises:
             TypeError, ValueError: for an unsupported frame (the message says why).
         """
-        logits = self.net.estimate_logits(
-            frame, self.flip_horizontal, self.output_stride, with_parts=self.parts
-        )
+        logits = self.net.estimate_logits(frame, self.flip_horizontal, self.output_stride, with_parts=self.parts)
         size = (logits.geometry.image_height, logits.geometry.image_width)
         if size != self._size:
             self._clear_state()
@@ -239,7 +242,9 @@ class VideoSegmenter:
         self._segment_scores, self._part_scores = segment, parts
         if first:  # s_0 = sigmoid(logits_0): use the network's logits as they are (exact)
             return logits
-        return Logits(_logit(segment), None if parts is None else _logit(parts), logits.geometry, logits.flip_horizontal)
+        return Logits(
+            _logit(segment), None if parts is None else _logit(parts), logits.geometry, logits.flip_horizontal
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -277,7 +282,9 @@ def flicker(masks: Iterable[np.ndarray]) -> float:
         if mask.ndim != 2:
             raise ValueError(f"masks[{t}] must be 2-D (H, W), got shape {mask.shape}")
         if previous is not None and mask.shape != previous.shape:
-            raise ValueError(f"masks must all have the same shape: masks[{t}] is {mask.shape}, masks[0] is {previous.shape}")
+            raise ValueError(
+                f"masks must all have the same shape: masks[{t}] is {mask.shape}, masks[0] is {previous.shape}"
+            )
         current = mask.astype(bool)
         if mask.dtype.kind != "b" and mask.size and not np.array_equal(current, mask):
             raise ValueError(f"masks[{t}] must hold only 0 and 1, got values {np.unique(mask)[:5].tolist()}...")
@@ -322,9 +329,7 @@ def _cv2() -> Any:
     try:
         import cv2
     except ImportError as error:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "video files need OpenCV: pip install opencv-python-headless (or opencv-python)"
-        ) from error
+        raise ImportError("video files need OpenCV: pip install opencv-python-headless (or opencv-python)") from error
     return cv2
 
 
@@ -489,7 +494,8 @@ class VideoWriter:
         width, height = int(size[0]), int(size[1])
         if width < 2 or height < 2 or width % 2 or height % 2:
             raise ValueError(
-                f"size must be an even (width, height) >= (2, 2) (OpenCV's video encoders need even sides), got {size!r}"
+                "size must be an even (width, height) >= (2, 2) (OpenCV's video encoders need even sides), "
+                f"got {size!r}"
             )
         extension = Path(name).suffix.lower()
         if fourcc is None:
@@ -505,7 +511,9 @@ class VideoWriter:
         if not os.path.isdir(directory):
             raise VideoError(f"cannot write video {name!r}: directory {directory!r} does not exist")
         backend = cv2.CAP_FFMPEG if cv2.videoio_registry.hasBackend(cv2.CAP_FFMPEG) else cv2.CAP_ANY
-        self._writer: Any = cv2.VideoWriter(name, backend, cv2.VideoWriter_fourcc(*fourcc), float(fps), (width, height), True)
+        self._writer: Any = cv2.VideoWriter(
+            name, backend, cv2.VideoWriter_fourcc(*fourcc), float(fps), (width, height), True
+        )
         if not self._writer.isOpened():
             self._writer.release()
             self._writer = None
@@ -518,7 +526,10 @@ class VideoWriter:
 
     def __repr__(self) -> str:
         state = "closed" if self._writer is None else "open"
-        return f"VideoWriter({self.path!r}, fps={self.fps}, size={self.size}, fourcc={self.fourcc!r}, {state}, frames={self.frames_written})"
+        return (
+            f"VideoWriter({self.path!r}, fps={self.fps}, size={self.size}, fourcc={self.fourcc!r}, {state}, "
+            f"frames={self.frames_written})"
+        )
 
     @property
     def closed(self) -> bool:
@@ -538,7 +549,10 @@ class VideoWriter:
             raise TypeError(f"frame must be a uint8 numpy array, got {got}")
         width, height = self.size
         if frame.shape not in ((height, width, 3), (height, width)):
-            raise ValueError(f"frame must have shape ({height}, {width}, 3) or ({height}, {width}) for {self.path!r}, got {frame.shape}")
+            raise ValueError(
+                f"frame must have shape ({height}, {width}, 3) or ({height}, {width}) for {self.path!r}, "
+                f"got {frame.shape}"
+            )
         cv2 = _cv2()
         code = cv2.COLOR_GRAY2BGR if frame.ndim == 2 else cv2.COLOR_RGB2BGR
         self._writer.write(cv2.cvtColor(np.ascontiguousarray(frame), code))

@@ -100,62 +100,92 @@ EFFECT_HELP = (
 def add_model_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("model")
     group.add_argument(
-        "--multiplier", type=float, default=0.75, choices=MULTIPLIERS,
+        "--multiplier",
+        type=float,
+        default=0.75,
+        choices=MULTIPLIERS,
         help="MobileNet depth multiplier: larger is more accurate, smaller is faster (default 0.75)",
-    )  # fmt: skip
+    )
     group.add_argument(
-        "--output-stride", type=int, default=16, choices=OUTPUT_STRIDES,
+        "--output-stride",
+        type=int,
+        default=16,
+        choices=OUTPUT_STRIDES,
         help="network output stride (default 16; 8 is finer and slower, 32 faster and coarser)",
-    )  # fmt: skip
+    )
     group.add_argument(
-        "--threshold", type=float, default=0.5, metavar="T",
+        "--threshold",
+        type=float,
+        default=0.5,
+        metavar="T",
         help="a pixel is a person where its score is > T, T in [0, 1] (default 0.5)",
-    )  # fmt: skip
+    )
     group.add_argument(
-        "--flip", action="store_true",
+        "--flip",
+        action="store_true",
         help="mirror the input before the network (and the result back, so it still lines up with the input)",
-    )  # fmt: skip
+    )
     group.add_argument("--weights", default=None, metavar="W", help=WEIGHTS_HELP)
     group.add_argument(
-        "--engine", choices=ENGINES, default="auto",
+        "--engine",
+        choices=ENGINES,
+        default="auto",
         help="where the network runs: tflite (TensorFlow Lite + XNNPACK, fastest on CPU), tf (TensorFlow; "
         "use it on a GPU) or auto (default: tf where a GPU is visible, else tflite)",
-    )  # fmt: skip
+    )
 
 
 def add_render_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("rendering (with --effect)")
     group.add_argument(
-        "--palette", choices=("rainbow", "warm"), default="rainbow",
+        "--palette",
+        choices=("rainbow", "warm"),
+        default="rainbow",
         help="colours of the body parts (--parts and --effect parts; default rainbow, the original demo's)",
-    )  # fmt: skip
+    )
     group.add_argument(
-        "--opacity", type=float, default=0.7, metavar="A",
+        "--opacity",
+        type=float,
+        default=0.7,
+        metavar="A",
         help="opacity of the mask / parts overlay, in [0, 1] (default 0.7)",
-    )  # fmt: skip
+    )
     group.add_argument(
-        "--background-blur", type=nonnegative_int, default=3, metavar="N",
+        "--background-blur",
+        type=nonnegative_int,
+        default=3,
+        metavar="N",
         help="background blur amount of bokeh and blur-faces, 0..20 (default 3, as BodyPix)",
-    )  # fmt: skip
+    )
     group.add_argument(
-        "--edge-blur", type=nonnegative_int, default=3, metavar="N",
+        "--edge-blur",
+        type=nonnegative_int,
+        default=3,
+        metavar="N",
         help="feathering of the person's edge for bokeh, blur-faces and replace, 0..20 (default 3)",
-    )  # fmt: skip
+    )
 
 
 def add_video_options(parser: argparse.ArgumentParser, *, webcam: bool) -> None:
     group = parser.add_argument_group("video" if not webcam else "stream")
     group.add_argument(
-        "--smoothing", type=float, default=DEFAULT_SMOOTHING, metavar="S",
+        "--smoothing",
+        type=float,
+        default=DEFAULT_SMOOTHING,
+        metavar="S",
         help="temporal smoothing of the mask between frames, in [0, 1): an exponential moving average of "
         f"the network's scores, S = weight of the past (default {DEFAULT_SMOOTHING}, which halves the edge "
         "flicker at the same accuracy; 0 = off, every frame on its own; higher is steadier but lags behind "
         "fast motion)",
-    )  # fmt: skip
+    )
     group.add_argument(
-        "--max-frames", type=positive_int, default=None, metavar="N",
-        help="stop after N frames" + (" (default: until the stream ends or you quit)" if webcam else " of each video (default: all)"),
-    )  # fmt: skip
+        "--max-frames",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="stop after N frames"
+        + (" (default: until the stream ends or you quit)" if webcam else " of each video (default: all)"),
+    )
 
 
 def add_quiet_option(parser: argparse.ArgumentParser) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from person_segmentation._constants import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, VIDEO_OUTPUT_EXTENSIONS
 from person_segmentation.cli._common import (
     EFFECT_HELP,
     PROG,
@@ -27,7 +28,6 @@ from person_segmentation.cli._common import (
     positive_int,
 )
 from person_segmentation.cli.progress import Progress, progress_enabled
-from person_segmentation.encode import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, VIDEO_OUTPUT_EXTENSIONS
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -84,24 +84,34 @@ examples:
     )
     seg.add_argument("inputs", nargs="+", metavar="IN", help="image files, video files or directories")
     seg.add_argument(
-        "-o", "--output", type=Path, required=True, metavar="OUT",
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        metavar="OUT",
         help="output directory (created if needed), or the output file for a single input",
-    )  # fmt: skip
+    )
     what = seg.add_mutually_exclusive_group()
     what.add_argument(
         "--parts", action="store_true", help="write the body-part map instead of the person mask (no --effect)"
     )
     what.add_argument(
-        "--effect", type=parse_effect, default=None, metavar="EFFECT",
+        "--effect",
+        type=parse_effect,
+        default=None,
+        metavar="EFFECT",
         help="render an effect instead of writing the raw mask: " + EFFECT_HELP,
-    )  # fmt: skip
+    )
     add_model_options(seg)
     add_render_options(seg)
     add_video_options(seg, webcam=False)
     seg.add_argument(
-        "--workers", type=positive_int, default=2, metavar="N",
+        "--workers",
+        type=positive_int,
+        default=2,
+        metavar="N",
         help="images decoded, segmented and saved at once (default 2; they share the CPU threads)",
-    )  # fmt: skip
+    )
     add_quiet_option(seg)
     seg.set_defaults(run=run)
 
@@ -232,7 +242,9 @@ class _ImageSegmenter:
             return self._net.estimate_part_segmentation(
                 pixels, a.flip, a.output_stride, a.threshold, num_threads=self._threads
             )
-        return self._net.estimate_person_segmentation(pixels, a.flip, a.output_stride, a.threshold, num_threads=self._threads)
+        return self._net.estimate_person_segmentation(
+            pixels, a.flip, a.output_stride, a.threshold, num_threads=self._threads
+        )
 
 
 def _segment_image(job: Job, segment: _ImageSegmenter, args: argparse.Namespace, renderer: Renderer | None) -> Job:
@@ -280,9 +292,13 @@ def _segment_video(
     fps = float(info.fps) if info.fps and info.fps > 0 else 30.0  # 30 when the container does not say
     width, height = even_size(int(info.width), int(info.height))
     segmenter = video.VideoSegmenter(
-        net, smoothing=args.smoothing, output_stride=args.output_stride, segmentation_threshold=args.threshold,
-        flip_horizontal=args.flip, parts=renderer.needs_parts or args.parts,
-    )  # fmt: skip
+        net,
+        smoothing=args.smoothing,
+        output_stride=args.output_stride,
+        segmentation_threshold=args.threshold,
+        flip_horizontal=args.flip,
+        parts=renderer.needs_parts or args.parts,
+    )
     job.target.parent.mkdir(parents=True, exist_ok=True)
     written = 0
     try:
@@ -330,9 +346,12 @@ def run(args: argparse.Namespace) -> int:
 
         try:
             renderer = Renderer(
-                effect, palette=args.palette, opacity=args.opacity, background_blur=args.background_blur,
+                effect,
+                palette=args.palette,
+                opacity=args.opacity,
+                background_blur=args.background_blur,
                 edge_blur=args.edge_blur,
-            )  # fmt: skip
+            )
         except ValueError as exc:
             raise UsageError(str(exc)) from exc
     net = load_net(args)
@@ -348,9 +367,11 @@ def run(args: argparse.Namespace) -> int:
         error(f"skipped {name}: {reason}")
         summary.failed.append(name)
     progress = Progress(
-        total_frames=sum(job.frames for job in jobs), total_files=len(jobs), stream=sys.stderr,
+        total_frames=sum(job.frames for job in jobs),
+        total_files=len(jobs),
+        stream=sys.stderr,
         enabled=progress_enabled(args.quiet),
-    )  # fmt: skip
+    )
     interrupted = False
     workers = args.workers
     segment = _ImageSegmenter(net, args, workers)
@@ -358,7 +379,11 @@ def run(args: argparse.Namespace) -> int:
     def report(job: Job, error: BaseException | None, done: str) -> None:
         if error is not None:  # never abort the batch: report the file and go on
             summary.failed.append(str(job.source))
-            reason = str(error) if isinstance(error, (ValueError, OSError, TypeError)) else f"{type(error).__name__}: {error}"
+            reason = (
+                str(error)
+                if isinstance(error, (ValueError, OSError, TypeError))
+                else f"{type(error).__name__}: {error}"
+            )
             progress.print(f"{PROG}: skipped {job.source}: {reason}", file=sys.stderr)
         elif not args.quiet:
             progress.print(done)
@@ -381,9 +406,12 @@ def run(args: argparse.Namespace) -> int:
                 continue
             # Images: decoded, segmented, rendered and saved on `workers` threads, reported in order.
             outcomes = ordered_map(
-                lambda job: _segment_image(job, segment, args, renderer), group,
-                workers=workers, window=2 * workers, return_exceptions=True,
-            )  # fmt: skip
+                lambda job: _segment_image(job, segment, args, renderer),
+                group,
+                workers=workers,
+                window=2 * workers,
+                return_exceptions=True,
+            )
             for outcome in outcomes:
                 job = outcome.item if isinstance(outcome, Failed) else outcome
                 progress.begin_file(job.source.name)

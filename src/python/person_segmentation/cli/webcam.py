@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from person_segmentation._constants import VIDEO_OUTPUT_EXTENSIONS
 from person_segmentation.cli._common import (
     EFFECT_HELP,
     UsageError,
@@ -28,7 +29,6 @@ from person_segmentation.cli._common import (
     parse_effect,
 )
 from person_segmentation.cli.progress import Progress, progress_enabled
-from person_segmentation.encode import VIDEO_OUTPUT_EXTENSIONS
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -38,7 +38,9 @@ if TYPE_CHECKING:  # pragma: no cover
 WINDOW = "person-segmentation (q or Esc to quit)"
 
 
-def preview_problem(build_information: str | None = None, environ: Any = None, platform: str | None = None) -> str | None:
+def preview_problem(
+    build_information: str | None = None, environ: Any = None, platform: str | None = None
+) -> str | None:
     """Why no preview window can be shown here, or None if it can.
 
     Args:
@@ -150,8 +152,8 @@ video file (--output). Ctrl+C stops cleanly. A summary (frames, frames/s) is pri
 end.
 
 The preview needs an OpenCV with GUI support (opencv-python; the package installs
-opencv-python-headless, which has none) and a display; without them the command says so and exits with status 2: run with
---no-preview (then --output and/or --v4l2 receive the frames, or nothing does, which
+opencv-python-headless, which has none) and a display; without them the command says so
+and exits with status 2: run with --no-preview (then --output and/or --v4l2 receive the frames, or nothing does, which
 measures the speed). A camera that cannot be opened is also reported with status 2.""",
         epilog="""\
 examples:
@@ -161,31 +163,46 @@ examples:
   person-segmentation webcam --device clip.mp4 --no-preview --output out.mp4 --max-frames 100""",
     )
     cam.add_argument(
-        "--device", default="0", metavar="DEV",
+        "--device",
+        default="0",
+        metavar="DEV",
         help="camera index (0, 1, ...) or a video file / stream URL read through the same code path (default 0)",
-    )  # fmt: skip
+    )
     cam.add_argument(
-        "--effect", type=parse_effect, default="bokeh", metavar="EFFECT",
+        "--effect",
+        type=parse_effect,
+        default="bokeh",
+        metavar="EFFECT",
         help="the effect drawn on every frame: " + EFFECT_HELP + " (default bokeh)",
-    )  # fmt: skip
+    )
     cam.add_argument(
-        "--size", default=None, metavar="WxH",
+        "--size",
+        default=None,
+        metavar="WxH",
         help="ask the camera for this capture size, e.g. 640x480 (default: the camera's own)",
-    )  # fmt: skip
+    )
     cam.add_argument(
-        "--mirror", action="store_true",
+        "--mirror",
+        action="store_true",
         help="mirror the output horizontally (selfie view, as the BodyPix webcam demo)",
-    )  # fmt: skip
-    cam.add_argument("--no-preview", action="store_true", help="no preview window (headless: servers, --v4l2 only, benchmarks)")
+    )
     cam.add_argument(
-        "--v4l2", default=None, metavar="/dev/videoN",
+        "--no-preview", action="store_true", help="no preview window (headless: servers, --v4l2 only, benchmarks)"
+    )
+    cam.add_argument(
+        "--v4l2",
+        default=None,
+        metavar="/dev/videoN",
         help="also send the frames to this v4l2loopback virtual camera (needs 'pip install pyfakewebcam' and "
         "'sudo modprobe v4l2loopback devices=1 exclusive_caps=1')",
-    )  # fmt: skip
+    )
     cam.add_argument(
-        "--output", type=Path, default=None, metavar="FILE",
+        "--output",
+        type=Path,
+        default=None,
+        metavar="FILE",
         help="also record the processed frames to this video file (.mp4 .m4v .mov .avi .mkv; no audio)",
-    )  # fmt: skip
+    )
     add_model_options(cam)
     add_render_options(cam)
     add_video_options(cam, webcam=True)
@@ -212,16 +229,22 @@ def run(args: argparse.Namespace) -> int:
         if problem is not None:
             raise UsageError(problem)
     if args.output is not None and args.output.suffix.lower() not in VIDEO_OUTPUT_EXTENSIONS:
-        raise UsageError(f"--output {args.output}: give a video file name ending in {' '.join(VIDEO_OUTPUT_EXTENSIONS)}")
+        raise UsageError(
+            f"--output {args.output}: give a video file name ending in {' '.join(VIDEO_OUTPUT_EXTENSIONS)}"
+        )
     size = _parse_size(args.size)
     device = _parse_device(args.device)
     from person_segmentation.render import Renderer
 
     try:
         renderer = Renderer(
-            args.effect, palette=args.palette, opacity=args.opacity, background_blur=args.background_blur,
-            edge_blur=args.edge_blur, mirror=args.mirror,
-        )  # fmt: skip
+            args.effect,
+            palette=args.palette,
+            opacity=args.opacity,
+            background_blur=args.background_blur,
+            edge_blur=args.edge_blur,
+            mirror=args.mirror,
+        )
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     capture = open_capture(device, size)
@@ -235,9 +258,13 @@ def run(args: argparse.Namespace) -> int:
             fps = 30.0
         net = load_net(args)
         segmenter = video.VideoSegmenter(
-            net, smoothing=args.smoothing, output_stride=args.output_stride,
-            segmentation_threshold=args.threshold, flip_horizontal=args.flip, parts=renderer.needs_parts,
-        )  # fmt: skip
+            net,
+            smoothing=args.smoothing,
+            output_stride=args.output_stride,
+            segmentation_threshold=args.threshold,
+            flip_horizontal=args.flip,
+            parts=renderer.needs_parts,
+        )
         return _loop(args, capture, bgr, segmenter, renderer, video, cv2, fps, (width, height))
     finally:
         capture.release()
@@ -329,4 +356,3 @@ def _loop(
         error("no frame was processed")
         return 1
     return 0
-

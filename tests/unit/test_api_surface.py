@@ -1,0 +1,122 @@
+"""The public API surface, snapshotted (after kornia's ``api_surface`` test): the public names of
+each public module. A change here must be on purpose: update the snapshot in the same commit
+and say so in its message."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+
+import pytest
+
+SURFACE: dict[str, list[str]] = {
+    "person_segmentation": [
+        "Logits",
+        "MAX_IMAGE_SIDE",
+        "MODEL_INPUT_SIZE",
+        "MULTIPLIERS",
+        "NUM_PARTS",
+        "OFFICIAL_BASE_URL",
+        "OUTPUT_STRIDES",
+        "PART_CHANNELS",
+        "PersonSegmentation",
+        "ResizePadGeometry",
+        "WeightsError",
+        "__version__",
+        "build_info",
+        "compute_geometry",
+        "default_cache_dir",
+        "load",
+        "part_segmentation_from_logits",
+        "person_mask_from_logits",
+        "swap_left_right",
+    ],
+    "person_segmentation.cli": ["main"],
+    "person_segmentation.encode": [
+        "IMAGE_EXTENSIONS",
+        "RAINBOW",
+        "VIDEO_EXTENSIONS",
+        "VIDEO_OUTPUT_EXTENSIONS",
+        "mask_to_image",
+        "palette_colors",
+        "parts_to_image",
+    ],
+    "person_segmentation.ray_data": [
+        "CALLS_PER_ACTOR",
+        "FORMATS",
+        "SegmentResult",
+        "Segmenter",
+        "actor_pool",
+        "segment_dataset",
+    ],
+    "person_segmentation.render": [
+        "EFFECTS",
+        "Effect",
+        "PALETTES",
+        "Renderer",
+        "blur_body_part",
+        "blur_radius",
+        "cover",
+        "draw_bokeh_effect",
+        "draw_mask",
+        "draw_pixelated_mask",
+        "replace_background",
+        "to_colored_part_image",
+        "to_mask_image",
+    ],
+    "person_segmentation.video": [
+        "DEFAULT_SMOOTHING",
+        "FOURCC_BY_EXTENSION",
+        "FrameResult",
+        "VideoError",
+        "VideoFrames",
+        "VideoInfo",
+        "VideoNotFoundError",
+        "VideoSegmenter",
+        "VideoWriter",
+        "flicker",
+        "read_video",
+        "video_info",
+    ],
+}
+
+#: The public methods and properties of the model object.
+MODEL_METHODS = [
+    "estimate_logits",
+    "estimate_part_segmentation",
+    "estimate_part_segmentation_batch",
+    "estimate_person_segmentation",
+    "estimate_person_segmentation_batch",
+    "preprocess",
+    "run_network",
+    "segment_stream",
+    "threads_per_worker",
+]
+
+
+@pytest.mark.parametrize("module", sorted(SURFACE))
+def test_public_names_of_each_module(module: str) -> None:
+    mod = importlib.import_module(module)
+    assert sorted(mod.__all__) == SURFACE[module]
+    for name in mod.__all__:
+        assert hasattr(mod, name), f"{module}.__all__ names {name!r}, which does not exist"
+
+
+@pytest.mark.parametrize("module", sorted(SURFACE))
+def test_everything_public_defined_in_a_module_is_in_its_all(module: str) -> None:
+    """A public function or class defined in a module (not imported into it) is listed."""
+    mod = importlib.import_module(module)
+    defined = {
+        name
+        for name, value in vars(mod).items()
+        if not name.startswith("_")
+        and (inspect.isfunction(value) or inspect.isclass(value))
+        and getattr(value, "__module__", None) == module
+    }
+    assert defined <= set(mod.__all__), sorted(defined - set(mod.__all__))
+
+
+def test_model_methods() -> None:
+    import person_segmentation as ps
+
+    assert sorted(n for n in dir(ps.PersonSegmentation) if not n.startswith("_")) == MODEL_METHODS

@@ -1,0 +1,177 @@
+"""Unit tests of the command line that need no weights or shared data: parsing, usage errors,
+help texts, the progress line, entry points, small helpers."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import person_segmentation as ps
+from person_segmentation import render
+from person_segmentation.cli import main
+from person_segmentation.cli import webcam as _webcam
+from person_segmentation.cli._common import even_size as _even_size
+from person_segmentation.cli._common import pad_to as _pad_to
+from person_segmentation.cli._common import parse_effect
+from person_segmentation.cli.progress import Progress
+from person_segmentation.encode import RAINBOW
+
+
+def test_rainbow_is_the_render_palette() -> None:
+    np.testing.assert_array_equal(np.array(RAINBOW, dtype=np.uint8), render.PALETTES["rainbow"])
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["x.jpg", "--threshold", "1.5"], "--threshold must be in [0, 1]"),
+        (["x.jpg", "--output-stride", "12"], "invalid choice"),
+        (["x.jpg", "--effect", "sparkles"], "unknown effect 'sparkles'"),
+        (["x.jpg", "--effect", "replace=#12345"], "six hex digits"),
+        (["x.jpg", "--effect", "replace=/no/such/background.jpg"], "background image not found"),
+        (["x.jpg", "--parts", "--effect", "bokeh"], "not allowed with argument"),
+        (["x.jpg", "--smoothing", "1"], "--smoothing must be in [0, 1)"),
+        (["x.jpg", "--opacity", "nan"], "--opacity must be in [0, 1]"),
+        (["x.jpg", "--edge-blur", "-1"], "must be >= 0"),
+        (["x.mp4", "--max-frames", "0"], "must be >= 1"),
+    ],
+)
+def test_bad_arguments_exit_with_usage_errors(
+    arguments: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["segment", *arguments, "-o", str(tmp_path / "out")])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("inputs", "output", "message"),
+    [
+        (["a.jpg", "b.jpg"], "m.png", "is a file name, but the inputs are several"),
+        (["."], "m.png", "is a file name, but the inputs are a directory"),
+        (["a.jpg"], "m.mp4", "the output of an image must be a directory or a file ending in"),
+        (["a.mp4"], "m.png", "the output of a video must be a directory or a file ending in .mp4"),
+        (["a.mp4"], "m.webm", "the output of a video must be"),
+    ],
+)
+def test_output_names_that_cannot_work_are_usage_errors(
+    inputs: list[str], output: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["segment", *inputs, "-o", str(tmp_path / output), "--weights", str(tmp_path / "unused")])
+    assert code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / output).exists()
+
+
+def test_parse_effect() -> None:
+    assert parse_effect("bokeh").name == "bokeh" and not parse_effect("bokeh").needs_parts
+    assert parse_effect("blur-faces").needs_parts and parse_effect("parts").needs_parts
+    assert parse_effect("replace=#ff8000").color == (255, 128, 0)
+    assert parse_effect("replace=#ff8000").label == "replaced"
+
+
+def test_progress_line() -> None:
+    stream = io.StringIO()
+    progress = Progress(total_frames=200, total_files=3, stream=stream, enabled=True, delay=0.0, interval=0.0)
+    progress.begin_file("clip.mp4")
+    progress.advance(50)
+    line = progress.line(200)
+    assert line.startswith("[1/3] [#####...............] 50/200 frames  25%")
+    assert "frames/s" in line and "ETA" in line and line.endswith("clip.mp4")
+    assert len(progress.line(30)) == 30 and progress.line(30).endswith("...")
+    progress.print("a line", file=stream)
+    progress.close()
+    text = stream.getvalue()
+    assert "\r[1/3]" in text and "a line\n" in text and text.endswith("\r")
+    quiet = io.StringIO()
+    disabled = Progress(total_frames=None, stream=quiet, enabled=False, delay=0.0, interval=0.0)
+    disabled.advance(5)
+    disabled.close()
+    assert quiet.getvalue() == "" and disabled.line(80).startswith("5 frames")
+
+
+@pytest.mark.parametrize("command", ["segment", "webcam", "info"])
+def test_help_of_every_command(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    wanted = {
+        "segment": [
+            "--parts",
+            "--effect",
+            "bokeh",
+            "blur-faces",
+            "replace=#RRGGBB",
+            "--multiplier",
+            "--output-stride",
+            "--threshold",
+            "--flip",
+            "--weights",
+            "--smoothing",
+            "--max-frames",
+            "--palette",
+            "audio",
+            "Exit status",
+            "examples:",
+        ],
+        "webcam": [
+            "--device",
+            "--effect",
+            "--v4l2",
+            "pyfakewebcam",
+            "--no-preview",
+            "--output",
+            "--max-frames",
+            "--mirror",
+            "--size",
+            "opencv-python-headless",
+            "examples:",
+        ],
+        "info": ["JSON"],
+    }[command]
+    for word in wanted:
+        assert word in text, word
+
+
+def test_console_script_and_module_entry_points(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "person_segmentation", "info"], capture_output=True, text=True, check=True, timeout=120
+    )
+    info = json.loads(result.stdout)
+    assert info["version"] == ps.__version__ and info["cpu_threads"] >= 1
+    help_text = subprocess.run(
+        [sys.executable, "-m", "person_segmentation", "--help"], capture_output=True, text=True, check=True, timeout=120
+    ).stdout
+    for command in ("segment", "webcam", "info"):
+        assert command in help_text
+
+
+def test_odd_frame_sizes_are_padded_for_the_encoder() -> None:
+    # OpenCV's encoders need even sides (and OpenCV cannot write an odd-sized test video), so
+    # the padding is checked on a frame: one row/column repeated at the bottom/right.
+    frame = np.random.default_rng(0).integers(0, 256, (47, 63, 3), dtype=np.uint8)
+    assert _even_size(63, 47) == (64, 48) and _even_size(64, 48) == (64, 48)
+    padded = _pad_to(frame, 64, 48)
+    assert padded.shape == (48, 64, 3)
+    np.testing.assert_array_equal(padded[:47, :63], frame)
+    np.testing.assert_array_equal(padded[47, :63], frame[46])
+    np.testing.assert_array_equal(padded[:47, 63], frame[:, 62])
+    assert _pad_to(padded, 64, 48) is padded
+
+
+def test_preview_problem_messages() -> None:
+    headless = "  Video I/O:\n  GUI:                           NONE\n"
+    gui = "  GUI:                           GTK3\n"
+    assert "without GUI support" in (_webcam.preview_problem(headless, {"DISPLAY": ":0"}, "linux") or "")
+    assert "no display" in (_webcam.preview_problem(gui, {}, "linux") or "")
+    assert _webcam.preview_problem(gui, {"DISPLAY": ":0"}, "linux") is None
+    assert _webcam.preview_problem(gui, {"WAYLAND_DISPLAY": "wayland-0"}, "linux") is None
+    assert _webcam.preview_problem(gui, {}, "darwin") is None
