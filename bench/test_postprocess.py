@@ -23,11 +23,7 @@ WARMUP_CALLS = 3
 ALL_PERSON_LOGIT = 5.0
 
 #: Implementation id -> (postprocess, num_threads); num_threads 0 = one per hardware thread.
-IMPLS: dict[str, tuple[str, int]] = {
-    "native": ("native", 0),
-    "native-1t": ("native", 1),
-    "tf": ("tf", 0),
-}
+IMPLS: dict[str, tuple[str, int]] = {"native": ("native", 0), "native-1t": ("native", 1), "tf": ("tf", 0)}
 
 # Time-based rounds (calibrated by pytest-benchmark): about 2 s per benchmark, at least 30 rounds
 # even for the slow TF cases.

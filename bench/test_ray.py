@@ -45,7 +45,7 @@ from person_segmentation.ray_data import Segmenter, actor_pool, segment_dataset 
 
 pytestmark = [
     # Ray Data 2.60's DataContext warns about its own deprecated defaults when it is made.
-    pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.data.context"),
+    pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.data.context")
 ]
 
 GROUP = "throughput 100 photos mask"

@@ -91,10 +91,7 @@ def _label(benchmark: BenchmarkFixture, impl: str, frames: np.ndarray) -> None:
 
 @pytest.mark.parametrize("net_id", [NET_ID], ids=[f"{NET_ID}-os{STRIDE}"])
 def test_person_segmentation(
-    benchmark: BenchmarkFixture,
-    load_net: Callable[..., ps.PersonSegmentation],
-    net_id: str,
-    frames: np.ndarray,
+    benchmark: BenchmarkFixture, load_net: Callable[..., ps.PersonSegmentation], net_id: str, frames: np.ndarray
 ) -> None:
     net = load_net(net_id)
     _label(benchmark, f"person-segmentation x0.25 os{STRIDE}", frames)
@@ -110,19 +107,11 @@ def test_person_segmentation(
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda model: f"selfie-{MODELS[model]}")
-def test_mediapipe(
-    benchmark: BenchmarkFixture,
-    mediapipe: MediaPipeWorker,
-    model: int,
-    frames: np.ndarray,
-) -> None:
+def test_mediapipe(benchmark: BenchmarkFixture, mediapipe: MediaPipeWorker, model: int, frames: np.ndarray) -> None:
     _label(benchmark, f"mediapipe-selfie-{MODELS[model]}", frames)
     benchmark.extra_info["mediapipe"] = mediapipe.version
     result: dict[str, Any] = benchmark.pedantic(
-        mediapipe.run,
-        setup=_cycle(lambda i: (i, model), len(frames)),
-        rounds=ROUNDS,
-        warmup_rounds=WARMUP_ROUNDS,
+        mediapipe.run, setup=_cycle(lambda i: (i, model), len(frames)), rounds=ROUNDS, warmup_rounds=WARMUP_ROUNDS
     )
     assert result["shape"] == list(frames.shape[1:3])
     # Untimed: MediaPipe really segmented the frames (a person in each), for the record.

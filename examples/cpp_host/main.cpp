@@ -26,8 +26,8 @@ namespace ps = person_segmentation;
 namespace {
 
 constexpr char kMagic[4] = {'P', 'S', 'L', 'G'};
-constexpr int32_t kMaxSide = 1 << 16;  // logit grid and image sides
-constexpr int32_t kMaxChannels = 256;  // 1 segment channel + at most 255 parts (PGM maxval)
+constexpr int32_t kMaxSide = ps::kMaxImageSide;  // logit grid and image sides
+constexpr int32_t kMaxChannels = 256;            // 1 segment channel + at most 255 parts (PGM maxval)
 
 /// A usage error: printed with the usage text, exit code 1.
 struct UsageError : std::runtime_error {
@@ -65,8 +65,8 @@ int32_t parse_size(const std::string& text, const char* name) {
   char* end = nullptr;
   const long value = std::strtol(text.c_str(), &end, 10);
   if (text.empty() || *end != '\0' || errno != 0 || value < 1 || value > kMaxSide)
-    throw UsageError(std::string(name) + " must be an integer in 1.." + std::to_string(kMaxSide) +
-                     ", got '" + text + "'");
+    throw UsageError(std::string(name) + " must be an integer in 1.." + std::to_string(kMaxSide) + ", got '" + text +
+                     "'");
   return static_cast<int32_t>(value);
 }
 
@@ -144,18 +144,18 @@ Logits read_logits(const std::string& path) {
   l.channels = header[2];
   if (l.height < 1 || l.width < 1 || l.height > kMaxSide || l.width > kMaxSide || l.channels < 1 ||
       l.channels > kMaxChannels)
-    throw std::invalid_argument(path + ": bad shape (" + std::to_string(l.height) + ", " +
-                                std::to_string(l.width) + ", " + std::to_string(l.channels) +
+    throw std::invalid_argument(path + ": bad shape (" + std::to_string(l.height) + ", " + std::to_string(l.width) +
+                                ", " + std::to_string(l.channels) +
                                 "): need 1 <= height, width <= 65536 and 1 <= channels <= 256");
   const size_t count = static_cast<size_t>(l.height) * static_cast<size_t>(l.width) * static_cast<size_t>(l.channels);
   // Check the size before allocating: a bad header must not make us allocate gigabytes.
   const long double expected = 16.0L + static_cast<long double>(count) * sizeof(float);
   if (static_cast<long double>(file_size) != expected)
-    throw std::invalid_argument(path + ": " + (static_cast<long double>(file_size) < expected ? "truncated" : "too long") +
-                                ": a (" + std::to_string(l.height) + ", " + std::to_string(l.width) + ", " +
-                                std::to_string(l.channels) + ") logits file has " +
-                                std::to_string(16 + count * sizeof(float)) + " bytes, this one " +
-                                std::to_string(file_size));
+    throw std::invalid_argument(
+        path + ": " + (static_cast<long double>(file_size) < expected ? "truncated" : "too long") + ": a (" +
+        std::to_string(l.height) + ", " + std::to_string(l.width) + ", " + std::to_string(l.channels) +
+        ") logits file has " + std::to_string(16 + count * sizeof(float)) + " bytes, this one " +
+        std::to_string(file_size));
   l.values.resize(count);
   in.read(reinterpret_cast<char*>(l.values.data()), static_cast<std::streamsize>(count * sizeof(float)));
   if (!in) throw std::runtime_error(path + ": read error");
@@ -183,8 +183,7 @@ int run(const Args& args) {
   // Views into the one interleaved buffer: same row/column strides, channel 0 vs 1...
   const int64_t c = logits.channels;
   const int64_t row = static_cast<int64_t>(logits.width) * c;
-  ps::FloatTensorView segment{logits.values.data(), logits.height, logits.width, 1, row, c, 1,
-                              ps::Device::kCpu, 0};
+  ps::FloatTensorView segment{logits.values.data(), logits.height, logits.width, 1, row, c, 1, ps::Device::kCpu, 0};
 
   ps::PostprocessOptions options;
   options.segmentation_threshold = args.threshold;
@@ -194,12 +193,11 @@ int run(const Args& args) {
   const size_t pixels = static_cast<size_t>(args.image_height) * static_cast<size_t>(args.image_width);
   std::vector<uint8_t> image(pixels);
   if (args.parts) {
-    ps::FloatTensorView parts{logits.values.data() + 1, logits.height, logits.width, c - 1, row, c, 1,
-                              ps::Device::kCpu, 0};
+    ps::FloatTensorView parts{
+        logits.values.data() + 1, logits.height, logits.width, c - 1, row, c, 1, ps::Device::kCpu, 0};
     std::vector<int32_t> part_map(pixels);
     ps::part_segmentation(segment, parts, geometry, options, part_map.data());
-    for (size_t i = 0; i < pixels; ++i)
-      image[i] = part_map[i] < 0 ? uint8_t{255} : static_cast<uint8_t>(part_map[i]);
+    for (size_t i = 0; i < pixels; ++i) image[i] = part_map[i] < 0 ? uint8_t{255} : static_cast<uint8_t>(part_map[i]);
   } else {
     std::vector<uint8_t> mask(pixels);
     ps::person_mask(segment, geometry, options, mask.data());

@@ -1,9 +1,12 @@
 """PERSON_SEGMENTATION_CUDA: AUTO builds the CUDA kernels when a CUDA compiler is found, ON
-without one is a configure error, OFF leaves them out, anything else is refused."""
+without one is a configure error, OFF leaves them out, anything else is refused. Also what the
+configure step derives for every build: the version (read from _version.py) and an exported
+target that carries C++17 but never the sanitizer flags."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -21,9 +24,20 @@ def configure(tmp_path: Path, *defines: str, path: str | None = None) -> subproc
     if path is not None:
         env["PATH"] = path
     return subprocess.run(
-        [shutil.which("cmake") or "cmake", "-S", str(REPO_ROOT), "-B", str(tmp_path / "build"), "-DBUILD_TESTING=OFF", *defines],
-        env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [
+            shutil.which("cmake") or "cmake",
+            "-S",
+            str(REPO_ROOT),
+            "-B",
+            str(tmp_path / "build"),
+            "-DBUILD_TESTING=OFF",
+            *defines,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def path_without_nvcc() -> str:
@@ -65,3 +79,29 @@ def test_other_values_are_refused(tmp_path: Path) -> None:
     result = configure(tmp_path, "-DPERSON_SEGMENTATION_CUDA=MAYBE")
     assert result.returncode != 0
     assert "PERSON_SEGMENTATION_CUDA must be AUTO, ON or OFF, got 'MAYBE'" in result.stderr
+
+
+def exported_targets(build: Path) -> str:
+    """The person_segmentationTargets.cmake that `cmake --install` would install (written at configure time)."""
+    files = list((build / "CMakeFiles" / "Export").rglob("person_segmentationTargets.cmake"))
+    assert len(files) == 1, files
+    return files[0].read_text()
+
+
+def test_version_comes_from_version_py(tmp_path: Path) -> None:
+    text = (REPO_ROOT / "src" / "python" / "person_segmentation" / "_version.py").read_text()
+    found = re.search(r'^__version__ = "([^"]+)"$', text, re.MULTILINE)
+    assert found, "no __version__ line in _version.py"
+    result = configure(tmp_path, "-DPERSON_SEGMENTATION_CUDA=OFF")
+    assert result.returncode == 0, result.stderr
+    assert f"person_segmentation: version {found.group(1)}" in result.stdout
+    header = tmp_path / "build" / "generated" / "include" / "person_segmentation" / "version.hpp"
+    assert f'#define PERSON_SEGMENTATION_VERSION "{found.group(1)}"' in header.read_text()
+
+
+def test_sanitized_build_exports_no_sanitizer_flags(tmp_path: Path) -> None:
+    result = configure(tmp_path, "-DPERSON_SEGMENTATION_CUDA=OFF", "-DPERSON_SEGMENTATION_SANITIZE=ON")
+    assert result.returncode == 0, result.stderr
+    targets = exported_targets(tmp_path / "build")
+    assert "sanitize" not in targets
+    assert 'INTERFACE_COMPILE_FEATURES "cxx_std_17"' in targets

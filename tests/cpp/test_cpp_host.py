@@ -49,7 +49,9 @@ def _cmake(args: list[str], what: str, log: Path) -> str:
     )
     log.write_text(proc.stdout)
     if proc.returncode != 0:
-        pytest.fail(f"{what} failed (exit {proc.returncode}): cmake {' '.join(args)}\n{proc.stdout[-6000:]}", pytrace=False)
+        pytest.fail(
+            f"{what} failed (exit {proc.returncode}): cmake {' '.join(args)}\n{proc.stdout[-6000:]}", pytrace=False
+        )
     return proc.stdout
 
 
@@ -64,16 +66,33 @@ def host(tmp_path_factory: pytest.TempPathFactory) -> Host:
     generator = ["-G", "Ninja"] if shutil.which("ninja") else []
     start = time.perf_counter()
     configure = _cmake(
-        ["-S", str(REPO_ROOT), "-B", str(build), *generator, "-DCMAKE_BUILD_TYPE=Release",
-         "-DBUILD_TESTING=OFF", f"-DCMAKE_INSTALL_PREFIX={prefix}"],
-        "configuring the core", root / "configure-core.log",
+        [
+            "-S",
+            str(REPO_ROOT),
+            "-B",
+            str(build),
+            *generator,
+            "-DCMAKE_BUILD_TYPE=Release",
+            "-DBUILD_TESTING=OFF",
+            f"-DCMAKE_INSTALL_PREFIX={prefix}",
+        ],
+        "configuring the core",
+        root / "configure-core.log",
     )
     _cmake(["--build", str(build), "--parallel"], "building the core", root / "build-core.log")
     _cmake(["--install", str(build)], "installing the core", root / "install-core.log")
     _cmake(
-        ["-S", str(HOST_SOURCE), "-B", str(host_build), *generator, "-DCMAKE_BUILD_TYPE=Release",
-         f"-DCMAKE_PREFIX_PATH={prefix}"],
-        "configuring examples/cpp_host against the installed package", root / "configure-host.log",
+        [
+            "-S",
+            str(HOST_SOURCE),
+            "-B",
+            str(host_build),
+            *generator,
+            "-DCMAKE_BUILD_TYPE=Release",
+            f"-DCMAKE_PREFIX_PATH={prefix}",
+        ],
+        "configuring examples/cpp_host against the installed package",
+        root / "configure-host.log",
     )
     _cmake(["--build", str(host_build), "--parallel"], "building examples/cpp_host", root / "build-host.log")
     exe = host_build / ("person_segmentation_host" + (".exe" if os.name == "nt" else ""))
@@ -132,8 +151,27 @@ def test_installed_package(host: Host) -> None:
     cmake_dir = configs[0].parent
     assert (cmake_dir / "person_segmentationConfigVersion.cmake").is_file()
     assert (cmake_dir / "person_segmentationTargets.cmake").is_file()
-    for header in ("person_segmentation.hpp", "config.hpp", "geometry.hpp", "postprocess.hpp", "postprocess_pixel.hpp"):
-        assert (host.prefix / "include" / "person_segmentation" / header).is_file(), header
+    include = host.prefix / "include" / "person_segmentation"
+    public = (
+        "person_segmentation.hpp",
+        "config.hpp",
+        "constants.hpp",
+        "geometry.hpp",
+        "postprocess.hpp",
+        "preprocess.hpp",
+        "runtime.hpp",
+        "version.hpp",
+    )
+    for header in public:
+        assert (include / header).is_file(), header
+    # Only the public API is installed: the per-pixel math (src/cpp/src/pixel/) stays private.
+    assert sorted(p.name for p in include.iterdir()) == sorted(public)
+    # The generated version.hpp tells the version of the one version source (_version.py).
+    assert f'#define PERSON_SEGMENTATION_VERSION "{ps.__version__}"' in (include / "version.hpp").read_text()
+    # The exported target asks its consumers for C++17 (examples/cpp_host sets no standard).
+    targets = (cmake_dir / "person_segmentationTargets.cmake").read_text()
+    assert 'INTERFACE_COMPILE_FEATURES "cxx_std_17"' in targets
+    assert "CMAKE_CXX_STANDARD" not in (HOST_SOURCE / "CMakeLists.txt").read_text()
     assert list(host.prefix.glob("lib*/*person_segmentation*")), "the static core was not installed"
     # AUTO resolved consistently: configure log, installed config, and the linked library agree.
     flag = "ON" if host.cuda_configured else "OFF"
@@ -161,17 +199,19 @@ def test_random_logits(
     host: Host, tmp_path: Path, grid: tuple[int, int], image_size: tuple[int, int], threshold: float, flip: bool
 ) -> None:
     rng = np.random.default_rng(sum(grid) * 1000 + sum(image_size))
-    values = np.concatenate(
-        [rng.normal(0, 3, (*grid, 1)), rng.normal(0, 2, (*grid, 24))], axis=2
-    ).astype(np.float32)
+    values = np.concatenate([rng.normal(0, 3, (*grid, 1)), rng.normal(0, 2, (*grid, 24))], axis=2).astype(np.float32)
     logits_file = write_logits(tmp_path / "logits.pslg", values)
     logits = ps.Logits(values[:, :, :1], values[:, :, 1:], ps.compute_geometry(*image_size), flip)
     options = ["--threshold", str(threshold)] + (["--flip"] if flip else [])
 
     expected_mask = ps.person_mask_from_logits(logits, threshold)
-    np.testing.assert_array_equal(host_mask(host, logits_file, image_size, tmp_path / "mask.pgm", *options), expected_mask)
+    np.testing.assert_array_equal(
+        host_mask(host, logits_file, image_size, tmp_path / "mask.pgm", *options), expected_mask
+    )
     expected_parts = ps.part_segmentation_from_logits(logits, threshold)
-    np.testing.assert_array_equal(host_parts(host, logits_file, image_size, tmp_path / "parts.pgm", *options), expected_parts)
+    np.testing.assert_array_equal(
+        host_parts(host, logits_file, image_size, tmp_path / "parts.pgm", *options), expected_parts
+    )
 
 
 def test_mask_only_logits_and_other_part_counts(host: Host, tmp_path: Path) -> None:
@@ -211,11 +251,17 @@ def test_photo_logits(
     options = ["--threshold", str(threshold)] + (["--flip"] if flip else [])
 
     expected_mask = ps.person_mask_from_logits(logits, threshold)
-    assert 0.02 < expected_mask.mean() < 0.98, "the photo should give a non-trivial mask for this test to mean something"
-    np.testing.assert_array_equal(host_mask(host, logits_file, image_size, tmp_path / "mask.pgm", *options), expected_mask)
+    assert 0.02 < expected_mask.mean() < 0.98, (
+        "the photo should give a non-trivial mask for this test to mean something"
+    )
+    np.testing.assert_array_equal(
+        host_mask(host, logits_file, image_size, tmp_path / "mask.pgm", *options), expected_mask
+    )
     expected_parts = ps.part_segmentation_from_logits(logits, threshold)
     assert len(np.unique(expected_parts)) > 3
-    np.testing.assert_array_equal(host_parts(host, logits_file, image_size, tmp_path / "parts.pgm", *options), expected_parts)
+    np.testing.assert_array_equal(
+        host_parts(host, logits_file, image_size, tmp_path / "parts.pgm", *options), expected_parts
+    )
     if not flip:  # and what the Python package's own estimate gives for the photo
         np.testing.assert_array_equal(expected_mask, net.estimate_person_segmentation(data_dir / PHOTO))
 
@@ -276,7 +322,15 @@ def test_bad_input(host: Host, tmp_path: Path, content: bytes | None, args: list
 def test_missing_file_and_bad_usage(host: Host, tmp_path: Path) -> None:
     proc = run_host(host, tmp_path / "nope.pslg", 480, 640, tmp_path / "out.pgm")
     assert proc.returncode == 2 and "cannot open" in proc.stderr, proc.stderr
-    for args in ([], ["a", "1", "2"], ["a", "0", "2", "o"], ["a", "1", "x", "o"], ["a", "1", "2", "o", "--threshold", "nan"],
-                 ["a", "1", "2", "o", "--threshold", "1.5"], ["a", "1", "2", "o", "--threshold"], ["a", "1", "2", "o", "--bogus"]):
+    for args in (
+        [],
+        ["a", "1", "2"],
+        ["a", "0", "2", "o"],
+        ["a", "1", "x", "o"],
+        ["a", "1", "2", "o", "--threshold", "nan"],
+        ["a", "1", "2", "o", "--threshold", "1.5"],
+        ["a", "1", "2", "o", "--threshold"],
+        ["a", "1", "2", "o", "--bogus"],
+    ):
         proc = run_host(host, *args)
         assert proc.returncode == 1 and "usage:" in proc.stderr, (args, proc.returncode, proc.stderr)

@@ -34,10 +34,18 @@ def rss_mb() -> float:
 
 
 @pytest.mark.weights
-def test_eight_threads_share_one_model_and_get_the_serial_results(net: ps.PersonSegmentation, frames: list[np.ndarray]) -> None:
+def test_eight_threads_share_one_model_and_get_the_serial_results(
+    net: ps.PersonSegmentation, frames: list[np.ndarray]
+) -> None:
     jobs = [(i % len(frames), bool(i % 3 == 0), (8, 16, 32)[i % 3]) for i in range(48)]
-    serial = {job: net.estimate_part_segmentation(frames[job[0]], flip_horizontal=job[1], output_stride=job[2]) for job in set(jobs)}
-    masks = {job: net.estimate_person_segmentation(frames[job[0]], flip_horizontal=job[1], output_stride=job[2]) for job in set(jobs)}
+    serial = {
+        job: net.estimate_part_segmentation(frames[job[0]], flip_horizontal=job[1], output_stride=job[2])
+        for job in set(jobs)
+    }
+    masks = {
+        job: net.estimate_person_segmentation(frames[job[0]], flip_horizontal=job[1], output_stride=job[2])
+        for job in set(jobs)
+    }
     failures: list[str] = []
     start = threading.Barrier(8)
 
@@ -78,7 +86,9 @@ def test_memory_stays_flat_over_600_frames(net: ps.PersonSegmentation, frames: l
 
 @pytest.mark.slow
 @pytest.mark.weights
-def test_memory_stays_flat_over_10000_frames(net: ps.PersonSegmentation, frames: list[np.ndarray], capsys: pytest.CaptureFixture[str]) -> None:
+def test_memory_stays_flat_over_10000_frames(
+    net: ps.PersonSegmentation, frames: list[np.ndarray], capsys: pytest.CaptureFixture[str]
+) -> None:
     """The long version (``-m slow``): 10,000 consecutive frames of the DAVIS sequence, looped."""
     first = rss_mb()
     start, end = run_frames(net, frames, count=10_000, warmup=200)

@@ -22,7 +22,9 @@ def net() -> ps.PersonSegmentation:
 
 
 @pytest.mark.parametrize("keep", [0, 2, 100, 2000, 20000])
-def test_truncated_jpeg_is_a_clear_error_naming_the_file(net: ps.PersonSegmentation, data_dir: Path, tmp_path: Path, keep: int) -> None:
+def test_truncated_jpeg_is_a_clear_error_naming_the_file(
+    net: ps.PersonSegmentation, data_dir: Path, tmp_path: Path, keep: int
+) -> None:
     cut = tmp_path / f"cut-{keep}.jpg"
     cut.write_bytes((data_dir / PHOTO).read_bytes()[:keep])
     with pytest.raises(ValueError, match=f"cannot read image file .*cut-{keep}.jpg"):
@@ -38,7 +40,9 @@ def test_truncated_jpeg_is_a_clear_error_naming_the_file(net: ps.PersonSegmentat
         ("empty.bmp", b""),
     ],
 )
-def test_non_images_are_a_clear_error_naming_the_file(net: ps.PersonSegmentation, tmp_path: Path, name: str, content: bytes) -> None:
+def test_non_images_are_a_clear_error_naming_the_file(
+    net: ps.PersonSegmentation, tmp_path: Path, name: str, content: bytes
+) -> None:
     path = tmp_path / name
     path.write_bytes(content)
     with pytest.raises(ValueError, match=f"cannot read image file .*{name}"):

@@ -80,73 +80,15 @@ def test_geometry_value_semantics() -> None:
 
 
 # Expected (stride, dilation) per block, written out from REFERENCE.md's rule.
+_STRIDE_8_START = [(2, 1), (1, 1), (2, 1), (1, 1), (2, 1), (1, 1), (1, 1)]  # blocks 0..6 at output stride 8
+_STRIDE_16_START = [(2, 1), (1, 1), (2, 1), (1, 1), (2, 1), (1, 1), (2, 1)]  # blocks 0..6 otherwise
 SCHEDULES = {
-    (1.0, 8): [
-        (2, 1),
-        (1, 1),
-        (2, 1),
-        (1, 1),
-        (2, 1),
-        (1, 1),
-        (1, 1),
-        (1, 2),
-        (1, 2),
-        (1, 2),
-        (1, 2),
-        (1, 2),
-        (1, 2),
-        (1, 4),
-    ],
-    (1.0, 16): [
-        (2, 1),
-        (1, 1),
-        (2, 1),
-        (1, 1),
-        (2, 1),
-        (1, 1),
-        (2, 1),
-        (1, 1),
-        (1, 1),
-        (1, 1),
-        (1, 1),
-        (1, 1),
-        (1, 1),
-        (1, 2),
-    ],
-    (1.0, 32): [
-        (2, 1),
-        (1, 1),
-        (2, 1),
-        (1, 1),
-        (2, 1),
-        (1, 1),
-        (2, 1),
-        (1, 1),
-        (1, 1),
-        (1, 1),
-        (1, 1),
-        (1, 1),
-        (2, 1),
-        (1, 1),
-    ],
-    (0.5, 8): [
-        (2, 1),
-        (1, 1),
-        (2, 1),
-        (1, 1),
-        (2, 1),
-        (1, 1),
-        (1, 1),
-        (1, 2),
-        (1, 2),
-        (1, 2),
-        (1, 2),
-        (1, 2),
-        (1, 2),
-        (1, 2),
-    ],
-    (0.5, 16): [(2, 1), (1, 1), (2, 1), (1, 1), (2, 1), (1, 1), (2, 1)] + [(1, 1)] * 7,
-    (0.5, 32): [(2, 1), (1, 1), (2, 1), (1, 1), (2, 1), (1, 1), (2, 1)] + [(1, 1)] * 7,
+    (1.0, 8): _STRIDE_8_START + [(1, 2)] * 6 + [(1, 4)],
+    (1.0, 16): _STRIDE_16_START + [(1, 1)] * 6 + [(1, 2)],
+    (1.0, 32): _STRIDE_16_START + [(1, 1)] * 5 + [(2, 1), (1, 1)],
+    (0.5, 8): _STRIDE_8_START + [(1, 2)] * 7,
+    (0.5, 16): _STRIDE_16_START + [(1, 1)] * 7,
+    (0.5, 32): _STRIDE_16_START + [(1, 1)] * 7,
 }
 
 
@@ -185,3 +127,18 @@ def test_output_stride_conversion_every_multiplier(multiplier: float, stride: in
 def test_bad_output_stride(bad: object, error: type[Exception]) -> None:
     with pytest.raises(error, match=r"output_stride must be one of \(8, 16, 32\), got"):
         conv_schedule(0.5, bad)  # type: ignore[arg-type]
+
+
+def test_native_limits_come_from_the_core_once() -> None:
+    """The model size, the largest side and the part count are defined in C++ (constants.hpp)
+    and exported by _core; the Python constants are those values."""
+    from person_segmentation import _constants, _core
+
+    assert (_core.MODEL_HEIGHT, _core.MODEL_WIDTH) == ps.MODEL_INPUT_SIZE == (353, 257)
+    assert _core.MAX_IMAGE_SIDE == ps.MAX_IMAGE_SIDE == 65536
+    assert _core.NUM_PARTS == ps.NUM_PARTS == len(ps.PART_CHANNELS) == 24
+    assert _core.MAX_PART_CHANNELS == 1024
+    assert _constants.MODEL_INPUT_SHAPE == (1, 353, 257, 3)
+    assert _core.__version__ == ps.__version__
+    g = ps.compute_geometry(480, 640)
+    assert (g.model_height, g.model_width) == ps.MODEL_INPUT_SIZE

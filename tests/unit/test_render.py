@@ -99,10 +99,7 @@ def test_warm_is_the_demos_warm_list_which_is_d3_interpolate_cool() -> None:
 # --------------------------------------------------------------------------------------------
 def test_to_mask_image_hand_computed() -> None:
     mask = np.array([[1, 0], [0, 1]], np.uint8)
-    expected = np.array(
-        [[[0, 0, 0, 0], [0, 0, 0, 255]], [[0, 0, 0, 255], [0, 0, 0, 0]]],
-        np.uint8,
-    )
+    expected = np.array([[[0, 0, 0, 0], [0, 0, 0, 255]], [[0, 0, 0, 255], [0, 0, 0, 0]]], np.uint8)
     out = render.to_mask_image(mask)
     assert out.dtype == np.uint8 and out.shape == (2, 2, 4)
     np.testing.assert_array_equal(out, expected)
@@ -150,10 +147,7 @@ def test_to_mask_image_errors(kwargs: dict[str, object], error: type[Exception],
 def test_to_colored_part_image_hand_computed() -> None:
     parts = np.array([[-1, 0], [23, 12]], np.int32)
     out = render.to_colored_part_image(parts)
-    expected = np.array(
-        [[[0, 0, 0, 255], [110, 64, 170, 255]], [[99, 81, 195, 255], [175, 240, 91, 255]]],
-        np.uint8,
-    )
+    expected = np.array([[[0, 0, 0, 255], [110, 64, 170, 255]], [[99, 81, 195, 255], [175, 240, 91, 255]]], np.uint8)
     assert out.dtype == np.uint8 and out.shape == (2, 2, 4)
     np.testing.assert_array_equal(out, expected)
 

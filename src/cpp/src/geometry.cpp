@@ -5,27 +5,27 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "person_segmentation/constants.hpp"
+
 namespace person_segmentation {
 
 ResizePadGeometry compute_geometry(int32_t image_height, int32_t image_width, int32_t model_height,
                                    int32_t model_width) {
   if (image_height < 1 || image_width < 1) {
     std::ostringstream msg;
-    msg << "image must be at least 1x1 pixels, got height=" << image_height
+    msg << "image must be at least 1x1 pixels, got height=" << image_height << " width=" << image_width;
+    throw std::invalid_argument(msg.str());
+  }
+  if (image_height > kMaxImageSide || image_width > kMaxImageSide) {
+    std::ostringstream msg;
+    msg << "image must be at most " << kMaxImageSide << "x" << kMaxImageSide << " pixels, got height=" << image_height
         << " width=" << image_width;
     throw std::invalid_argument(msg.str());
   }
-  if (image_height > kMaxGeometrySide || image_width > kMaxGeometrySide) {
+  if (model_height < 1 || model_width < 1 || model_height > kMaxImageSide || model_width > kMaxImageSide) {
     std::ostringstream msg;
-    msg << "image must be at most " << kMaxGeometrySide << "x" << kMaxGeometrySide
-        << " pixels, got height=" << image_height << " width=" << image_width;
-    throw std::invalid_argument(msg.str());
-  }
-  if (model_height < 1 || model_width < 1 || model_height > kMaxGeometrySide ||
-      model_width > kMaxGeometrySide) {
-    std::ostringstream msg;
-    msg << "model input must be at least 1x1 and at most " << kMaxGeometrySide << "x"
-        << kMaxGeometrySide << " pixels, got height=" << model_height << " width=" << model_width;
+    msg << "model input must be at least 1x1 and at most " << kMaxImageSide << "x" << kMaxImageSide
+        << " pixels, got height=" << model_height << " width=" << model_width;
     throw std::invalid_argument(msg.str());
   }
   ResizePadGeometry g;
@@ -62,15 +62,20 @@ void validate_geometry(const ResizePadGeometry& g) {
     int32_t value;
     int32_t min;
   } fields[] = {
-      {"image_height", g.image_height, 1},     {"image_width", g.image_width, 1},
-      {"model_height", g.model_height, 1},     {"model_width", g.model_width, 1},
-      {"resized_height", g.resized_height, 1}, {"resized_width", g.resized_width, 1},
-      {"pad_top", g.pad_top, 0},               {"pad_bottom", g.pad_bottom, 0},
-      {"pad_left", g.pad_left, 0},             {"pad_right", g.pad_right, 0},
+      {"image_height", g.image_height, 1},
+      {"image_width", g.image_width, 1},
+      {"model_height", g.model_height, 1},
+      {"model_width", g.model_width, 1},
+      {"resized_height", g.resized_height, 1},
+      {"resized_width", g.resized_width, 1},
+      {"pad_top", g.pad_top, 0},
+      {"pad_bottom", g.pad_bottom, 0},
+      {"pad_left", g.pad_left, 0},
+      {"pad_right", g.pad_right, 0},
   };
   for (const auto& f : fields) {
-    if (f.value < f.min || f.value > kMaxGeometrySide)
-      fail(std::string(f.name) + " must be in [" + std::to_string(f.min) + ", " + std::to_string(kMaxGeometrySide) +
+    if (f.value < f.min || f.value > kMaxImageSide)
+      fail(std::string(f.name) + " must be in [" + std::to_string(f.min) + ", " + std::to_string(kMaxImageSide) +
            "], got " + std::to_string(f.value));
   }
   if (static_cast<int64_t>(g.pad_top) + g.resized_height + g.pad_bottom != g.model_height)
@@ -81,10 +86,9 @@ void validate_geometry(const ResizePadGeometry& g) {
 
 std::string to_string(const ResizePadGeometry& g) {
   std::ostringstream s;
-  s << "ResizePadGeometry(image=" << g.image_height << "x" << g.image_width
-    << ", model=" << g.model_height << "x" << g.model_width << ", resized=" << g.resized_height
-    << "x" << g.resized_width << ", pad_top=" << g.pad_top << ", pad_bottom=" << g.pad_bottom
-    << ", pad_left=" << g.pad_left << ", pad_right=" << g.pad_right << ")";
+  s << "ResizePadGeometry(image=" << g.image_height << "x" << g.image_width << ", model=" << g.model_height << "x"
+    << g.model_width << ", resized=" << g.resized_height << "x" << g.resized_width << ", pad_top=" << g.pad_top
+    << ", pad_bottom=" << g.pad_bottom << ", pad_left=" << g.pad_left << ", pad_right=" << g.pad_right << ")";
   return s.str();
 }
 

@@ -1,5 +1,7 @@
 // Validation and dispatch: every public entry point checks its arguments here, once, before
-// any kernel runs, so the kernels can assume consistent sizes and strides.
+// any kernel runs, so the kernels can assume consistent sizes and strides. The CUDA side is
+// called through its interface (cuda/postprocess_cuda.hpp) in every build: without CUDA, CMake
+// compiles a stub of it that reports no kernels and no devices.
 #include "person_segmentation/postprocess.hpp"
 
 #include <algorithm>
@@ -8,25 +10,18 @@
 #include <limits>
 #include <sstream>
 #include <stdexcept>
-#include <thread>
+#include <string>
 
 #include "cpu/postprocess_cpu.hpp"
-#include "view_check.hpp"
-#include "person_segmentation/config.hpp"
-
-// Set to 1 by CMake when the CUDA kernels are built (PERSON_SEGMENTATION_CUDA).
-#ifndef PERSON_SEGMENTATION_WITH_CUDA
-#define PERSON_SEGMENTATION_WITH_CUDA 0
-#endif
-#if PERSON_SEGMENTATION_WITH_CUDA
 #include "cuda/postprocess_cuda.hpp"
-#endif
+#include "person_segmentation/constants.hpp"
+#include "person_segmentation/runtime.hpp"
+#include "view_check.hpp"
 
 namespace person_segmentation {
 namespace {
 
-constexpr int64_t kMaxGridSide = 1 << 16;  // the logit grid is the model input / 8 or so
-constexpr int64_t kMaxParts = 1024;
+constexpr int64_t kMaxGridSide = kMaxImageSide;  // the logit grid is the model input / 8 or so
 
 [[noreturn]] void fail(const std::string& message) { throw std::invalid_argument(message); }
 
@@ -52,7 +47,8 @@ void validate_tensor(const FloatTensorView& t, const char* name, int64_t max_cha
   if (t.device_id < 0) fail(n + ".device_id must be >= 0, got " + std::to_string(t.device_id));
   if (t.data == nullptr) fail(n + " has no data (null pointer)");
   if (t.height < 1 || t.width < 1 || t.channels < 1 || t.height > kMaxGridSide || t.width > kMaxGridSide)
-    fail(n + " must have shape (h, w, channels) with 1 <= h, w <= 65536 and channels >= 1, got " + shape_of(t));
+    fail(n + " must have shape (h, w, channels) with 1 <= h, w <= " + std::to_string(kMaxGridSide) +
+         " and channels >= 1, got " + shape_of(t));
   if (max_channels == 1 && t.channels != 1) fail(n + " must have exactly 1 channel, got shape " + shape_of(t));
   if (t.channels > max_channels)
     fail(n + " has too many channels (at most " + std::to_string(max_channels) + "): " + shape_of(t));
@@ -62,14 +58,14 @@ void validate_tensor(const FloatTensorView& t, const char* name, int64_t max_cha
   detail::check_addressable(n, sizes, strides, static_cast<int64_t>(sizeof(float)), t.extent, t.data_offset);
 }
 
-void validate_common(const FloatTensorView& segment, const ResizePadGeometry& g,
-                     const PostprocessOptions& options, const void* out) {
+void validate_common(const FloatTensorView& segment, const ResizePadGeometry& g, const PostprocessOptions& options,
+                     const void* out) {
   validate_tensor(segment, "segment_logits", 1);
   validate_geometry(g);
   if (segment.height > g.model_height || segment.width > g.model_width) {
     std::ostringstream s;
-    s << "segment_logits grid " << segment.height << "x" << segment.width
-      << " is larger than the model input " << g.model_height << "x" << g.model_width;
+    s << "segment_logits grid " << segment.height << "x" << segment.width << " is larger than the model input "
+      << g.model_height << "x" << g.model_width;
     fail(s.str());
   }
   if (std::isnan(options.segmentation_threshold)) fail("segmentation_threshold must not be NaN");
@@ -106,83 +102,46 @@ bool runs_on_cuda(const FloatTensorView& segment, const FloatTensorView* parts, 
          std::to_string(parts->device_id));
   const bool cuda = segment.device == Device::kCuda || options.compute_device == Device::kCuda;
   if (!cuda) return false;
-#if PERSON_SEGMENTATION_WITH_CUDA
+  if (!cuda::compiled())
+    throw std::runtime_error(
+        "CUDA post-processing was requested but this build has no CUDA support (see build_info())");
   const int32_t devices = cuda::device_count();
   if (devices == 0)
     throw std::runtime_error("CUDA post-processing was requested but no CUDA device is available (see build_info())");
   if (segment.device == Device::kCuda && (segment.device_id < 0 || segment.device_id >= devices))
     fail("logits are on CUDA device " + std::to_string(segment.device_id) + " but only " + std::to_string(devices) +
          " device(s) exist");
-  if (parts != nullptr && parts->channels > cuda::kMaxParts)
-    fail("the CUDA kernels take at most " + std::to_string(cuda::kMaxParts) + " part channels, got " +
+  if (parts != nullptr && parts->channels > cuda::kMaxCudaPartChannels)
+    fail("the CUDA kernels take at most " + std::to_string(cuda::kMaxCudaPartChannels) + " part channels, got " +
          std::to_string(parts->channels));
   return true;
-#else
-  throw std::runtime_error("CUDA post-processing was requested but this build has no CUDA support (see build_info())");
-#endif
 }
 
 }  // namespace
-
-int32_t default_num_threads() {
-  const unsigned n = std::thread::hardware_concurrency();
-  return n == 0 ? 1 : static_cast<int32_t>(n);
-}
 
 void person_mask(const FloatTensorView& segment_logits, const ResizePadGeometry& geometry,
                  const PostprocessOptions& options, uint8_t* out) {
   validate_common(segment_logits, geometry, options, out);
   if (runs_on_cuda(segment_logits, nullptr, options)) {
-#if PERSON_SEGMENTATION_WITH_CUDA
     cuda::person_mask(segment_logits, geometry, options, out);
-#endif
     return;
   }
   cpu::person_mask(segment_logits, geometry, options, resolve_threads(options, geometry, kMaskPixelsPerThread), out);
 }
 
 void part_segmentation(const FloatTensorView& segment_logits, const FloatTensorView& part_logits,
-                       const ResizePadGeometry& geometry, const PostprocessOptions& options,
-                       int32_t* out) {
+                       const ResizePadGeometry& geometry, const PostprocessOptions& options, int32_t* out) {
   validate_common(segment_logits, geometry, options, out);
-  validate_tensor(part_logits, "part_logits", kMaxParts);
+  validate_tensor(part_logits, "part_logits", kMaxPartChannels);
   if (part_logits.height != segment_logits.height || part_logits.width != segment_logits.width)
     fail("part_logits grid " + shape_of(part_logits) + " does not match segment_logits grid " +
          shape_of(segment_logits));
   if (runs_on_cuda(segment_logits, &part_logits, options)) {
-#if PERSON_SEGMENTATION_WITH_CUDA
     cuda::part_segmentation(segment_logits, part_logits, geometry, options, out);
-#endif
     return;
   }
   cpu::part_segmentation(segment_logits, part_logits, geometry, options,
                          resolve_threads(options, geometry, kPartPixelsPerThread), out);
-}
-
-bool cuda_compiled() { return PERSON_SEGMENTATION_WITH_CUDA != 0; }
-
-int32_t cuda_device_count() {
-#if PERSON_SEGMENTATION_WITH_CUDA
-  return cuda::device_count();
-#else
-  return 0;
-#endif
-}
-
-std::string build_summary() {
-  std::ostringstream s;
-  s << "person_segmentation " << PERSON_SEGMENTATION_VERSION_MAJOR << "."
-    << PERSON_SEGMENTATION_VERSION_MINOR << "." << PERSON_SEGMENTATION_VERSION_PATCH
-#if defined(__clang__)
-    << ", clang " << __clang_major__ << "." << __clang_minor__
-#elif defined(__GNUC__)
-    << ", gcc " << __GNUC__ << "." << __GNUC_MINOR__
-#elif defined(_MSC_VER)
-    << ", msvc " << _MSC_VER
-#endif
-    << ", cpu threads " << default_num_threads()
-    << (cuda_compiled() ? ", CUDA compiled in" : ", no CUDA");
-  return s.str();
 }
 
 }  // namespace person_segmentation

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "cpu/preprocess_cpu.hpp"
-#include "person_segmentation/postprocess.hpp"
+#include "person_segmentation/runtime.hpp"
 #include "view_check.hpp"
 
 namespace person_segmentation {
@@ -21,8 +21,8 @@ constexpr int64_t kRowsPerThread = 64;
 
 }  // namespace
 
-void resize_pad_normalize(const ImageView& image, const ResizePadGeometry& geometry,
-                          const PreprocessOptions& options, float* out) {
+void resize_pad_normalize(const ImageView& image, const ResizePadGeometry& geometry, const PreprocessOptions& options,
+                          float* out) {
   if (image.type != PixelType::kUint8 && image.type != PixelType::kFloat32)
     fail("image.type must be PixelType::kUint8 (0) or PixelType::kFloat32 (1), got " +
          std::to_string(static_cast<int32_t>(image.type)));

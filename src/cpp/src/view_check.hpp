@@ -48,7 +48,8 @@ inline void check_addressable(const std::string& name, const int64_t sizes[3], c
                                   std::to_string(data_offset));
     return;
   }
-  if (extent < 0) throw std::invalid_argument(name + ".extent must be -1 (unknown) or >= 0, got " + std::to_string(extent));
+  if (extent < 0)
+    throw std::invalid_argument(name + ".extent must be -1 (unknown) or >= 0, got " + std::to_string(extent));
   if (data_offset < 0 || data_offset >= extent)
     throw std::invalid_argument(name + ".data_offset must be in [0, extent = " + std::to_string(extent) + "), got " +
                                 std::to_string(data_offset));
@@ -57,8 +58,8 @@ inline void check_addressable(const std::string& name, const int64_t sizes[3], c
   if (below > offset || above >= static_cast<uint64_t>(extent) - offset) {
     std::ostringstream s;
     s << name << " with shape " << triple(sizes) << " and strides " << triple(strides) << " addresses elements ["
-      << data_offset << " - " << below << ", " << data_offset << " + " << above << "] of its buffer, outside its extent [0, "
-      << extent << ")";
+      << data_offset << " - " << below << ", " << data_offset << " + " << above
+      << "] of its buffer, outside its extent [0, " << extent << ")";
     throw std::invalid_argument(s.str());
   }
 }

@@ -10,7 +10,7 @@
 // std::runtime_error for CUDA in a build without it), derived here independently from the
 // documented limits; every output pixel written and in range; mask == (part map != -1); and
 // on a share of the cases the same result from a contiguous copy of the logits, from one
-// thread, and from the per-pixel evaluation direct_pixel.hpp (which the CUDA kernels run).
+// thread, and from the per-pixel evaluation pixel/direct_pixel.hpp (which the CUDA kernels run).
 // The pre-processing gets an image view (uint8, float32 or a raw nonsense pixel type; shape
 // mostly that of the geometry; the same stride and memory variants) whose float pixels include
 // NaN, infinities and out-of-range values. Oracles: the outcome derived from the documented
@@ -42,10 +42,10 @@
 #include <string>
 #include <vector>
 
-#include "direct_pixel.hpp"
 #include "person_segmentation/person_segmentation.hpp"
-#include "person_segmentation/postprocess_pixel.hpp"
 #include "person_segmentation/preprocess.hpp"
+#include "pixel/direct_pixel.hpp"
+#include "pixel/postprocess_pixel.hpp"
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
@@ -71,9 +71,12 @@ constexpr int64_t kI64Max = std::numeric_limits<int64_t>::max();
 constexpr int64_t kI64Min = std::numeric_limits<int64_t>::min();
 constexpr int32_t kI32Max = std::numeric_limits<int32_t>::max();
 constexpr int32_t kI32Min = std::numeric_limits<int32_t>::min();
-// The documented limits (postprocess.hpp, geometry.hpp), restated here as the oracle.
+// The documented limits (postprocess.hpp, constants.hpp), restated here as the oracle; the
+// static_asserts only catch the two drifting apart.
 constexpr int64_t kMaxGrid = 65536;
-constexpr int64_t kMaxParts = 1024;
+constexpr int64_t kMaxPartChannels = 1024;
+static_assert(kMaxGrid == ps::kMaxImageSide, "the oracle's largest side differs from kMaxImageSide");
+static_assert(kMaxPartChannels == ps::kMaxPartChannels, "the oracle's part limit differs from kMaxPartChannels");
 constexpr int64_t kStrideLimit = kI64Max / 4;  // farthest element, in elements from data
 // What one case may cost: output pixels (more in a "large" case, for several threads),
 // stage-1 work, the logits buffer.
@@ -192,28 +195,19 @@ struct Case {
 };
 
 int32_t* geometry_field(ps::ResizePadGeometry& g, int i) {
-  int32_t* fields[10] = {&g.image_height, &g.image_width, &g.model_height, &g.model_width, &g.resized_height,
-                         &g.resized_width, &g.pad_top, &g.pad_bottom, &g.pad_left, &g.pad_right};
+  int32_t* fields[10] = {&g.image_height,  &g.image_width, &g.model_height, &g.model_width, &g.resized_height,
+                         &g.resized_width, &g.pad_top,     &g.pad_bottom,   &g.pad_left,    &g.pad_right};
   return fields[i];
 }
 
-const int32_t kSpecial32[] = {kI32Min, kI32Min + 1, -65536, -2, -1, 0, 1, 2, 3, 7, 8, 64, 256, 257, 352, 353, 4096,
-                              65535, 65536, 65537, 1 << 24, kI32Max - 31, kI32Max - 1, kI32Max};
+const int32_t kSpecial32[] = {kI32Min, kI32Min + 1, -65536,  -2,           -1,          0,      1,   2,    3,
+                              7,       8,           64,      256,          257,         352,    353, 4096, 65535,
+                              65536,   65537,       1 << 24, kI32Max - 31, kI32Max - 1, kI32Max};
 const int64_t kSpecialSize[] = {kI64Min, -65536, -1, 0, 65536, 65537, int64_t{1} << 31, int64_t{1} << 32, kI64Max};
-const int64_t kHugeStride[] = {int64_t{1} << 31,
-                               -(int64_t{1} << 31),
-                               int64_t{1} << 40,
-                               -(int64_t{1} << 47),
-                               kStrideLimit / 2,
-                               kStrideLimit - 1,
-                               kStrideLimit,
-                               kStrideLimit + 1,
-                               -kStrideLimit,
-                               -kStrideLimit - 1,
-                               int64_t{1} << 62,
-                               kI64Max,
-                               kI64Min,
-                               kI64Min + 1};
+const int64_t kHugeStride[] = {int64_t{1} << 31, -(int64_t{1} << 31), int64_t{1} << 40, -(int64_t{1} << 47),
+                               kStrideLimit / 2, kStrideLimit - 1,    kStrideLimit,     kStrideLimit + 1,
+                               -kStrideLimit,    -kStrideLimit - 1,   int64_t{1} << 62, kI64Max,
+                               kI64Min,          kI64Min + 1};
 
 /// Image sizes: mostly small, some 1xN / Nx1 / 4096 wide, some large enough for threads.
 void image_size(Input& in, int32_t* h, int32_t* w) {
@@ -282,7 +276,7 @@ void choose_strides(Input& in, ViewSpec& v) {
 
 void choose_memory(Input& in, ViewSpec& v) {
   const uint8_t k = in.byte() % 32;
-  v.memory = k < 16 ? Memory::kExact
+  v.memory = k < 16   ? Memory::kExact
              : k < 24 ? Memory::kUnknown
              : k < 27 ? Memory::kShortEnd
              : k < 29 ? Memory::kShortStart
@@ -298,7 +292,8 @@ void choose_memory(Input& in, ViewSpec& v) {
 
 void choose_device(Input& in, ViewSpec& v) {
   if (in.byte() % 32 != 0) return;
-  static const int32_t kDevices[][2] = {{0, 1}, {0, -1}, {0, kI32Max}, {1, 0}, {1, -1}, {1, 3}, {2, 0}, {-1, 0}, {kI32Min, 0}, {255, 0}};
+  static const int32_t kDevices[][2] = {{0, 1}, {0, -1}, {0, kI32Max}, {1, 0},       {1, -1},
+                                        {1, 3}, {2, 0},  {-1, 0},      {kI32Min, 0}, {255, 0}};
   const auto& d = kDevices[in.below(std::size(kDevices))];
   v.device = d[0];
   v.device_id = d[1];
@@ -361,20 +356,37 @@ Case decode(Input& in) {
 
   // Options.
   switch (in.byte() % 16) {
-    default: c.threshold = 0.5f; break;
-    case 8: case 9: case 10: c.threshold = static_cast<float>(in.bytes(4) & 0xFFFFFF) / 16777216.0f; break;
-    case 11: c.threshold = in.byte() & 1 ? 1.0f : 0.0f; break;
-    case 12: c.threshold = in.pick({std::numeric_limits<float>::quiet_NaN(), -std::numeric_limits<float>::quiet_NaN(),
-                                    std::numeric_limits<float>::signaling_NaN(), float_of_bits(0x7F800001u)}); break;
-    case 13: c.threshold = in.byte() & 1 ? std::numeric_limits<float>::infinity() : -std::numeric_limits<float>::infinity(); break;
-    case 14: c.threshold = in.pick({-1.0f, 2.0f, -0.0f, std::numeric_limits<float>::min(), std::numeric_limits<float>::denorm_min(),
-                                    std::numeric_limits<float>::max(), -std::numeric_limits<float>::max(), 0.49999997f, 0.50000006f}); break;
-    case 15: c.threshold = float_of_bits(static_cast<uint32_t>(in.bytes(4))); break;
+    default:
+      c.threshold = 0.5f;
+      break;
+    case 8:
+    case 9:
+    case 10:
+      c.threshold = static_cast<float>(in.bytes(4) & 0xFFFFFF) / 16777216.0f;
+      break;
+    case 11:
+      c.threshold = in.byte() & 1 ? 1.0f : 0.0f;
+      break;
+    case 12:
+      c.threshold = in.pick({std::numeric_limits<float>::quiet_NaN(), -std::numeric_limits<float>::quiet_NaN(),
+                             std::numeric_limits<float>::signaling_NaN(), float_of_bits(0x7F800001u)});
+      break;
+    case 13:
+      c.threshold = in.byte() & 1 ? std::numeric_limits<float>::infinity() : -std::numeric_limits<float>::infinity();
+      break;
+    case 14:
+      c.threshold =
+          in.pick({-1.0f, 2.0f, -0.0f, std::numeric_limits<float>::min(), std::numeric_limits<float>::denorm_min(),
+                   std::numeric_limits<float>::max(), -std::numeric_limits<float>::max(), 0.49999997f, 0.50000006f});
+      break;
+    case 15:
+      c.threshold = float_of_bits(static_cast<uint32_t>(in.bytes(4)));
+      break;
   }
   c.flip = in.byte() & 1;
   const uint8_t threads = in.byte() % 16;
-  c.num_threads = threads < 10 ? static_cast<int32_t>(threads % 9)
-                  : threads < 13 ? 1
+  c.num_threads = threads < 10    ? static_cast<int32_t>(threads % 9)
+                  : threads < 13  ? 1
                   : threads == 13 ? in.pick({-1, -8, kI32Min})
                   : threads == 14 ? in.pick({16, 64, 1000})
                                   : kI32Max;
@@ -388,7 +400,9 @@ Case decode(Input& in) {
 
   // Pre-processing.
   switch (in.byte() % 16) {
-    default: c.image_shape = kLikeGeometry; break;
+    default:
+      c.image_shape = kLikeGeometry;
+      break;
     case 12:
       c.image_shape = kChannels;
       c.shape_value = in.pick({int64_t{0}, int64_t{1}, int64_t{2}, int64_t{4}, kI64Min, kI64Max});
@@ -416,7 +430,9 @@ Case decode(Input& in) {
   c.pre_checks = in.byte();
   c.pre_flip = in.byte() & 1;
   const uint8_t pre_threads = in.byte() % 16;
-  c.pre_threads = pre_threads < 12 ? static_cast<int32_t>(pre_threads % 4) : pre_threads < 15 ? in.pick({-1, kI32Min}) : 64;
+  c.pre_threads = pre_threads < 12   ? static_cast<int32_t>(pre_threads % 4)
+                  : pre_threads < 15 ? in.pick({-1, kI32Min})
+                                     : 64;
   return c;
 }
 
@@ -480,14 +496,23 @@ float logit(uint64_t& state, uint8_t mode) {
   switch (mode % 8) {
     case 6: {  // specials now and then
       if ((r & 15) != 0) return 16.0f * u - 8.0f;
-      static const float kSpecial[] = {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
-                                       -std::numeric_limits<float>::infinity(), std::numeric_limits<float>::max(),
-                                       -std::numeric_limits<float>::max(), std::numeric_limits<float>::denorm_min(),
-                                       -0.0f, 0.0f, 88.7f, -88.7f, 1e-30f};
+      static const float kSpecial[] = {std::numeric_limits<float>::quiet_NaN(),
+                                       std::numeric_limits<float>::infinity(),
+                                       -std::numeric_limits<float>::infinity(),
+                                       std::numeric_limits<float>::max(),
+                                       -std::numeric_limits<float>::max(),
+                                       std::numeric_limits<float>::denorm_min(),
+                                       -0.0f,
+                                       0.0f,
+                                       88.7f,
+                                       -88.7f,
+                                       1e-30f};
       return kSpecial[(r >> 4) % std::size(kSpecial)];
     }
-    case 7: return static_cast<float>(static_cast<int>((r >> 8) % 3) - 1);  // ties
-    default: return 40.0f * u - 20.0f;
+    case 7:
+      return static_cast<float>(static_cast<int>((r >> 8) % 3) - 1);  // ties
+    default:
+      return 40.0f * u - 20.0f;
   }
 }
 
@@ -501,11 +526,13 @@ struct Bounds {
   bool null = false;
 };
 
-Bounds declared_bounds(const ViewSpec& spec, bool backed, __int128 below, __int128 above, int64_t size, int64_t data_index) {
+Bounds declared_bounds(const ViewSpec& spec, bool backed, __int128 below, __int128 above, int64_t size,
+                       int64_t data_index) {
   Bounds d{size, data_index};
   const Memory memory = !backed && spec.memory == Memory::kUnknown ? Memory::kExact : spec.memory;
   switch (memory) {
-    case Memory::kExact: break;
+    case Memory::kExact:
+      break;
     case Memory::kUnknown:
       d.extent = -1;
       d.data_offset = 0;
@@ -527,15 +554,30 @@ Bounds declared_bounds(const ViewSpec& spec, bool backed, __int128 below, __int1
     }
     case Memory::kNonsense:
       switch (spec.nonsense % 6) {
-        case 0: d.extent = -2; break;
-        case 1: d.extent = kI64Min; break;
-        case 2: d.data_offset = -1; break;
-        case 3: d.data_offset = d.extent; break;
-        case 4: d.data_offset = kI64Min; break;
-        default: d.extent = -1; d.data_offset = data_index == 0 ? 1 : data_index; break;
+        case 0:
+          d.extent = -2;
+          break;
+        case 1:
+          d.extent = kI64Min;
+          break;
+        case 2:
+          d.data_offset = -1;
+          break;
+        case 3:
+          d.data_offset = d.extent;
+          break;
+        case 4:
+          d.data_offset = kI64Min;
+          break;
+        default:
+          d.extent = -1;
+          d.data_offset = data_index == 0 ? 1 : data_index;
+          break;
       }
       break;
-    case Memory::kNull: d.null = true; break;
+    case Memory::kNull:
+      d.null = true;
+      break;
   }
   return d;
 }
@@ -573,7 +615,8 @@ Logits make_logits(const ViewSpec& spec, uint64_t seed, uint8_t value_mode) {
   uint64_t state = seed;
   for (float& x : t.buffer) x = logit(state, value_mode);
   v.data = t.buffer.data() + data_index;
-  const Bounds bounds = declared_bounds(spec, t.backed, below, above, static_cast<int64_t>(t.buffer.size()), data_index);
+  const Bounds bounds =
+      declared_bounds(spec, t.backed, below, above, static_cast<int64_t>(t.buffer.size()), data_index);
   v.extent = bounds.extent;
   v.data_offset = bounds.data_offset;
   if (bounds.null) v.data = nullptr;
@@ -593,7 +636,9 @@ std::vector<float> gather(const ps::FloatTensorView& v) {
 
 enum class Outcome { kSuccess = 1, kInvalidArgument = 2, kRuntimeError = 4 };
 const char* name_of(Outcome o) {
-  return o == Outcome::kSuccess ? "success" : o == Outcome::kInvalidArgument ? "std::invalid_argument" : "std::runtime_error";
+  return o == Outcome::kSuccess           ? "success"
+         : o == Outcome::kInvalidArgument ? "std::invalid_argument"
+                                          : "std::runtime_error";
 }
 /// A set of outcomes.
 unsigned operator|(Outcome a, Outcome b) { return static_cast<unsigned>(a) | static_cast<unsigned>(b); }
@@ -608,15 +653,17 @@ std::string describe(const Case& c, const ps::ResizePadGeometry& g, const Logits
   char buf[1024];
   auto view = [](const ps::FloatTensorView& v) {
     char b[320];
-    std::snprintf(b, sizeof b, "shape (%lld, %lld, %lld) strides (%lld, %lld, %lld) extent %lld data_offset %lld device %d/%d%s",
+    std::snprintf(b, sizeof b,
+                  "shape (%lld, %lld, %lld) strides (%lld, %lld, %lld) extent %lld data_offset %lld device %d/%d%s",
                   (long long)v.height, (long long)v.width, (long long)v.channels, (long long)v.stride_height,
-                  (long long)v.stride_width, (long long)v.stride_channels, (long long)v.extent, (long long)v.data_offset,
-                  (int)v.device, (int)v.device_id, v.data ? "" : " data=null");
+                  (long long)v.stride_width, (long long)v.stride_channels, (long long)v.extent,
+                  (long long)v.data_offset, (int)v.device, (int)v.device_id, v.data ? "" : " data=null");
     return std::string(b);
   };
   std::snprintf(buf, sizeof buf, "threshold %g flip %d num_threads %d compute_device %d null_out %d",
                 static_cast<double>(c.threshold), c.flip ? 1 : 0, c.num_threads, c.compute_device, c.null_out ? 1 : 0);
-  return ps::to_string(g) + "\n  segment_logits: " + view(seg.view) + "\n  part_logits: " + view(prt.view) + "\n  " + buf;
+  return ps::to_string(g) + "\n  segment_logits: " + view(seg.view) + "\n  part_logits: " + view(prt.view) + "\n  " +
+         buf;
 }
 
 bool g_verbose = false;  // print every case (--verbose)
@@ -677,20 +724,24 @@ Outcome call(const char* what, unsigned allowed, const std::string& details, con
     finding(std::string(what) + ": expected " + names_of(allowed) + ", got " + name_of(got) +
                 (message.empty() ? "" : " (" + message + ")"),
             details);
-  if (got != Outcome::kSuccess && message.empty()) finding(std::string(what) + ": an exception with no message", details);
-  ++(got == Outcome::kSuccess ? g_stats.success : got == Outcome::kInvalidArgument ? g_stats.invalid_argument
-                                                                                     : g_stats.runtime_error);
+  if (got != Outcome::kSuccess && message.empty())
+    finding(std::string(what) + ": an exception with no message", details);
+  ++(got == Outcome::kSuccess           ? g_stats.success
+     : got == Outcome::kInvalidArgument ? g_stats.invalid_argument
+                                        : g_stats.runtime_error);
   return got;
 }
 
 void check_outputs(const std::vector<uint8_t>& mask, const std::vector<int32_t>* parts, int64_t num_parts,
                    const std::string& details) {
   for (size_t i = 0; i < mask.size(); ++i)
-    if (mask[i] > 1) finding("mask pixel " + std::to_string(i) + " not written or not 0/1: " + std::to_string(mask[i]), details);
+    if (mask[i] > 1)
+      finding("mask pixel " + std::to_string(i) + " not written or not 0/1: " + std::to_string(mask[i]), details);
   if (parts == nullptr) return;
   for (size_t i = 0; i < parts->size(); ++i) {
     const int32_t p = (*parts)[i];
-    if (p < -1 || p >= num_parts) finding("part pixel " + std::to_string(i) + " out of range: " + std::to_string(p), details);
+    if (p < -1 || p >= num_parts)
+      finding("part pixel " + std::to_string(i) + " out of range: " + std::to_string(p), details);
     if ((p != -1) != (mask[i] == 1)) finding("mask and part map disagree at pixel " + std::to_string(i), details);
   }
 }
@@ -709,18 +760,30 @@ struct Image {
 float pixel(uint64_t& state, uint8_t mode) {
   const uint64_t r = splitmix64(state);
   switch (mode % 4) {
-    case 0: return static_cast<float>((r >> 24) % 256);  // the integers a uint8 image holds
-    case 1: {  // out of range and non-finite now and then
+    case 0:
+      return static_cast<float>((r >> 24) % 256);  // the integers a uint8 image holds
+    case 1: {                                      // out of range and non-finite now and then
       if ((r & 7) != 0) return static_cast<float>(r >> 40) / 16777216.0f * 255.0f;
-      static const float kSpecial[] = {std::numeric_limits<float>::quiet_NaN(), -std::numeric_limits<float>::quiet_NaN(),
-                                       std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
-                                       std::numeric_limits<float>::max(), -std::numeric_limits<float>::max(),
-                                       std::numeric_limits<float>::denorm_min(), -0.0f, -1.0f, 255.0f, 255.00002f,
-                                       256.0f, 1e30f, -1e-30f};
+      static const float kSpecial[] = {std::numeric_limits<float>::quiet_NaN(),
+                                       -std::numeric_limits<float>::quiet_NaN(),
+                                       std::numeric_limits<float>::infinity(),
+                                       -std::numeric_limits<float>::infinity(),
+                                       std::numeric_limits<float>::max(),
+                                       -std::numeric_limits<float>::max(),
+                                       std::numeric_limits<float>::denorm_min(),
+                                       -0.0f,
+                                       -1.0f,
+                                       255.0f,
+                                       255.00002f,
+                                       256.0f,
+                                       1e30f,
+                                       -1e-30f};
       return kSpecial[(r >> 4) % std::size(kSpecial)];
     }
-    case 2: return float_of_bits(static_cast<uint32_t>(r));  // any bits
-    default: return static_cast<float>(r >> 40) / 16777216.0f * 255.0f;
+    case 2:
+      return float_of_bits(static_cast<uint32_t>(r));  // any bits
+    default:
+      return static_cast<float>(r >> 40) / 16777216.0f * 255.0f;
   }
 }
 
@@ -732,7 +795,8 @@ Image make_image(const ViewSpec& spec, int32_t type, uint64_t seed, uint8_t mode
   __int128 below = 0, above = 0;  // (a view with a non-positive size addresses nothing)
   if (spec.h >= 1 && spec.w >= 1 && spec.c >= 1) reach(v, &below, &above);
   const __int128 span = below + above + 1;
-  const bool fits = spec.h >= 1 && spec.w >= 1 && spec.c >= 1 && span + spec.slack_before + spec.slack_after <= kMaxBuffer;
+  const bool fits =
+      spec.h >= 1 && spec.w >= 1 && spec.c >= 1 && span + spec.slack_before + spec.slack_after <= kMaxBuffer;
   const size_t size = fits ? static_cast<size_t>(span + spec.slack_before + spec.slack_after) : 16;
   const int64_t data_index = fits ? spec.slack_before + static_cast<int64_t>(below) : 8;
   t.backed = fits;
@@ -785,8 +849,8 @@ std::string describe_image(const ps::ImageView& v, const ps::ResizePadGeometry& 
                 "image type %d shape (%lld, %lld, %lld) strides (%lld, %lld, %lld) extent %lld data_offset %lld%s; "
                 "flip %d num_threads %d",
                 static_cast<int>(v.type), (long long)v.height, (long long)v.width, (long long)v.channels,
-                (long long)v.stride_height, (long long)v.stride_width, (long long)v.stride_channels, (long long)v.extent,
-                (long long)v.data_offset, v.data ? "" : " data=null", flip ? 1 : 0, threads);
+                (long long)v.stride_height, (long long)v.stride_width, (long long)v.stride_channels,
+                (long long)v.extent, (long long)v.data_offset, v.data ? "" : " data=null", flip ? 1 : 0, threads);
   return ps::to_string(g) + "\n  " + b;
 }
 
@@ -797,11 +861,20 @@ void run_preprocess(const Case& c, const ps::ResizePadGeometry& g, bool geometry
   spec.h = g.image_height, spec.w = g.image_width, spec.c = 3;  // the geometry's image, unless the case says otherwise
   int64_t* sides[3] = {&spec.h, &spec.w, &spec.c};
   switch (c.image_shape) {
-    case kChannels: spec.c = c.shape_value; break;
-    case kOffBy: *sides[c.shape_axis] += c.shape_value; break;
-    case kSpecialSide: *sides[c.shape_axis] = c.shape_value; break;
-    case kSmall: spec.h = c.shape_axis, spec.w = c.shape_value; break;
-    default: break;
+    case kChannels:
+      spec.c = c.shape_value;
+      break;
+    case kOffBy:
+      *sides[c.shape_axis] += c.shape_value;
+      break;
+    case kSpecialSide:
+      *sides[c.shape_axis] = c.shape_value;
+      break;
+    case kSmall:
+      spec.h = c.shape_axis, spec.w = c.shape_value;
+      break;
+    default:
+      break;
   }
   Input layout(c.image_layout, sizeof c.image_layout);
   choose_strides(layout, spec);
@@ -816,8 +889,9 @@ void run_preprocess(const Case& c, const ps::ResizePadGeometry& g, bool geometry
   std::vector<float> out(values, std::numeric_limits<float>::quiet_NaN());
   const std::string details = describe_image(image.view, g, c.pre_flip, c.pre_threads);
   if (g_verbose) std::printf("case %lld (pre-processing): %s\n", (long long)g_case, details.c_str());
-  const Outcome o = call("resize_pad_normalize", static_cast<unsigned>(valid ? Outcome::kSuccess : Outcome::kInvalidArgument),
-                         details, [&] { ps::resize_pad_normalize(image.view, g, options, c.null_out ? nullptr : out.data()); });
+  const Outcome o =
+      call("resize_pad_normalize", static_cast<unsigned>(valid ? Outcome::kSuccess : Outcome::kInvalidArgument),
+           details, [&] { ps::resize_pad_normalize(image.view, g, options, c.null_out ? nullptr : out.data()); });
   if (o != Outcome::kSuccess) return;
   ++g_stats.model_inputs;
 
@@ -825,14 +899,17 @@ void run_preprocess(const Case& c, const ps::ResizePadGeometry& g, bool geometry
   const int32_t mh = g.model_height, mw = g.model_width;
   for (int32_t y = 0; y < mh; ++y)
     for (int32_t x = 0; x < mw; ++x) {
-      const bool pad = y < g.pad_top || y >= g.pad_top + g.resized_height || x < g.pad_left || x >= g.pad_left + g.resized_width;
+      const bool pad =
+          y < g.pad_top || y >= g.pad_top + g.resized_height || x < g.pad_left || x >= g.pad_left + g.resized_width;
       for (int k = 0; k < 3; ++k) {
         const float v = out[(static_cast<size_t>(y) * mw + x) * 3 + k];
         if (!(v >= -1.0f && v <= 1.0f))
           finding("model input (" + std::to_string(y) + ", " + std::to_string(x) + ", " + std::to_string(k) +
-                      ") not written or out of [-1, 1]: " + std::to_string(v), details);
+                      ") not written or out of [-1, 1]: " + std::to_string(v),
+                  details);
         if (pad && v != -1.0f)
-          finding("padding (" + std::to_string(y) + ", " + std::to_string(x) + ") is not -1: " + std::to_string(v), details);
+          finding("padding (" + std::to_string(y) + ", " + std::to_string(x) + ") is not -1: " + std::to_string(v),
+                  details);
       }
     }
 
@@ -877,7 +954,8 @@ void run_preprocess(const Case& c, const ps::ResizePadGeometry& g, bool geometry
   if ((c.pre_checks & 8) && !is_float) {  // uint8 pixels given as float32
     const std::vector<uint8_t> copy = gather_pixels<uint8_t>(image.view);
     const std::vector<float> as_float(copy.begin(), copy.end());
-    again(ps::ImageView::contiguous(as_float.data(), ps::PixelType::kFloat32, h, w), options, "on the same pixels as float32");
+    again(ps::ImageView::contiguous(as_float.data(), ps::PixelType::kFloat32, h, w), options,
+          "on the same pixels as float32");
   }
 }
 
@@ -894,8 +972,9 @@ void run_case(Case c) {
                          c.args[2] >= 1 && c.args[2] <= 65536 && c.args[3] >= 1 && c.args[3] <= 65536;
     const std::string details = "compute_geometry(" + std::to_string(c.args[0]) + ", " + std::to_string(c.args[1]) +
                                 ", " + std::to_string(c.args[2]) + ", " + std::to_string(c.args[3]) + ")";
-    const Outcome o = call("compute_geometry", static_cast<unsigned>(args_ok ? Outcome::kSuccess : Outcome::kInvalidArgument), details,
-                           [&] { g = ps::compute_geometry(c.args[0], c.args[1], c.args[2], c.args[3]); });
+    const Outcome o =
+        call("compute_geometry", static_cast<unsigned>(args_ok ? Outcome::kSuccess : Outcome::kInvalidArgument),
+             details, [&] { g = ps::compute_geometry(c.args[0], c.args[1], c.args[2], c.args[3]); });
     if (o != Outcome::kSuccess) {
       ++g_stats.geometry_rejected;
       return;
@@ -911,7 +990,8 @@ void run_case(Case c) {
     if (c.perturb_field >= 0) {
       int32_t& f = *geometry_field(g, c.perturb_field);
       const bool delta = c.perturb_value >= -2 && c.perturb_value <= 2;
-      f = delta ? static_cast<int32_t>(std::clamp<int64_t>(int64_t{f} + c.perturb_value, kI32Min, kI32Max)) : c.perturb_value;
+      f = delta ? static_cast<int32_t>(std::clamp<int64_t>(int64_t{f} + c.perturb_value, kI32Min, kI32Max))
+                : c.perturb_value;
     }
   }
   const bool geometry_ok = geometry_valid(g);
@@ -923,12 +1003,13 @@ void run_case(Case c) {
       accepted = false;
     }
     if (accepted != geometry_ok)
-      finding(std::string("validate_geometry ") + (accepted ? "accepts" : "rejects") + " this geometry", ps::to_string(g));
+      finding(std::string("validate_geometry ") + (accepted ? "accepts" : "rejects") + " this geometry",
+              ps::to_string(g));
   }
 
   // Keep each case fast (inputs stay valid: the image size is free in a valid geometry).
   ViewSpec& ps_ = c.parts;
-  const bool many_parts = ps_.c > 64 && ps_.c <= kMaxParts;
+  const bool many_parts = ps_.c > 64 && ps_.c <= kMaxPartChannels;
   if (many_parts) {  // the per-pixel argmax and buffers scale with the parts
     c.segment.h = ps_.h = std::min<int64_t>(c.segment.h, 8);
     c.segment.w = ps_.w = std::min<int64_t>(c.segment.w, 8);
@@ -940,9 +1021,11 @@ void run_case(Case c) {
     if (h * w > max_pixels) w = max_pixels / h;
     // Stage 1 runs per crop row used (at most two per output row, each once when upsampling):
     // the segment on every crop column, the parts on the columns person pixels use.
-    const int64_t parts_c = ps_.c >= 1 && ps_.c <= kMaxParts ? ps_.c : 1;
+    const int64_t parts_c = ps_.c >= 1 && ps_.c <= kMaxPartChannels ? ps_.c : 1;
     const int64_t per_row = g.resized_width + std::min<int64_t>(2 * w, g.resized_width) * parts_c;
-    auto crop_rows = [&](int64_t rows) { return std::min<int64_t>(2 * rows, 2 * int64_t{g.resized_height} + rows / 8 + 2); };
+    auto crop_rows = [&](int64_t rows) {
+      return std::min<int64_t>(2 * rows, 2 * int64_t{g.resized_height} + rows / 8 + 2);
+    };
     while (h > 1 && crop_rows(h) * per_row > kMaxStage1) h = h / 2;
     g.image_height = static_cast<int32_t>(h);
     g.image_width = static_cast<int32_t>(w);
@@ -964,9 +1047,10 @@ void run_case(Case c) {
   options.compute_device = static_cast<ps::Device>(c.compute_device);
 
   const bool seg_ok = view_valid(seg.view, 1);
-  const bool prt_ok = view_valid(prt.view, kMaxParts);
+  const bool prt_ok = view_valid(prt.view, kMaxPartChannels);
   if ((seg_ok && !seg.backed) || (prt_ok && !prt.backed)) finding("fuzzer bug: a valid view without memory", "");
-  const bool options_ok = !std::isnan(c.threshold) && c.num_threads >= 0 && (c.compute_device == 0 || c.compute_device == 1);
+  const bool options_ok =
+      !std::isnan(c.threshold) && c.num_threads >= 0 && (c.compute_device == 0 || c.compute_device == 1);
   const bool mask_valid = seg_ok && geometry_ok && options_ok && !c.null_out && seg.view.height <= g.model_height &&
                           seg.view.width <= g.model_width;
   const bool parts_valid = mask_valid && prt_ok && prt.view.height == seg.view.height &&
@@ -988,9 +1072,8 @@ void run_case(Case c) {
   const std::string details = describe(c, g, seg, prt);
   if (g_verbose) std::printf("case %lld: %s\n", (long long)g_case, details.c_str());
 
-  const Outcome mask_outcome = call("person_mask", expectation(mask_valid), details, [&] {
-    ps::person_mask(seg.view, g, options, c.null_out ? nullptr : mask.data());
-  });
+  const Outcome mask_outcome = call("person_mask", expectation(mask_valid), details,
+                                    [&] { ps::person_mask(seg.view, g, options, c.null_out ? nullptr : mask.data()); });
   const Outcome parts_outcome = call("part_segmentation", expectation(parts_valid), details, [&] {
     ps::part_segmentation(seg.view, prt.view, g, options, c.null_out ? nullptr : part_map.data());
   });
@@ -1008,7 +1091,8 @@ void run_case(Case c) {
     if (mask2 != mask) finding("person_mask differs on a contiguous copy of the logits", details);
     if (with_parts) {
       const std::vector<float> prt_copy = gather(prt.view);
-      const auto prt_view = ps::FloatTensorView::contiguous(prt_copy.data(), prt.view.height, prt.view.width, prt.view.channels);
+      const auto prt_view =
+          ps::FloatTensorView::contiguous(prt_copy.data(), prt.view.height, prt.view.width, prt.view.channels);
       std::vector<int32_t> parts2(pixels, int32_t{0x7EADBEEF});
       ps::part_segmentation(seg_view, prt_view, g, options, parts2.data());
       if (parts2 != part_map) finding("part_segmentation differs on a contiguous copy of the logits", details);
@@ -1028,7 +1112,7 @@ void run_case(Case c) {
   }
   if ((c.extra_checks & 4) && pixels <= 4096) {  // the per-pixel evaluation (what the CUDA kernels run)
     const int32_t gh = static_cast<int32_t>(seg.view.height), gw = static_cast<int32_t>(seg.view.width);
-    const bool direct_parts = with_parts && prt.view.channels <= ps::direct::kMaxParts;
+    const bool direct_parts = with_parts && prt.view.channels <= ps::direct::kMaxDirectParts;
     const int32_t np = direct_parts ? static_cast<int32_t>(prt.view.channels) : 0;
     const ps::direct::Sampling s = ps::direct::make_sampling(gh, gw, np, g);
     std::vector<float> scores(static_cast<size_t>(gh) * gw * (np + 1));
@@ -1044,9 +1128,13 @@ void run_case(Case c) {
       for (int32_t x = 0; x < g.image_width; ++x) {
         const size_t i = static_cast<size_t>(y) * g.image_width + ps::pixel::output_column(x, g.image_width, c.flip);
         if (ps::direct::mask_at(scores.data(), s, y, x, c.threshold) != mask[i])
-          finding("person_mask differs from the per-pixel evaluation at (" + std::to_string(y) + ", " + std::to_string(x) + ")", details);
+          finding("person_mask differs from the per-pixel evaluation at (" + std::to_string(y) + ", " +
+                      std::to_string(x) + ")",
+                  details);
         if (direct_parts && ps::direct::part_at(scores.data(), s, y, x, c.threshold) != part_map[i])
-          finding("part_segmentation differs from the per-pixel evaluation at (" + std::to_string(y) + ", " + std::to_string(x) + ")", details);
+          finding("part_segmentation differs from the per-pixel evaluation at (" + std::to_string(y) + ", " +
+                      std::to_string(x) + ")",
+                  details);
       }
   }
 }
@@ -1095,8 +1183,8 @@ std::vector<Case> edge_cases() {
   add(simple_case(1, 4096, 23, 17, 24));
   add(simple_case(4096, 1, 23, 17, 24));
   add(simple_case(3, 4096, 45, 33, 24));
-  add(simple_case(4096, 64, 1, 1, 1));  // a 1x1 grid
-  add(simple_case(65536, 1, 23, 17, 3));  // the largest side
+  add(simple_case(4096, 64, 1, 1, 1));      // a 1x1 grid
+  add(simple_case(65536, 1, 23, 17, 3));    // the largest side
   add(simple_case(353, 257, 353, 257, 2));  // grid as large as the model input
   {
     Case c = simple_case(100, 80, 23, 17, 24);
@@ -1298,13 +1386,20 @@ int main(int argc, char** argv) {
     const std::string a = argv[i];
     auto value = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
     const char* v = nullptr;
-    if (a == "--seconds" && (v = value())) seconds = std::atof(v);
-    else if (a == "--seed" && (v = value())) seed = std::strtoull(v, nullptr, 10);
-    else if (a == "--case" && (v = value())) only_case = std::strtoll(v, nullptr, 10);
-    else if (a == "--max-cases" && (v = value())) max_cases = std::strtoull(v, nullptr, 10);
-    else if (a == "--verbose") g_verbose = true;
-    else if (!a.empty() && a[0] != '-') files.push_back(a);
-    else return usage();
+    if (a == "--seconds" && (v = value()))
+      seconds = std::atof(v);
+    else if (a == "--seed" && (v = value()))
+      seed = std::strtoull(v, nullptr, 10);
+    else if (a == "--case" && (v = value()))
+      only_case = std::strtoll(v, nullptr, 10);
+    else if (a == "--max-cases" && (v = value()))
+      max_cases = std::strtoull(v, nullptr, 10);
+    else if (a == "--verbose")
+      g_verbose = true;
+    else if (!a.empty() && a[0] != '-')
+      files.push_back(a);
+    else
+      return usage();
   }
 #if defined(PS_FUZZ_ASAN)
   __sanitizer_set_death_callback([] { report_origin(); });

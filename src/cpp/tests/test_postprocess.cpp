@@ -4,19 +4,19 @@
 // The fused kernels are compared with a naive reference written here the way TensorFlow runs
 // the steps: a full align-corners resize of every channel to the model input, a crop, a second
 // full resize to the image size, then threshold / argmax / flip.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
-#include <algorithm>
 #include <functional>
 #include <random>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
-#include "direct_pixel.hpp"
 #include "person_segmentation/person_segmentation.hpp"
-#include "person_segmentation/postprocess_pixel.hpp"
+#include "pixel/direct_pixel.hpp"
+#include "pixel/postprocess_pixel.hpp"
 
 namespace ps = person_segmentation;
 
@@ -96,16 +96,14 @@ Image random_image(std::mt19937& rng, int h, int w, int c, float sigma) {
 
 void test_geometry() {
   const auto land = ps::compute_geometry(480, 640);
-  check(land.resized_width == 257 && land.resized_height == 193 && land.pad_top == 80 &&
-            land.pad_bottom == 80 && land.pad_left == 0,
+  check(land.resized_width == 257 && land.resized_height == 193 && land.pad_top == 80 && land.pad_bottom == 80 &&
+            land.pad_left == 0,
         "landscape geometry: " + ps::to_string(land));
   const auto port = ps::compute_geometry(500, 333);
-  check(port.resized_height == 353 && port.resized_width == 236 && port.pad_left == 10 &&
-            port.pad_right == 11,
+  check(port.resized_height == 353 && port.resized_width == 236 && port.pad_left == 10 && port.pad_right == 11,
         "portrait geometry: " + ps::to_string(port));
   const auto same = ps::compute_geometry(353, 257);
-  check(same.resized_height == 353 && same.resized_width == 257 && same.pad_left == 0 &&
-            same.pad_top == 0,
+  check(same.resized_height == 353 && same.resized_width == 257 && same.pad_left == 0 && same.pad_top == 0,
         "model-sized geometry: " + ps::to_string(same));
   const auto thin = ps::compute_geometry(1000, 1);
   check(thin.resized_height == 353 && thin.resized_width == 1 && thin.pad_left == 128,
@@ -122,8 +120,8 @@ void test_geometry() {
   expect_throw([&] { ps::validate_geometry(bad); }, "pads that do not add up");
 }
 
-void compare_with_reference(std::mt19937& rng, int image_h, int image_w, int grid_h, int grid_w,
-                            float threshold, bool flip, int threads) {
+void compare_with_reference(std::mt19937& rng, int image_h, int image_w, int grid_h, int grid_w, float threshold,
+                            bool flip, int threads) {
   const auto g = ps::compute_geometry(image_h, image_w);
   const Image seg = random_image(rng, grid_h, grid_w, 1, 3.0f);
   const Image parts = random_image(rng, grid_h, grid_w, 24, 2.0f);
@@ -155,8 +153,10 @@ void compare_with_reference(std::mt19937& rng, int image_h, int image_w, int gri
     }
   }
   char what[160];
-  std::snprintf(what, sizeof what, "fused == reference for image %dx%d grid %dx%d thr %.2f flip %d threads %d (mask diff %d, part diff %d)",
-                image_h, image_w, grid_h, grid_w, threshold, flip, threads, mask_diff, part_diff);
+  std::snprintf(
+      what, sizeof what,
+      "fused == reference for image %dx%d grid %dx%d thr %.2f flip %d threads %d (mask diff %d, part diff %d)", image_h,
+      image_w, grid_h, grid_w, threshold, flip, threads, mask_diff, part_diff);
   check(mask_diff == 0 && part_diff == 0, what);
 }
 
@@ -218,8 +218,11 @@ void test_validation() {
   ps::PostprocessOptions neg_threads;
   neg_threads.num_threads = -1;
   expect_throw([&] { ps::person_mask(seg, g, neg_threads, mask.data()); }, "negative threads");
-  expect_throw([&] { ps::part_segmentation(seg, ps::FloatTensorView::contiguous(grid.data(), 22, 17, 24), g, opt, parts.data()); },
-               "part grid of another size");
+  expect_throw(
+      [&] {
+        ps::part_segmentation(seg, ps::FloatTensorView::contiguous(grid.data(), 22, 17, 24), g, opt, parts.data());
+      },
+      "part grid of another size");
   ps::ResizePadGeometry bad = g;
   bad.resized_width = 0;
   expect_throw([&] { ps::person_mask(seg, bad, opt, mask.data()); }, "invalid geometry");
@@ -239,11 +242,12 @@ void test_pixel_helpers() {
   check(ps::pixel::sigmoid(0.0f) == 0.5f, "sigmoid(0) = 0.5");
 }
 
-/// The per-pixel path the CUDA kernels run (direct_pixel.hpp), evaluated on the host, must
+/// The per-pixel path the CUDA kernels run (pixel/direct_pixel.hpp), evaluated on the host, must
 /// give exactly the CPU kernels' results: the CUDA arithmetic is checked without a GPU.
 void test_direct_pixel_path_equals_cpu_kernels() {
   std::mt19937 rng(21);
-  const int sizes[][4] = {{480, 640, 23, 17}, {500, 333, 45, 33}, {1, 1, 23, 17}, {1, 300, 12, 9}, {300, 1, 12, 9}, {64, 48, 2, 2}};
+  const int sizes[][4] = {{480, 640, 23, 17}, {500, 333, 45, 33}, {1, 1, 23, 17},
+                          {1, 300, 12, 9},    {300, 1, 12, 9},    {64, 48, 2, 2}};
   for (const auto& size : sizes) {
     const int image_h = size[0], image_w = size[1], gh = size[2], gw = size[3];
     const Image seg = random_image(rng, gh, gw, 1, 3.0f);
@@ -277,10 +281,37 @@ void test_direct_pixel_path_equals_cpu_kernels() {
         part_diff += ps::direct::part_at(scores.data(), s, y, x, 0.4f) != part_map[o];
       }
     char what[160];
-    std::snprintf(what, sizeof what, "direct (CUDA) pixel path == CPU kernels for image %dx%d grid %dx%d (mask diff %d, part diff %d)",
+    std::snprintf(what, sizeof what,
+                  "direct (CUDA) pixel path == CPU kernels for image %dx%d grid %dx%d (mask diff %d, part diff %d)",
                   image_h, image_w, gh, gw, mask_diff, part_diff);
     check(mask_diff == 0 && part_diff == 0, what);
   }
+}
+
+/// The public constants, the version and the run-time queries (runtime.hpp).
+void test_constants_and_runtime() {
+  check(ps::kModelHeight == 353 && ps::kModelWidth == 257, "model input 353x257");
+  check(ps::kMaxImageSide == 65536 && ps::kMaxGeometrySide == ps::kMaxImageSide, "largest side 65536");
+  check(ps::kNumParts == 24, "24 BodyPix parts");
+  check(ps::kMaxPartChannels == 1024, "at most 1024 part channels");
+  check(ps::direct::kMaxDirectParts == 32 && ps::direct::kMaxDirectParts < ps::kMaxPartChannels,
+        "the direct (CUDA) path keeps at most 32 parts");
+  const auto g = ps::compute_geometry(1, 1);
+  check(g.model_height == ps::kModelHeight && g.model_width == ps::kModelWidth, "default model input");
+  // The compiled core and the headers (the generated version.hpp) tell the same version.
+  check(std::string(ps::version()) == PERSON_SEGMENTATION_VERSION, "version() == PERSON_SEGMENTATION_VERSION");
+  check(std::string(PERSON_SEGMENTATION_VERSION) == std::to_string(PERSON_SEGMENTATION_VERSION_MAJOR) + "." +
+                                                        std::to_string(PERSON_SEGMENTATION_VERSION_MINOR) + "." +
+                                                        std::to_string(PERSON_SEGMENTATION_VERSION_PATCH),
+        "PERSON_SEGMENTATION_VERSION == MAJOR.MINOR.PATCH");
+  const std::string summary = ps::build_summary();
+  check(summary.rfind(std::string("person_segmentation ") + ps::version() + ", ", 0) == 0,
+        "build_summary() starts with the version: " + summary);
+  check(summary.find(ps::cuda_compiled() ? ", CUDA compiled in" : ", no CUDA") != std::string::npos,
+        "build_summary() tells whether CUDA is compiled in: " + summary);
+  check(ps::default_num_threads() >= 1, "default_num_threads() >= 1");
+  check(ps::cuda_device_count() >= 0 && (ps::cuda_compiled() || ps::cuda_device_count() == 0),
+        "no CUDA devices without the CUDA kernels");
 }
 
 void test_cuda_dispatch() {
@@ -314,7 +345,6 @@ void test_cuda_dispatch() {
   ps::person_mask(seg_view, g, cuda_opt, mask_gpu.data());
   check(mask_cpu == mask_gpu, "CUDA mask equals the CPU mask");
 }
-
 
 // Naive pre-processing written from the spec: mirror, TF legacy bilinear resize of the whole
 // image (float32, horizontal then vertical), zero pad, x / 127.5 - 1.
@@ -363,17 +393,18 @@ void test_preprocess() {
         ps::PreprocessOptions opt;
         opt.flip_horizontal = flip;
         opt.num_threads = threads;
-        ps::resize_pad_normalize(ps::ImageView::contiguous(rgb.data(), ps::PixelType::kUint8, h, w), g, opt, out.data());
-        check(out == naive_preprocess(rgb, h, w, g, flip),
-              "pre-processing of " + std::to_string(h) + "x" + std::to_string(w) + (flip ? " mirrored" : "") +
-                  " equals the naive resize");
+        ps::resize_pad_normalize(ps::ImageView::contiguous(rgb.data(), ps::PixelType::kUint8, h, w), g, opt,
+                                 out.data());
+        check(out == naive_preprocess(rgb, h, w, g, flip), "pre-processing of " + std::to_string(h) + "x" +
+                                                               std::to_string(w) + (flip ? " mirrored" : "") +
+                                                               " equals the naive resize");
       }
     }
     // The same pixels as float32 read through a column-reversed view (negative strides),
     // mirrored back: equal to the plain uint8 result.
     std::vector<float> as_float(rgb.begin(), rgb.end());
-    ps::ImageView reversed = ps::ImageView::contiguous(as_float.data() + (static_cast<size_t>(w) - 1) * 3,
-                                                       ps::PixelType::kFloat32, h, w);
+    ps::ImageView reversed =
+        ps::ImageView::contiguous(as_float.data() + (static_cast<size_t>(w) - 1) * 3, ps::PixelType::kFloat32, h, w);
     reversed.stride_width = -3;
     reversed.extent = static_cast<int64_t>(as_float.size());
     reversed.data_offset = (static_cast<int64_t>(w) - 1) * 3;
@@ -425,6 +456,7 @@ int main() {
   test_strided_views_and_threads();
   test_validation();
   test_direct_pixel_path_equals_cpu_kernels();
+  test_constants_and_runtime();
   test_cuda_dispatch();
   test_preprocess();
   std::printf("%d checks, %d failed\n", g_checks, g_failures);

@@ -148,6 +148,36 @@ def check_workers(value: object) -> int | None:
     return check_optional_int(value, "workers", 1, MAX_WORKERS)
 
 
+def check_file_path(value: object, name: str = "path") -> str:
+    """A file system path: a str or an os.PathLike giving a str; returned as the str."""
+    text = os.fspath(value) if isinstance(value, (str, os.PathLike)) else None
+    if not isinstance(text, str):
+        raise TypeError(f"{name} must be a str or os.PathLike[str], got {value!r}")
+    return text
+
+
+def check_positive(value: object, name: str) -> float:
+    """A finite real number > 0 (a frame rate, a scale)."""
+    if not _is_real(value):
+        raise TypeError(f"{name} must be a number > 0, got {value!r}")
+    number = float(value)
+    if not (math.isfinite(number) and number > 0):
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    return number
+
+
+def check_even_size(value: object, name: str = "size") -> tuple[int, int]:
+    """A (width, height) pair of even ints >= 2 (what video encoders take)."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2 or not all(_is_int(v) for v in value):
+        raise TypeError(f"{name} must be a (width, height) pair of ints, got {value!r}")
+    width, height = int(value[0]), int(value[1])
+    if width < 2 or height < 2 or width % 2 or height % 2:
+        raise ValueError(
+            f"{name} must be an even (width, height) >= (2, 2) (OpenCV's video encoders need even sides), got {value!r}"
+        )
+    return width, height
+
+
 def check_path_or_url(value: object, name: str) -> str | None:
     """None, a URL string, or a path (str or os.PathLike); returned as a str."""
     if value is None:
@@ -209,9 +239,13 @@ def check_parts(value: object, name: str = "parts") -> np.ndarray[Any, Any]:
     """An integer (H, W) array of part ids -1..NUM_PARTS-1."""
     array = check_array(value, name)
     if array.dtype.kind not in ("i", "u"):
-        raise TypeError(f"{name} must be an integer (H, W) array of part ids -1..23, got {describe(array)}")
+        raise TypeError(
+            f"{name} must be an integer (H, W) array of part ids -1..{NUM_PARTS - 1}, got {describe(array)}"
+        )
     if array.ndim != 2 or array.shape[0] < 1 or array.shape[1] < 1:
-        raise ValueError(f"{name} must be an integer (H, W) array of part ids -1..23, got {describe(array)}")
+        raise ValueError(
+            f"{name} must be an integer (H, W) array of part ids -1..{NUM_PARTS - 1}, got {describe(array)}"
+        )
     low, high = int(array.min()), int(array.max())
     if low < -1 or high > NUM_PARTS - 1:
         raise ValueError(
@@ -271,14 +305,14 @@ def check_palette_array(palette: object) -> UInt8Array:
     """A (NUM_PARTS, 3) array of ints 0..255 (one RGB colour per part)."""
     if not isinstance(palette, (np.ndarray, Sequence)):
         raise TypeError(
-            f"palette must be a palette name or a (24, 3) array of ints 0..255, got {type(palette).__name__}"
+            f"palette must be a palette name or a ({NUM_PARTS}, 3) array of ints 0..255, got {type(palette).__name__}"
         )
     array = np.asarray(palette)
     if array.dtype.kind not in ("i", "u"):
-        raise TypeError(f"palette must be a (24, 3) array of ints 0..255, got {describe(array)}")
+        raise TypeError(f"palette must be a ({NUM_PARTS}, 3) array of ints 0..255, got {describe(array)}")
     if array.shape != (NUM_PARTS, 3):
         raise ValueError(
-            f"palette must be a (24, 3) array of ints 0..255 (one RGB colour per part), got {describe(array)}"
+            f"palette must be a ({NUM_PARTS}, 3) array of ints 0..255 (one RGB colour per part), got {describe(array)}"
         )
     if array.min() < 0 or array.max() > 255:
         raise ValueError(f"palette values must be in 0..255, got values in {array.min()}..{array.max()}")
@@ -288,11 +322,11 @@ def check_palette_array(palette: object) -> UInt8Array:
 def check_part_ids(part_ids: object) -> list[int]:
     """A sequence of part ids 0..NUM_PARTS-1."""
     if isinstance(part_ids, (str, bytes)) or not isinstance(part_ids, (Iterable, np.ndarray)):
-        raise TypeError(f"part_ids must be a sequence of part ids 0..23, got {type(part_ids).__name__}")
+        raise TypeError(f"part_ids must be a sequence of part ids 0..{NUM_PARTS - 1}, got {type(part_ids).__name__}")
     ids = list(np.asarray(part_ids).ravel()) if isinstance(part_ids, np.ndarray) else list(part_ids)
     for item in ids:
         if not _is_int(item):
-            raise TypeError(f"part_ids must be a sequence of int part ids 0..23, got {part_ids!r}")
+            raise TypeError(f"part_ids must be a sequence of int part ids 0..{NUM_PARTS - 1}, got {part_ids!r}")
         if not 0 <= int(item) < NUM_PARTS:
             raise ValueError(f"part_ids must be part ids in 0..{NUM_PARTS - 1}, got {part_ids!r}")
     return [int(item) for item in ids]

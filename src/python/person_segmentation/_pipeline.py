@@ -33,12 +33,7 @@ class Failed(Generic[T]):
 
 
 def ordered_map(
-    fn: Callable[[T], R],
-    items: Iterable[T],
-    *,
-    workers: int,
-    window: int,
-    return_exceptions: bool = False,
+    fn: Callable[[T], R], items: Iterable[T], *, workers: int, window: int, return_exceptions: bool = False
 ) -> Iterator[R | Failed[T]]:
     """``map(fn, items)`` on ``workers`` threads, results in input order.
 

@@ -188,18 +188,10 @@ _WIDTH_TO_MULTIPLIER: Final[Mapping[int, float]] = MappingProxyType({1024: 1.0, 
 
 # Element type in the shards, by manifest "dtype" (unquantized) or by "quantization.dtype".
 _STORED_DTYPES: Final[Mapping[str, np.dtype[Any]]] = MappingProxyType(
-    {
-        "float32": np.dtype("<f4"),
-        "int32": np.dtype("<i4"),
-        "bool": np.dtype("u1"),
-    }
+    {"float32": np.dtype("<f4"), "int32": np.dtype("<i4"), "bool": np.dtype("u1")}
 )
 _QUANT_DTYPES: Final[Mapping[str, np.dtype[Any]]] = MappingProxyType(
-    {
-        "uint8": np.dtype("u1"),
-        "uint16": np.dtype("<u2"),
-        "float16": np.dtype("<f2"),
-    }
+    {"uint8": np.dtype("u1"), "uint16": np.dtype("<u2"), "float16": np.dtype("<f2")}
 )
 
 
@@ -663,10 +655,7 @@ def _acquire_lock(lock_path: pathlib.Path, dest: pathlib.Path) -> int | None:
         except BaseException:  # e.g. KeyboardInterrupt while waiting
             os.close(fd)
             raise
-        if current is not None and (current.st_dev, current.st_ino) == (
-            held.st_dev,
-            held.st_ino,
-        ):
+        if current is not None and (current.st_dev, current.st_ino) == (held.st_dev, held.st_ino):
             return fd
         os.close(fd)  # the previous holder removed this lock file meanwhile: start again
 
@@ -922,10 +911,7 @@ def resolve_cache_dir(cache_dir: str | os.PathLike[str] | None) -> pathlib.Path:
 
 
 def load_weights(
-    multiplier: float,
-    weights: str | os.PathLike[str] | None = None,
-    *,
-    cache_dir: str | os.PathLike[str] | None = None,
+    multiplier: float, weights: str | os.PathLike[str] | None = None, *, cache_dir: str | os.PathLike[str] | None = None
 ) -> LoadedWeights:
     """Load, decode and validate the MobileNetV1 weights for ``multiplier``.
 
@@ -973,12 +959,7 @@ def load_weights(
     else:
         raise TypeError(f"weights must be a path, a URL string or None, not {type(weights).__name__}")
     try:
-        return _load_from(
-            location,
-            is_path=isinstance(weights, os.PathLike),
-            multiplier=requested,
-            cache_dir=cache_dir,
-        )
+        return _load_from(location, is_path=isinstance(weights, os.PathLike), multiplier=requested, cache_dir=cache_dir)
     except WeightsError as exc:
         if from_env:
             raise WeightsError(f"{exc} (weights location taken from ${_WEIGHTS_ENV})") from None
@@ -986,11 +967,7 @@ def load_weights(
 
 
 def _load_from(
-    location: str,
-    *,
-    is_path: bool,
-    multiplier: float,
-    cache_dir: str | os.PathLike[str] | None,
+    location: str, *, is_path: bool, multiplier: float, cache_dir: str | os.PathLike[str] | None
 ) -> LoadedWeights:
     if is_path or not _URL_RE.match(location):
         return _load_local(_local_manifest(pathlib.Path(location).expanduser(), multiplier), multiplier)

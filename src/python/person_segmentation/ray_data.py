@@ -389,10 +389,7 @@ def _join(base: str, relative: str) -> str:
 
 
 def _plan(
-    sources: list[str],
-    output: str,
-    kind: str,
-    format: str,
+    sources: list[str], output: str, kind: str, format: str
 ) -> tuple[list[pyarrow.fs.FileSystem], pyarrow.fs.FileSystem, list[_Job]]:
     """List the images under ``sources`` and give each a unique output file."""
     import pyarrow.fs

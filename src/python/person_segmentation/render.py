@@ -154,11 +154,7 @@ def _unpack_rgba(packed: npt.NDArray[np.uint32]) -> UInt8Array:
 # --------------------------------------------------------------------------------------------
 # Mask and part images
 # --------------------------------------------------------------------------------------------
-def to_mask_image(
-    mask: np.ndarray,
-    foreground: Color = (0, 0, 0, 0),
-    background: Color = (0, 0, 0, 255),
-) -> UInt8Array:
+def to_mask_image(mask: np.ndarray, foreground: Color = (0, 0, 0, 0), background: Color = (0, 0, 0, 255)) -> UInt8Array:
     """An RGBA image of a person mask: ``foreground`` where the mask is 1, ``background`` elsewhere.
 
     The port of BodyPix's ``toMaskImageData``, with its defaults: transparent on the person,
@@ -260,11 +256,7 @@ def _over(image: UInt8Array, mask_image: UInt8Array, opacity: float, mask_blur: 
 
 
 def draw_mask(
-    image: np.ndarray,
-    mask_image: np.ndarray,
-    opacity: float = 0.7,
-    mask_blur: float = 0,
-    flip_horizontal: bool = False,
+    image: np.ndarray, mask_image: np.ndarray, opacity: float = 0.7, mask_blur: float = 0, flip_horizontal: bool = False
 ) -> UInt8Array:
     """The image with an RGBA mask image drawn over it (BodyPix's ``drawMask``).
 

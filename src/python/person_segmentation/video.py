@@ -37,12 +37,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from person_segmentation import _checks
-from person_segmentation._api import (
-    Logits,
-    PersonSegmentation,
-    part_segmentation_from_logits,
-    person_mask_from_logits,
-)
+from person_segmentation._api import Logits, PersonSegmentation, part_segmentation_from_logits, person_mask_from_logits
 from person_segmentation._constants import DEFAULT_SMOOTHING
 from person_segmentation._image import ImageLike
 
@@ -336,9 +331,7 @@ def _cv2() -> Any:
 def _open_capture(path: str | os.PathLike[str]) -> Any:
     """An opened cv2.VideoCapture on ``path`` (FFmpeg backend when available)."""
     cv2 = _cv2()
-    name = os.fspath(path)
-    if not isinstance(name, str):
-        raise TypeError(f"path must be a str or os.PathLike[str], got {path!r}")
+    name = _checks.check_file_path(path)
     if not os.path.exists(name):
         raise VideoNotFoundError(f"cannot open video {name!r}: no such file")
     if os.path.isdir(name):
@@ -470,33 +463,12 @@ class VideoWriter:
     """
 
     def __init__(
-        self,
-        path: str | os.PathLike[str],
-        fps: float,
-        size: tuple[int, int],
-        *,
-        fourcc: str | None = None,
+        self, path: str | os.PathLike[str], fps: float, size: tuple[int, int], *, fourcc: str | None = None
     ) -> None:
         cv2 = _cv2()
-        name = os.fspath(path)
-        if not isinstance(name, str):
-            raise TypeError(f"path must be a str or os.PathLike[str], got {path!r}")
-        if isinstance(fps, bool) or not isinstance(fps, (int, float, np.integer, np.floating)):
-            raise TypeError(f"fps must be a number > 0, got {fps!r}")
-        if not (math.isfinite(float(fps)) and float(fps) > 0):
-            raise ValueError(f"fps must be a finite number > 0, got {fps!r}")
-        if (
-            not isinstance(size, (tuple, list))
-            or len(size) != 2
-            or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) for v in size)
-        ):
-            raise TypeError(f"size must be a (width, height) pair of ints, got {size!r}")
-        width, height = int(size[0]), int(size[1])
-        if width < 2 or height < 2 or width % 2 or height % 2:
-            raise ValueError(
-                "size must be an even (width, height) >= (2, 2) (OpenCV's video encoders need even sides), "
-                f"got {size!r}"
-            )
+        name = _checks.check_file_path(path)
+        fps = _checks.check_positive(fps, "fps")
+        width, height = _checks.check_even_size(size)
         extension = Path(name).suffix.lower()
         if fourcc is None:
             if extension not in FOURCC_BY_EXTENSION:
@@ -505,7 +477,9 @@ class VideoWriter:
                     f"use one of {sorted(FOURCC_BY_EXTENSION)} or pass fourcc"
                 )
             fourcc = FOURCC_BY_EXTENSION[extension]
-        if not isinstance(fourcc, str) or len(fourcc) != 4:
+        if not isinstance(fourcc, str):
+            raise TypeError(f"fourcc must be a 4-character codec code such as 'mp4v', got {fourcc!r}")
+        if len(fourcc) != 4:
             raise ValueError(f"fourcc must be a 4-character codec code such as 'mp4v', got {fourcc!r}")
         directory = os.path.dirname(os.path.abspath(name))
         if not os.path.isdir(directory):

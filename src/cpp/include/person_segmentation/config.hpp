@@ -1,12 +1,6 @@
-// Compile-time configuration shared by every translation unit (host C++ and CUDA).
+// Compile-time configuration of the installed core: its version, as the macros
+// PERSON_SEGMENTATION_VERSION ("0.1.0"), PERSON_SEGMENTATION_VERSION_MAJOR, _MINOR and _PATCH
+// of the version.hpp that CMake generates from the package's one version source.
 #pragma once
 
-#if defined(__CUDACC__)
-#define PS_HOST_DEVICE __host__ __device__
-#else
-#define PS_HOST_DEVICE
-#endif
-
-#define PERSON_SEGMENTATION_VERSION_MAJOR 0
-#define PERSON_SEGMENTATION_VERSION_MINOR 1
-#define PERSON_SEGMENTATION_VERSION_PATCH 0
+#include "person_segmentation/version.hpp"

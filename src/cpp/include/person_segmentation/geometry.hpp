@@ -4,16 +4,13 @@
 #include <cstdint>
 #include <string>
 
+#include "person_segmentation/constants.hpp"
+
 namespace person_segmentation {
 
-/// Fixed model input of the original: 353 rows x 257 columns.
-inline constexpr int32_t kModelHeight = 353;
-inline constexpr int32_t kModelWidth = 257;
-
-/// The largest image or model side taken (the JPEG limit is 65535). It bounds every size,
-/// pad and index of the post-processing, so nothing overflows and its float coordinates
-/// stay far from int32 range.
-inline constexpr int32_t kMaxGeometrySide = 1 << 16;
+/// The largest image or model side a geometry takes: kMaxImageSide (constants.hpp), under
+/// the name it had before.
+inline constexpr int32_t kMaxGeometrySide = kMaxImageSide;
 
 /// How an image of `image_height x image_width` is resized (keeping its aspect ratio) to
 /// `resized_height x resized_width` and zero-padded to `model_height x model_width`.
@@ -32,24 +29,22 @@ struct ResizePadGeometry {
   int32_t pad_right = 0;
 
   friend bool operator==(const ResizePadGeometry& a, const ResizePadGeometry& b) {
-    return a.image_height == b.image_height && a.image_width == b.image_width &&
-           a.model_height == b.model_height && a.model_width == b.model_width &&
-           a.resized_height == b.resized_height && a.resized_width == b.resized_width &&
-           a.pad_top == b.pad_top && a.pad_bottom == b.pad_bottom && a.pad_left == b.pad_left &&
-           a.pad_right == b.pad_right;
+    return a.image_height == b.image_height && a.image_width == b.image_width && a.model_height == b.model_height &&
+           a.model_width == b.model_width && a.resized_height == b.resized_height &&
+           a.resized_width == b.resized_width && a.pad_top == b.pad_top && a.pad_bottom == b.pad_bottom &&
+           a.pad_left == b.pad_left && a.pad_right == b.pad_right;
   }
   friend bool operator!=(const ResizePadGeometry& a, const ResizePadGeometry& b) { return !(a == b); }
 };
 
 /// The original's resize-and-pad rule (with the BodyPix 1.0 portrait fix), in the same
 /// double-precision arithmetic as JavaScript so that rounding matches bit for bit.
-/// Throws std::invalid_argument when a size is < 1 or > kMaxGeometrySide.
-ResizePadGeometry compute_geometry(int32_t image_height, int32_t image_width,
-                                   int32_t model_height = kModelHeight,
+/// Throws std::invalid_argument when a size is < 1 or > kMaxImageSide.
+ResizePadGeometry compute_geometry(int32_t image_height, int32_t image_width, int32_t model_height = kModelHeight,
                                    int32_t model_width = kModelWidth);
 
 /// Throws std::invalid_argument, naming the offending field, unless the geometry is
-/// self-consistent (sizes in [1, kMaxGeometrySide], pads >= 0 that add up to the model size).
+/// self-consistent (sizes in [1, kMaxImageSide], pads >= 0 that add up to the model size).
 void validate_geometry(const ResizePadGeometry& geometry);
 
 /// Human-readable form, e.g. for error messages and Python's repr().

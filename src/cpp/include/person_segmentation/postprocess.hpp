@@ -5,8 +5,8 @@
 #pragma once
 
 #include <cstdint>
-#include <string>
 
+#include "person_segmentation/constants.hpp"
 #include "person_segmentation/geometry.hpp"
 
 namespace person_segmentation {
@@ -41,8 +41,7 @@ struct FloatTensorView {
   int64_t data_offset = 0;
 
   /// A C-contiguous (height, width, channels) tensor in host memory (extent unknown).
-  static FloatTensorView contiguous(const float* data, int64_t height, int64_t width,
-                                    int64_t channels) {
+  static FloatTensorView contiguous(const float* data, int64_t height, int64_t width, int64_t channels) {
     FloatTensorView v;
     v.data = data;
     v.height = height;
@@ -78,8 +77,10 @@ struct PostprocessOptions {
 /// first: an inconsistent or out-of-range one (sizes, strides, extent, device, geometry,
 /// NaN threshold, negative num_threads, compute_device outside the enum, null pointers)
 /// throws std::invalid_argument naming it; std::runtime_error means CUDA was asked for but
-/// is unavailable or failed. Limits: 1 <= h, w <= 65536 (and <= the model input),
-/// 1 <= parts <= 1024 (32 on CUDA); the geometry as validate_geometry() checks it.
+/// is unavailable or failed. Limits: 1 <= h, w <= kMaxImageSide (65536; and <= the model
+/// input), 1 <= parts <= kMaxPartChannels (1024; 32 on CUDA); the geometry as
+/// validate_geometry() checks it. build_summary(), cuda_compiled() and the other run-time
+/// queries are in runtime.hpp.
 ///
 /// Person mask: `out` receives image_height * image_width bytes, row-major, 1 = person.
 /// `segment_logits` is the network's `segment_2` output, shape (h, w, 1).
@@ -92,19 +93,6 @@ void person_mask(const FloatTensorView& segment_logits, const ResizePadGeometry&
 /// (h, w, parts) with the same h and w as `segment_logits`.
 /// Throws std::invalid_argument on inconsistent sizes, strides or options.
 void part_segmentation(const FloatTensorView& segment_logits, const FloatTensorView& part_logits,
-                       const ResizePadGeometry& geometry, const PostprocessOptions& options,
-                       int32_t* out);
-
-/// What this build of the library contains (version, compiler, SIMD targets, threads).
-std::string build_summary();
-
-/// Whether the CUDA kernels were compiled into this build.
-bool cuda_compiled();
-
-/// Usable CUDA devices: 0 without CUDA support, a driver or a device (never throws).
-int32_t cuda_device_count();
-
-/// The number of worker threads `num_threads = 0` resolves to on this machine.
-int32_t default_num_threads();
+                       const ResizePadGeometry& geometry, const PostprocessOptions& options, int32_t* out);
 
 }  // namespace person_segmentation

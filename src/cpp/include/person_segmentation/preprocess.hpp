@@ -58,7 +58,7 @@ struct PreprocessOptions {
 /// as the TensorFlow path does. The image must be (geometry.image_height,
 /// geometry.image_width, 3). Every argument is validated first: std::invalid_argument names
 /// the offending one.
-void resize_pad_normalize(const ImageView& image, const ResizePadGeometry& geometry,
-                          const PreprocessOptions& options, float* out);
+void resize_pad_normalize(const ImageView& image, const ResizePadGeometry& geometry, const PreprocessOptions& options,
+                          float* out);
 
 }  // namespace person_segmentation

@@ -10,7 +10,7 @@
 //     output rows;
 //   * per output row: the vertical lerp between two resampled rows, the threshold, and (only
 //     where the mask is on) the part argmax, written flipped if asked.
-// The arithmetic is that of postprocess_pixel.hpp, in TensorFlow's order, so the results are
+// The arithmetic is that of pixel/postprocess_pixel.hpp, in TensorFlow's order, so the results are
 // bit-identical to a step-by-step TensorFlow run with the same sigmoid. For the 24 BodyPix
 // parts the per-pixel lerp + argmax also has an SSE2 version of exactly the same operations.
 #include "cpu/postprocess_cpu.hpp"
@@ -39,14 +39,16 @@
 #endif
 
 #include "cpu/parallel.hpp"
-#include "person_segmentation/postprocess_pixel.hpp"
+#include "person_segmentation/constants.hpp"
+#include "pixel/postprocess_pixel.hpp"
 
 namespace person_segmentation::cpu {
 namespace {
 
 using pixel::SourceCoord;
 
-constexpr int32_t kBodyPixParts = 24;
+// The model's part count, which the compile-time (and SSE2/AVX2) fast paths are for.
+constexpr int32_t kBodyPixParts = kNumParts;
 template <int32_t N>
 using Const = std::integral_constant<int32_t, N>;
 
@@ -55,7 +57,7 @@ using Const = std::integral_constant<int32_t, N>;
 struct Plan {
   int32_t grid_height = 0;
   int32_t grid_width = 0;
-  int32_t channels = 0;                // P + 1
+  int32_t channels = 0;  // P + 1
   int32_t image_width = 0;
   std::vector<float> scores;           // grid_height x grid_width x channels, C-contiguous
   std::vector<SourceCoord> crop_rows;  // stage 1 source rows, per crop row
@@ -66,13 +68,12 @@ struct Plan {
 
 std::vector<SourceCoord> coords(int32_t count, int32_t offset, float scale, int32_t in_size) {
   std::vector<SourceCoord> table(static_cast<size_t>(count));
-  for (int32_t i = 0; i < count; ++i)
-    table[static_cast<size_t>(i)] = pixel::source_coord(i + offset, scale, in_size);
+  for (int32_t i = 0; i < count; ++i) table[static_cast<size_t>(i)] = pixel::source_coord(i + offset, scale, in_size);
   return table;
 }
 
-Plan make_plan(const FloatTensorView& segment, const FloatTensorView* parts,
-               const ResizePadGeometry& g, int32_t num_threads) {
+Plan make_plan(const FloatTensorView& segment, const FloatTensorView* parts, const ResizePadGeometry& g,
+               int32_t num_threads) {
   Plan plan;
   plan.grid_height = static_cast<int32_t>(segment.height);
   plan.grid_width = static_cast<int32_t>(segment.width);
@@ -100,10 +101,9 @@ Plan make_plan(const FloatTensorView& segment, const FloatTensorView* parts,
   const float scale1_x = pixel::resize_scale(plan.grid_width, g.model_width, true);
   plan.crop_rows = coords(g.resized_height, g.pad_top, scale1_y, plan.grid_height);
   plan.crop_cols = coords(g.resized_width, g.pad_left, scale1_x, plan.grid_width);
-  plan.out_rows = coords(g.image_height, 0, pixel::resize_scale(g.resized_height, g.image_height, true),
-                         g.resized_height);
-  plan.out_cols = coords(g.image_width, 0, pixel::resize_scale(g.resized_width, g.image_width, true),
-                         g.resized_width);
+  plan.out_rows =
+      coords(g.image_height, 0, pixel::resize_scale(g.resized_height, g.image_height, true), g.resized_height);
+  plan.out_cols = coords(g.image_width, 0, pixel::resize_scale(g.resized_width, g.image_width, true), g.resized_width);
   return plan;
 }
 
@@ -363,8 +363,8 @@ PS_TARGET_AVX2 void part_row_avx2(Rows& rows, int top, int bottom, float y_lerp,
 
 /// The part kernel; `Channels` = parts + 1 (the segment is the last channel).
 template <typename Channels, typename NumParts>
-void part_rows(const Plan& plan, const ResizePadGeometry& g, const PostprocessOptions& options,
-               int32_t num_threads, Channels channels, NumParts num_parts, int32_t* out) {
+void part_rows(const Plan& plan, const ResizePadGeometry& g, const PostprocessOptions& options, int32_t num_threads,
+               Channels channels, NumParts num_parts, int32_t* out) {
   const int32_t width = g.image_width;
   const float threshold = options.segmentation_threshold;
   const bool flip = options.flip_horizontal;
@@ -388,29 +388,30 @@ void part_rows(const Plan& plan, const ResizePadGeometry& g, const PostprocessOp
 
 }  // namespace
 
-void person_mask(const FloatTensorView& segment_logits, const ResizePadGeometry& g,
-                 const PostprocessOptions& options, int32_t num_threads, uint8_t* out) {
+void person_mask(const FloatTensorView& segment_logits, const ResizePadGeometry& g, const PostprocessOptions& options,
+                 int32_t num_threads, uint8_t* out) {
   const Plan plan = make_plan(segment_logits, nullptr, g, num_threads);
   const int32_t width = g.image_width;
   const float threshold = options.segmentation_threshold;
   const bool flip = options.flip_horizontal;
-  for_each_output_row(plan, num_threads, Const<1>{}, [&](int64_t y, auto& rows, int top_slot, int bottom_slot, float y_lerp) {
-    const float* top = rows.segment(top_slot);
-    const float* bottom = rows.segment(bottom_slot);
-    uint8_t* dst = out + y * width;
-    if (flip) {
-      for (int32_t x = 0; x < width; ++x)
-        dst[width - 1 - x] = pixel::is_person(pixel::lerp(top[x], bottom[x], y_lerp), threshold) ? 1 : 0;
-    } else {
-      for (int32_t x = 0; x < width; ++x)
-        dst[x] = pixel::is_person(pixel::lerp(top[x], bottom[x], y_lerp), threshold) ? 1 : 0;
-    }
-  });
+  for_each_output_row(
+      plan, num_threads, Const<1>{}, [&](int64_t y, auto& rows, int top_slot, int bottom_slot, float y_lerp) {
+        const float* top = rows.segment(top_slot);
+        const float* bottom = rows.segment(bottom_slot);
+        uint8_t* dst = out + y * width;
+        if (flip) {
+          for (int32_t x = 0; x < width; ++x)
+            dst[width - 1 - x] = pixel::is_person(pixel::lerp(top[x], bottom[x], y_lerp), threshold) ? 1 : 0;
+        } else {
+          for (int32_t x = 0; x < width; ++x)
+            dst[x] = pixel::is_person(pixel::lerp(top[x], bottom[x], y_lerp), threshold) ? 1 : 0;
+        }
+      });
 }
 
 void part_segmentation(const FloatTensorView& segment_logits, const FloatTensorView& part_logits,
-                       const ResizePadGeometry& g, const PostprocessOptions& options,
-                       int32_t num_threads, int32_t* out) {
+                       const ResizePadGeometry& g, const PostprocessOptions& options, int32_t num_threads,
+                       int32_t* out) {
   const Plan plan = make_plan(segment_logits, &part_logits, g, num_threads);
   const int32_t num_parts = plan.channels - 1;
   if (num_parts == kBodyPixParts) {

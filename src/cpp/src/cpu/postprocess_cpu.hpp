@@ -11,7 +11,7 @@ void person_mask(const FloatTensorView& segment_logits, const ResizePadGeometry&
                  const PostprocessOptions& options, int32_t num_threads, uint8_t* out);
 
 void part_segmentation(const FloatTensorView& segment_logits, const FloatTensorView& part_logits,
-                       const ResizePadGeometry& geometry, const PostprocessOptions& options,
-                       int32_t num_threads, int32_t* out);
+                       const ResizePadGeometry& geometry, const PostprocessOptions& options, int32_t num_threads,
+                       int32_t* out);
 
 }  // namespace person_segmentation::cpu

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "cpu/parallel.hpp"
-#include "person_segmentation/preprocess_pixel.hpp"
+#include "pixel/preprocess_pixel.hpp"
 
 namespace person_segmentation::cpu {
 namespace {
@@ -51,9 +51,9 @@ void run(const ImageView& image, const ResizePadGeometry& g, bool flip, int32_t 
         const float t = x_lerp[static_cast<size_t>(x)];
         for (int64_t c = 0; c < 3; ++c) {
           const int64_t k = c * sc;
-          const float v = pixel::lerp2d(pixel::pixel_value(top[l + k]), pixel::pixel_value(top[rr + k]),
-                                        pixel::pixel_value(bottom[l + k]), pixel::pixel_value(bottom[rr + k]), t,
-                                        cy.lerp);
+          const float v =
+              pixel::lerp2d(pixel::pixel_value(top[l + k]), pixel::pixel_value(top[rr + k]),
+                            pixel::pixel_value(bottom[l + k]), pixel::pixel_value(bottom[rr + k]), t, cy.lerp);
           o[c] = pixel::normalize_input(v);
         }
       }

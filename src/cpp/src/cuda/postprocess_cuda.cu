@@ -1,8 +1,9 @@
-// CUDA implementation of the fused post-processing: one thread per output pixel, running
-// direct_pixel.hpp (built on the same per-pixel functions, postprocess_pixel.hpp, as the CPU
-// kernels, in the same order, compiled without FMA contraction: --fmad=false), so the results
-// equal the CPU reference; the C++ tests run direct_pixel.hpp on the host against the CPU
-// kernels.
+// CUDA implementation of the fused post-processing (the CUDA interface, postprocess_cuda.hpp,
+// of a build with CUDA; postprocess_cuda_stub.cpp is the one without): one thread per output
+// pixel, running pixel/direct_pixel.hpp (built on the same per-pixel functions,
+// pixel/postprocess_pixel.hpp, as the CPU kernels, in the same order, compiled without FMA
+// contraction: --fmad=false), so the results equal the CPU reference; the C++ tests run
+// direct_pixel.hpp on the host against the CPU kernels.
 //
 // Steps: (1) the logits' sigmoid scores on the grid, [part 0..P-1, segment] per cell, into a
 // scratch buffer (the logits may be strided); (2) per output pixel, direct::mask_at /
@@ -15,8 +16,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "direct_pixel.hpp"
-#include "person_segmentation/postprocess_pixel.hpp"
+#include "pixel/direct_pixel.hpp"
+#include "pixel/postprocess_pixel.hpp"
 
 namespace person_segmentation::cuda {
 namespace {
@@ -37,7 +38,9 @@ class DeviceBuffer {
   DeviceBuffer(const DeviceBuffer&) = delete;
   DeviceBuffer& operator=(const DeviceBuffer&) = delete;
   template <typename T>
-  T* get() const { return static_cast<T*>(ptr_); }
+  T* get() const {
+    return static_cast<T*>(ptr_);
+  }
 
  private:
   void* ptr_ = nullptr;
@@ -71,7 +74,8 @@ __global__ void scores_kernel(Strides segment, Strides parts, int32_t num_parts,
   const int64_t x = cell % s.grid_width;
   float* dst = scores + cell * s.channels;
   dst[num_parts] = pixel::score_of_logit(segment.data[y * segment.h + x * segment.w]);
-  for (int32_t k = 0; k < num_parts; ++k) dst[k] = pixel::score_of_logit(parts.data[y * parts.h + x * parts.w + k * parts.c]);
+  for (int32_t k = 0; k < num_parts; ++k)
+    dst[k] = pixel::score_of_logit(parts.data[y * parts.h + x * parts.w + k * parts.c]);
 }
 
 __global__ void mask_kernel(const float* scores, Sampling s, float threshold, bool flip, uint8_t* out) {
@@ -101,9 +105,10 @@ Strides on_device(const FloatTensorView& t, cudaStream_t stream, DeviceBuffer* s
   for (int64_t y = 0; y < t.height; ++y)
     for (int64_t x = 0; x < t.width; ++x)
       for (int64_t k = 0; k < t.channels; ++k)
-        host[(y * t.width + x) * t.channels + k] = t.data[y * t.stride_height + x * t.stride_width + k * t.stride_channels];
-  const cudaError_t copied =
-      cudaMemcpyAsync(staging->get<float>(), host, static_cast<size_t>(count) * sizeof(float), cudaMemcpyHostToDevice, stream);
+        host[(y * t.width + x) * t.channels + k] =
+            t.data[y * t.stride_height + x * t.stride_width + k * t.stride_channels];
+  const cudaError_t copied = cudaMemcpyAsync(staging->get<float>(), host, static_cast<size_t>(count) * sizeof(float),
+                                             cudaMemcpyHostToDevice, stream);
   const cudaError_t synced = copied == cudaSuccess ? cudaStreamSynchronize(stream) : copied;
   cudaFreeHost(host);
   check(synced, "uploading logits");
@@ -122,17 +127,19 @@ void run(const FloatTensorView& segment, const FloatTensorView* parts, const Res
     check(cudaDeviceSynchronize(), "waiting for the logits' producer");
   }
   const int32_t num_parts = parts ? static_cast<int32_t>(parts->channels) : 0;
-  const Sampling s = direct::make_sampling(static_cast<int32_t>(segment.height), static_cast<int32_t>(segment.width),
-                                           num_parts, g);
+  const Sampling s =
+      direct::make_sampling(static_cast<int32_t>(segment.height), static_cast<int32_t>(segment.width), num_parts, g);
   const int64_t cells = static_cast<int64_t>(s.grid_height) * s.grid_width;
 
   DeviceBuffer seg_staging(segment.device == Device::kCuda ? 0 : static_cast<size_t>(cells) * sizeof(float), stream);
-  DeviceBuffer part_staging(parts && parts->device != Device::kCuda ? static_cast<size_t>(cells * num_parts) * sizeof(float) : 0, stream);
+  DeviceBuffer part_staging(
+      parts && parts->device != Device::kCuda ? static_cast<size_t>(cells * num_parts) * sizeof(float) : 0, stream);
   const Strides seg = on_device(segment, stream, &seg_staging);
   const Strides prt = parts ? on_device(*parts, stream, &part_staging) : Strides{nullptr, 0, 0, 0};
 
   DeviceBuffer scores(static_cast<size_t>(cells * s.channels) * sizeof(float), stream);
-  scores_kernel<<<static_cast<unsigned>((cells + 255) / 256), 256, 0, stream>>>(seg, prt, num_parts, s, scores.get<float>());
+  scores_kernel<<<static_cast<unsigned>((cells + 255) / 256), 256, 0, stream>>>(seg, prt, num_parts, s,
+                                                                                scores.get<float>());
   check(cudaGetLastError(), "scores_kernel launch");
 
   const size_t pixels = static_cast<size_t>(g.image_height) * static_cast<size_t>(g.image_width);
@@ -141,14 +148,15 @@ void run(const FloatTensorView& segment, const FloatTensorView* parts, const Res
   const dim3 grid(static_cast<unsigned>((g.image_width + 31) / 32), static_cast<unsigned>((g.image_height + 7) / 8));
   launch(grid, block, stream, scores.get<float>(), s, out.get<Out>());
   check(cudaGetLastError(), "post-processing kernel launch");
-  check(cudaMemcpyAsync(host_out, out.get<Out>(), pixels * sizeof(Out), cudaMemcpyDeviceToHost, stream), "copying the result");
+  check(cudaMemcpyAsync(host_out, out.get<Out>(), pixels * sizeof(Out), cudaMemcpyDeviceToHost, stream),
+        "copying the result");
   check(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
 }
 
 }  // namespace
 
-void person_mask(const FloatTensorView& segment_logits, const ResizePadGeometry& g,
-                 const PostprocessOptions& options, uint8_t* host_out) {
+void person_mask(const FloatTensorView& segment_logits, const ResizePadGeometry& g, const PostprocessOptions& options,
+                 uint8_t* host_out) {
   const float threshold = options.segmentation_threshold;
   const bool flip = options.flip_horizontal;
   run(segment_logits, nullptr, g, options, host_out,
@@ -170,6 +178,8 @@ void part_segmentation(const FloatTensorView& segment_logits, const FloatTensorV
 #ifndef PERSON_SEGMENTATION_MIN_CUDA_ARCH
 #define PERSON_SEGMENTATION_MIN_CUDA_ARCH 0
 #endif
+
+bool compiled() { return true; }
 
 int32_t device_count() {
   int count = 0;

@@ -276,12 +276,7 @@ def _segment_image(job: Job, segment: _ImageSegmenter, args: argparse.Namespace,
 
 
 def _segment_video(
-    job: Job,
-    net: PersonSegmentation,
-    args: argparse.Namespace,
-    renderer: Renderer,
-    video: Any,
-    progress: Progress,
+    job: Job, net: PersonSegmentation, args: argparse.Namespace, renderer: Renderer, video: Any, progress: Progress
 ) -> int:
     """Segment one video into ``job.target``; returns the number of frames written."""
     from person_segmentation._pipeline import prefetch

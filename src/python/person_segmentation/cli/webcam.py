@@ -182,9 +182,7 @@ examples:
         help="ask the camera for this capture size, e.g. 640x480 (default: the camera's own)",
     )
     cam.add_argument(
-        "--mirror",
-        action="store_true",
-        help="mirror the output horizontally (selfie view, as the BodyPix webcam demo)",
+        "--mirror", action="store_true", help="mirror the output horizontally (selfie view, as the BodyPix webcam demo)"
     )
     cam.add_argument(
         "--no-preview", action="store_true", help="no preview window (headless: servers, --v4l2 only, benchmarks)"

@@ -1,12 +1,13 @@
 // Per-pixel math of the pre-processing (host + device inline), next to postprocess_pixel.hpp
 // whose resize helpers it reuses: the same TensorFlow legacy ResizeBilinear arithmetic.
+// Private to the core: not installed.
 #pragma once
 
 #include <cmath>
 #include <cstdint>
 
-#include "person_segmentation/config.hpp"
-#include "person_segmentation/postprocess_pixel.hpp"
+#include "pixel/host_device.hpp"
+#include "pixel/postprocess_pixel.hpp"
 
 namespace person_segmentation::pixel {
 

@@ -8,12 +8,14 @@
 #include <cstdint>
 
 #include "person_segmentation/geometry.hpp"
-#include "person_segmentation/postprocess_pixel.hpp"
+#include "pixel/host_device.hpp"
+#include "pixel/postprocess_pixel.hpp"
 
 namespace person_segmentation::direct {
 
-/// The most part channels a pixel keeps (in registers on the GPU).
-inline constexpr int32_t kMaxParts = 32;
+/// The most part channels this path takes: a pixel keeps its part scores in a fixed-size
+/// array (registers on the GPU). Not the public limit of the CPU kernels (kMaxPartChannels).
+inline constexpr int32_t kMaxDirectParts = 32;
 
 /// The interpolation geometry, computed on the host with the same functions as on the CPU.
 struct Sampling {
@@ -53,8 +55,8 @@ PS_HOST_DEVICE inline float stage1(const float* scores, const Sampling& s, int32
 }
 
 /// Full-resolution score of channel `k` at the output pixel whose stage-2 sources are `r`, `c`.
-PS_HOST_DEVICE inline float score_at(const float* scores, const Sampling& s, pixel::SourceCoord r,
-                                     pixel::SourceCoord c, int32_t k) {
+PS_HOST_DEVICE inline float score_at(const float* scores, const Sampling& s, pixel::SourceCoord r, pixel::SourceCoord c,
+                                     int32_t k) {
   return pixel::lerp2d(stage1(scores, s, r.lower, c.lower, k), stage1(scores, s, r.lower, c.upper, k),
                        stage1(scores, s, r.upper, c.lower, k), stage1(scores, s, r.upper, c.upper, k), c.lerp, r.lerp);
 }
@@ -74,7 +76,7 @@ PS_HOST_DEVICE inline int32_t part_at(const float* scores, const Sampling& s, in
   const bool person = pixel::is_person(score_at(scores, s, r, c, num_parts), threshold);
   int32_t part = 0;
   if (person) {
-    float part_scores[kMaxParts];
+    float part_scores[kMaxDirectParts];
     for (int32_t k = 0; k < num_parts; ++k) part_scores[k] = score_at(scores, s, r, c, k);
     part = pixel::argmax_first(part_scores, num_parts);
   }

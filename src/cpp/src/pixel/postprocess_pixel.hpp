@@ -1,5 +1,6 @@
 // Per-pixel math of the post-processing, written once and shared by the CPU loops and the
 // CUDA kernels (every function is host + device inline), so the two paths cannot drift.
+// Private to the core: not installed.
 //
 // The arithmetic mirrors TensorFlow's legacy ResizeBilinear (float32 source coordinates,
 // horizontal lerp first, then vertical) and TF.js' sigmoid (computed in double, stored as
@@ -9,7 +10,7 @@
 #include <cmath>
 #include <cstdint>
 
-#include "person_segmentation/config.hpp"
+#include "pixel/host_device.hpp"
 
 namespace person_segmentation::pixel {
 
@@ -24,9 +25,8 @@ struct SourceCoord {
 /// TensorFlow's CalculateResizeScale: (in-1)/(out-1) with align_corners (when out > 1),
 /// else in/out; computed in float32.
 PS_HOST_DEVICE inline float resize_scale(int32_t in_size, int32_t out_size, bool align_corners) {
-  return (align_corners && out_size > 1)
-             ? static_cast<float>(in_size - 1) / static_cast<float>(out_size - 1)
-             : static_cast<float>(in_size) / static_cast<float>(out_size);
+  return (align_corners && out_size > 1) ? static_cast<float>(in_size - 1) / static_cast<float>(out_size - 1)
+                                         : static_cast<float>(in_size) / static_cast<float>(out_size);
 }
 
 /// TensorFlow's legacy compute_interpolation_weights for one output index.
@@ -47,8 +47,8 @@ PS_HOST_DEVICE inline float lerp(float a, float b, float t) { return a + (b - a)
 
 /// Bilinear blend of four neighbours: horizontal first, then vertical (TF's compute_lerp).
 /// The CPU path splits this into its horizontal and vertical `lerp`s, in the same order.
-PS_HOST_DEVICE inline float lerp2d(float top_left, float top_right, float bottom_left,
-                                   float bottom_right, float x_lerp, float y_lerp) {
+PS_HOST_DEVICE inline float lerp2d(float top_left, float top_right, float bottom_left, float bottom_right, float x_lerp,
+                                   float y_lerp) {
   return lerp(lerp(top_left, top_right, x_lerp), lerp(bottom_left, bottom_right, x_lerp), y_lerp);
 }
 
@@ -59,9 +59,7 @@ PS_HOST_DEVICE inline float sigmoid(float logit) {
 
 /// The score a logit contributes: its sigmoid, except that a NaN logit scores -1, below every
 /// real score, so it is never a person and never the winning part (defined NaN behaviour).
-PS_HOST_DEVICE inline float score_of_logit(float logit) {
-  return logit != logit ? -1.0f : sigmoid(logit);
-}
+PS_HOST_DEVICE inline float score_of_logit(float logit) { return logit != logit ? -1.0f : sigmoid(logit); }
 
 /// The original's strict threshold: a pixel is a person when its score is above it.
 PS_HOST_DEVICE inline bool is_person(float score, float threshold) { return score > threshold; }
