@@ -10,11 +10,14 @@ skipped with an explicit reason elsewhere.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from ._localhttp import FileHandler, LocalHTTPServer, ServerFactory
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DIR = Path(os.environ.get("PERSON_SEGMENTATION_SHARED", REPO_ROOT.parent / "shared")).resolve()
@@ -63,3 +66,17 @@ def data_dir(shared_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def golden_dir(shared_dir: Path) -> Path:
     return _require(shared_dir / "golden")
+
+
+@pytest.fixture
+def local_http_server() -> Iterator[ServerFactory]:
+    """``local_http_server(root, handler=FileHandler)``: a ``LocalHTTPServer`` serving ``root``
+    on 127.0.0.1, already started; every server it made is closed (stalls released) at teardown."""
+    with contextlib.ExitStack() as stack:
+
+        def start(root: Path, handler: type[FileHandler] = FileHandler) -> LocalHTTPServer:
+            server = LocalHTTPServer(root, handler)
+            stack.callback(server.close)
+            return server.start()
+
+        yield start

@@ -20,9 +20,7 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.parse
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +29,8 @@ import pytest
 
 from person_segmentation import _weights
 from person_segmentation._weights import LoadedWeights, WeightsError, load_weights
+
+from .._localhttp import FileHandler, LocalHTTPServer, ServerFactory
 
 pytestmark = pytest.mark.weights
 
@@ -61,98 +61,48 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# A local server that can be slow, hang up, reset the connection or stall
+# The local HTTP server (tests/_localhttp.py), made slow, or to hang up, reset or stall
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
+class _Handler(FileHandler):
+    """Faults: "close-no-length" (half the file, no Content-Length, then close), "reset" (half,
+    then a TCP reset), "stall-headers" (no response at all), "stall-body" (half, then silence).
+    Stalls last until the server's ``release`` is set (at teardown at the latest)."""
 
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        srv = self.server
-        path = urllib.parse.urlsplit(self.path).path
-        with srv.mutex:
-            srv.requests.append(path)
-        fault = srv.faults.get(path)
+    def fault(self, path: str, fault: str) -> None:
         if fault == "stall-headers":  # accept the request, never answer it
-            srv.stalled.set()
-            srv.release.wait(WAIT_S)
+            self.stall()
             self.close_connection = True
             return
-        file = srv.root / path.lstrip("/")
-        if ".." in path.split("/") or not file.is_file():
+        data = self.file_bytes(path)
+        if data is None:
             self.send_error(404)
             return
-        data = file.read_bytes()
-        body = data if fault is None else data[: len(data) // 2]
         self.send_response(200)
         self.send_header("Content-Type", "application/octet-stream")
         if fault != "close-no-length":
             self.send_header("Content-Length", str(len(data)))
         self.end_headers()
-        chunk, delay = srv.throttle
-        for start in range(0, len(body), chunk):
-            self.wfile.write(body[start : start + chunk])
-            if delay:
-                time.sleep(delay)
-        if fault is None:
-            return
+        self.write_body(data[: len(data) // 2])
         self.close_connection = True
         if fault == "stall-body":  # half the file, then nothing
-            srv.stalled.set()
-            srv.release.wait(WAIT_S)
+            self.stall()
         elif fault == "reset":  # half the file, then a TCP reset instead of a clean close
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.connection.close()
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, root: Path) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.root = root
-        self.mutex = threading.Lock()
-        self.requests: list[str] = []
-        # URL path -> "close-no-length" (half, then close; no Content-Length), "reset" (half,
-        # then RST), "stall-headers" (no response at all), "stall-body" (half, then silence)
-        self.faults: dict[str, str] = {}
-        self.throttle: tuple[int, float] = (1 << 20, 0.0)  # (chunk bytes, pause after each)
-        self.stalled = threading.Event()  # a stalling fault has been reached
-        self.release = threading.Event()  # ends every stall
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/"
-
-    def count(self, relative: str) -> int:
-        with self.mutex:
-            return self.requests.count("/" + relative)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # clients that give up (timeouts, killed processes) are expected here
-
-
 @pytest.fixture
-def server(weights_dir: Path) -> Iterator[_Server]:
-    srv = _Server(weights_dir)
-    thread = threading.Thread(target=srv.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    yield srv
-    srv.release.set()
-    srv.shutdown()
-    srv.server_close()
-    thread.join()
+def server(local_http_server: ServerFactory, weights_dir: Path) -> LocalHTTPServer:
+    return local_http_server(weights_dir, _Handler)
 
 
 # --------------------------------------------------------------------------------------------
 # Helpers
 
 
-def host_dir(cache: Path, srv: _Server) -> Path:
-    return cache / f"127.0.0.1_{srv.server_address[1]}"
+def host_dir(cache: Path, srv: LocalHTTPServer) -> Path:
+    return cache / f"127.0.0.1_{srv.port}"
 
 
 def tree(root: Path) -> dict[str, int]:
@@ -222,7 +172,7 @@ with open(out, "wb") as stream:
 
 
 def test_two_processes_share_one_cache(
-    server: _Server, weights_dir: Path, tmp_path: Path, reference: LoadedWeights
+    server: LocalHTTPServer, weights_dir: Path, tmp_path: Path, reference: LoadedWeights
 ) -> None:
     """Two processes load the same weights at the same moment from a slow server into one
     cache: both get exactly the local weights, each file is downloaded once (the second
@@ -232,13 +182,17 @@ def test_two_processes_share_one_cache(
     cache, go = tmp_path / "cache", tmp_path / "go"
     procs = []
     for i in range(2):
-        cmd = [sys.executable, "-c", _LOADER, str(tmp_path / f"ready{i}"), str(go),
-               str(tmp_path / f"out{i}.pickle"), server.url, str(cache)]  # fmt: skip
-        procs.append(
-            subprocess.Popen(
-                cmd, env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-            )
-        )
+        cmd = [
+            sys.executable,
+            "-c",
+            _LOADER,
+            str(tmp_path / f"ready{i}"),
+            str(go),
+            str(tmp_path / f"out{i}.pickle"),
+            server.url,
+            str(cache),
+        ]
+        procs.append(subprocess.Popen(cmd, env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     try:
         for i, proc in enumerate(procs):
             wait_until((tmp_path / f"ready{i}").exists, f"child {i} to start", proc)
@@ -265,7 +219,7 @@ def test_two_processes_share_one_cache(
 
 
 def test_threads_repair_a_damaged_cache_once(
-    server: _Server, weights_dir: Path, tmp_path: Path, reference: LoadedWeights
+    server: LocalHTTPServer, weights_dir: Path, tmp_path: Path, reference: LoadedWeights
 ) -> None:
     """Four threads start together on a cache left damaged by a killed run (truncated shard,
     its old temporary file, a stale lock file): all get the right weights, the shard is
@@ -318,7 +272,7 @@ _weights.load_weights(0.5, sys.argv[1], cache_dir=sys.argv[2])
 
 
 def test_killed_download_leaves_nothing_usable(
-    server: _Server, weights_dir: Path, tmp_path: Path, reference: LoadedWeights
+    server: LocalHTTPServer, weights_dir: Path, tmp_path: Path, reference: LoadedWeights
 ) -> None:
     """A process killed halfway through the shard leaves only hidden debris: no file under
     the final name. The next load ignores the partial file, fetches the shard again and, once
@@ -349,9 +303,7 @@ def test_killed_download_leaves_nothing_usable(
             proc.communicate()
     (partial,) = partial_files()
     assert not (folder / "group1-shard1of1").exists()
-    assert not {name for name in tree(folder) if not name.startswith(".")} - {
-        "weights_manifest.json"
-    }
+    assert not {name for name in tree(folder) if not name.startswith(".")} - {"weights_manifest.json"}
 
     del server.faults["/" + SHARD]
     server.release.set()
@@ -373,12 +325,7 @@ def test_killed_download_leaves_nothing_usable(
 @pytest.mark.parametrize("fault", ["close-no-length", "reset"])
 @pytest.mark.parametrize("target", [MANIFEST, SHARD])
 def test_connection_lost_mid_file(
-    server: _Server,
-    weights_dir: Path,
-    tmp_path: Path,
-    reference: LoadedWeights,
-    target: str,
-    fault: str,
+    server: LocalHTTPServer, weights_dir: Path, tmp_path: Path, reference: LoadedWeights, target: str, fault: str
 ) -> None:
     """The server hangs up (without a Content-Length to compare with) or resets the
     connection halfway through a file: a WeightsError names the URL, the cache holds no
@@ -399,7 +346,7 @@ def test_connection_lost_mid_file(
 
 @pytest.mark.parametrize("fault", ["stall-headers", "stall-body"])
 def test_stalled_server_times_out(
-    server: _Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fault: str
+    server: LocalHTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fault: str
 ) -> None:
     """A server that stops answering (before the headers, or mid-file) fails the load after
     $PERSON_SEGMENTATION_DOWNLOAD_TIMEOUT seconds with an error naming the URL, the
@@ -421,12 +368,10 @@ def test_stalled_server_times_out(
 
 @pytest.mark.parametrize("value", ["abc", "0", "-3", "inf", "nan"])
 def test_timeout_variable_is_checked(
-    server: _Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str
+    server: LocalHTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str
 ) -> None:
     monkeypatch.setenv("PERSON_SEGMENTATION_DOWNLOAD_TIMEOUT", value)
-    with pytest.raises(
-        WeightsError, match=r"\$PERSON_SEGMENTATION_DOWNLOAD_TIMEOUT must be a positive number"
-    ):
+    with pytest.raises(WeightsError, match=r"\$PERSON_SEGMENTATION_DOWNLOAD_TIMEOUT must be a positive number"):
         load_weights(0.5, server.url, cache_dir=tmp_path / "cache")
     monkeypatch.setenv("PERSON_SEGMENTATION_DOWNLOAD_TIMEOUT", " 2.5 ")
     assert _weights._download_timeout() == 2.5
@@ -439,15 +384,10 @@ def test_timeout_variable_is_checked(
 
 
 @pytest.mark.parametrize(
-    "damage",
-    ["shard-too-large", "shard-empty", "manifest-empty", "manifest-not-a-list", "shard-is-a-dir"],
+    "damage", ["shard-too-large", "shard-empty", "manifest-empty", "manifest-not-a-list", "shard-is-a-dir"]
 )
 def test_damaged_entry_is_refetched_never_used(
-    server: _Server,
-    weights_dir: Path,
-    tmp_path: Path,
-    reference: LoadedWeights,
-    damage: str,
+    server: LocalHTTPServer, weights_dir: Path, tmp_path: Path, reference: LoadedWeights, damage: str
 ) -> None:
     cache = tmp_path / "cache"
     load_weights(0.5, server.url, cache_dir=cache)
@@ -476,7 +416,7 @@ def test_damaged_entry_is_refetched_never_used(
 
 
 def test_without_locks_loading_still_works(
-    server: _Server,
+    server: LocalHTTPServer,
     weights_dir: Path,
     tmp_path: Path,
     reference: LoadedWeights,
@@ -566,9 +506,7 @@ print("segmented", flush=True)
 """
 
 
-def run_offline(
-    code: str, *args: str, netlog: Path, **env: str
-) -> subprocess.CompletedProcess[str]:
+def run_offline(code: str, *args: str, netlog: Path, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-c", _NO_NETWORK + code, *args],
         env=child_env(NETLOG=str(netlog), **env),

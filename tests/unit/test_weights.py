@@ -1,21 +1,17 @@
 """Weights loading: formats, the meanings of a location, validation, download and cache.
 
 Real weights come from the shared folder (read only); anything written goes to ``tmp_path``.
-HTTP tests serve folders from a local ``ThreadingHTTPServer`` on 127.0.0.1 only.
+HTTP tests serve folders from the shared local server (tests/_localhttp.py) on 127.0.0.1 only.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import http.server
 import json
 import math
 import re
 import shutil
-import threading
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +30,8 @@ from person_segmentation._weights import (
     default_cache_dir,
     load_weights,
 )
+
+from .._localhttp import FileHandler, LocalHTTPServer, ServerFactory
 
 needs_weights = pytest.mark.weights
 
@@ -133,75 +131,28 @@ def assert_well_formed(loaded: LoadedWeights, fmt: str, multiplier: float) -> No
 
 
 # --------------------------------------------------------------------------------------------
-# A local HTTP server that can be stopped, restarted on the same port and made to misbehave
+# The local HTTP server (tests/_localhttp.py), stopped and restarted on the same port, and two faults
 
 
-class _Handler(http.server.SimpleHTTPRequestHandler):
-    server: _FaultyServer
+class _Handler(FileHandler):
+    """Faults: "drop" (declare the full length, send half, hang up) or "short" (declare and
+    send 1000 bytes too few)."""
 
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        self.server.requests.append(self.path)
-        fault = self.server.faults.get(self.path)
-        if fault is None:
-            super().do_GET()
-            return
-        data = Path(self.directory, self.path.lstrip("/")).read_bytes()
+    def fault(self, path: str, fault: str) -> None:
+        data = (self.local.root / path.lstrip("/")).read_bytes()
         sent = len(data) // 2 if fault == "drop" else len(data) - 1000
         declared = len(data) if fault == "drop" else sent
         self.send_response(200)
         self.send_header("Content-Type", "application/octet-stream")
         self.send_header("Content-Length", str(declared))
         self.end_headers()
-        self.wfile.write(data[:sent])
+        self.write_body(data[:sent])
         self.close_connection = True
 
 
-class _FaultyServer(http.server.ThreadingHTTPServer):
-    requests: list[str]
-    faults: dict[str, str]  # URL path -> "drop" (hang up halfway) or "short" (short length)
-
-
-class LocalServer:
-    """Serves ``root`` on 127.0.0.1; ``stop()`` then ``start()`` reuses the same port."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.port = 0
-        self.requests: list[str] = []
-        self.faults: dict[str, str] = {}
-        self._httpd: _FaultyServer | None = None
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/"
-
-    def start(self) -> None:
-        handler = functools.partial(_Handler, directory=str(self.root))
-        httpd = _FaultyServer(("127.0.0.1", self.port), handler)
-        httpd.requests, httpd.faults = self.requests, self.faults
-        self.port = httpd.server_address[1]
-        self._httpd = httpd
-        self._thread = threading.Thread(target=httpd.serve_forever, args=(0.02,), daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        if self._httpd is not None and self._thread is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._thread.join()
-            self._httpd = self._thread = None
-
-
 @pytest.fixture
-def server(weights_dir: Path) -> Iterator[LocalServer]:
-    srv = LocalServer(weights_dir)
-    srv.start()
-    yield srv
-    srv.stop()
+def server(local_http_server: ServerFactory, weights_dir: Path) -> LocalHTTPServer:
+    return local_http_server(weights_dir, _Handler)
 
 
 def _refuse(*args: object, **kwargs: object) -> None:
@@ -213,7 +164,7 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(urllib.request, "urlopen", _refuse)
 
 
-def cached(cache: Path, srv: LocalServer, relative: str) -> Path:
+def cached(cache: Path, srv: LocalHTTPServer, relative: str) -> Path:
     return cache / f"127.0.0.1_{srv.port}" / relative
 
 
@@ -236,9 +187,17 @@ def test_part_orders_name_the_same_parts() -> None:
 
 @pytest.mark.parametrize(
     ("bad", "error"),
-    [(0.3, ValueError), (2, ValueError), (0.0, ValueError), (0.7500000001, ValueError), (float("nan"), ValueError),
-     ("0.5", TypeError), (True, TypeError), (None, TypeError)],
-)  # fmt: skip
+    [
+        (0.3, ValueError),
+        (2, ValueError),
+        (0.0, ValueError),
+        (0.7500000001, ValueError),
+        (float("nan"), ValueError),
+        ("0.5", TypeError),
+        (True, TypeError),
+        (None, TypeError),
+    ],
+)
 def test_multiplier_must_be_allowed(bad: object, error: type[Exception]) -> None:
     """The loader and ``ps.load`` share one multiplier rule (and one message)."""
     with pytest.raises(error, match=r"multiplier must be one of \(1\.0, 0\.75, 0\.5, 0\.25\), got") as info:
@@ -361,9 +320,7 @@ def test_multiplier_mismatch(weights_dir: Path) -> None:
     with pytest.raises(WeightsError, match=r"for multiplier 0\.5, but multiplier=0\.75 was"):
         load_weights(0.75, folder)
     model = weights_dir / "bodypix/mobilenet/quant1/100/model-stride8.json"
-    with pytest.raises(
-        WeightsError, match=r"quant1/100/model-stride8\.json are for multiplier 1\.0"
-    ):
+    with pytest.raises(WeightsError, match=r"quant1/100/model-stride8\.json are for multiplier 1\.0"):
         load_weights(0.5, model)
 
 
@@ -464,9 +421,7 @@ def test_non_finite_values(weights_dir: Path, tmp_path: Path) -> None:
     with (folder / "group1-shard1of1").open("r+b") as stream:
         stream.seek(entry_offset(folder, P + "Conv2d_3_depthwise/depthwise_bias") + 4 * 5)
         stream.write(np.array([np.nan], dtype="<f4").tobytes())
-    pattern = (
-        r"m/group1-shard1of1: tensor 'MobilenetV1/Conv2d_3_depthwise/depthwise_bias' holds NaN"
-    )
+    pattern = r"m/group1-shard1of1: tensor 'MobilenetV1/Conv2d_3_depthwise/depthwise_bias' holds NaN"
     with pytest.raises(WeightsError, match=pattern):
         load_weights(0.5, folder)
 
@@ -567,7 +522,7 @@ def test_2x_synthetic_groups_shards_and_quantisations(weights_dir: Path, tmp_pat
 
 @needs_weights
 def test_http_base_and_model_json_then_offline(
-    server: LocalServer, weights_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    server: LocalHTTPServer, weights_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cache = tmp_path / "cache"
     json_url = server.url + "bodypix/mobilenet/float/050/model-stride16.json"
@@ -591,7 +546,7 @@ def test_http_base_and_model_json_then_offline(
 
 
 @needs_weights
-def test_http_damaged_cache_is_refetched(server: LocalServer, tmp_path: Path) -> None:
+def test_http_damaged_cache_is_refetched(server: LocalHTTPServer, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     reference = load_weights(0.5, server.url, cache_dir=cache)
     shard = cached(cache, server, SHARD_050)
@@ -601,9 +556,7 @@ def test_http_damaged_cache_is_refetched(server: LocalServer, tmp_path: Path) ->
         stream.truncate(size // 3)
 
     server.stop()  # offline: the damaged file is dropped and the failure names the URL
-    with pytest.raises(
-        WeightsError, match=re.escape(f"could not download weight shard from {server.url}")
-    ):
+    with pytest.raises(WeightsError, match=re.escape(f"could not download weight shard from {server.url}")):
         load_weights(0.5, server.url, cache_dir=cache)
     assert not shard.exists()
     assert leftovers(shard.parent) == [MANIFEST]
@@ -617,7 +570,7 @@ def test_http_damaged_cache_is_refetched(server: LocalServer, tmp_path: Path) ->
 
 
 @needs_weights
-def test_http_pinned_official_file(server: LocalServer, weights_dir: Path, tmp_path: Path) -> None:
+def test_http_pinned_official_file(server: LocalHTTPServer, weights_dir: Path, tmp_path: Path) -> None:
     relative = "bodypix/mobilenet/quant2/075/group1-shard1of1.bin"
     data = (weights_dir / relative).read_bytes()
     assert hashlib.sha256(data).hexdigest() == OFFICIAL_SHA256[relative]
@@ -636,14 +589,12 @@ def test_http_pinned_official_file(server: LocalServer, weights_dir: Path, tmp_p
 
 @needs_weights
 def test_http_pin_mismatch_is_rejected(
-    server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    server: LocalHTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     relative = "posenet_mobilenet_025_partmap/group1-shard1of1"
     monkeypatch.setattr(_weights, "OFFICIAL_SHA256", {relative: "0" * 64})
     cache = tmp_path / "cache"
-    with pytest.raises(
-        WeightsError, match=re.escape(f"{server.url}{relative} fails its sha256 pin")
-    ):
+    with pytest.raises(WeightsError, match=re.escape(f"{server.url}{relative} fails its sha256 pin")):
         load_weights(0.25, server.url, cache_dir=cache)
     assert leftovers(cached(cache, server, relative).parent) == [MANIFEST]
 
@@ -657,9 +608,7 @@ def test_http_pin_mismatch_is_rejected(
     ],
     ids=["connection-dropped", "content-length-too-small"],
 )
-def test_http_broken_transfer(
-    server: LocalServer, tmp_path: Path, fault: str, message: str
-) -> None:
+def test_http_broken_transfer(server: LocalHTTPServer, tmp_path: Path, fault: str, message: str) -> None:
     server.faults["/" + SHARD_050] = fault
     cache = tmp_path / "cache"
     with pytest.raises(WeightsError, match=message):
@@ -670,44 +619,34 @@ def test_http_broken_transfer(
 
 
 @needs_weights
-def test_http_errors_name_the_url(server: LocalServer, tmp_path: Path) -> None:
+def test_http_errors_name_the_url(server: LocalHTTPServer, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     missing = server.url + "posenet_mobilenet_075_partmap/weights_manifest.json"
     with pytest.raises(WeightsError, match=re.escape(f"from {missing}: HTTP 404")):
         load_weights(0.75, server.url, cache_dir=cache)
     folder_url = server.url + "posenet_mobilenet_050_partmap/"
-    with pytest.raises(
-        WeightsError, match=r"050_partmap/weights_manifest\.json are for multiplier 0\.5"
-    ):
+    with pytest.raises(WeightsError, match=r"050_partmap/weights_manifest\.json are for multiplier 0\.5"):
         load_weights(0.25, folder_url, cache_dir=cache)
     assert "/" + SHARD_050 not in server.requests  # refused before fetching any shard
     server.stop()
-    with pytest.raises(
-        WeightsError, match=re.escape(f"could not download weights manifest from {server.url}")
-    ):
+    with pytest.raises(WeightsError, match=re.escape(f"could not download weights manifest from {server.url}")):
         load_weights(0.25, server.url, cache_dir=cache)
 
 
 @needs_weights
-def test_http_multi_shard_groups(weights_dir: Path, tmp_path: Path) -> None:
+def test_http_multi_shard_groups(local_http_server: ServerFactory, weights_dir: Path, tmp_path: Path) -> None:
     model, expected = write_synthetic_2x(weights_dir, tmp_path / "site" / "model")
-    srv = LocalServer(tmp_path / "site")
-    srv.start()
-    try:
-        cache = tmp_path / "cache"
-        loaded = load_weights(0.25, srv.url + "model/model.json", cache_dir=cache)
-        assert_same_tensors(loaded, LoadedWeights(expected, "2.x", 0.25, ""))
-        shards = sorted(p.name for p in model.parent.iterdir() if "shard" in p.name)
-        assert sorted(leftovers(cached(cache, srv, "model"))) == sorted([*shards, "model.json"])
-        # one shard of a group is lost: the group is fetched again
-        cached(cache, srv, "model/group2-shard2").unlink()
-        assert_same_tensors(
-            load_weights(0.25, srv.url + "model/model.json", cache_dir=cache), loaded
-        )
-        assert srv.requests.count("/model/group2-shard1") == 2
-        assert srv.requests.count("/model/group1-shard1") == 1
-    finally:
-        srv.stop()
+    srv = local_http_server(tmp_path / "site")
+    cache = tmp_path / "cache"
+    loaded = load_weights(0.25, srv.url + "model/model.json", cache_dir=cache)
+    assert_same_tensors(loaded, LoadedWeights(expected, "2.x", 0.25, ""))
+    shards = sorted(p.name for p in model.parent.iterdir() if "shard" in p.name)
+    assert sorted(leftovers(cached(cache, srv, "model"))) == sorted([*shards, "model.json"])
+    # one shard of a group is lost: the group is fetched again
+    cached(cache, srv, "model/group2-shard2").unlink()
+    assert_same_tensors(load_weights(0.25, srv.url + "model/model.json", cache_dir=cache), loaded)
+    assert srv.requests.count("/model/group2-shard1") == 2
+    assert srv.requests.count("/model/group1-shard1") == 1
 
 
 # --------------------------------------------------------------------------------------------
@@ -716,18 +655,14 @@ def test_http_multi_shard_groups(weights_dir: Path, tmp_path: Path) -> None:
 
 @needs_weights
 def test_env_var_is_honoured(
-    server: LocalServer, weights_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    server: LocalHTTPServer, weights_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PERSON_SEGMENTATION_WEIGHTS", str(weights_dir))
-    assert load_weights(0.25).source == str(
-        weights_dir / "posenet_mobilenet_025_partmap" / MANIFEST
-    )
+    assert load_weights(0.25).source == str(weights_dir / "posenet_mobilenet_025_partmap" / MANIFEST)
     monkeypatch.setenv("PERSON_SEGMENTATION_WEIGHTS", server.url)
     monkeypatch.setenv("PERSON_SEGMENTATION_CACHE", str(tmp_path / "cache"))
     assert load_weights(0.25).source.startswith(server.url)
-    assert cached(
-        tmp_path / "cache", server, "posenet_mobilenet_025_partmap/group1-shard1of1"
-    ).is_file()
+    assert cached(tmp_path / "cache", server, "posenet_mobilenet_025_partmap/group1-shard1of1").is_file()
     monkeypatch.setenv("PERSON_SEGMENTATION_WEIGHTS", str(tmp_path / "missing"))
     with pytest.raises(WeightsError, match=r"missing does not exist.*PERSON_SEGMENTATION_WEIGHTS"):
         load_weights(0.25)
@@ -743,11 +678,7 @@ def test_default_is_the_official_base_url_and_its_cache(
     monkeypatch.setenv("PERSON_SEGMENTATION_WEIGHTS", "")
     monkeypatch.setenv("PERSON_SEGMENTATION_CACHE", str(tmp_path / "cache"))
     official = tmp_path / "cache" / "storage.googleapis.com" / "tfjs-models" / "savedmodel"
-    copy_dir(
-        weights_dir / "posenet_mobilenet_050_partmap", official / "posenet_mobilenet_050_partmap"
-    )
+    copy_dir(weights_dir / "posenet_mobilenet_050_partmap", official / "posenet_mobilenet_050_partmap")
     loaded = load_weights(0.5)
-    assert (
-        loaded.source == OFFICIAL_BASE_URL + "posenet_mobilenet_050_partmap/weights_manifest.json"
-    )
+    assert loaded.source == OFFICIAL_BASE_URL + "posenet_mobilenet_050_partmap/weights_manifest.json"
     assert_same_tensors(loaded, load_weights(0.5, weights_dir))
