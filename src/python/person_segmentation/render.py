@@ -473,6 +473,7 @@ def replace_background(
 # --------------------------------------------------------------------------------------------
 #: The effects by name, as the command line's ``--effect`` spells them.
 EFFECTS = ("mask", "parts", "bokeh", "blur-faces", "replace=IMG", "replace=#RRGGBB")
+EffectName = Literal["mask", "parts", "bokeh", "blur-faces", "replace"]
 
 
 @dataclass(frozen=True)
@@ -485,7 +486,7 @@ class Effect:
         image: the background image file of ``replace=IMG``.
     """
 
-    name: str
+    name: EffectName
     color: tuple[int, int, int] | None = None
     image: Path | None = None
 
@@ -505,8 +506,9 @@ class Effect:
         Raises:
             ValueError: an unknown effect, a malformed colour or a missing background file.
         """
-        if text in ("mask", "parts", "bokeh", "blur-faces"):
-            return cls(text)
+        simple: dict[str, EffectName] = {"mask": "mask", "parts": "parts", "bokeh": "bokeh", "blur-faces": "blur-faces"}
+        if text in simple:
+            return cls(simple[text])
         if text.startswith("replace="):
             value = text[len("replace=") :]
             if re.fullmatch(r"#[0-9a-fA-F]{6}", value):
