@@ -5,13 +5,18 @@ AddressSanitizer in the C++ tests)."""
 
 from __future__ import annotations
 
+import io
+
+import ml_dtypes
 import numpy as np
+import PIL.Image
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 import person_segmentation as ps
 from person_segmentation import _core
+from person_segmentation._image import as_image, decode_image_bytes
 
 from ..unit._synthetic import calibrated_weights
 
@@ -32,7 +37,8 @@ SIDES = st.one_of(
     st.integers(1, 400),  # moderate
     st.sampled_from([1, 2, 3, 4095, 4096]),  # 1xN, Nx1, very wide / tall
 )
-DTYPES = ["uint8", "uint16", "int32", "float32", "float64", "bool"]
+DTYPES = ["uint8", "uint16", "int32", "float32", "float64", "bfloat16", "bool"]  # bfloat16: ml_dtypes'
+NUMPY_DTYPES = {"bfloat16": np.dtype(ml_dtypes.bfloat16)}
 CHANNELS = [None, 1, 2, 3, 4, 5]
 LAYOUTS = ["contiguous", "strided", "negative", "transposed", "read-only"]
 
@@ -42,15 +48,16 @@ def images(draw: st.DrawFn) -> tuple[np.ndarray, str, str]:
     h, w = draw(SIDES), draw(SIDES)
     if h * w > 2_000_000:  # keep each example fast; 4096 on one side is still reached
         w = max(1, 2_000_000 // h)
-    dtype = draw(st.sampled_from(DTYPES))
+    name = draw(st.sampled_from(DTYPES))
+    dtype = NUMPY_DTYPES.get(name, name)
     channels = draw(st.sampled_from(CHANNELS))
     layout = draw(st.sampled_from(LAYOUTS))
     shape = (h, w) if channels is None else (h, w, channels)
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     in_range = draw(st.booleans())
-    if dtype == "bool":
+    if name == "bool":
         array = rng.integers(0, 2, shape).astype(bool)
-    elif dtype.startswith("float"):
+    elif name.startswith(("float", "bfloat")):
         array = rng.uniform(0, 255, shape).astype(dtype)
         if not in_range:  # NaN, inf and out-of-range values are defined behaviour
             specials = np.array([np.nan, np.inf, -np.inf, -40.0, 1e6], dtype=dtype)
@@ -70,7 +77,7 @@ def images(draw: st.DrawFn) -> tuple[np.ndarray, str, str]:
         array = np.ascontiguousarray(np.swapaxes(array, 0, 1)).swapaxes(0, 1)
     elif layout == "read-only":
         array.flags.writeable = False
-    return array, dtype, layout
+    return array, name, layout
 
 
 def expected_error(array: np.ndarray) -> type[Exception] | None:
@@ -144,6 +151,71 @@ def test_native_preprocessing_equals_the_tf_ops(case: tuple[np.ndarray, str, str
     geometry = _core.compute_geometry(*pixels.shape[:2])
     expected = _resize_pad_normalize(tf.convert_to_tensor(pixels), _layout(geometry), flip).numpy()[0]
     np.testing.assert_array_equal(_core.resize_pad_normalize(pixels, geometry, flip_horizontal=flip), expected)
+
+
+# ---------------------------------------------------------------------------------------------
+# Image files at high bit depths (decoded by their mode's bit depth, the same way on every path)
+
+ROUNDING_EDGES = np.array([0, 1, 128, 129, 256, 257, 385, 386, 32767, 32768, 65278, 65407, 65408, 65535])
+
+
+@st.composite
+def sixteen_bit_pictures(draw: st.DrawFn) -> np.ndarray:
+    h, w = draw(st.integers(1, 40)), draw(st.integers(1, 40))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    values = rng.integers(0, 65536, (h, w))
+    picks = rng.random((h, w)) < 0.3  # the extremes and the values either side of a rounding step
+    values[picks] = rng.choice(ROUNDING_EDGES, size=int(picks.sum()))
+    return values.astype(np.uint16)
+
+
+def _encoded(image: PIL.Image.Image, fmt: str) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+def _decoded_both_ways(data: bytes) -> list[np.ndarray]:
+    """The pixels as decode_image_bytes gives them and as_image gives them for the PIL image."""
+    with PIL.Image.open(io.BytesIO(data)) as lazy:
+        return [decode_image_bytes(data), as_image(lazy)]
+
+
+@given(sixteen_bit_pictures(), st.sampled_from(["PNG", "TIFF", "PPM"]), st.booleans())
+def test_16_bit_files_decode_to_round_v_over_257(values: np.ndarray, fmt: str, big_endian: bool) -> None:
+    """16-bit PNG, TIFF (either byte order) and PGM: round(v / 257) in every channel."""
+    if big_endian and fmt == "TIFF":
+        image = PIL.Image.frombytes("I;16B", values.shape[::-1], values.astype(">u2").tobytes())
+    else:
+        image = PIL.Image.fromarray(values)
+    expected = np.repeat(np.round(values / 257).astype(np.uint8)[:, :, None], 3, axis=2)
+    for pixels in _decoded_both_ways(_encoded(image, fmt)):
+        np.testing.assert_array_equal(pixels, expected)
+
+
+@given(sixteen_bit_pictures(), st.one_of(st.just(0), st.integers(-70000, 70000), st.integers(-(2**31), 2**31 - 65536)))
+def test_int32_files_are_clipped_to_16_bits_then_scaled(values: np.ndarray, offset: int) -> None:
+    """Mode I (an int32 TIFF, shifted anywhere in the int32 range): clipped to 0..65535, then
+    round(v / 257)."""
+    shifted = values.astype(np.int64) + offset
+    data = _encoded(PIL.Image.fromarray(shifted.astype(np.int32)), "TIFF")
+    expected = np.round(np.clip(shifted, 0, 65535) / 257).astype(np.uint8)
+    for pixels in _decoded_both_ways(data):
+        np.testing.assert_array_equal(pixels, np.repeat(expected[:, :, None], 3, axis=2))
+
+
+@given(sixteen_bit_pictures(), st.integers(0, 2**32 - 1))
+def test_float_files_are_taken_as_0_to_1(values: np.ndarray, seed: int) -> None:
+    """Mode F (a float TIFF): round(v * 255) clipped to 0..255, NaN as 0, whatever the values."""
+    rng = np.random.default_rng(seed)
+    floats = (values / 65535).astype(np.float32)
+    picks = rng.random(floats.shape) < 0.1
+    floats[picks] = rng.choice(np.array([np.nan, np.inf, -np.inf, -0.5, 1.5, 1e30], np.float32), size=int(picks.sum()))
+    data = _encoded(PIL.Image.fromarray(floats), "TIFF")
+    scaled = np.nan_to_num(floats.astype(np.float64) * 255, nan=0.0, posinf=255.0, neginf=0.0)
+    expected = np.rint(np.clip(scaled, 0, 255)).astype(np.uint8)
+    for pixels in _decoded_both_ways(data):
+        np.testing.assert_array_equal(pixels, np.repeat(expected[:, :, None], 3, axis=2))
 
 
 # ---------------------------------------------------------------------------------------------

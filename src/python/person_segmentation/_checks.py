@@ -330,3 +330,81 @@ def check_part_ids(part_ids: object) -> list[int]:
         if not 0 <= int(item) < NUM_PARTS:
             raise ValueError(f"part_ids must be part ids in 0..{NUM_PARTS - 1}, got {part_ids!r}")
     return [int(item) for item in ids]
+
+
+# -- image decoding and the network input (issue 16) --------------------------------------------
+#: How to pass 16-bit pixels, added to the message refusing integer arrays beyond 0..255.
+_SIXTEEN_BIT_HINT = (
+    "for 16-bit pixels pass np.round(image / 257).astype(np.uint8), or the image file or a PIL.Image "
+    "(16-bit modes are scaled to 8 bits as round(v / 257))"
+)
+
+
+def check_byte_range(low: int, high: int, what: str) -> None:
+    """Integer pixel values ``low..high`` (the extremes of an integer array or tensor; ``what``
+    describes them, e.g. "int32 values") are 8-bit values 0..255 whatever the dtype; anything
+    else is a ValueError that says how to pass a 16-bit image."""
+    if low < 0 or high > 255:
+        raise ValueError(f"integer image values must lie in 0..255, got {what} in {low}..{high}; {_SIXTEEN_BIT_HINT}")
+
+
+def check_regular_file(st_mode: int, path: str, name: str = "image") -> None:
+    """``path`` (whose ``stat().st_mode`` is ``st_mode``) must be a regular file: reading a FIFO
+    blocks forever, a device never ends, a directory or socket cannot be read."""
+    import stat
+
+    if stat.S_ISREG(st_mode):
+        return
+    kinds = {
+        stat.S_ISDIR: "directory",
+        stat.S_ISFIFO: "FIFO (named pipe)",
+        stat.S_ISCHR: "character device",
+        stat.S_ISBLK: "block device",
+        stat.S_ISSOCK: "socket",
+    }
+    kind = next((label for test, label in kinds.items() if test(st_mode)), "special file")
+    raise ValueError(f"cannot read image file {path!r}: {name} must be a regular file, got a {kind}")
+
+
+def is_extension_float(dtype: np.dtype[Any]) -> bool:
+    """Whether ``dtype`` is one of ml_dtypes' floats (bfloat16, float8_*, ...): numpy kind ``'V'``,
+    so ``np.issubdtype(dtype, np.floating)`` is False although the values are real numbers.
+    TensorFlow's ``bfloat16`` tensors give such arrays."""
+    return (
+        dtype.kind == "V"
+        and dtype.names is None
+        and dtype.type.__module__.split(".")[0] == "ml_dtypes"
+        and dtype.name.startswith(("bfloat", "float"))
+    )
+
+
+_MODEL_INPUT = "a float32 numpy array or tf.Tensor of shape (H, W, 3) or (1, H, W, 3)"
+
+
+def check_model_input(value: object) -> np.ndarray[Any, Any]:
+    """``run_network``'s ``model_input`` (a numpy array; tensors are converted by the caller):
+    real numbers of shape (H, W, 3) or (1, H, W, 3), 1 <= H, W <= MAX_IMAGE_SIDE, all finite.
+    Returned as a C-contiguous float32 (1, H, W, 3) array."""
+    from person_segmentation._constants import MAX_IMAGE_SIDE
+
+    if isinstance(value, tuple):
+        raise TypeError(
+            f"model_input must be {_MODEL_INPUT}, got a tuple of {len(value)}; preprocess() returns "
+            "(model_input, geometry): pass its first element, run_network(net.preprocess(image)[0])"
+        )
+    if not isinstance(value, np.ndarray):
+        raise TypeError(f"model_input must be {_MODEL_INPUT}, got {type(value).__name__}")
+    if not (value.dtype.kind in "fiu" or is_extension_float(value.dtype)):
+        raise TypeError(f"model_input must be {_MODEL_INPUT} (real numbers), got {describe(value)}")
+    shape = value.shape[1:] if value.ndim == 4 and value.shape[0] == 1 else value.shape
+    if len(shape) != 3 or shape[2] != 3 or not all(1 <= side <= MAX_IMAGE_SIDE for side in shape[:2]):
+        raise ValueError(
+            f"model_input must be {_MODEL_INPUT} with 1 <= H, W <= {MAX_IMAGE_SIDE}, got {describe(value)}"
+        )
+    array = np.ascontiguousarray(value.reshape((1, *shape)), dtype=np.float32)
+    if not np.isfinite(array).all():
+        raise ValueError(
+            f"model_input must hold finite values (pixel / 127.5 - 1, in -1..1), got {describe(value)} "
+            "with NaN or infinite values"
+        )
+    return array

@@ -54,3 +54,12 @@ VIDEO_EXTENSIONS: Final[frozenset[str]] = frozenset(
 )
 #: Video files an output may name (the extensions video.VideoWriter has a codec for).
 VIDEO_OUTPUT_EXTENSIONS: Final[tuple[str, ...]] = (".mp4", ".m4v", ".mov", ".avi", ".mkv")
+
+# -- image decoding (issue 16: what is parsed, and how high bit depths become 8 bits) ------------
+#: The Pillow formats an image file is parsed as, whatever its name (Pillow identifies files by
+#: their content): the formats of :data:`IMAGE_EXTENSIONS`. PPM covers PGM, PBM, PNM and PFM;
+#: JPEG covers MPO (multi-picture JPEG from cameras). Any other format is refused with the
+#: documented ValueError, so no other Pillow plugin ever parses user files.
+IMAGE_FORMATS: Final[tuple[str, ...]] = ("JPEG", "PNG", "BMP", "GIF", "TIFF", "WEBP", "PPM")
+#: Pillow modes holding 16-bit samples (``I`` is 32-bit signed; it is read as 16-bit data too).
+SIXTEEN_BIT_MODES: Final[frozenset[str]] = frozenset({"I;16", "I;16B", "I;16L", "I;16N"})
