@@ -200,6 +200,13 @@ class TestErrors:
             (np.zeros(5, np.uint8), ValueError, r"shape \(5,\)"),
             (np.full((4, 4, 3), 300, np.int32), ValueError, "0..255, got int32 values in 300..300"),
             (np.full((4, 4, 3), -1, np.int16), ValueError, "0..255"),
+            # 16-bit pixels in an array stay a ValueError, which now says how to pass them.
+            (
+                np.full((4, 4, 3), 65535, np.uint16),
+                ValueError,
+                r"got uint16 values in 65535..65535; for 16-bit pixels pass np.round\(image / 257\).astype\(np.uint8\)",
+            ),
+            (tf.fill((4, 4, 3), tf.constant(4000, tf.uint16)), ValueError, "uint16 tensor .*for 16-bit pixels pass"),
             (tf.zeros((4, 4, 3), tf.bool), TypeError, "integer or float dtype, got bool"),
             (tf.zeros((4, 4, 7)), ValueError, "tf.Tensor of shape"),
         ],
@@ -307,3 +314,58 @@ def test_one_multiplier_rule(monkeypatch: pytest.MonkeyPatch) -> None:
             with pytest.raises(ValueError, match="multiplier must be one of") as info:
                 call(bad)
             assert not isinstance(info.value, ps.WeightsError)
+
+
+class TestRunNetwork:
+    """``run_network`` checks ``model_input`` itself: TensorFlow's InvalidArgumentError (an empty
+    side) and its "non-rectangular Python sequence" (the whole ``preprocess()`` tuple) were what
+    the user got."""
+
+    def test_takes_arrays_and_tensors_of_the_model_input(self, net: ps.PersonSegmentation, photo: np.ndarray) -> None:
+        model_input, _ = net.preprocess(photo)
+        segment, parts = net.run_network(model_input)
+        assert segment.shape == (23, 17, 1) and parts.shape == (23, 17, 24)
+        for same in (model_input[np.newaxis], model_input.astype(np.float64), tf.constant(model_input)):
+            np.testing.assert_array_equal(net.run_network(same)[0], segment)
+
+    @pytest.mark.parametrize(
+        ("model_input", "error", "match"),
+        [
+            (
+                np.zeros((0, 5, 3), np.float32),
+                ValueError,
+                r"model_input must be .* 1 <= H, W <= 65536, got .*\(0, 5, 3\)",
+            ),
+            (np.zeros((5, 0, 3), np.float32), ValueError, r"got dtype float32 and shape \(5, 0, 3\)"),
+            (np.zeros((1, 0, 5, 3), np.float32), ValueError, r"shape \(1, 0, 5, 3\)"),
+            (np.zeros((2, 9, 9, 3), np.float32), ValueError, r"shape \(2, 9, 9, 3\)"),
+            (np.zeros((9, 9, 4), np.float32), ValueError, r"shape \(9, 9, 4\)"),
+            (np.zeros((9, 9), np.float32), ValueError, r"shape \(9, 9\)"),
+            (np.full((9, 9, 3), np.nan, np.float32), ValueError, "model_input must hold finite values"),
+            (np.full((9, 9, 3), np.inf), ValueError, "model_input must hold finite values"),
+            (np.zeros((9, 9, 3), bool), TypeError, "model_input must be .*real numbers.*got dtype bool"),
+            (np.zeros((9, 9, 3), np.complex64), TypeError, "got dtype complex64"),
+            (np.zeros((9, 9, 3), object), TypeError, "got dtype object"),
+            ([[[0.0, 0.0, 0.0]]], TypeError, "model_input must be a float32 numpy array or tf.Tensor .*got list"),
+            (None, TypeError, "got NoneType"),
+        ],
+    )
+    def test_bad_model_input(
+        self, net: ps.PersonSegmentation, model_input: object, error: type[Exception], match: str
+    ) -> None:
+        with pytest.raises(error, match=match):
+            net.run_network(model_input)  # type: ignore[arg-type]
+
+    def test_the_preprocess_tuple_says_to_pass_its_first_element(
+        self, net: ps.PersonSegmentation, photo: np.ndarray
+    ) -> None:
+        with pytest.raises(
+            TypeError, match=r"got a tuple of 2; preprocess\(\) returns \(model_input, geometry\): pass its first"
+        ):
+            net.run_network(net.preprocess(photo))  # type: ignore[arg-type]
+
+    def test_empty_tensors_are_refused_on_every_engine(self) -> None:
+        weights = synthetic_weights(0.25)
+        for engine in ("tf", "tflite"):
+            with pytest.raises(ValueError, match="model_input must be"):
+                ps.PersonSegmentation(weights, engine=engine).run_network(tf.zeros((0, 5, 3)))

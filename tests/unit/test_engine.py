@@ -225,6 +225,61 @@ def test_other_pixel_types_follow_the_tf_path(
         np.testing.assert_array_equal(net.estimate_person_segmentation(image), net.estimate_person_segmentation(photo))
 
 
+def _extension_float_pixels(photo: np.ndarray, dtype: object) -> tuple[np.ndarray, np.ndarray]:
+    """``photo`` with fractions, out-of-range values and NaN, as ``dtype`` (an ml_dtypes float)
+    and as the float32 array of exactly the same values."""
+    rng = np.random.default_rng(7)
+    values = photo.astype(np.float32) + rng.uniform(0, 1, photo.shape).astype(np.float32)
+    values[::7, ::5] = 300.0  # above 255: clipped to 255 (the TFLite engine made 300 into 0)
+    values[3::11, ::4] = -20.0
+    values[5::13, 2::9] = np.nan
+    extension = values.astype(dtype)
+    return extension, extension.astype(np.float32)
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float8_e4m3fn"])
+def test_extension_floats_mean_the_same_on_every_engine(
+    nets: dict[str, ps.PersonSegmentation], photo: np.ndarray, dtype: str
+) -> None:
+    """bfloat16 (TensorFlow's, numpy kind 'V' through ml_dtypes) fell through to astype(uint8)
+    on the TFLite engine: fractions dropped, 300 became 0. Both engines now read the values
+    (exactly converted to float32) with the rules of every float: NaN is 0, clipped to 0..255;
+    as tensors and as numpy arrays."""
+    import ml_dtypes
+
+    extension, same = _extension_float_pixels(photo, getattr(ml_dtypes, dtype))
+    for engine, net in nets.items():
+        expected = net.preprocess(same)[0]
+        for image in (tf.constant(extension), extension):
+            np.testing.assert_array_equal(net.preprocess(image)[0], expected, err_msg=f"{engine} {type(image)}")
+            np.testing.assert_array_equal(
+                net.estimate_part_segmentation(image), net.estimate_part_segmentation(same), err_msg=engine
+            )
+    a = nets["tflite"].estimate_logits(tf.constant(extension)).segment
+    b = nets["tf"].estimate_logits(tf.constant(extension)).segment
+    np.testing.assert_allclose(a, b, atol=1e-4 * (float(np.abs(b).max()) + 1.0), rtol=0)
+
+
+def test_other_extension_dtypes_are_refused(nets: dict[str, ps.PersonSegmentation]) -> None:
+    import ml_dtypes
+
+    for net in nets.values():
+        with pytest.raises(
+            TypeError, match="image dtype must be uint8, another integer type or a float type, got int4"
+        ):
+            net.estimate_person_segmentation(np.zeros((4, 4, 3), ml_dtypes.int4))
+
+
+def test_run_network_takes_bfloat16_on_every_engine(nets: dict[str, ps.PersonSegmentation], photo: np.ndarray) -> None:
+    import ml_dtypes
+
+    model_input = nets["tflite"].preprocess(photo)[0].astype(ml_dtypes.bfloat16)
+    expected = nets["tf"].run_network(model_input.astype(np.float32))[0]
+    for net in nets.values():
+        for value in (model_input, tf.constant(model_input)):
+            np.testing.assert_allclose(net.run_network(value)[0], expected, atol=1e-3)
+
+
 def _with_value(value: int) -> np.ndarray:
     image = np.zeros((8, 8, 3), np.int32)
     image[0, 0, 0] = value
@@ -234,7 +289,8 @@ def _with_value(value: int) -> np.ndarray:
 def test_integer_tensors_are_range_checked(nets: dict[str, ps.PersonSegmentation]) -> None:
     for net in nets.values():
         with pytest.raises(
-            ValueError, match=r"integer image values must lie in 0..255, got a int32 tensor with values in 0..300"
+            ValueError,
+            match=r"integer image values must lie in 0..255, got a int32 tensor with values in 0..300; for 16-bit",
         ):
             net.estimate_person_segmentation(tf.constant(_with_value(300)))
 

@@ -229,18 +229,24 @@ class PersonSegmentation:
 
         Args:
             model_input: float32 (H, W, 3) or (1, H, W, 3), values ``pixel / 127.5 - 1``
-                (the original's input is 353 x 257; other sizes run in TensorFlow).
+                (the original's input is 353 x 257; other sizes run in TensorFlow), a numpy
+                array or a tf.Tensor of real numbers (other float and integer dtypes are
+                converted to float32), 1 <= H, W <= 65536, all finite. The first element of
+                :meth:`preprocess`'s ``(model_input, geometry)``, not the tuple.
             output_stride: 8, 16 or 32.
         Returns:
             ``(segment, parts)``: float32 (h, w, 1) and (h, w, 24) raw logits, parts in part-id order.
+        Raises:
+            TypeError: ``model_input`` is not an array or tensor of real numbers (e.g. the whole
+                tuple :meth:`preprocess` returns).
+            ValueError: a wrong shape, an empty side, or NaN / infinite values.
         """
         stride = _checks.check_output_stride(output_stride)
-        x = np.asarray(model_input, dtype=np.float32)
-        if x.ndim == 3:
-            x = x[np.newaxis]
-        if x.ndim != 4 or x.shape[0] != 1 or x.shape[3] != 3:
-            raise ValueError(f"model_input must have shape (H, W, 3) or (1, H, W, 3), got {tuple(x.shape)}")
-        logits = self._engine.run_input(np.ascontiguousarray(x), stride)
+        value: Any = model_input
+        if _postprocess._is_tf_tensor(value):
+            value = value.numpy()
+        x = _checks.check_model_input(value)
+        logits = self._engine.run_input(x, stride)
         return logits[:, :, :1], logits[:, :, 1:]
 
     # -- the public estimates (names of the original, in snake_case) --------------------------
@@ -257,10 +263,14 @@ class PersonSegmentation:
 
         Args:
             image: RGB uint8 numpy array (H, W, 3); also (H, W) grayscale, (H, W, 4) RGBA
-                (alpha dropped), integer arrays with values in 0..255, float arrays of pixel
-                values in 0..255 (NaN counts as 0, values outside 0..255 are clipped), a
-                ``PIL.Image.Image``, a path to an image file, or a ``tf.Tensor``. Any strides;
-                read-only arrays are fine; sides up to 65536.
+                (alpha dropped), integer arrays with values in 0..255 (8-bit values whatever
+                the dtype: pass 16-bit pixels as ``np.round(a / 257).astype(np.uint8)``),
+                float arrays of pixel values in 0..255 (float16/32/64 and bfloat16; NaN counts
+                as 0, values outside 0..255 are clipped), a ``PIL.Image.Image``, a path to an
+                image file (JPEG, PNG, BMP, GIF, TIFF, WebP or PPM/PGM/PBM/PFM, whatever its
+                name; a regular file), or a ``tf.Tensor``. Files and PIL images at high bit
+                depths are scaled to 8 bits: 16-bit modes as ``round(v / 257)``, float (mode
+                ``F``) as 0..1. Any strides; read-only arrays are fine; sides up to 65536.
             flip_horizontal: mirror the image before the network (as the original does for
                 webcam input); the result is mirrored back, so it lines up with ``image``.
             output_stride: 8, 16 or 32: smaller is more accurate and slower.
