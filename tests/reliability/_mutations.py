@@ -172,7 +172,7 @@ def common_seeds() -> dict[str, bytes]:
 
 
 def rare_seeds() -> dict[str, bytes]:
-    """Files in 20 formats Pillow reads that the package does not (refused with the ValueError)."""
+    """Files in 18 formats Pillow reads that the package does not (refused with the ValueError)."""
     return dict(_rare_seeds())
 
 

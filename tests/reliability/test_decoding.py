@@ -405,7 +405,7 @@ def _fuzz_seconds() -> float:
 
 
 def test_mutated_files_decode_or_raise_the_value_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Mutated files in the documented formats (and their high-bit-depth variants) and in 20
+    """Mutated files in the documented formats (and their high-bit-depth variants) and in 18
     rarer formats, through the one decoder (bytes, and every 20th as a file): each gives uint8
     (H, W, 3) pixels or the ValueError naming the file; nothing else escapes. Pillow's pixel
     limit is lowered so that mutated sizes stay fast (its error is the same ValueError)."""
