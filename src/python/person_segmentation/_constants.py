@@ -54,3 +54,13 @@ VIDEO_EXTENSIONS: Final[frozenset[str]] = frozenset(
 )
 #: Video files an output may name (the extensions video.VideoWriter has a codec for).
 VIDEO_OUTPUT_EXTENSIONS: Final[tuple[str, ...]] = (".mp4", ".m4v", ".mov", ".avi", ".mkv")
+
+# -- Bounds on drawing arguments and on weight downloads (issue 16: nothing lost, nothing hung) --
+#: The largest blur amount (a Gaussian's standard deviation, in pixels) the ``render`` functions
+#: take: 5x the command line's largest (20, as BodyPix's demo). The blur's cost grows with the
+#: amount (its kernel is 6-8 amounts wide); at this maximum a 1920x1080 frame takes seconds, not
+#: minutes (figures in docs/reliability.md), and every larger amount is refused with a ValueError.
+MAX_BLUR_AMOUNT: Final[float] = 100.0
+#: The widest ``pixel_cell_width`` of ``render.draw_pixelated_mask``: the largest image side the
+#: core takes (a cell at least as wide as the image is one cell for the whole image).
+MAX_PIXEL_CELL_WIDTH: Final[int] = MAX_IMAGE_SIDE
