@@ -64,3 +64,14 @@ MAX_BLUR_AMOUNT: Final[float] = 100.0
 #: The widest ``pixel_cell_width`` of ``render.draw_pixelated_mask``: the largest image side the
 #: core takes (a cell at least as wide as the image is one cell for the whole image).
 MAX_PIXEL_CELL_WIDTH: Final[int] = MAX_IMAGE_SIDE
+#: The largest weights manifest or model JSON read or downloaded (the published ones are under
+#: 60 KB); a longer file is refused, and a download stops reading one byte after this.
+MAX_MANIFEST_BYTES: Final[int] = 4 << 20
+#: The most weight data a manifest may describe, all groups together (MobileNetV1 1.0 in float32
+#: with its PoseNet heads is about 14 MB); a manifest asking for more is refused before any download.
+MAX_WEIGHTS_BYTES: Final[int] = 256 << 20
+#: The longest one file's download may take in all, in seconds, by default
+#: (``$PERSON_SEGMENTATION_DOWNLOAD_DEADLINE`` overrides it), however steadily data arrives.
+DOWNLOAD_DEADLINE_S: Final[float] = 600.0
+#: The most HTTP redirects followed for one file (each to an http or https URL).
+MAX_REDIRECTS: Final[int] = 5
