@@ -2,10 +2,12 @@
 
 ``LocalHTTPServer`` owns the lifecycle (a free port on 127.0.0.1, a daemon thread polling every
 20 ms, restart on the same port, shutdown/close/join on teardown) and the state that handlers
-share: a thread-safe log of requested paths, ``faults`` (URL path -> fault name), an optional
-``throttle``, and the ``stalled``/``release`` events. ``FileHandler`` serves ``root`` like
-``SimpleHTTPRequestHandler`` (quietly, honouring the throttle) and passes every faulted request
-to its ``fault`` hook, which test modules override with the faults they need.
+share: a thread-safe log of requested paths (and of their headers), ``faults`` (URL path ->
+fault name), an optional ``throttle``, the body bytes each faulted path was sent, and the
+``stalled``/``release`` events. ``FileHandler`` serves ``root`` like ``SimpleHTTPRequestHandler``
+(quietly, honouring the throttle) and passes every faulted request to its ``fault`` hook, which
+test modules override with the faults they need; the building blocks of hostile servers
+(``redirect``, ``write_endless``, ``drip``) are here, each bounded in bytes or time.
 
 Tests get servers through the ``local_http_server`` fixture (tests/conftest.py), which closes
 every server it started. Only loopback addresses are used; every wait is bounded.
@@ -25,6 +27,7 @@ HOST = "127.0.0.1"
 POLL_S = 0.02  # serve_forever's poll interval: how soon a stop is noticed
 JOIN_S = 30.0  # upper bound for the serving thread to end once shut down
 STALL_S = 120.0  # upper bound for a stalled handler to wait for ``release``
+ENDLESS_BYTES = 1 << 30  # what an "endless" body sends at most, should the client never hang up
 
 
 class _Listener(ThreadingHTTPServer):
@@ -58,7 +61,7 @@ class FileHandler(SimpleHTTPRequestHandler):
 
     def do_GET(self) -> None:
         path = urllib.parse.urlsplit(self.path).path
-        self.local.record(path)
+        self.local.record(path, dict(self.headers.items()))
         fault = self.local.faults.get(path)
         if fault is None:
             super().do_GET()
@@ -91,6 +94,61 @@ class FileHandler(SimpleHTTPRequestHandler):
             if delay:
                 time.sleep(delay)
 
+    def send_bytes(self, path: str, data: bytes) -> None:
+        """Write ``data`` and count it as sent for ``path`` (see ``LocalHTTPServer.sent``)."""
+        self.wfile.write(data)
+        self.local.add_sent(path, len(data))
+
+    def redirect(self, location: str, code: int = 302, body: bytes = b"", endless: int = 0) -> None:
+        """Answer with a redirect to ``location``; with ``endless`` (a byte count), follow it by
+        a body without a Content-Length that goes on until the client hangs up or that many
+        bytes have gone (``write_endless``)."""
+        self.send_response(code)
+        self.send_header("Location", location)
+        if not endless:
+            self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.close_connection = True
+        if endless:
+            self.write_endless(urllib.parse.urlsplit(self.path).path, limit=endless)
+        elif body:
+            self.send_bytes(urllib.parse.urlsplit(self.path).path, body)
+
+    def write_endless(
+        self, path: str, block: bytes = b" " * 65536, head: bytes = b"", limit: int = ENDLESS_BYTES
+    ) -> None:
+        """Send ``head`` then ``block`` over and over until the client hangs up or ``limit``
+        bytes have gone, counting what was sent for ``path``; then mark ``path`` done."""
+        sent = 0
+        try:
+            if head:
+                self.send_bytes(path, head)
+                sent += len(head)
+            while sent < limit:
+                self.send_bytes(path, block[: limit - sent])
+                sent += len(block[: limit - sent])
+        except OSError:  # BrokenPipeError, ConnectionResetError: the client stopped reading
+            pass
+        finally:
+            self.local.mark_done(path)
+
+    def drip(self, path: str, data: bytes, delay: float, for_s: float) -> None:
+        """Send ``data`` one byte every ``delay`` seconds for ``for_s`` seconds, then the rest
+        at once (so that a client that waits it out still ends in bounded time)."""
+        ends = time.monotonic() + for_s
+        sent = 0
+        try:
+            while sent < len(data) and time.monotonic() < ends:
+                self.send_bytes(path, data[sent : sent + 1])
+                self.wfile.flush()
+                sent += 1
+                time.sleep(delay)
+            self.send_bytes(path, data[sent:])
+        except OSError:
+            pass
+        finally:
+            self.local.mark_done(path)
+
     def stall(self) -> None:
         """Announce a stall (``stalled``), then wait for ``release`` (set at teardown)."""
         self.local.stalled.set()
@@ -111,6 +169,10 @@ class LocalHTTPServer:
         self.release = threading.Event()  # ends every stall; set by close()
         self._mutex = threading.Lock()
         self._requests: list[str] = []
+        self._headers: list[tuple[str, dict[str, str]]] = []
+        self._sent: dict[str, int] = {}
+        self._done = threading.Condition(self._mutex)
+        self._finished: dict[str, int] = {}
         self._listener: _Listener | None = None
         self._thread: threading.Thread | None = None
 
@@ -124,9 +186,37 @@ class LocalHTTPServer:
         with self._mutex:
             return list(self._requests)
 
-    def record(self, path: str) -> None:
+    def record(self, path: str, headers: dict[str, str] | None = None) -> None:
         with self._mutex:
             self._requests.append(path)
+            self._headers.append((path, dict(headers or {})))
+
+    def headers_of(self, relative: str) -> list[dict[str, str]]:
+        """The request headers of every GET of ``/<relative>`` so far, in order."""
+        with self._mutex:
+            return [dict(h) for p, h in self._headers if p == "/" + relative]
+
+    def add_sent(self, path: str, count: int) -> None:
+        with self._mutex:
+            self._sent[path] = self._sent.get(path, 0) + count
+
+    def mark_done(self, path: str) -> None:
+        with self._done:
+            self._finished[path] = self._finished.get(path, 0) + 1
+            self._done.notify_all()
+
+    def wait_done(self, relative: str, times: int = 1, timeout: float = STALL_S) -> None:
+        """Wait (at most ``timeout`` s) until ``write_endless``/``drip`` for ``/<relative>`` has
+        ended ``times`` times, so that ``sent`` is final; raise TimeoutError otherwise."""
+        with self._done:
+            if not self._done.wait_for(lambda: self._finished.get("/" + relative, 0) >= times, timeout):
+                raise TimeoutError(f"the handler for /{relative} did not finish within {timeout} s")
+
+    @property
+    def sent(self) -> dict[str, int]:
+        """Body bytes written by the fault helpers, by URL path (a copy)."""
+        with self._mutex:
+            return dict(self._sent)
 
     def count(self, relative: str) -> int:
         """How many times ``/<relative>`` was requested."""

@@ -52,6 +52,8 @@ SURFACE: dict[str, list[str]] = {
     "person_segmentation.render": [
         "EFFECTS",
         "Effect",
+        "MAX_BLUR_AMOUNT",
+        "MAX_PIXEL_CELL_WIDTH",
         "PALETTES",
         "Renderer",
         "blur_body_part",

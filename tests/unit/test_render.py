@@ -3,6 +3,7 @@ input validation. No weights needed."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import cv2
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 
 from person_segmentation import _palettes, render
+from person_segmentation._constants import MAX_IMAGE_SIDE
 
 RNG_SEED = 1234
 
@@ -298,11 +300,11 @@ def test_draw_mask_errors(
 
 def test_draw_mask_and_pixelated_specific_errors() -> None:
     image, mask_image = np.zeros((4, 5, 3), np.uint8), np.zeros((4, 5, 4), np.uint8)
-    with pytest.raises(ValueError, match=r"mask_blur must be >= 0 \(and finite\), got -1"):
+    with pytest.raises(ValueError, match=r"mask_blur must be a number of pixels in 0..100 .*, got -1"):
         render.draw_mask(image, mask_image, mask_blur=-1)
-    with pytest.raises(ValueError, match=r"mask_blur must be finite"):
+    with pytest.raises(ValueError, match=r"mask_blur must be a number of pixels in 0..100 .*, got inf"):
         render.draw_mask(image, mask_image, mask_blur=float("inf"))
-    with pytest.raises(ValueError, match=r"pixel_cell_width must be >= 1, got 0"):
+    with pytest.raises(ValueError, match=r"pixel_cell_width must be in 1..65536, got 0"):
         render.draw_pixelated_mask(image, mask_image, pixel_cell_width=0)
     with pytest.raises(TypeError, match=r"pixel_cell_width must be an int, got float"):
         render.draw_pixelated_mask(image, mask_image, pixel_cell_width=2.5)  # type: ignore[arg-type]
@@ -379,9 +381,9 @@ def test_bokeh_soft_mask_is_the_blend_weight() -> None:
         ({"mask": np.full((4, 5), np.nan)}, ValueError, r"mask must hold values in 0..1"),
         ({"mask": np.zeros((4, 5), np.complex64)}, TypeError, r"mask must be a \(H, W\) mask.*complex64"),
         ({"mask": np.full((4, 5), 3, np.int32)}, ValueError, r"mask must hold only 0 and 1"),
-        ({"background_blur_amount": -0.1}, ValueError, r"background_blur_amount must be >= 0"),
-        ({"edge_blur_amount": float("nan")}, ValueError, r"edge_blur_amount must be >= 0"),
-        ({"edge_blur_amount": None}, TypeError, r"edge_blur_amount must be a real number, got NoneType"),
+        ({"background_blur_amount": -0.1}, ValueError, r"background_blur_amount must be a number of pixels in 0..100"),
+        ({"edge_blur_amount": float("nan")}, ValueError, r"edge_blur_amount must be a number of pixels in 0..100"),
+        ({"edge_blur_amount": None}, TypeError, r"edge_blur_amount must be a number of pixels in 0..100, got NoneType"),
         ({"image": np.zeros((4, 5, 3), np.uint16)}, TypeError, r"image must be a uint8 RGB array.*uint16"),
     ],
 )
@@ -443,7 +445,7 @@ def test_blur_body_part_hand_computed_and_edge_cases() -> None:
         ({"part_ids": 0}, TypeError, r"part_ids must be a sequence of part ids 0..23, got int"),
         ({"parts": np.zeros((5, 4), np.int32)}, ValueError, r"parts must have the size \(H, W\) of image, \(4, 5\)"),
         ({"parts": np.zeros((4, 5), bool)}, TypeError, r"parts must be an integer \(H, W\) array.*bool"),
-        ({"background_blur_amount": True}, TypeError, r"background_blur_amount must be a real number, got bool"),
+        ({"background_blur_amount": True}, TypeError, r"background_blur_amount must be a number of pixels.*got bool"),
     ],
 )
 def test_blur_body_part_errors(kwargs: dict[str, object], error: type[Exception], match: str) -> None:
@@ -541,5 +543,133 @@ def test_blur_radius_matches_opencv_kernel_reach() -> None:
             if dtype == np.float32:  # every tap of the float kernel is non-zero: reach == radius
                 assert weights.min() > 0
                 assert reach.max() - 100 == render.blur_radius(sigma, dtype)
-    with pytest.raises(ValueError, match="sigma must be >= 0"):
+    with pytest.raises(ValueError, match="sigma must be a number of pixels in 0..100"):
         render.blur_radius(-1)
+
+
+# --------------------------------------------------------------------------------------------
+# Bounded arguments: no call runs for minutes or fails inside OpenCV or numpy (issue 16, item 8)
+# --------------------------------------------------------------------------------------------
+_IMAGE, _MASK = textured(20, 30), box_mask(20, 30, 4, 16, 6, 24)
+_PARTS = np.where(_MASK == 1, 0, -1)
+
+# Every blur amount of every drawing function, as (function of the amount, argument name).
+_BLURS: list[tuple[Callable[[object], np.ndarray], str]] = [
+    (lambda v: render.draw_bokeh_effect(_IMAGE, _MASK, background_blur_amount=v), "background_blur_amount"),  # type: ignore[arg-type]
+    (lambda v: render.draw_bokeh_effect(_IMAGE, _MASK, edge_blur_amount=v), "edge_blur_amount"),  # type: ignore[arg-type]
+    (lambda v: render.blur_body_part(_IMAGE, _PARTS, background_blur_amount=v), "background_blur_amount"),  # type: ignore[arg-type]
+    (lambda v: render.blur_body_part(_IMAGE, _PARTS, edge_blur_amount=v), "edge_blur_amount"),  # type: ignore[arg-type]
+    (lambda v: render.replace_background(_IMAGE, _MASK, (0, 255, 0), edge_blur_amount=v), "edge_blur_amount"),  # type: ignore[arg-type]
+    (lambda v: render.draw_mask(_IMAGE, render.to_mask_image(_MASK), mask_blur=v), "mask_blur"),  # type: ignore[arg-type]
+    (lambda v: np.array(render.blur_radius(v)), "sigma"),  # type: ignore[arg-type]
+]
+_BLUR_IDS = [
+    "bokeh-background",
+    "bokeh-edge",
+    "body-part-background",
+    "body-part-edge",
+    "replace-edge",
+    "mask",
+    "radius",
+]
+
+
+@pytest.mark.parametrize(("draw", "name"), _BLURS, ids=_BLUR_IDS)
+@pytest.mark.parametrize("amount", [100.000001, 1e4, 1e6, 1e308, 2**63, float("inf"), -1e-9])
+def test_blur_amounts_beyond_the_maximum_are_refused_at_once(
+    draw: Callable[[object], np.ndarray], name: str, amount: float
+) -> None:
+    """1e4 used to run for minutes (100 s on 200x200), 1e6 to raise cv2.error (bad_alloc) and
+    1e308 an OverflowError: now each is a ValueError naming the argument and the bound."""
+    assert render.MAX_BLUR_AMOUNT == 100
+    began = time.perf_counter()
+    with pytest.raises(ValueError, match=rf"{name} must be a number of pixels in 0..100 .*, got "):
+        draw(amount)
+    assert time.perf_counter() - began < 1.0
+
+
+@pytest.mark.parametrize(("draw", "name"), _BLURS, ids=_BLUR_IDS)
+def test_the_largest_blur_amount_works_on_any_size(draw: Callable[[object], np.ndarray], name: str) -> None:
+    """The maximum itself is allowed (a blur kernel far larger than the 20x30 image: mirrored
+    borders still apply), and so is a numpy float."""
+    out = draw(render.MAX_BLUR_AMOUNT)
+    assert np.isfinite(out.astype(np.float64)).all()
+    draw(np.float32(99.5))
+
+
+def test_a_blur_wider_than_a_tiny_image_is_the_mean_colour_region() -> None:
+    """At the largest amount a 1x1 and a 2x3 image still blur (no OpenCV error)."""
+    for h, w in ((1, 1), (2, 3)):
+        image, mask = textured(h, w), np.zeros((h, w), np.uint8)
+        out = render.draw_bokeh_effect(image, mask, render.MAX_BLUR_AMOUNT, render.MAX_BLUR_AMOUNT)
+        assert out.shape == (h, w, 3)
+        if h * w == 1:
+            np.testing.assert_array_equal(out, image)
+
+
+@pytest.mark.parametrize("cell", [65537, 2**31, 2**63, 2**70, np.int64(2**62)])
+def test_pixel_cell_width_beyond_the_maximum_is_a_value_error(cell: int) -> None:
+    """2**63 used to raise OverflowError from numpy."""
+    mask_image = render.to_colored_part_image(_PARTS)
+    with pytest.raises(ValueError, match=r"pixel_cell_width must be in 1..65536, got "):
+        render.draw_pixelated_mask(_IMAGE, mask_image, pixel_cell_width=cell)
+
+
+def test_the_widest_pixel_cell_is_one_cell_for_the_whole_image() -> None:
+    mask_image = render.to_colored_part_image(_PARTS)
+    widest = render.draw_pixelated_mask(_IMAGE, mask_image, pixel_cell_width=render.MAX_PIXEL_CELL_WIDTH)
+    np.testing.assert_array_equal(widest, render.draw_pixelated_mask(_IMAGE, mask_image, pixel_cell_width=30))
+    assert render.MAX_PIXEL_CELL_WIDTH == MAX_IMAGE_SIDE
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"background_blur": 1e4}, ValueError, r"background_blur must be a number of pixels in 0..100"),
+        ({"edge_blur": -1}, ValueError, r"edge_blur must be a number of pixels in 0..100"),
+        ({"edge_blur": "3"}, TypeError, r"edge_blur must be a number of pixels"),
+        ({"opacity": 2.0}, ValueError, r"opacity must be in 0..1, got 2.0"),
+        ({"mirror": "yes"}, TypeError, r"mirror must be a bool"),
+        ({"palette": "neon"}, ValueError, r"palette must be one of \['rainbow', 'warm'\], got 'neon'"),
+    ],
+)
+def test_renderer_checks_its_options_when_made(kwargs: dict[str, object], error: type[Exception], match: str) -> None:
+    """A Renderer with an out-of-range option fails when made, not on the first frame."""
+    with pytest.raises(error, match=match):
+        render.Renderer(render.Effect("bokeh"), **kwargs)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"effect must be None or an Effect, got str"):
+        render.Renderer("bokeh")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("height", "width", "error", "match"),
+    [
+        (0, 5, ValueError, r"height must be in 1..65536, got 0"),
+        (5, 2**40, ValueError, r"width must be in 1..65536, got 1099511627776"),
+        (5.0, 5, TypeError, r"height must be an int, got float"),
+    ],
+)
+def test_cover_checks_the_size(height: object, width: object, error: type[Exception], match: str) -> None:
+    with pytest.raises(error, match=match):
+        render.cover(textured(4, 4), height, width)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"image must be a uint8 RGB array"):
+        render.cover(np.zeros((0, 4, 3), np.uint8), 5, 5)
+
+
+def test_cover_of_an_extreme_aspect_ratio_stays_small() -> None:
+    """A 1x4000 strip covering 1080x1920 was scaled whole to 1080x4320000 (14 GB) before
+    cropping; now the kept part is cropped first. Ordinary backgrounds are unchanged."""
+    strip = textured(1, 4000)
+    began = time.perf_counter()
+    out = render.cover(strip, 1080, 1920)
+    assert out.shape == (1080, 1920, 3) and out.dtype == np.uint8
+    assert time.perf_counter() - began < 5.0
+    # every row comes from the one source row (equal up to OpenCV's fixed-point rounding), and
+    # it is the strip's middle two pixels (the kept part), stretched
+    assert np.abs(out.astype(int) - out[:1]).max() <= 1
+    middle = strip[0, 1999:2001].astype(int)
+    assert (out[0].astype(int) >= middle.min(axis=0) - 1).all() and (out[0] <= middle.max(axis=0) + 1).all()
+    ordinary = textured(300, 500)
+    resized = cv2.resize(ordinary, (round(500 * 200 / 300), 200), interpolation=cv2.INTER_AREA)
+    left = (resized.shape[1] - 200) // 2
+    np.testing.assert_array_equal(render.cover(ordinary, 200, 200), resized[:, left : left + 200])

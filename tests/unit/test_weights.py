@@ -135,11 +135,17 @@ def assert_well_formed(loaded: LoadedWeights, fmt: str, multiplier: float) -> No
 
 
 class _Handler(FileHandler):
-    """Faults: "drop" (declare the full length, send half, hang up) or "short" (declare and
-    send 1000 bytes too few)."""
+    """Faults: "drop" (declare the full length, send half, hang up), "short" (declare and
+    send 1000 bytes too few) or "long" (no Content-Length; the file, then 50 MB of zeros)."""
 
     def fault(self, path: str, fault: str) -> None:
         data = (self.local.root / path.lstrip("/")).read_bytes()
+        if fault == "long":
+            self.send_response(200)
+            self.end_headers()
+            self.close_connection = True
+            self.write_endless(path, head=data, block=bytes(65536), limit=len(data) + (50 << 20))
+            return
         sent = len(data) // 2 if fault == "drop" else len(data) - 1000
         declared = len(data) if fault == "drop" else sent
         self.send_response(200)
@@ -162,6 +168,7 @@ def _refuse(*args: object, **kwargs: object) -> None:
 @pytest.fixture
 def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(urllib.request, "urlopen", _refuse)
+    monkeypatch.setattr(urllib.request.OpenerDirector, "open", _refuse)  # what the loader calls
 
 
 def cached(cache: Path, srv: LocalHTTPServer, relative: str) -> Path:
@@ -385,6 +392,116 @@ def test_corrupt_manifest(tmp_path: Path, content: bytes, message: str) -> None:
         load_weights(0.5, tmp_path)
 
 
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"[" * 100_000 + b"]" * 100_000, "is not a weights manifest: its JSON is nested too deeply to parse"),
+        (b'{"weightsManifest": [' + b"[" * 100_000, "is not a weights manifest: its JSON is nested too deeply"),
+        (b'{"a": ' * 50_000 + b"1" + b"}" * 50_000, "is not a weights manifest: its JSON is nested too deeply"),
+        (b"[" + b"9" * 5000 + b"]", "is not valid JSON (Exceeds the limit"),
+        (
+            b'[{"paths": ["s"], "weights": [{"name": "a", "shape": [1], "dtype": "float32", '
+            b'"quantization": {"dtype": "uint8", "min": 1' + b"0" * 400 + b', "scale": 1}}]}]',
+            "'a' needs finite quantization 'min' and 'scale', got min=1000",
+        ),
+        (
+            b'[{"paths": ["s"], "weights": [{"name": "a", "shape": [' + b"1, " * 40 + b'1], "dtype": "float32"}]}]',
+            "'a' has an invalid shape [1, 1, 1",
+        ),
+        (
+            b'[{"paths": ["s"], "weights": [{"name": "a", "shape": [1099511627776], "dtype": "float32"}]}]',
+            "describes 4398046511104 bytes of weights, more than the 268435456 bytes any MobileNetV1 model needs",
+        ),
+        (
+            json.dumps([{"paths": [f"s{i}" for i in range(1025)], "weights": []}]).encode(),
+            "lists 1025 shard files, more than the 1024 a model may have",
+        ),
+        (b"[]" + b" " * (4 << 20), "is larger than 4194304 bytes, the most a weights manifest may be"),
+    ],
+    ids=[
+        "nested-100000",
+        "nested-unclosed",
+        "nested-objects",
+        "5000-digits",
+        "huge-int-min",
+        "rank-41",
+        "4-TB",
+        "1025-shards",
+        "over-4-MiB",
+    ],
+)
+def test_every_manifest_parse_failure_is_a_weights_error(tmp_path: Path, content: bytes, message: str) -> None:
+    """Parse failures that used to escape as RecursionError (nesting), ValueError (a 5000-digit
+    integer), OverflowError (an integer quantization min too large for a float) or a numpy
+    error later (rank 41), or that asked for terabytes, are WeightsErrors naming the file."""
+    (tmp_path / MANIFEST).write_bytes(content)
+    with pytest.raises(WeightsError) as info:
+        load_weights(0.5, tmp_path)
+    assert str(info.value).startswith(str(tmp_path / MANIFEST))
+    assert message in str(info.value)
+
+
+@needs_weights
+def test_a_rank_too_high_for_numpy_is_refused_when_parsed(weights_dir: Path, tmp_path: Path) -> None:
+    """An extra tensor of rank 100 (with its 4 bytes in the shard) used to pass the checks and
+    fail in numpy's reshape with a plain ValueError not naming the file."""
+    folder = copy_dir(weights_dir / "posenet_mobilenet_050_partmap", tmp_path / "m")
+    edit_manifest(folder, lambda d: d[0]["weights"].append({"name": "deep", "shape": [1] * 100, "dtype": "float32"}))
+    with (folder / "group1-shard1of1").open("ab") as stream:
+        stream.write(b"\0\0\0\0")
+    with pytest.raises(WeightsError, match=re.escape(f"{folder / MANIFEST}: tensor 'deep' has an invalid shape")):
+        load_weights(0.5, folder)
+
+
+@needs_weights
+def test_a_dequantisation_out_of_float32_range_is_refused(weights_dir: Path, tmp_path: Path) -> None:
+    """A quantisation scale of 1e308 overflowed float32 with a RuntimeWarning (an error under
+    warnings-as-errors) before the NaN/inf check; now only the WeightsError is left."""
+    source = weights_dir / "bodypix/mobilenet/quant2/050"
+    model = tmp_path / "model-stride16.json"
+    document = json.loads((source / "model-stride16.json").read_text())
+    quantised = next(e for e in document["weightsManifest"][0]["weights"] if "quantization" in e)
+    quantised["quantization"]["scale"] = 1e308
+    model.write_text(json.dumps(document))
+    for path in document["weightsManifest"][0]["paths"]:
+        shutil.copyfile(source / path, tmp_path / path)
+    with pytest.raises(WeightsError, match=rf"tensor {re.escape(repr(quantised['name']))} holds NaN or infinite"):
+        load_weights(0.5, model)
+
+
+@needs_weights
+def test_overlong_names_are_weights_errors(weights_dir: Path, tmp_path: Path) -> None:
+    """A shard path or a location too long for the file system raised OSError (ENAMETOOLONG
+    from ``is_file``/``exists``, which swallow only "not found" errors)."""
+    folder = copy_dir(weights_dir / "posenet_mobilenet_050_partmap", tmp_path / "m")
+    edit_manifest(folder, lambda d: d[0].update(paths=["x" * 10_000]))
+    with pytest.raises(WeightsError, match=r"cannot read weight shard .*/m/xxxx.*File name too long"):
+        load_weights(0.5, folder)
+    with pytest.raises(WeightsError, match=r"cannot use the weights location .*/yyyy.*File name too long"):
+        load_weights(0.5, tmp_path / ("y" * 10_000))
+
+
+@needs_weights
+def test_a_huge_local_shard_is_refused_unread(weights_dir: Path, tmp_path: Path) -> None:
+    """A shard grown to 256 MB (sparse) used to be read whole before its size was compared;
+    now its size is compared first and nothing of it is read."""
+    import tracemalloc
+
+    folder = copy_dir(weights_dir / "posenet_mobilenet_050_partmap", tmp_path / "m")
+    shard = folder / "group1-shard1of1"
+    size = shard.stat().st_size
+    with shard.open("r+b") as stream:
+        stream.truncate(256 << 20)
+    tracemalloc.start()
+    try:
+        with pytest.raises(WeightsError, match=rf"is too large: expected {size} bytes, found {256 << 20}"):
+            load_weights(0.5, folder)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 32 << 20, f"peak of Python allocations: {peak / 1e6:.1f} MB"
+
+
 @needs_weights
 def test_missing_tensor(weights_dir: Path, tmp_path: Path) -> None:
     folder = copy_dir(weights_dir / "posenet_mobilenet_050_partmap", tmp_path / "m")
@@ -541,6 +658,7 @@ def test_http_base_and_model_json_then_offline(
 
     server.stop()
     monkeypatch.setattr(urllib.request, "urlopen", _refuse)
+    monkeypatch.setattr(urllib.request.OpenerDirector, "open", _refuse)
     assert_same_tensors(load_weights(0.5, server.url, cache_dir=cache), by_base)
     assert_same_tensors(load_weights(0.5, json_url, cache_dir=cache), by_json)
 
@@ -616,6 +734,29 @@ def test_http_broken_transfer(server: LocalHTTPServer, tmp_path: Path, fault: st
     assert leftovers(cached(cache, server, SHARD_050).parent) == [MANIFEST]  # no partial file
     del server.faults["/" + SHARD_050]
     assert load_weights(0.5, server.url, cache_dir=cache).multiplier == 0.5
+
+
+@needs_weights
+def test_http_multi_shard_group_stops_at_the_group_size(
+    local_http_server: ServerFactory, weights_dir: Path, tmp_path: Path
+) -> None:
+    """The first of several shards sent with 50 MB of zeros after it (no Content-Length) is
+    read no further than the group's size + 1: the manifest fixes the group's total."""
+    model, _ = write_synthetic_2x(weights_dir, tmp_path / "site" / "model")
+    srv = local_http_server(tmp_path / "site", _Handler)
+    srv.faults["/model/group1-shard1"] = "long"
+    group1 = sum(
+        (model.parent / p).stat().st_size for p in json.loads(model.read_text())["weightsManifest"][0]["paths"]
+    )
+    with pytest.raises(WeightsError) as info:
+        load_weights(0.25, srv.url + "model/model.json", cache_dir=tmp_path / "cache")
+    assert (
+        f"weight shard {srv.url}model/group1-shard1 is too large (its group holds {group1} bytes, {group1} after "
+        f"the shards before it; the server sent more, and reading stopped after {group1 + 1} bytes)"
+    ) in str(info.value)
+    srv.wait_done("model/group1-shard1")
+    assert srv.sent.get("/model/group1-shard1", 0) < group1 + (32 << 20)
+    assert leftovers(cached(tmp_path / "cache", srv, "model")) == ["model.json"]
 
 
 @needs_weights

@@ -408,3 +408,36 @@ def check_model_input(value: object) -> np.ndarray[Any, Any]:
             "with NaN or infinite values"
         )
     return array
+
+
+# -- drawing bounds (issue 16: no render call may run for minutes or fail inside OpenCV) --------
+# (The constants are imported where used, so this section leaves the module's imports untouched.)
+def check_blur_amount(value: object, name: str) -> float:
+    """A blur amount: a finite real number of pixels in 0..MAX_BLUR_AMOUNT (0 = no blur)."""
+    from person_segmentation._constants import MAX_BLUR_AMOUNT
+
+    if not _is_real(value):
+        raise TypeError(
+            f"{name} must be a number of pixels in 0..{MAX_BLUR_AMOUNT:g}, got {type(value).__name__} {value!r}"
+        )
+    number = float(value)
+    if not 0.0 <= number <= MAX_BLUR_AMOUNT:  # also refuses NaN and infinities
+        raise ValueError(
+            f"{name} must be a number of pixels in 0..{MAX_BLUR_AMOUNT:g} (a Gaussian's standard deviation; "
+            f"0 = no blur), got {value!r}"
+        )
+    return number
+
+
+def check_pixel_cell_width(value: object) -> int:
+    """An int in 1..MAX_PIXEL_CELL_WIDTH (the side of a pixelation cell)."""
+    from person_segmentation._constants import MAX_PIXEL_CELL_WIDTH
+
+    return check_int(value, "pixel_cell_width", 1, MAX_PIXEL_CELL_WIDTH)
+
+
+def check_size_side(value: object, name: str) -> int:
+    """An image side: an int in 1..MAX_IMAGE_SIDE (what the native core takes)."""
+    from person_segmentation._constants import MAX_IMAGE_SIDE
+
+    return check_int(value, name, 1, MAX_IMAGE_SIDE)

@@ -63,3 +63,25 @@ VIDEO_OUTPUT_EXTENSIONS: Final[tuple[str, ...]] = (".mp4", ".m4v", ".mov", ".avi
 IMAGE_FORMATS: Final[tuple[str, ...]] = ("JPEG", "PNG", "BMP", "GIF", "TIFF", "WEBP", "PPM")
 #: Pillow modes holding 16-bit samples (``I`` is 32-bit signed; it is read as 16-bit data too).
 SIXTEEN_BIT_MODES: Final[frozenset[str]] = frozenset({"I;16", "I;16B", "I;16L", "I;16N"})
+
+
+# -- Bounds on drawing arguments and on weight downloads (issue 16: nothing lost, nothing hung) --
+#: The largest blur amount (a Gaussian's standard deviation, in pixels) the ``render`` functions
+#: take: 5x the command line's largest (20, as BodyPix's demo). The blur's cost grows with the
+#: amount (its kernel is 6-8 amounts wide); at this maximum a 1920x1080 frame takes seconds, not
+#: minutes (figures in docs/reliability.md), and every larger amount is refused with a ValueError.
+MAX_BLUR_AMOUNT: Final[float] = 100.0
+#: The widest ``pixel_cell_width`` of ``render.draw_pixelated_mask``: the largest image side the
+#: core takes (a cell at least as wide as the image is one cell for the whole image).
+MAX_PIXEL_CELL_WIDTH: Final[int] = MAX_IMAGE_SIDE
+#: The largest weights manifest or model JSON read or downloaded (the published ones are under
+#: 60 KB); a longer file is refused, and a download stops reading one byte after this.
+MAX_MANIFEST_BYTES: Final[int] = 4 << 20
+#: The most weight data a manifest may describe, all groups together (MobileNetV1 1.0 in float32
+#: with its PoseNet heads is about 14 MB); a manifest asking for more is refused before any download.
+MAX_WEIGHTS_BYTES: Final[int] = 256 << 20
+#: The longest one file's download may take in all, in seconds, by default
+#: (``$PERSON_SEGMENTATION_DOWNLOAD_DEADLINE`` overrides it), however steadily data arrives.
+DOWNLOAD_DEADLINE_S: Final[float] = 600.0
+#: The most HTTP redirects followed for one file (each to an http or https URL).
+MAX_REDIRECTS: Final[int] = 5

@@ -33,9 +33,21 @@ loading goes on unlocked and stays correct, at worst downloading a file twice.
 
 ``$PERSON_SEGMENTATION_DOWNLOAD_TIMEOUT`` (seconds, default 60) bounds how long a connection
 attempt or any wait for more data may stall before the download fails with a
-:class:`WeightsError` naming the URL; it does not bound a slow but progressing transfer.
+:class:`WeightsError` naming the URL. ``$PERSON_SEGMENTATION_DOWNLOAD_DEADLINE`` (seconds,
+default 600) bounds how long one file's download may take in all, however steadily data
+trickles in (it is checked whenever data arrives, so a transfer ends at most one timeout
+after it). Nothing is read beyond what a file may hold: a shard stops one byte after the size
+its manifest fixes (and is refused unread when its Content-Length is larger), a manifest one
+byte after ``MAX_MANIFEST_BYTES`` (4 MiB), and a manifest describing more than
+``MAX_WEIGHTS_BYTES`` (256 MiB) of weights is refused before any shard is fetched. At most
+``MAX_REDIRECTS`` (5) redirects are followed per file, to http and https URLs only (never to
+ftp:// or file://), and a redirect's body is never read.
 
-Why one module (about 1000 lines): locating, downloading, caching, verifying and decoding are
+Credentials in a URL (``https://user:password@host/...``) are sent as HTTP Basic
+authentication to that URL and to the shard URLs beside it (never to a redirect's target), and
+are never shown: messages, logs and :attr:`LoadedWeights.source` read ``user:***@host``.
+
+Why one module (about 1250 lines): locating, downloading, caching, verifying and decoding are
 one pipeline whose safety rules (atomic renames, locks, size and sha256 checks before use)
 must hold together; its tests patch these internals directly. Splitting it is planned when
 the BodyPix 2 loader lands beside it.
@@ -43,6 +55,7 @@ the BodyPix 2 loader lands beside it.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import http.client
@@ -52,6 +65,8 @@ import math
 import os
 import pathlib
 import re
+import stat
+import string
 import tempfile
 import time
 import urllib.error
@@ -60,12 +75,20 @@ import urllib.request
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Final, TypeGuard
+from typing import IO, Any, Final, TypeGuard
 
 import numpy as np
 
 from person_segmentation._checks import check_multiplier
-from person_segmentation._constants import MULTIPLIERS, NUM_BLOCKS, NUM_PARTS
+from person_segmentation._constants import (
+    DOWNLOAD_DEADLINE_S,
+    MAX_MANIFEST_BYTES,
+    MAX_REDIRECTS,
+    MAX_WEIGHTS_BYTES,
+    MULTIPLIERS,
+    NUM_BLOCKS,
+    NUM_PARTS,
+)
 
 try:  # POSIX advisory locks serialise processes sharing a cache; elsewhere there are none
     import fcntl
@@ -175,6 +198,9 @@ _FOLDER_1X_RE: Final = re.compile(r"posenet_mobilenet_\d{3}_partmap")
 _URL_RE: Final = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _TIMEOUT_ENV: Final = "PERSON_SEGMENTATION_DOWNLOAD_TIMEOUT"
 _DOWNLOAD_TIMEOUT_S: Final = 60.0  # default; $PERSON_SEGMENTATION_DOWNLOAD_TIMEOUT overrides
+_DEADLINE_ENV: Final = "PERSON_SEGMENTATION_DOWNLOAD_DEADLINE"  # default DOWNLOAD_DEADLINE_S
+_MAX_RANK: Final = 32  # the most dimensions a tensor may have (numpy's limit; MobileNetV1 needs 4)
+_MAX_SHARDS: Final = 1024  # the most shard files of one manifest (TF.js writes 4 MB shards: 64 for 256 MiB)
 _TEMP_SUFFIX: Final = ".part"  # downloads in progress: hidden ".<name>.<random>.part"
 _LOCK_SUFFIX: Final = ".lock"  # per-file lock: hidden ".<name>.lock", removed on release
 _STALE_TEMP_AGE_S: Final = 3600.0  # a ".part" file untouched this long is a dead download's
@@ -292,12 +318,36 @@ def _parse_manifest(data: bytes, where: str) -> _Manifest:
     """Parse a 1.x ``weights_manifest.json`` or a 2.x graph-model JSON.
 
     The format is told from the content: a JSON list is a 1.x manifest, an object with a
-    ``weightsManifest`` list is a 2.x model. Raises :class:`WeightsError` naming ``where``.
+    ``weightsManifest`` list is a 2.x model. Every failure (a file over ``MAX_MANIFEST_BYTES``,
+    invalid or too deeply nested JSON, a malformed entry, more than ``MAX_WEIGHTS_BYTES`` of
+    weights) raises :class:`WeightsError` naming ``where``.
     """
+    if len(data) > MAX_MANIFEST_BYTES:
+        raise WeightsError(
+            f"{where} is larger than {MAX_MANIFEST_BYTES} bytes, the most a weights manifest may be "
+            "(the published ones are under 60 KB); it is not a weights manifest"
+        )
     try:
         document = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except RecursionError:  # json's decoder recurses once per level of nesting
+        raise WeightsError(f"{where} is not a weights manifest: its JSON is nested too deeply to parse") from None
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, an integer of too many digits
         raise WeightsError(f"{where} is not valid JSON ({exc}); the file is corrupt") from None
+    try:
+        manifest = _manifest_of(document, where)
+    except RecursionError:  # a deeply nested value inside an entry, met while describing it
+        raise WeightsError(f"{where} is not a weights manifest: an entry is nested too deeply") from None
+    total = sum(group.nbytes for group in manifest.groups)
+    if total > MAX_WEIGHTS_BYTES:
+        raise WeightsError(
+            f"{where} describes {total} bytes of weights, more than the {MAX_WEIGHTS_BYTES} bytes any "
+            "MobileNetV1 model needs; the manifest is corrupt"
+        )
+    return manifest
+
+
+def _manifest_of(document: object, where: str) -> _Manifest:
+    """The manifest a parsed JSON document describes (see :func:`_parse_manifest`)."""
     if isinstance(document, list):
         fmt, raw_groups = "1.x", document
     elif isinstance(document, dict) and isinstance(document.get("weightsManifest"), list):
@@ -308,6 +358,9 @@ def _parse_manifest(data: bytes, where: str) -> _Manifest:
             "nor a 2.x model JSON with a 'weightsManifest' list"
         )
     groups = tuple(_parse_group(raw, index, where) for index, raw in enumerate(raw_groups, 1))
+    shards = sum(len(group.paths) for group in groups)
+    if shards > _MAX_SHARDS:
+        raise WeightsError(f"{where} lists {shards} shard files, more than the {_MAX_SHARDS} a model may have")
     seen: set[str] = set()
     for group in groups:
         for entry in group.entries:
@@ -335,8 +388,12 @@ def _parse_entry(raw: object, where: str) -> _Entry:
         raise WeightsError(f"{where}: weight entry {raw!r:.80} has no 'name'")
     name: str = raw["name"]
     shape, dtype = raw.get("shape"), raw.get("dtype")
-    if not isinstance(shape, list) or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape):
-        raise WeightsError(f"{where}: tensor {name!r} has an invalid shape {shape!r}")
+    if (
+        not isinstance(shape, list)
+        or len(shape) > _MAX_RANK
+        or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)
+    ):
+        raise WeightsError(f"{where}: tensor {name!r} has an invalid shape {shape!r:.120}")
     if not isinstance(dtype, str) or dtype not in _STORED_DTYPES:
         raise WeightsError(
             f"{where}: tensor {name!r} has unsupported dtype {dtype!r} (supported: {', '.join(_STORED_DTYPES)})"
@@ -357,13 +414,18 @@ def _parse_entry(raw: object, where: str) -> _Entry:
     if not (_is_finite_number(minimum) and _is_finite_number(scale)):
         raise WeightsError(
             f"{where}: tensor {name!r} needs finite quantization 'min' and 'scale', "
-            f"got min={minimum!r}, scale={scale!r}"
+            f"got min={minimum!r:.80}, scale={scale!r:.80}"
         )
     return _Entry(name, tuple(shape), dtype, stored, (float(minimum), float(scale)))
 
 
 def _is_finite_number(value: object) -> TypeGuard[float]:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float (JSON allows any number of digits)
+        return False
 
 
 def _check_relative_path(path: str, where: str) -> None:
@@ -433,7 +495,8 @@ def _decode_group(buffer: bytes, group: _Group, where: str) -> dict[str, np.ndar
         if entry.affine is not None:
             # float64 then one rounding to float32, like TF.js filling a Float32Array.
             minimum, scale = entry.affine
-            values = (raw.astype(np.float64) * scale + minimum).astype(np.float32)
+            with np.errstate(over="ignore", invalid="ignore"):  # out of float32's range: refused below
+                values = (raw.astype(np.float64) * scale + minimum).astype(np.float32)
         else:
             values = raw.astype(np.float32)  # a native-endian, aligned copy
         values = np.ascontiguousarray(values.reshape(entry.shape))
@@ -475,9 +538,25 @@ def _assemble(
 # Local files
 
 
-def _read_manifest_file(path: pathlib.Path) -> bytes:
+def _open_regular(path: pathlib.Path) -> int:
+    """A read-only descriptor of the regular file ``path``. Opened without blocking, so that a
+    FIFO or a device in its place is refused with an ``OSError`` instead of waiting forever."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     try:
-        return path.read_bytes()
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path} is not a regular file")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _read_manifest_file(path: pathlib.Path) -> bytes:
+    """The manifest's bytes; one byte more than ``MAX_MANIFEST_BYTES`` at most, so that a huge
+    (or endless) file is read no further than needed to refuse it."""
+    try:
+        with os.fdopen(_open_regular(path), "rb") as stream:
+            return stream.read(MAX_MANIFEST_BYTES + 1)
     except FileNotFoundError:
         raise WeightsError(f"weights manifest not found: {path} does not exist") from None
     except OSError as exc:
@@ -492,15 +571,26 @@ def _load_local(manifest_path: pathlib.Path, multiplier: float) -> LoadedWeights
     for index, group in enumerate(manifest.groups, 1):
         shard_paths = [manifest_path.parent / p for p in group.paths]
         names = ", ".join(str(p) for p in shard_paths)
-        for shard in shard_paths:
-            if not shard.is_file():
-                raise WeightsError(f"missing weight shard {shard} (listed in group {index} of {where})")
-        chunks = []
-        for shard in shard_paths:
-            try:
-                chunks.append(shard.read_bytes())
-            except OSError as exc:
-                raise WeightsError(f"cannot read weight shard {shard}: {exc}") from None
+        with contextlib.ExitStack() as stack:
+            streams: list[IO[bytes]] = []
+            for shard in shard_paths:
+                try:
+                    streams.append(stack.enter_context(os.fdopen(_open_regular(shard), "rb")))
+                except (FileNotFoundError, NotADirectoryError):
+                    raise WeightsError(f"missing weight shard {shard} (listed in group {index} of {where})") from None
+                except OSError as exc:  # not a regular file, unreadable, a name too long...
+                    raise WeightsError(f"cannot read weight shard {shard}: {exc}") from None
+            sizes = [os.fstat(stream.fileno()).st_size for stream in streams]
+            if sum(sizes) != group.nbytes:  # said before reading: a huge file is never read
+                raise WeightsError(
+                    f"weight data of group {index} in {where} ({names}) is {_size_problem(sum(sizes), group.nbytes)}"
+                )
+            chunks = []
+            for shard, stream, size in zip(shard_paths, streams, sizes, strict=True):
+                try:
+                    chunks.append(stream.read(size + 1))  # + 1: a file grown since is noticed
+                except OSError as exc:
+                    raise WeightsError(f"cannot read weight shard {shard}: {exc}") from None
         buffer = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         if len(buffer) != group.nbytes:
             raise WeightsError(
@@ -512,6 +602,13 @@ def _load_local(manifest_path: pathlib.Path, multiplier: float) -> LoadedWeights
 
 def _local_manifest(path: pathlib.Path, multiplier: float) -> pathlib.Path:
     """Apply meanings (a)/(b)/(c) to a local path and return the manifest/model JSON path."""
+    try:
+        return _local_manifest_of(path, multiplier)
+    except OSError as exc:  # e.g. a name too long, or a folder that cannot be searched
+        raise WeightsError(f"cannot use the weights location {path}: {exc}") from None
+
+
+def _local_manifest_of(path: pathlib.Path, multiplier: float) -> pathlib.Path:
     if not path.exists():
         raise WeightsError(f"weights not found: {path} does not exist")
     if path.is_file():
@@ -573,16 +670,59 @@ def _pinned_sha256(url: str) -> str | None:
 def _download_timeout() -> float:
     """Seconds a connection attempt or a read may stall: ``$PERSON_SEGMENTATION_DOWNLOAD_TIMEOUT``
     (a positive number) when set and non-empty, else :data:`_DOWNLOAD_TIMEOUT_S`."""
-    raw = os.environ.get(_TIMEOUT_ENV, "").strip()
+    return _env_seconds(_TIMEOUT_ENV, _DOWNLOAD_TIMEOUT_S)
+
+
+def _download_deadline() -> float:
+    """Seconds one file's download may take in all: ``$PERSON_SEGMENTATION_DOWNLOAD_DEADLINE``
+    (a positive number) when set and non-empty, else :data:`DOWNLOAD_DEADLINE_S`."""
+    return _env_seconds(_DEADLINE_ENV, DOWNLOAD_DEADLINE_S)
+
+
+def _env_seconds(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
     if not raw:
-        return _DOWNLOAD_TIMEOUT_S
+        return default
     try:
         value = float(raw)
     except ValueError:
         value = math.nan
     if not (math.isfinite(value) and value > 0):
-        raise WeightsError(f"${_TIMEOUT_ENV} must be a positive number of seconds, got {raw!r}")
+        raise WeightsError(f"${name} must be a positive number of seconds, got {raw!r}")
     return value
+
+
+# Credentials in URLs. ``https://user:secret@host/...`` is shown everywhere as
+# ``https://user:***@host/...`` (a lone user name, often a token, as ``***@host``): the loader
+# works on that shown form throughout (messages, logs, LoadedWeights.source, urljoin of the
+# shard paths) and only _stream_to turns it into a request, without the user info, carrying
+# the credentials as an ``Authorization`` header that urllib does not pass on to redirects.
+_USERINFO_RE: Final = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)([^/?#]*)@")
+
+
+def redact_url(url: str) -> str:
+    """``url`` with the password of its user info replaced by ``***`` (a lone user name, often
+    a token, too): how anything showing a weights location (the ``info`` command too) shows it."""
+
+    def hide(match: re.Match[str]) -> str:
+        user, colon, _ = match.group(2).partition(":")
+        return f"{match.group(1)}{user}:***@" if colon else f"{match.group(1)}***@"
+
+    return _USERINFO_RE.sub(hide, url, count=1)
+
+
+def _split_credentials(url: str) -> tuple[str, str | None]:
+    """(``url`` as shown, the ``Authorization`` header value of its credentials or None)."""
+    match = _USERINFO_RE.match(url)
+    if match is None:
+        return url, None
+    user, _, password = match.group(2).partition(":")
+    pair = f"{urllib.parse.unquote(user)}:{urllib.parse.unquote(password)}"
+    return redact_url(url), "Basic " + base64.b64encode(pair.encode("utf-8")).decode("ascii")
+
+
+def _without_userinfo(url: str) -> str:
+    return _USERINFO_RE.sub(r"\1", url, count=1)
 
 
 # Inter-process locking of cache entries. Each cached file ``dest`` has its own lock file
@@ -684,11 +824,65 @@ def _remove_stale_temps(folder: pathlib.Path) -> None:
             pass  # gone meanwhile, or not ours to delete: harmless either way
 
 
-def _stream_to(url: str, out: Any, what: str) -> tuple[bytes, int | None]:
-    """Copy ``url``'s body into ``out``; return (the bytes received, Content-Length)."""
+class _Refused(Exception):
+    """A redirect or a transfer the loader will not follow; raised inside urllib (which lets
+    it through) and turned by :func:`_stream_to` into a WeightsError naming the URL."""
+
+
+class _RedirectHandler(urllib.request.HTTPRedirectHandler):
+    """urllib's redirect handling, narrowed: only to http and https URLs without user info, at
+    most ``MAX_REDIRECTS`` for one file, none once the download's deadline has passed, and
+    without reading a redirect's body (urllib reads it whole, however long)."""
+
+    def __init__(self, deadline_at: float, deadline_s: float) -> None:
+        super().__init__()
+        self.deadline_at, self.deadline_s = deadline_at, deadline_s
+        self.hops = 0
+
+    def http_error_302(self, req: urllib.request.Request, fp: IO[bytes], code: int, msg: str, headers: Any) -> Any:
+        location = headers.get("location") or headers.get("uri")
+        if location is None:
+            return None  # not a redirect after all: urllib reports the HTTP status
+        fp.close()
+        parts = urllib.parse.urlparse(location)
+        if not parts.path and parts.netloc:
+            parts = parts._replace(path="/")
+        target = urllib.parse.quote(urllib.parse.urlunparse(parts), encoding="iso-8859-1", safe=string.punctuation)
+        target = urllib.parse.urljoin(req.full_url, target)
+        split = urllib.parse.urlsplit(target)
+        if split.scheme.lower() not in ("http", "https"):
+            raise _Refused(f"HTTP {code} redirects to {redact_url(target)}; only http and https redirects are followed")
+        if "@" in split.netloc:
+            raise _Refused(f"HTTP {code} redirects to {redact_url(target)}, a URL with user info; not followed")
+        self.hops += 1
+        if self.hops > MAX_REDIRECTS:
+            raise _Refused(f"more than {MAX_REDIRECTS} redirects (the last to {redact_url(target)})")
+        if time.monotonic() > self.deadline_at:
+            raise _Refused(f"not done after {self.deadline_s:g} s of redirects; set ${_DEADLINE_ENV} to allow longer")
+        new = self.redirect_request(req, fp, code, msg, headers, target)
+        return None if new is None else self.parent.open(new, timeout=req.timeout)
+
+    http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
+
+
+def _stream_to(url: str, out: Any, what: str, *, limit: int, auth: str | None = None) -> tuple[bytes, int | None]:
+    """Copy ``url``'s body into ``out``; return (the bytes received, Content-Length).
+
+    At most ``limit + 1`` bytes are read, so a body longer than ``limit`` is noticed without
+    reading the rest, and none when the Content-Length is already over ``limit``: the caller
+    checks both. ``url`` is the shown form (see :func:`redact_url`); ``auth`` its credentials.
+    """
     timeout = _download_timeout()
-    request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT, "Accept-Encoding": "identity"})
+    deadline = _download_deadline()
+    began = time.monotonic()
+    request = urllib.request.Request(
+        _without_userinfo(url), headers={"User-Agent": _USER_AGENT, "Accept-Encoding": "identity"}
+    )
+    if auth is not None:
+        request.add_unredirected_header("Authorization", auth)  # never sent on to a redirect
+    opener = urllib.request.build_opener(_RedirectHandler(began + deadline, deadline))
     chunks: list[bytes] = []
+    received = 0
 
     def timed_out() -> WeightsError:
         return WeightsError(
@@ -697,17 +891,28 @@ def _stream_to(url: str, out: Any, what: str) -> tuple[bytes, int | None]:
         )
 
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with opener.open(request, timeout=min(timeout, deadline)) as response:
             header = response.headers.get("Content-Length")
             declared = int(header) if header is not None and header.strip().isdigit() else None
+            if declared is not None and declared > limit:
+                return b"", declared  # refused unread
             # read1: whatever has arrived, so the temporary file grows (and its mtime moves)
-            # while data flows, however slowly; the timeout applies to each wait for data.
-            while chunk := response.read1(_CHUNK_BYTES):
+            # while data flows, however slowly; the timeout applies to each wait for data,
+            # the deadline to the whole transfer.
+            while received <= limit and (chunk := response.read1(min(_CHUNK_BYTES, limit + 1 - received))):
                 try:
                     out.write(chunk)
                 except OSError as exc:  # not a network problem: say so
                     raise WeightsError(f"cannot write the download of {url} to the weights cache: {exc}") from None
                 chunks.append(chunk)
+                received += len(chunk)
+                if time.monotonic() - began > deadline:
+                    raise WeightsError(
+                        f"could not download {what} from {url}: not finished after {deadline:g} s "
+                        f"({received} bytes received; set ${_DEADLINE_ENV} to allow longer)"
+                    )
+    except _Refused as exc:
+        raise WeightsError(f"could not download {what} from {url}: {exc}") from None
     except urllib.error.HTTPError as exc:
         exc.close()
         raise WeightsError(f"could not download {what} from {url}: HTTP {exc.code} {exc.reason}") from None
@@ -729,14 +934,19 @@ def _download(
     *,
     what: str,
     expected_size: int | None,
+    max_size: int,
+    size_rule: str,
     validate: Callable[[bytes], None] | None = None,
+    auth: str | None = None,
 ) -> bytes:
     """Download ``url`` to ``dest`` atomically and return its bytes.
 
     The body goes to a uniquely named temporary file in ``dest``'s folder
     (``.<name>.<random>.part``), is checked (Content-Length, ``expected_size``, sha256 pin,
     ``validate``) and only then renamed to ``dest``; on any failure the temporary file is
-    removed and nothing is left under ``dest``. The caller should hold ``dest``'s lock.
+    removed and nothing is left under ``dest``. No more than ``max_size + 1`` bytes are read
+    (``size_rule`` says why, in the message when the file is longer). The caller should hold
+    ``dest``'s lock.
     """
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -747,8 +957,17 @@ def _download(
     try:
         _log.info("downloading %s to %s", url, dest)
         with os.fdopen(fd, "wb", buffering=0) as out:
-            data, declared = _stream_to(url, out, what)
+            data, declared = _stream_to(url, out, what, limit=max_size, auth=auth)
         received = len(data)
+        if declared is not None and declared > max_size:
+            raise WeightsError(
+                f"downloaded {what} {url} is too large ({size_rule}; its Content-Length says {declared}); not read"
+            )
+        if received > max_size:
+            raise WeightsError(
+                f"downloaded {what} {url} is too large ({size_rule}; the server sent more, and reading "
+                f"stopped after {received} bytes)"
+            )
         if declared is not None and received != declared:
             raise WeightsError(
                 f"download of {url} was cut short or overran: received {received} bytes, Content-Length said {declared}"
@@ -771,22 +990,28 @@ def _download(
             tmp.unlink(missing_ok=True)  # no-op once replaced
 
 
-def _read_cached(path: pathlib.Path, expected_size: int | None, pin: str | None) -> bytes | str:
+def _read_cached(path: pathlib.Path, expected_size: int | None, pin: str | None, max_size: int) -> bytes | str:
     """The cached file's bytes when usable, else why not (``"missing"`` when absent).
 
     The checks are made on the very bytes returned, never on a file that might change
-    between checking and reading it.
+    between checking and reading it; no more than ``max_size + 1`` bytes are read.
     """
     try:
-        if expected_size is not None and (size := path.stat().st_size) != expected_size:
-            return _size_problem(size, expected_size)
-        data = path.read_bytes()
+        with os.fdopen(_open_regular(path), "rb") as stream:
+            size = os.fstat(stream.fileno()).st_size
+            if expected_size is not None and size != expected_size:
+                return _size_problem(size, expected_size)
+            if size > max_size:
+                return f"too large: {size} bytes, more than the {max_size} it may have"
+            data = stream.read(max_size + 1)
     except FileNotFoundError:
         return "missing"
     except OSError as exc:
         return f"unreadable ({exc})"
     if expected_size is not None and len(data) != expected_size:
         return _size_problem(len(data), expected_size)
+    if len(data) > max_size:
+        return f"too large: more than the {max_size} bytes it may have"
     if pin is not None and hashlib.sha256(data).hexdigest() != pin:
         return "sha256 mismatch"
     return data
@@ -800,7 +1025,7 @@ def _discard(path: pathlib.Path, reason: str) -> None:
         raise WeightsError(f"cannot remove the damaged weights cache entry {path} ({reason}): {exc}") from None
 
 
-def _fetch_manifest(url: str, cache_dir: pathlib.Path, what: str) -> bytes:
+def _fetch_manifest(url: str, cache_dir: pathlib.Path, what: str, auth: str | None = None) -> bytes:
     """The manifest/model JSON at ``url``, from the cache when valid, else downloaded."""
     dest = _cache_path(cache_dir, url)
 
@@ -808,7 +1033,7 @@ def _fetch_manifest(url: str, cache_dir: pathlib.Path, what: str) -> bytes:
         _parse_manifest(data, url)
 
     with _locked([dest]):
-        cached = _read_cached(dest, None, _pinned_sha256(url))
+        cached = _read_cached(dest, None, _pinned_sha256(url), MAX_MANIFEST_BYTES)
         if isinstance(cached, bytes):
             try:
                 validate(cached)
@@ -817,19 +1042,32 @@ def _fetch_manifest(url: str, cache_dir: pathlib.Path, what: str) -> bytes:
                 cached = f"unreadable: {exc}"
         if cached != "missing":
             _discard(dest, cached)
-        return _download(url, dest, what=what, expected_size=None, validate=validate)
+        return _download(
+            url,
+            dest,
+            what=what,
+            expected_size=None,
+            max_size=MAX_MANIFEST_BYTES,
+            size_rule=f"a weights manifest is at most {MAX_MANIFEST_BYTES} bytes",
+            validate=validate,
+            auth=auth,
+        )
 
 
-def _fetch_group(urls: Sequence[str], dests: Sequence[pathlib.Path], nbytes: int, where: str) -> bytes:
+def _fetch_group(
+    urls: Sequence[str], dests: Sequence[pathlib.Path], nbytes: int, where: str, auth: str | None = None
+) -> bytes:
     """A group's concatenated shard bytes, from the cache when every shard is valid.
 
     A single shard must hold exactly ``nbytes``; several must add up to it. When any is
-    missing or wrong, all the group's shards are fetched again.
+    missing or wrong, all the group's shards are fetched again, each read no further than
+    the bytes the group still lacks (+ 1).
     """
     single = len(urls) == 1
     with _locked(dests):
         cached = [
-            _read_cached(d, nbytes if single else None, _pinned_sha256(u)) for u, d in zip(urls, dests, strict=True)
+            _read_cached(d, nbytes if single else None, _pinned_sha256(u), nbytes)
+            for u, d in zip(urls, dests, strict=True)
         ]
         chunks = [c for c in cached if isinstance(c, bytes)]
         if len(chunks) == len(cached):
@@ -840,10 +1078,25 @@ def _fetch_group(urls: Sequence[str], dests: Sequence[pathlib.Path], nbytes: int
         for dest, problem in zip(dests, cached, strict=True):
             if problem != "missing":
                 _discard(dest, problem if isinstance(problem, str) else "its group is incomplete")
-        chunks = [
-            _download(url, dest, what="weight shard", expected_size=nbytes if single else None)
-            for url, dest in zip(urls, dests, strict=True)
-        ]
+        chunks = []
+        for url, dest in zip(urls, dests, strict=True):
+            room = nbytes - sum(map(len, chunks))
+            rule = (
+                f"expected {nbytes} bytes"
+                if single
+                else f"its group holds {nbytes} bytes, {room} after the shards before it"
+            )
+            chunks.append(
+                _download(
+                    url,
+                    dest,
+                    what="weight shard",
+                    expected_size=nbytes if single else None,
+                    max_size=room,
+                    size_rule=rule,
+                    auth=auth,
+                )
+            )
         buffer = chunks[0] if single else b"".join(chunks)
         if len(buffer) != nbytes:
             for dest in dests:
@@ -853,15 +1106,15 @@ def _fetch_group(urls: Sequence[str], dests: Sequence[pathlib.Path], nbytes: int
         return buffer
 
 
-def _load_http(manifest_url: str, multiplier: float, cache_dir: pathlib.Path) -> LoadedWeights:
-    data = _fetch_manifest(manifest_url, cache_dir, what="weights manifest")
+def _load_http(manifest_url: str, multiplier: float, cache_dir: pathlib.Path, auth: str | None = None) -> LoadedWeights:
+    data = _fetch_manifest(manifest_url, cache_dir, what="weights manifest", auth=auth)
     manifest = _parse_manifest(data, manifest_url)
     _check_multiplier(_check_network(manifest, manifest_url), multiplier, manifest_url)
     buffers: list[tuple[bytes, str]] = []
     for group in manifest.groups:
         urls = [urllib.parse.urljoin(manifest_url, p) for p in group.paths]
         dests = [_cache_path(cache_dir, u) for u in urls]
-        buffer = _fetch_group(urls, dests, group.nbytes, manifest_url)
+        buffer = _fetch_group(urls, dests, group.nbytes, manifest_url, auth)
         buffers.append((buffer, ", ".join(urls)))
     return _assemble(manifest, buffers, multiplier, manifest_url)
 
@@ -935,7 +1188,11 @@ def load_weights(
             check out are used without network access; others are fetched again. Several
             processes may share it: each file is fetched under a lock and renamed into
             place atomically. A download fails when the server stalls for more than
-            ``$PERSON_SEGMENTATION_DOWNLOAD_TIMEOUT`` seconds (default 60).
+            ``$PERSON_SEGMENTATION_DOWNLOAD_TIMEOUT`` seconds (default 60), when one file
+            takes more than ``$PERSON_SEGMENTATION_DOWNLOAD_DEADLINE`` seconds in all
+            (default 600), when a file is longer than it may be, or when a redirect leads to
+            another scheme than http(s) or past ``MAX_REDIRECTS`` (5). A password in the
+            URL is sent as HTTP Basic authentication and shown as ``user:***@host``.
 
     Returns:
         The decoded float32 tensors, with the 2.x part channels put in 1.x order.
@@ -971,15 +1228,20 @@ def _load_from(
 ) -> LoadedWeights:
     if is_path or not _URL_RE.match(location):
         return _load_local(_local_manifest(pathlib.Path(location).expanduser(), multiplier), multiplier)
-    parts = urllib.parse.urlsplit(location)
+    shown, auth = _split_credentials(location)  # from here on only the shown form is used
+    try:
+        parts = urllib.parse.urlsplit(shown)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in 0..65535
+    except ValueError as exc:
+        raise WeightsError(f"invalid URL {shown}: {exc}") from None
     scheme = parts.scheme.lower()
     if scheme == "file":
         if parts.netloc not in ("", "localhost"):
-            raise WeightsError(f"unsupported file URL {location}: it names a remote host")
+            raise WeightsError(f"unsupported file URL {shown}: it names a remote host")
         local = pathlib.Path(urllib.request.url2pathname(parts.path))
         return _load_local(_local_manifest(local, multiplier), multiplier)
     if scheme in ("http", "https"):
         if not parts.hostname:
-            raise WeightsError(f"URL {location} has no host")
-        return _load_http(_url_manifest(location, multiplier), multiplier, resolve_cache_dir(cache_dir))
-    raise WeightsError(f"unsupported URL scheme {parts.scheme!r} in {location} (use http, https or file)")
+            raise WeightsError(f"URL {shown} has no host")
+        return _load_http(_url_manifest(shown, multiplier), multiplier, resolve_cache_dir(cache_dir), auth)
+    raise WeightsError(f"unsupported URL scheme {parts.scheme!r} in {shown} (use http, https or file)")

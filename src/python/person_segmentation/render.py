@@ -28,12 +28,20 @@ Blur conventions: ``cv2.GaussianBlur(x, (0, 0), sigma)`` derives the kernel size
 float32 masks (see :func:`blur_radius`). Borders are mirrored (``BORDER_REFLECT_101``), so the
 frame's edges do not darken. A blur amount of 0 means no blur.
 
+Bounds: every blur amount (``background_blur_amount``, ``edge_blur_amount``, ``mask_blur``, the
+``sigma`` of :func:`blur_radius`) is at most :data:`MAX_BLUR_AMOUNT` (100) pixels, and
+``pixel_cell_width`` at most :data:`MAX_PIXEL_CELL_WIDTH` (65536); larger values raise
+``ValueError``. A blur's cost grows with its amount (the kernel is 6 to 8 amounts wide), so an
+unbounded amount could run for minutes or exhaust memory inside OpenCV; at the maximum a
+1920x1080 frame takes seconds (the time grows with the image's area too; figures in
+docs/reliability.md). The command line allows 0..20.
+
 Masks: the person masks given to :func:`draw_bokeh_effect` and :func:`replace_background`
 are what ``estimate_person_segmentation`` returns (integer or bool, values 0/1); a float
 "soft" mask with values in 0..1 (e.g. temporally smoothed scores) is accepted too and used
 directly as the blending weight.
 
-Why one module (about 630 lines): it is the port of the original's complete drawing API
+Why one module (about 680 lines): it is the port of the original's complete drawing API
 (``toMaskImageData`` ... ``blurBodyPart``) plus the effects built only from it, so a user finds
 every drawing function in ``render``; the argument checks and palettes live elsewhere
 (``_checks``, ``_palettes``).
@@ -52,11 +60,13 @@ import numpy as np
 import numpy.typing as npt
 
 from person_segmentation import _checks
-from person_segmentation._constants import NUM_PARTS
+from person_segmentation._constants import MAX_BLUR_AMOUNT, MAX_PIXEL_CELL_WIDTH, NUM_PARTS
 from person_segmentation._palettes import PALETTES
 
 __all__ = [
     "EFFECTS",
+    "MAX_BLUR_AMOUNT",
+    "MAX_PIXEL_CELL_WIDTH",
     "PALETTES",
     "Effect",
     "Renderer",
@@ -94,8 +104,9 @@ def blur_radius(sigma: float, dtype: npt.DTypeLike = np.float32) -> int:
     """How far (in pixels) a blur of standard deviation ``sigma`` reaches: half the kernel size
     ``cv2.GaussianBlur(x, (0, 0), sigma)`` picks for arrays of that dtype (``round(2 * 3 *
     sigma + 1) | 1`` for uint8, ``round(2 * 4 * sigma + 1) | 1`` otherwise). A pixel further than
-    that (in x or in y) from every changed pixel is not touched by the blur. 0 for sigma 0."""
-    sigma = _checks.check_real(sigma, "sigma", 0.0)
+    that (in x or in y) from every changed pixel is not touched by the blur. 0 for sigma 0.
+    ``sigma`` is a blur amount in 0..MAX_BLUR_AMOUNT (ValueError outside)."""
+    sigma = _checks.check_blur_amount(sigma, "sigma")
     if sigma == 0:
         return 0
     spread = 3 if np.dtype(dtype) == np.uint8 else 4
@@ -271,7 +282,7 @@ def draw_mask(
         opacity: 0..1, how strongly the mask image is drawn.
         mask_blur: standard deviation in pixels of a Gaussian blur of the mask image before
             drawing (0 = none; blurred premultiplied by alpha, as a canvas does, so
-            transparent pixels do not bleed black into the edges).
+            transparent pixels do not bleed black into the edges); at most MAX_BLUR_AMOUNT (100).
         flip_horizontal: mirror the result left-right (for a mirrored webcam view).
 
     Returns:
@@ -280,12 +291,12 @@ def draw_mask(
     Raises:
         TypeError: wrong type or dtype of an argument.
         ValueError: wrong shape, ``mask_image`` of another size than ``image``, ``opacity``
-            outside 0..1, negative ``mask_blur``.
+            outside 0..1, ``mask_blur`` outside 0..MAX_BLUR_AMOUNT (100).
     """
     image = _checks.check_image(image)
     mask_image = _checks.check_mask_image(mask_image, image)
     opacity = _checks.check_real(opacity, "opacity", 0.0, 1.0)
-    mask_blur = _checks.check_real(mask_blur, "mask_blur", 0.0)
+    mask_blur = _checks.check_blur_amount(mask_blur, "mask_blur")
     flip_horizontal = _checks.check_bool(flip_horizontal, "flip_horizontal")
     return _finish(_over(image, mask_image, opacity, mask_blur), flip_horizontal)
 
@@ -310,7 +321,8 @@ def draw_pixelated_mask(
         image: uint8 (H, W, 3) RGB.
         mask_image: uint8 (H, W, 4) RGBA (typically :func:`to_colored_part_image`'s).
         opacity: 0..1, how strongly the mask image is drawn.
-        pixel_cell_width: int >= 1, the side of a cell in pixels (1 = no pixelation).
+        pixel_cell_width: int in 1..MAX_PIXEL_CELL_WIDTH (65536), the side of a cell in pixels
+            (1 = no pixelation; a cell at least as wide as the image covers all of it).
         flip_horizontal: mirror the result left-right.
 
     Returns:
@@ -319,12 +331,12 @@ def draw_pixelated_mask(
     Raises:
         TypeError: wrong type or dtype of an argument.
         ValueError: wrong shape, sizes differ, ``opacity`` outside 0..1,
-            ``pixel_cell_width`` < 1.
+            ``pixel_cell_width`` outside 1..MAX_PIXEL_CELL_WIDTH.
     """
     image = _checks.check_image(image)
     mask_image = _checks.check_mask_image(mask_image, image)
     opacity = _checks.check_real(opacity, "opacity", 0.0, 1.0)
-    cell = _checks.check_int(pixel_cell_width, "pixel_cell_width", 1)
+    cell = _checks.check_pixel_cell_width(pixel_cell_width)
     flip_horizontal = _checks.check_bool(flip_horizontal, "flip_horizontal")
     height, width = image.shape[:2]
     rows = np.arange(height) // cell * cell
@@ -351,8 +363,10 @@ def draw_bokeh_effect(
     Args:
         image: uint8 (H, W, 3) RGB.
         mask: (H, W) person mask: bool/integer 0/1, or float 0..1 (a soft mask).
-        background_blur_amount: >= 0, sigma in pixels of the background blur (0 = none).
-        edge_blur_amount: >= 0, sigma in pixels of the mask's feathering (0 = hard edge).
+        background_blur_amount: 0..MAX_BLUR_AMOUNT (100), sigma in pixels of the background
+            blur (0 = none).
+        edge_blur_amount: 0..MAX_BLUR_AMOUNT (100), sigma in pixels of the mask's feathering
+            (0 = hard edge).
         flip_horizontal: mirror the result left-right.
 
     Returns:
@@ -360,14 +374,14 @@ def draw_bokeh_effect(
 
     Raises:
         TypeError: wrong type or dtype of an argument.
-        ValueError: wrong shape, sizes differ, mask values out of range, negative or
-            non-finite blur amounts.
+        ValueError: wrong shape, sizes differ, mask values out of range, blur amounts outside
+            0..MAX_BLUR_AMOUNT (or NaN).
     """
     image = _checks.check_image(image)
     mask = _checks.check_mask(mask, "mask", soft=True)
     _checks.check_same_size(mask, "mask", image)
-    background_sigma = _checks.check_real(background_blur_amount, "background_blur_amount", 0.0)
-    edge_sigma = _checks.check_real(edge_blur_amount, "edge_blur_amount", 0.0)
+    background_sigma = _checks.check_blur_amount(background_blur_amount, "background_blur_amount")
+    edge_sigma = _checks.check_blur_amount(edge_blur_amount, "edge_blur_amount")
     flip_horizontal = _checks.check_bool(flip_horizontal, "flip_horizontal")
     blurred = _gaussian(image, background_sigma)
     return _finish(_blend(image, blurred, _alpha_from_mask(mask, edge_sigma)), flip_horizontal)
@@ -393,8 +407,9 @@ def blur_body_part(
         image: uint8 (H, W, 3) RGB.
         parts: (H, W) integer array of part ids -1..23.
         part_ids: the part ids 0..23 to blur (empty: nothing is blurred).
-        background_blur_amount: >= 0, sigma in pixels of the blur of the parts.
-        edge_blur_amount: >= 0, sigma in pixels of the feathering of their outline.
+        background_blur_amount: 0..MAX_BLUR_AMOUNT (100), sigma in pixels of the blur of the parts.
+        edge_blur_amount: 0..MAX_BLUR_AMOUNT (100), sigma in pixels of the feathering of their
+            outline.
         flip_horizontal: mirror the result left-right.
 
     Returns:
@@ -402,15 +417,15 @@ def blur_body_part(
 
     Raises:
         TypeError: wrong type or dtype of an argument.
-        ValueError: wrong shape, sizes differ, part ids out of range, negative or non-finite
-            blur amounts.
+        ValueError: wrong shape, sizes differ, part ids out of range, blur amounts outside
+            0..MAX_BLUR_AMOUNT (or NaN).
     """
     image = _checks.check_image(image)
     parts = _checks.check_parts(parts)
     _checks.check_same_size(parts, "parts", image)
     ids = _checks.check_part_ids(part_ids)
-    background_sigma = _checks.check_real(background_blur_amount, "background_blur_amount", 0.0)
-    edge_sigma = _checks.check_real(edge_blur_amount, "edge_blur_amount", 0.0)
+    background_sigma = _checks.check_blur_amount(background_blur_amount, "background_blur_amount")
+    edge_sigma = _checks.check_blur_amount(edge_blur_amount, "edge_blur_amount")
     flip_horizontal = _checks.check_bool(flip_horizontal, "flip_horizontal")
     chosen = np.isin(parts, ids)
     if not chosen.any():
@@ -437,7 +452,8 @@ def replace_background(
         image: uint8 (H, W, 3) RGB.
         mask: (H, W) person mask: bool/integer 0/1, or float 0..1 (a soft mask).
         background: an (r, g, b) colour of ints 0..255, or a uint8 (h, w, 3) RGB image.
-        edge_blur_amount: >= 0, sigma in pixels of the mask's feathering (0 = hard edge).
+        edge_blur_amount: 0..MAX_BLUR_AMOUNT (100), sigma in pixels of the mask's feathering
+            (0 = hard edge).
         flip_horizontal: mirror the result left-right.
 
     Returns:
@@ -446,11 +462,13 @@ def replace_background(
     Raises:
         TypeError: wrong type or dtype of an argument.
         ValueError: wrong shape, sizes differ (image/mask), mask or colour values out of
-            range, negative or non-finite ``edge_blur_amount``.
+            range, ``edge_blur_amount`` outside 0..MAX_BLUR_AMOUNT (or NaN).
     """
     image = _checks.check_image(image)
     mask = _checks.check_mask(mask, "mask", soft=True)
     _checks.check_same_size(mask, "mask", image)
+    edge_sigma = _checks.check_blur_amount(edge_blur_amount, "edge_blur_amount")
+    flip_horizontal = _checks.check_bool(flip_horizontal, "flip_horizontal")
     height, width = image.shape[:2]
     if isinstance(background, np.ndarray) and background.ndim != 1:
         back = _checks.check_image(background, "background")
@@ -463,8 +481,6 @@ def replace_background(
         color = _checks.check_color(background, "background", 3)
         back = np.empty_like(image)
         back[...] = color
-    edge_sigma = _checks.check_real(edge_blur_amount, "edge_blur_amount", 0.0)
-    flip_horizontal = _checks.check_bool(flip_horizontal, "flip_horizontal")
     return _finish(_blend(image, back, _alpha_from_mask(mask, edge_sigma)), flip_horizontal)
 
 
@@ -524,11 +540,36 @@ class Effect:
 
 
 def cover(image: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Scale ``image`` to cover (height, width) keeping its aspect ratio, centre-cropped."""
+    """Scale ``image`` to cover (height, width) keeping its aspect ratio, centre-cropped.
+
+    The image is scaled whole and then cropped, except where that scaled copy would exceed
+    four times the output's area (a background much wider or taller than the frame): then the
+    part that is kept is cropped first and scaled alone, so memory stays bounded by the output.
+
+    Args:
+        image: uint8 (h, w, 3) RGB.
+        height, width: the output's size, ints in 1..MAX_IMAGE_SIDE.
+
+    Returns:
+        uint8 (height, width, 3) RGB.
+
+    Raises:
+        TypeError: ``image`` is not a uint8 array, or a side is not an int.
+        ValueError: ``image`` is not (h, w, 3), or a side is outside 1..MAX_IMAGE_SIDE.
+    """
+    image = _checks.check_image(image)
+    height = _checks.check_size_side(height, "height")
+    width = _checks.check_size_side(width, "width")
     h, w = image.shape[:2]
     scale = max(height / h, width / w)
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
     new_h, new_w = max(height, round(h * scale)), max(width, round(w * scale))
-    resized = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    if new_h * new_w > 4 * height * width:  # crop the kept part first, then scale only it
+        keep_h, keep_w = min(h, max(1, round(height / scale))), min(w, max(1, round(width / scale)))
+        top, left = (h - keep_h) // 2, (w - keep_w) // 2
+        kept = np.ascontiguousarray(image[top : top + keep_h, left : left + keep_w])
+        return np.asarray(cv2.resize(kept, (width, height), interpolation=interpolation)).reshape(height, width, 3)
+    resized = cv2.resize(image, (new_w, new_h), interpolation=interpolation)
     top, left = (new_h - height) // 2, (new_w - width) // 2
     return np.ascontiguousarray(resized[top : top + height, left : left + width])
 
@@ -536,8 +577,13 @@ def cover(image: np.ndarray, height: int, width: int) -> np.ndarray:
 class Renderer:
     """Turns (frame, mask, parts) into the RGB frame an effect (or no effect) asks for.
 
+    The options are checked here, as the drawing functions check them: ``opacity`` in 0..1,
+    ``background_blur`` and ``edge_blur`` in 0..MAX_BLUR_AMOUNT.
+
     Raises:
-        ValueError: the background image of ``replace=IMG`` cannot be read.
+        TypeError: an option of the wrong type.
+        ValueError: an option out of range, or the background image of ``replace=IMG``
+            cannot be read.
     """
 
     def __init__(
@@ -546,18 +592,22 @@ class Renderer:
         *,
         palette: PaletteName = "rainbow",
         opacity: float = 0.7,
-        background_blur: int = 3,
-        edge_blur: int = 3,
+        background_blur: float = 3,
+        edge_blur: float = 3,
         mirror: bool = False,
     ) -> None:
         from person_segmentation._image import read_image
 
+        if effect is not None and not isinstance(effect, Effect):
+            raise TypeError(f"effect must be None or an Effect, got {type(effect).__name__}")
+        if not isinstance(palette, str) or palette not in PALETTES:
+            raise ValueError(f"palette must be one of {sorted(PALETTES)}, got {palette!r}")
         self.effect = effect
-        self.palette = palette
-        self.opacity = opacity
-        self.background_blur = background_blur
-        self.edge_blur = edge_blur
-        self.mirror = mirror
+        self.palette: PaletteName = palette
+        self.opacity = _checks.check_real(opacity, "opacity", 0.0, 1.0)
+        self.background_blur = _checks.check_blur_amount(background_blur, "background_blur")
+        self.edge_blur = _checks.check_blur_amount(edge_blur, "edge_blur")
+        self.mirror = _checks.check_bool(mirror, "mirror")
         self._background = None
         if effect is not None and effect.image is not None:
             try:

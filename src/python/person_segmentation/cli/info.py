@@ -22,9 +22,10 @@ def add_parser(commands: Any) -> None:
 def run(_: argparse.Namespace) -> int:
     """The ``info`` command."""
     import person_segmentation as ps
+    from person_segmentation._weights import redact_url
 
     info = dict(ps.build_info())
-    info["weights"] = os.environ.get("PERSON_SEGMENTATION_WEIGHTS") or ps.OFFICIAL_BASE_URL
+    info["weights"] = redact_url(os.environ.get("PERSON_SEGMENTATION_WEIGHTS") or ps.OFFICIAL_BASE_URL)
     info["cache_dir"] = str(ps.default_cache_dir())
     print(json.dumps(info, indent=2))
     return 0
