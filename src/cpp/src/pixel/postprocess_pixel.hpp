@@ -4,11 +4,13 @@
 //
 // The arithmetic mirrors TensorFlow's legacy ResizeBilinear (float32 source coordinates,
 // horizontal lerp first, then vertical) and TF.js' sigmoid (computed in double, stored as
-// float32), which is what the original person-segmentation ran.
+// float32; its exp is exp_ieee below, the same IEEE-only code on host and device), which is what the original
+// person-segmentation ran.
 #pragma once
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 #include "pixel/host_device.hpp"
 
@@ -52,9 +54,68 @@ PS_HOST_DEVICE inline float lerp2d(float top_left, float top_right, float bottom
   return lerp(lerp(top_left, top_right, x_lerp), lerp(bottom_left, bottom_right, x_lerp), y_lerp);
 }
 
-/// Logistic sigmoid as TF.js' CPU backend computes it: in double, rounded to float32.
+/// 2^n, exactly, for an integer n in [-1022, 1023]: the bits of the double.
+PS_HOST_DEVICE inline double exp2_int(int32_t n) {
+  const uint64_t bits = static_cast<uint64_t>(n + 1023) << 52;
+#if defined(__CUDA_ARCH__)
+  return __longlong_as_double(static_cast<long long>(bits));
+#else
+  double value;
+  std::memcpy(&value, &bits, sizeof value);
+  return value;
+#endif
+}
+
+/// The lowest and highest t that exp_ieee takes (sigmoid() clamps its argument to them).
+inline constexpr double kExpIeeeMin = -64.0;
+inline constexpr double kExpIeeeMax = 128.0;
+
+/// e^t for t in [kExpIeeeMin, kExpIeeeMax], in IEEE double arithmetic only (+, -, *, floor and
+/// exact bit manipulation; no library call, no FMA: the core is compiled with
+/// -ffp-contract=off and the kernels with --fmad=false), so host and device compute the same
+/// bits by construction. Cody-Waite reduction t = n ln2 + r (ln2's high part has 21 trailing
+/// zero bits, so n * kLn2Hi is exact), |r| <= ln2 / 2, then the Taylor polynomial of degree 13
+/// (truncation error < 2^-57) by Horner, scaled by 2^n. Within about 1 ulp (double) of e^t.
+PS_HOST_DEVICE inline double exp_ieee(double t) {
+  constexpr double kLog2e = 0x1.71547652b82fep+0;
+  constexpr double kLn2Hi = 0x1.62e42fee00000p-1;
+  constexpr double kLn2Lo = 0x1.a39ef35793c76p-33;
+  const double n = floor(t * kLog2e + 0.5);
+  const double r = (t - n * kLn2Hi) - n * kLn2Lo;
+  double p = 0x1.6124613a86d09p-33;   // 1/13!
+  p = p * r + 0x1.1eed8eff8d898p-29;  // 1/12!
+  p = p * r + 0x1.ae64567f544e4p-26;  // 1/11!
+  p = p * r + 0x1.27e4fb7789f5cp-22;  // 1/10!
+  p = p * r + 0x1.71de3a556c734p-19;  // 1/9!
+  p = p * r + 0x1.a01a01a01a01ap-16;  // 1/8!
+  p = p * r + 0x1.a01a01a01a01ap-13;  // 1/7!
+  p = p * r + 0x1.6c16c16c16c17p-10;  // 1/6!
+  p = p * r + 0x1.1111111111111p-7;   // 1/5!
+  p = p * r + 0x1.5555555555555p-5;   // 1/4!
+  p = p * r + 0x1.5555555555555p-3;   // 1/3!
+  p = p * r + 0.5;
+  p = p * r + 1.0;
+  p = p * r + 1.0;
+  return p * exp2_int(static_cast<int32_t>(n));
+}
+
+/// Logistic sigmoid as TF.js' CPU backend computes it: 1 / (1 + e^-x) in double, rounded to
+/// float32; e^-x is exp_ieee (one IEEE-only implementation for host and device, see there).
+/// Outside [-128, 64] the float32 result is exactly 0 (e^-x > 2^184) or 1 (e^-x < 2^-92, so
+/// 1 + e^-x == 1 in double), which is what the formula gives there, NaN excepted (callers
+/// map NaN first: score_of_logit).
 PS_HOST_DEVICE inline float sigmoid(float logit) {
-  return static_cast<float>(1.0 / (1.0 + exp(-static_cast<double>(logit))));
+  const double t = -static_cast<double>(logit);
+  if (t > kExpIeeeMax) return 0.0f;
+  if (t < kExpIeeeMin) return 1.0f;
+  return static_cast<float>(1.0 / (1.0 + exp_ieee(t)));
+}
+
+/// The previous sigmoid, through the C library's exp (glibc on the host, libdevice on CUDA:
+/// two different functions): kept only for the accuracy sweep (sweep_score) that compares the
+/// IEEE-only sigmoid with it.
+inline float sigmoid_libm(float logit) {
+  return static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(logit))));
 }
 
 /// The score a logit contributes: its sigmoid, except that a NaN logit scores -1, below every
