@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import tensorflow as tf
 
 import person_segmentation as ps
 from person_segmentation import _core
+
+tf = pytest.importorskip("tensorflow", reason="TensorFlow is not installed (the GPU machine has none)")
 
 
 def _gpu_reason() -> str | None:
