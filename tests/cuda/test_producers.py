@@ -315,3 +315,28 @@ def test_jax_arrays() -> None:
     values = _values(15)
     array = jax.device_put(values, jax.devices("gpu")[0])
     np.testing.assert_array_equal(ps.part_segmentation_from_logits(array, geometry=GEOMETRY), _expected(values, True))
+
+
+def test_postprocessing_runs_without_tensorflow() -> None:
+    """_core and the post-processing functions import and run where TensorFlow cannot be
+    imported (the GPU machine has none)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['tensorflow'] = None\n"  # any import of it raises ImportError
+        "import numpy as np, person_segmentation as ps\n"
+        "from person_segmentation import _core\n"
+        "v = np.random.default_rng(0).normal(0, 2, (23, 17, 25)).astype(np.float32)\n"
+        "g = ps.compute_geometry(48, 64)\n"
+        "class P:\n"
+        "    def __dlpack__(self, **k): return v.__dlpack__()\n"
+        "    def __dlpack_device__(self): return (1, 0)\n"
+        "a = ps.part_segmentation_from_logits(P(), geometry=g)\n"
+        "b = np.from_dlpack(ps.person_mask_from_logits(v, geometry=g, result_on_device=True))\n"
+        "assert (a == _core.part_segmentation(v[..., :1], v[..., 1:], g)).all()\n"
+        "assert (b == _core.person_mask(v[..., :1], g)).all()\n"
+        "print(ps.build_info()['cuda_runtime_version'], 'tensorflow' in sys.modules and sys.modules['tensorflow'])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
