@@ -77,12 +77,6 @@ def _is_tf_tensor(value: object) -> bool:
     return tf is not None and isinstance(value, tf.Tensor)
 
 
-def _needs_host_copy(logits: Any) -> bool:
-    """GPU-resident TensorFlow logits that the CUDA kernels cannot take here (no CUDA build or
-    no device): they are copied to the host and run on the CPU kernels instead."""
-    return "GPU" in (logits.device or "") and _core.cuda_device_count() == 0
-
-
 def _unavailable() -> str:
     reason: str = _core.cuda_runtime_info()["unavailable_reason"]
     return reason or "no usable CUDA device"
@@ -173,8 +167,11 @@ def run(
         return _postprocess_tf.person_mask(logits[..., :1], geometry, threshold, flip)
     options: dict[str, Any] = dict(segmentation_threshold=threshold, flip_horizontal=flip, num_threads=num_threads)
     if not isinstance(logits, np.ndarray):
-        kind, _ = _checks.check_dlpack_device(logits.__dlpack_device__(), "logits")
-        on_cuda = kind in (DLPACK_CUDA, DLPACK_CUDA_MANAGED)
+        if _is_tf_tensor(logits):  # (older TensorFlow tensors have no __dlpack_device__)
+            on_cuda = "GPU" in (logits.device or "")
+        else:
+            kind, _ = _checks.check_dlpack_device(logits.__dlpack_device__(), "logits")
+            on_cuda = kind in (DLPACK_CUDA, DLPACK_CUDA_MANAGED)
         if on_cuda and _core.cuda_device_count() == 0:
             if result_on_device:
                 raise RuntimeError(f"result_on_device=True: the logits are in CUDA memory but {_unavailable()}")
