@@ -3,9 +3,9 @@
 Masks and part maps at 640x480, 1920x1080 and 3840x2160 from float32 (23, 17, 25) logits (the
 worst case: every pixel a person, so every pixel needs its part argmax), medians of --repeats
 calls: the CUDA kernels on device-resident logits (a PyTorch CUDA tensor) with the result
-copied to the host and left on the device (timed with CUDA events around the call, which
-returns once the result is complete), against the CPU kernels on all cores (numpy logits,
-wall clock) in the same run. Prints one summary table with the ratios; --json writes the
+copied to the host (part ids as int8, and as int32 for comparison) and left on the device
+(timed with CUDA events around the call, which returns once the result is complete), against
+the CPU kernels on all cores (numpy logits, wall clock) in the same run. Prints one summary table with the ratios; --json writes the
 numbers. Without PyTorch or a CUDA device (the dry mode) only the CPU column is measured.
 
     python scripts/gpu_bench.py [--repeats N] [--json PATH]
@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import os
 import statistics
 import sys
 import time
@@ -90,6 +91,10 @@ def main() -> int:
                 kept = functools.partial(fn, on_gpu, geometry=g, result_on_device=True)
                 row["cuda_host_ms"] = _median_events(torch, to_host, args.repeats)
                 row["cuda_device_ms"] = _median_events(torch, kept, args.repeats)
+                if kind == "parts":  # the part ids copied as int32 instead of int8
+                    os.environ["PERSON_SEGMENTATION_CUDA_PART_WIRE"] = "int32"
+                    row["cuda_host_int32_ms"] = _median_events(torch, to_host, args.repeats)
+                    del os.environ["PERSON_SEGMENTATION_CUDA_PART_WIRE"]
                 row["ratio_host"] = row["cpu_ms"] / row["cuda_host_ms"]
                 row["ratio_device"] = row["cpu_ms"] / row["cuda_device_ms"]
             rows.append(row)
@@ -97,12 +102,15 @@ def main() -> int:
     print(f"post-processing medians of {args.repeats} calls (ms); CPU kernels on {threads} threads")
     if why_no_gpu:
         print(f"CUDA columns not measured: {why_no_gpu}")
-    print(f"{'kind':6} {'size':>10} {'cpu':>9} {'cuda->host':>11} {'cuda(dev)':>10} {'x host':>7} {'x dev':>7}")
+    header = f"{'kind':6} {'size':>10} {'cpu':>9} {'cuda->host':>11} {'cuda(dev)':>10} {'x host':>7} {'x dev':>7}"
+    print(header + f" {'->host int32':>12}")
     for r in rows:
         cols = [f"{r['cpu_ms']:9.3f}"]
         if "cuda_host_ms" in r:
             cols += [f"{r['cuda_host_ms']:11.3f}", f"{r['cuda_device_ms']:10.3f}"]
             cols += [f"{r['ratio_host']:7.1f}", f"{r['ratio_device']:7.1f}"]
+            if "cuda_host_int32_ms" in r:
+                cols.append(f"{r['cuda_host_int32_ms']:12.3f}")
         print(f"{r['kind']:6} {r['size']:>10} " + " ".join(cols))
     failed = False
     target = next(r for r in rows if r["kind"] == "parts" and r["size"] == "1920x1080")

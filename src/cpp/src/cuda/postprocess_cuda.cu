@@ -23,6 +23,7 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -287,9 +288,31 @@ void gather(const FloatTensorView& t, float* dst) {
             t.data[y * t.stride_height + x * t.stride_width + k * t.stride_channels];
 }
 
+/// Whether part ids cross to the host as int8 (the default) or, with the environment variable
+/// PERSON_SEGMENTATION_CUDA_PART_WIRE=int32, as they are (for gpu_bench.py to measure both).
+bool narrow_part_ids() {
+  const char* wire = std::getenv("PERSON_SEGMENTATION_CUDA_PART_WIRE");
+  return wire == nullptr || std::strcmp(wire, "int32") != 0;
+}
+
+/// One host-result transfer: Wire is what the kernel writes and the copy carries, Out what
+/// the caller gets.
+template <typename Out, typename Wire, typename Launch>
+void run_as(const FloatTensorView& segment, const FloatTensorView* parts, const ResizePadGeometry& g,
+            const PostprocessOptions& options, int32_t device, Out* out, const Launch& launch);
+
 template <typename Out, typename Launch>
 void run(const FloatTensorView& segment, const FloatTensorView* parts, const ResizePadGeometry& g,
          const PostprocessOptions& options, int32_t device, Out* out, const Launch& launch) {
+  if constexpr (std::is_same_v<Out, int32_t>) {
+    if (narrow_part_ids()) return run_as<Out, int8_t>(segment, parts, g, options, device, out, launch);
+  }
+  run_as<Out, Out>(segment, parts, g, options, device, out, launch);
+}
+
+template <typename Out, typename Wire, typename Launch>
+void run_as(const FloatTensorView& segment, const FloatTensorView* parts, const ResizePadGeometry& g,
+            const PostprocessOptions& options, int32_t device, Out* out, const Launch& launch) {
   DeviceState& state = state_of(device);
   std::lock_guard<std::mutex> guard(state.lock);
   DeviceScope scope(device);
@@ -307,8 +330,6 @@ void run(const FloatTensorView& segment, const FloatTensorView* parts, const Res
   const bool to_host = options.output_device != Device::kCuda;
   const int64_t width = g.image_width;
   const int64_t height = g.image_height;
-  // Host results: what crosses to the host per pixel (part ids as int8).
-  using Wire = std::conditional_t<std::is_same_v<Out, int32_t>, int8_t, Out>;
   int64_t stripe_rows = height;
   if (to_host) stripe_rows = std::max<int64_t>(1, std::min<int64_t>(height, kStripeBytes / (width * sizeof(Wire))));
 
