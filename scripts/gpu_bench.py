@@ -6,8 +6,8 @@ calls: the CUDA kernels on device-resident logits (a PyTorch CUDA tensor) with t
 copied to the host (part ids as int8, and as int32 for comparison) and left on the device
 (timed with CUDA events around the call, which returns once the result is complete), against
 the CPU kernels on all cores (numpy logits, wall clock) in the same run. Prints one summary
-table with the ratios; --json writes the
-numbers. Without PyTorch or a CUDA device (the dry mode) only the CPU column is measured.
+table with the ratios; --json writes the numbers. Without PyTorch or a CUDA device (the dry
+mode) only the CPU column is measured.
 
     python scripts/gpu_bench.py [--repeats N] [--json PATH]
 """
