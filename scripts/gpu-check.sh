@@ -85,14 +85,12 @@ step1() {
 
 step2() {
   ctest --test-dir "$BUILD" --output-on-failure || return 1
+  have compute-sanitizer || echo "note: compute-sanitizer is not installed here: memcheck skipped"
   if ! has_gpu || [ ! -x "$BUILD/test_cuda" ]; then
-    echo "note: no GPU (or no CUDA build): test_cuda was skipped by CTest (exit code 77), and compute-sanitizer is not run"
+    echo "note: no GPU (or no CUDA build): test_cuda was skipped by CTest (exit code 77); no memcheck run"
     return 0
   fi
-  if ! have compute-sanitizer; then
-    echo "note: compute-sanitizer is not installed: memcheck skipped"
-    return 0
-  fi
+  have compute-sanitizer || return 0
   PS_TEST_CUDA_QUICK=1 compute-sanitizer --tool memcheck --error-exitcode 1 "$BUILD/test_cuda"
   local rc=$?
   if [ $rc -ne 0 ] && compute-sanitizer --version 2>&1 | grep -qi "not supported"; then
