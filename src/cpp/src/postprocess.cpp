@@ -103,6 +103,16 @@ int32_t resolve_threads(const PostprocessOptions& options, const ResizePadGeomet
 constexpr int64_t kMaskPixelsPerThread = int64_t{1} << 16;
 constexpr int64_t kPartPixelsPerThread = int64_t{1} << 15;
 
+/// The options the kernels get: a threshold below every real score (scores are in [0, 1])
+/// raised to -0.5, which selects exactly the same real scores and keeps NaN logits (score -1,
+/// see pixel::score_of_logit) from being a person even at threshold -inf, as in TensorFlow
+/// (sigmoid(NaN) > -inf is false).
+PostprocessOptions kernel_options(const PostprocessOptions& options) {
+  PostprocessOptions o = options;
+  o.segmentation_threshold = std::max(o.segmentation_threshold, -0.5f);
+  return o;
+}
+
 /// Where this call runs: -1 for the CPU kernels, else the CUDA ordinal of the device the
 /// CUDA kernels run on (after checking that they can): the device that owns the logits'
 /// memory (from the pointer, not from device_id, which is the producer's own numbering), or
@@ -163,8 +173,9 @@ int32_t postprocess_cuda_device(const FloatTensorView& segment_logits, const Pos
 }
 
 void person_mask(const FloatTensorView& segment_logits, const ResizePadGeometry& geometry,
-                 const PostprocessOptions& options, uint8_t* out) {
-  validate_common(segment_logits, geometry, options, out);
+                 const PostprocessOptions& options_in, uint8_t* out) {
+  validate_common(segment_logits, geometry, options_in, out);
+  const PostprocessOptions options = kernel_options(options_in);
   const int32_t device = cuda_device_of_call(segment_logits, nullptr, options, out, sizeof(uint8_t));
   if (device >= 0) {
     cuda::person_mask(segment_logits, geometry, options, device, out);
@@ -174,8 +185,9 @@ void person_mask(const FloatTensorView& segment_logits, const ResizePadGeometry&
 }
 
 void part_segmentation(const FloatTensorView& segment_logits, const FloatTensorView& part_logits,
-                       const ResizePadGeometry& geometry, const PostprocessOptions& options, int32_t* out) {
-  validate_common(segment_logits, geometry, options, out);
+                       const ResizePadGeometry& geometry, const PostprocessOptions& options_in, int32_t* out) {
+  validate_common(segment_logits, geometry, options_in, out);
+  const PostprocessOptions options = kernel_options(options_in);
   validate_tensor(part_logits, "part_logits", kMaxPartChannels);
   if (part_logits.height != segment_logits.height || part_logits.width != segment_logits.width)
     fail("part_logits grid " + shape_of(part_logits) + " does not match segment_logits grid " +

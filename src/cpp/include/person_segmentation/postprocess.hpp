@@ -57,7 +57,7 @@ struct FloatTensorView {
 
 struct PostprocessOptions {
   /// A pixel is a person where its score is strictly above this (must not be NaN; +inf: no
-  /// pixel is, -inf: every pixel is).
+  /// pixel is, -inf: every pixel is, except where the segment logits are NaN, never a person).
   float segmentation_threshold = 0.5f;
   /// Reverse the result's columns (the input image was mirrored before the network).
   bool flip_horizontal = false;
