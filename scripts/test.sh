@@ -2,7 +2,8 @@
 # The project's test command (README): installs the package with its test dependencies,
 # runs the static checks (ruff lint + format, mypy --strict, clang-format), the Python test
 # suite, then builds and runs the C++ unit tests (CTest), once plainly and once under
-# AddressSanitizer + UndefinedBehaviorSanitizer. Any finding fails the run.
+# AddressSanitizer + UndefinedBehaviorSanitizer, and runs scripts/gpu-check.sh in its dry mode
+# (PS_GPU_CHECK_DRY=1: every step that needs no GPU), so that the GPU check cannot rot. Any finding fails the run.
 #
 # Shared test material is read from $PERSON_SEGMENTATION_SHARED (default: ../shared).
 # Extra arguments go to pytest, e.g.  scripts/test.sh -k golden
@@ -30,6 +31,13 @@ if command -v cmake >/dev/null 2>&1; then
   cmake -S . -B build/ctest "${generator[@]}" -DCMAKE_BUILD_TYPE=Release >/dev/null
   cmake --build build/ctest --parallel >/dev/null
   ctest --test-dir build/ctest --output-on-failure
+
+  echo "== the GPU check script in dry mode (every step that needs no GPU; build/gpu-check)"
+  PS_GPU_CHECK_DRY=1 bash scripts/gpu-check.sh >build/gpu-check-dry.log 2>&1 || {
+    cat build/gpu-check-dry.log
+    exit 1
+  }
+  sed -n '/==== summary ====/,$p' build/gpu-check-dry.log
 
   echo "== C++ tests under AddressSanitizer + UndefinedBehaviorSanitizer"
   cmake -S . -B build/sanitize "${generator[@]}" -DCMAKE_BUILD_TYPE=Debug -DPERSON_SEGMENTATION_SANITIZE=ON >/dev/null

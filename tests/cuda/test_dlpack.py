@@ -1,19 +1,35 @@
-"""The DLPack hand-off from TensorFlow to _core, for real, with CPU tensors."""
+"""The DLPack hand-off from TensorFlow to _core, for real: with CPU tensors (made under
+``tf.device("/CPU:0")``: TensorFlow places eager tensors on GPU:0 when it sees one), and their GPU
+twins where TensorFlow sees a GPU and the CUDA kernels can run."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-import tensorflow as tf
 
 import person_segmentation as ps
 from person_segmentation import _core
 
+tf = pytest.importorskip("tensorflow", reason="TensorFlow is not installed (the GPU machine has none)")
 
-@pytest.fixture(scope="module")
-def logits() -> tf.Tensor:
+
+def _gpu_reason() -> str | None:
+    if not tf.config.list_physical_devices("GPU"):
+        return "TensorFlow sees no GPU"
+    if _core.cuda_device_count() == 0:
+        return "the CUDA kernels cannot run here"
+    return None
+
+
+@pytest.fixture(scope="module", params=["CPU", pytest.param("GPU", marks=pytest.mark.cuda)])
+def logits(request: pytest.FixtureRequest) -> tf.Tensor:
+    if request.param == "GPU" and _gpu_reason():
+        pytest.skip(_gpu_reason() or "")
     rng = np.random.default_rng(1)
-    return tf.constant(rng.normal(0, 2.5, (23, 17, 25)).astype(np.float32))
+    with tf.device(f"/{request.param}:0"):
+        tensor = tf.constant(rng.normal(0, 2.5, (23, 17, 25)).astype(np.float32))
+    assert request.param in tensor.device
+    return tensor
 
 
 @pytest.mark.parametrize(("H", "W"), [(480, 640), (1, 1), (720, 1280), (333, 77)])
@@ -52,7 +68,8 @@ def test_rejected_capsules_stay_usable(logits: tf.Tensor) -> None:
 
 
 def test_part_map_needs_part_channels() -> None:
-    only_segment = tf.experimental.dlpack.to_dlpack(tf.zeros((23, 17, 1)))
+    with tf.device("/CPU:0"):
+        only_segment = tf.experimental.dlpack.to_dlpack(tf.zeros((23, 17, 1)))
     with pytest.raises(ValueError, match="need 1 \\+ parts channels, got 1"):
         _core.part_segmentation_dlpack(only_segment, ps.compute_geometry(10, 10))
 
@@ -77,6 +94,8 @@ def test_estimates_use_the_dlpack_path(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(tf.experimental.dlpack, "to_dlpack", spy)
     values = np.random.default_rng(3).normal(0, 2, (23, 17, 25)).astype(np.float32)
     g = ps.compute_geometry(30, 40)
-    _postprocess.run(tf.constant(values), g, parts=True, threshold=0.5, flip=False)
-    _postprocess.run(tf.constant(values), g, parts=False, threshold=0.5, flip=False)
+    with tf.device("/CPU:0"):
+        tensor = tf.constant(values)
+    _postprocess.run(tensor, g, parts=True, threshold=0.5, flip=False)
+    _postprocess.run(tensor, g, parts=False, threshold=0.5, flip=False)
     assert len(seen) == 2 and all("CPU" in d for d in seen)

@@ -223,3 +223,19 @@ class TestCoreErrors:
         odd = np.ndarray(shape=(23, 17, 1), dtype=np.float32, buffer=buffer, strides=(70, 4, 4))
         with pytest.raises(ValueError, match="not a multiple of 4 bytes"):
             _core.person_mask(odd, self.g)
+
+
+@pytest.mark.parametrize("threshold", [-np.inf, -1.0, -0.75])
+def test_nan_logits_are_never_a_person_even_at_threshold_minus_inf(threshold: float) -> None:
+    """NaN segment logits score -1 (below every real score); a threshold below that, down to
+    -inf, still leaves them out (as TensorFlow: sigmoid(NaN) > -inf is false) while every real
+    logit is a person. Found by the property test test_core_on_any_logits_layout."""
+    from person_segmentation import _core
+
+    seg = np.array([[[np.nan], [-1e30]], [[0.0], [np.nan]]], np.float32)
+    parts = np.zeros((2, 2, 3), np.float32)
+    g = _core.compute_geometry(2, 2)
+    mask = _core.person_mask(seg, g, segmentation_threshold=threshold)
+    np.testing.assert_array_equal(mask, [[0, 1], [1, 0]])
+    part_map = _core.part_segmentation(seg, parts, g, segmentation_threshold=threshold)
+    np.testing.assert_array_equal(part_map >= 0, mask == 1)

@@ -46,6 +46,12 @@ void validate_tensor(const FloatTensorView& t, const char* name, int64_t max_cha
     fail(n + ".device_id must be 0 for a CPU tensor, got " + std::to_string(t.device_id));
   if (t.device_id < 0) fail(n + ".device_id must be >= 0, got " + std::to_string(t.device_id));
   if (t.data == nullptr) fail(n + " has no data (null pointer)");
+  // A misaligned float read is undefined on the CPU, and on a GPU a sticky error that ends the
+  // process's CUDA context (shared with the framework that made the logits).
+  if (reinterpret_cast<uintptr_t>(t.data) % alignof(float) != 0)
+    fail(n + ".data must be aligned to " + std::to_string(alignof(float)) + " bytes (float32), got address " +
+         std::to_string(reinterpret_cast<uintptr_t>(t.data)) + " (misaligned by " +
+         std::to_string(reinterpret_cast<uintptr_t>(t.data) % alignof(float)) + ")");
   if (t.height < 1 || t.width < 1 || t.channels < 1 || t.height > kMaxGridSide || t.width > kMaxGridSide)
     fail(n + " must have shape (h, w, channels) with 1 <= h, w <= " + std::to_string(kMaxGridSide) +
          " and channels >= 1, got " + shape_of(t));
@@ -74,6 +80,9 @@ void validate_common(const FloatTensorView& segment, const ResizePadGeometry& g,
   if (!is_device(options.compute_device))
     fail("compute_device must be Device::kCpu (0) or Device::kCuda (1), got " +
          std::to_string(static_cast<int32_t>(options.compute_device)));
+  if (!is_device(options.output_device))
+    fail("output_device must be Device::kCpu (0) or Device::kCuda (1), got " +
+         std::to_string(static_cast<int32_t>(options.output_device)));
   if (out == nullptr) fail("output buffer is a null pointer");
   // The result's size in bytes must be addressable (matters on 32-bit targets only).
   const uint64_t pixels = static_cast<uint64_t>(g.image_height) * static_cast<uint64_t>(g.image_width);
@@ -94,50 +103,100 @@ int32_t resolve_threads(const PostprocessOptions& options, const ResizePadGeomet
 constexpr int64_t kMaskPixelsPerThread = int64_t{1} << 16;
 constexpr int64_t kPartPixelsPerThread = int64_t{1} << 15;
 
-/// Whether this call runs the CUDA kernels (after checking that it can).
-bool runs_on_cuda(const FloatTensorView& segment, const FloatTensorView* parts, const PostprocessOptions& options) {
-  if (parts != nullptr && (parts->device != segment.device || parts->device_id != segment.device_id))
+/// The options the kernels get: a threshold below every real score (scores are in [0, 1])
+/// raised to -0.5, which selects exactly the same real scores and keeps NaN logits (score -1,
+/// see pixel::score_of_logit) from being a person even at threshold -inf, as in TensorFlow
+/// (sigmoid(NaN) > -inf is false).
+PostprocessOptions kernel_options(const PostprocessOptions& options) {
+  PostprocessOptions o = options;
+  o.segmentation_threshold = std::max(o.segmentation_threshold, -0.5f);
+  return o;
+}
+
+/// Where this call runs: -1 for the CPU kernels, else the CUDA ordinal of the device the
+/// CUDA kernels run on (after checking that they can): the device that owns the logits'
+/// memory (from the pointer, not from device_id, which is the producer's own numbering), or
+/// for host logits the current device.
+int32_t cuda_device_of_call(const FloatTensorView& segment, const FloatTensorView* parts,
+                            const PostprocessOptions& options, const void* out, size_t out_element_bytes) {
+  if (parts != nullptr && parts->device != segment.device)
     fail(std::string("segment_logits and part_logits must be on the same device, got ") + device_name(segment.device) +
-         " " + std::to_string(segment.device_id) + " and " + device_name(parts->device) + " " +
-         std::to_string(parts->device_id));
+         " and " + device_name(parts->device));
   const bool cuda = segment.device == Device::kCuda || options.compute_device == Device::kCuda;
-  if (!cuda) return false;
+  if (!cuda) {
+    if (options.output_device == Device::kCuda)
+      fail("output_device kCuda needs the CUDA kernels (CUDA logits or compute_device kCuda)");
+    return -1;
+  }
   if (!cuda::compiled())
     throw std::runtime_error(
         "CUDA post-processing was requested but this build has no CUDA support (see build_info())");
-  const int32_t devices = cuda::device_count();
-  if (devices == 0)
-    throw std::runtime_error("CUDA post-processing was requested but no CUDA device is available (see build_info())");
-  if (segment.device == Device::kCuda && (segment.device_id < 0 || segment.device_id >= devices))
-    fail("logits are on CUDA device " + std::to_string(segment.device_id) + " but only " + std::to_string(devices) +
-         " device(s) exist");
+  if (cuda::device_count() == 0)
+    throw std::runtime_error("CUDA post-processing was requested but no CUDA device is available: " +
+                             cuda_runtime_info().unavailable_reason + " (see build_info())");
+  int32_t device = 0;
+  if (segment.device == Device::kCuda) {
+    device = cuda::device_of_pointer(segment.data, "segment_logits.data");
+    if (parts != nullptr) {
+      const int32_t parts_device = cuda::device_of_pointer(parts->data, "part_logits.data");
+      if (parts_device != device)
+        fail("segment_logits and part_logits must be on the same CUDA device, got devices " + std::to_string(device) +
+             " and " + std::to_string(parts_device));
+    }
+  } else {
+    device = cuda::current_device();
+  }
+  const std::string unusable = cuda::device_unusable_reason(device);
+  if (!unusable.empty())
+    throw std::runtime_error("CUDA device " + std::to_string(device) + " cannot run the kernels: " + unusable);
   if (parts != nullptr && parts->channels > cuda::kMaxCudaPartChannels)
     fail("the CUDA kernels take at most " + std::to_string(cuda::kMaxCudaPartChannels) + " part channels, got " +
          std::to_string(parts->channels));
-  return true;
+  if (options.output_device == Device::kCuda) {
+    if (reinterpret_cast<uintptr_t>(out) % out_element_bytes != 0)
+      fail("the output buffer must be aligned to " + std::to_string(out_element_bytes) + " bytes");
+    const int32_t out_device = cuda::device_of_pointer(out, "the output buffer (output_device kCuda)");
+    if (out_device != device)
+      fail("the output buffer is on CUDA device " + std::to_string(out_device) + " but the kernels run on device " +
+           std::to_string(device));
+  }
+  return device;
 }
 
 }  // namespace
 
+int32_t postprocess_cuda_device(const FloatTensorView& segment_logits, const PostprocessOptions& options) {
+  validate_tensor(segment_logits, "segment_logits", 1);
+  PostprocessOptions o = options;
+  o.output_device = Device::kCpu;
+  return cuda_device_of_call(segment_logits, nullptr, o, nullptr, 1);
+}
+
 void person_mask(const FloatTensorView& segment_logits, const ResizePadGeometry& geometry,
-                 const PostprocessOptions& options, uint8_t* out) {
-  validate_common(segment_logits, geometry, options, out);
-  if (runs_on_cuda(segment_logits, nullptr, options)) {
-    cuda::person_mask(segment_logits, geometry, options, out);
+                 const PostprocessOptions& options_in, uint8_t* out) {
+  validate_common(segment_logits, geometry, options_in, out);
+  const PostprocessOptions options = kernel_options(options_in);
+  const int32_t device = cuda_device_of_call(segment_logits, nullptr, options, out, sizeof(uint8_t));
+  if (device >= 0) {
+    cuda::person_mask(segment_logits, geometry, options, device, out);
     return;
   }
   cpu::person_mask(segment_logits, geometry, options, resolve_threads(options, geometry, kMaskPixelsPerThread), out);
 }
 
 void part_segmentation(const FloatTensorView& segment_logits, const FloatTensorView& part_logits,
-                       const ResizePadGeometry& geometry, const PostprocessOptions& options, int32_t* out) {
-  validate_common(segment_logits, geometry, options, out);
+                       const ResizePadGeometry& geometry, const PostprocessOptions& options_in, int32_t* out) {
+  validate_common(segment_logits, geometry, options_in, out);
+  const PostprocessOptions options = kernel_options(options_in);
   validate_tensor(part_logits, "part_logits", kMaxPartChannels);
   if (part_logits.height != segment_logits.height || part_logits.width != segment_logits.width)
     fail("part_logits grid " + shape_of(part_logits) + " does not match segment_logits grid " +
          shape_of(segment_logits));
-  if (runs_on_cuda(segment_logits, &part_logits, options)) {
-    cuda::part_segmentation(segment_logits, part_logits, geometry, options, out);
+  if (reinterpret_cast<uintptr_t>(out) % alignof(int32_t) != 0)
+    fail("the output buffer must be aligned to " + std::to_string(alignof(int32_t)) + " bytes (int32)");
+  const int32_t device = cuda_device_of_call(segment_logits, &part_logits, options, out, sizeof(int32_t));
+  if (device >= 0) {
+    cuda::part_segmentation(segment_logits, part_logits, geometry, options, device, out);
     return;
   }
   cpu::part_segmentation(segment_logits, part_logits, geometry, options,

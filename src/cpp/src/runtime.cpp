@@ -25,6 +25,12 @@ bool cuda_compiled() { return cuda::compiled(); }
 
 int32_t cuda_device_count() { return cuda::device_count(); }
 
+CudaRuntimeInfo cuda_runtime_info() { return cuda::runtime_info(); }
+
+void* allocate_cuda_result(size_t bytes, int32_t device) { return cuda::allocate(bytes, device); }
+
+void free_cuda_result(void* pointer, int32_t device) noexcept { cuda::release(pointer, device); }
+
 std::string build_summary() {
   std::ostringstream s;
   s << "person_segmentation " << version()

@@ -226,6 +226,27 @@ void test_validation() {
   ps::ResizePadGeometry bad = g;
   bad.resized_width = 0;
   expect_throw([&] { ps::person_mask(seg, bad, opt, mask.data()); }, "invalid geometry");
+  // A float pointer that is not 4-byte aligned (on a GPU a sticky error that ends the context).
+  const auto* bytes = reinterpret_cast<const unsigned char*>(grid.data());
+  const auto misaligned = ps::FloatTensorView::contiguous(reinterpret_cast<const float*>(bytes + 1), 2, 2, 1);
+  expect_throw([&] { ps::person_mask(misaligned, g, opt, mask.data()); }, "misaligned segment logits");
+  expect_throw(
+      [&] {
+        ps::part_segmentation(seg,
+                              ps::FloatTensorView::contiguous(reinterpret_cast<const float*>(bytes + 2), 23, 17, 2), g,
+                              opt, parts.data());
+      },
+      "misaligned part logits");
+  expect_throw(
+      [&] {
+        ps::part_segmentation(seg, seg, g, opt, reinterpret_cast<int32_t*>(reinterpret_cast<char*>(parts.data()) + 1));
+      },
+      "misaligned int32 output");
+  ps::PostprocessOptions device_out;
+  device_out.output_device = ps::Device::kCuda;
+  expect_throw([&] { ps::person_mask(seg, g, device_out, mask.data()); }, "output_device kCuda with the CPU kernels");
+  device_out.output_device = static_cast<ps::Device>(7);
+  expect_throw([&] { ps::person_mask(seg, g, device_out, mask.data()); }, "output_device outside the enum");
 }
 
 void test_pixel_helpers() {
@@ -312,6 +333,16 @@ void test_constants_and_runtime() {
   check(ps::default_num_threads() >= 1, "default_num_threads() >= 1");
   check(ps::cuda_device_count() >= 0 && (ps::cuda_compiled() || ps::cuda_device_count() == 0),
         "no CUDA devices without the CUDA kernels");
+  // The runtime and driver versions, and why no device is usable when none is.
+  const ps::CudaRuntimeInfo info = ps::cuda_runtime_info();
+  check(info.usable_devices == ps::cuda_device_count() && info.usable_devices <= info.devices,
+        "cuda_runtime_info() counts the usable devices as cuda_device_count()");
+  check((info.runtime_version > 0) == ps::cuda_compiled(), "a CUDA runtime version exactly when CUDA is compiled in");
+  check(info.unavailable_reason.empty() == (info.usable_devices > 0),
+        "a reason exactly when no device is usable: '" + info.unavailable_reason + "'");
+  std::printf("CUDA runtime %d, driver %d, %d device(s), %d usable%s%s\n", info.runtime_version, info.driver_version,
+              info.devices, info.usable_devices, info.unavailable_reason.empty() ? "" : ": ",
+              info.unavailable_reason.c_str());
 }
 
 void test_cuda_dispatch() {

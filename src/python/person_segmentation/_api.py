@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, overload
 
 import numpy as np
 
@@ -25,6 +25,7 @@ from person_segmentation._constants import (
     Postprocess,
 )
 from person_segmentation._image import ImageLike, as_image
+from person_segmentation._postprocess import DLPackResult
 from person_segmentation._weights import PART_NAMES_1X, LoadedWeights, load_weights, resolve_cache_dir
 
 if TYPE_CHECKING:
@@ -433,69 +434,168 @@ class PersonSegmentation:
 
 
 def _from_logits(
-    logits: Logits,
+    logits: object,
     segmentation_threshold: object,
     parts: bool,
     postprocess: object,
     num_threads: object,
     device: object,
-) -> np.ndarray:
+    geometry: object,
+    flip_horizontal: object,
+    result_on_device: object,
+) -> np.ndarray | DLPackResult:
     """The checked arguments of the ``*_from_logits`` functions, through the one dispatch."""
-    if not isinstance(logits, Logits):
-        raise TypeError(
-            f"logits must be a person_segmentation.Logits (from estimate_logits), got {type(logits).__name__}"
-        )
     threshold = _checks.check_threshold(segmentation_threshold)
     method = _check_postprocess(postprocess)
     threads = _checks.check_int(num_threads, "num_threads", 0)
     where = _checks.check_choice(device, "device", DEVICES)
-    if parts:
-        if logits.parts is None:
-            raise ValueError("logits.parts is None: call estimate_logits(..., with_parts=True)")
-        values = np.concatenate((logits.segment, logits.parts), axis=-1)
+    flip = _checks.check_optional_bool(flip_horizontal, "flip_horizontal")
+    keep = _checks.check_bool(result_on_device, "result_on_device")
+    values: Any
+    if isinstance(logits, Logits):
+        if geometry is not None:
+            raise ValueError(
+                f"geometry must be None when logits is a Logits (it has its own), got {type(geometry).__name__}"
+            )
+        if parts:
+            if logits.parts is None:
+                raise ValueError("logits.parts is None: call estimate_logits(..., with_parts=True)")
+            values = np.concatenate((logits.segment, logits.parts), axis=-1)
+        else:
+            values = logits.segment
+        where_from = logits.geometry
+        flip = logits.flip_horizontal if flip is None else flip
     else:
-        values = logits.segment
+        values = _checks.check_dlpack_producer(logits, "logits")
+        where_from = _checks.check_geometry(geometry)
+        flip = False if flip is None else flip
     return _postprocess.run(
         values,
-        logits.geometry,
+        where_from,
         parts=parts,
         threshold=threshold,
-        flip=logits.flip_horizontal,
+        flip=flip,
         num_threads=threads,
         method=method,
         device=where,
+        result_on_device=keep,
     )
 
 
+@overload
 def person_mask_from_logits(
-    logits: Logits,
+    logits: Logits | Any,
+    segmentation_threshold: float = ...,
+    *,
+    postprocess: Postprocess = ...,
+    num_threads: int = ...,
+    device: Device = ...,
+    geometry: _core.ResizePadGeometry | None = ...,
+    flip_horizontal: bool | None = ...,
+    result_on_device: Literal[False] = ...,
+) -> np.ndarray: ...
+@overload
+def person_mask_from_logits(
+    logits: Logits | Any,
+    segmentation_threshold: float = ...,
+    *,
+    postprocess: Postprocess = ...,
+    num_threads: int = ...,
+    device: Device = ...,
+    geometry: _core.ResizePadGeometry | None = ...,
+    flip_horizontal: bool | None = ...,
+    result_on_device: Literal[True],
+) -> DLPackResult: ...
+def person_mask_from_logits(
+    logits: Logits | Any,
     segmentation_threshold: float = 0.5,
     *,
     postprocess: Postprocess = "native",
     num_threads: int = 0,
     device: Device = "cpu",
-) -> np.ndarray:
-    """Post-process :class:`Logits` into a uint8 (H, W) 0/1 person mask.
+    geometry: _core.ResizePadGeometry | None = None,
+    flip_horizontal: bool | None = None,
+    result_on_device: bool = False,
+) -> np.ndarray | DLPackResult:
+    """Post-process logits into a uint8 (H, W) 0/1 person mask.
 
-    ``postprocess="native"`` uses the C++ core, on the CPU or (``device="cuda"``, the logits
-    are uploaded) with its CUDA kernels; ``"tf"`` the TensorFlow reference.
+    ``logits`` is a :class:`Logits` (from ``estimate_logits``), or any DLPack producer of
+    float32 (h, w, 1 + parts) logits, segment first (a numpy array, or a PyTorch, CuPy, JAX or
+    TensorFlow tensor: ``__dlpack__`` / ``__dlpack_device__``), with its ``geometry``
+    (:func:`compute_geometry` of the image) and ``flip_horizontal`` (default False; for a
+    :class:`Logits`, default its own). Logits in CUDA memory are read in place by the CUDA
+    kernels of the device that holds them, after the producer's pending work (its
+    ``__dlpack__`` is called with ``stream=``; no device-wide synchronisation, except for
+    TensorFlow, whose export names no stream); where the CUDA kernels cannot run, they are
+    copied to the host. ``postprocess="native"`` uses the C++ core, on the CPU or
+    (``device="cuda"`` for logits in host memory: uploaded) with its CUDA kernels; ``"tf"``
+    the TensorFlow reference. ``result_on_device=True`` returns a ``DLPackResult`` left where
+    the kernels ran (CUDA memory after the CUDA kernels: ``torch.from_dlpack(result)``)
+    instead of a numpy array.
     """
-    return _from_logits(logits, segmentation_threshold, False, postprocess, num_threads, device)
+    return _from_logits(
+        logits,
+        segmentation_threshold,
+        False,
+        postprocess,
+        num_threads,
+        device,
+        geometry,
+        flip_horizontal,
+        result_on_device,
+    )
 
 
+@overload
 def part_segmentation_from_logits(
-    logits: Logits,
+    logits: Logits | Any,
+    segmentation_threshold: float = ...,
+    *,
+    postprocess: Postprocess = ...,
+    num_threads: int = ...,
+    device: Device = ...,
+    geometry: _core.ResizePadGeometry | None = ...,
+    flip_horizontal: bool | None = ...,
+    result_on_device: Literal[False] = ...,
+) -> np.ndarray: ...
+@overload
+def part_segmentation_from_logits(
+    logits: Logits | Any,
+    segmentation_threshold: float = ...,
+    *,
+    postprocess: Postprocess = ...,
+    num_threads: int = ...,
+    device: Device = ...,
+    geometry: _core.ResizePadGeometry | None = ...,
+    flip_horizontal: bool | None = ...,
+    result_on_device: Literal[True],
+) -> DLPackResult: ...
+def part_segmentation_from_logits(
+    logits: Logits | Any,
     segmentation_threshold: float = 0.5,
     *,
     postprocess: Postprocess = "native",
     num_threads: int = 0,
     device: Device = "cpu",
-) -> np.ndarray:
-    """Post-process :class:`Logits` (with parts) into int32 (H, W) part ids, -1 = background.
+    geometry: _core.ResizePadGeometry | None = None,
+    flip_horizontal: bool | None = None,
+    result_on_device: bool = False,
+) -> np.ndarray | DLPackResult:
+    """Post-process logits (with parts) into int32 (H, W) part ids, -1 = background.
 
-    ``postprocess`` and ``device`` as for :func:`person_mask_from_logits`.
+    The arguments are as for :func:`person_mask_from_logits`.
     """
-    return _from_logits(logits, segmentation_threshold, True, postprocess, num_threads, device)
+    return _from_logits(
+        logits,
+        segmentation_threshold,
+        True,
+        postprocess,
+        num_threads,
+        device,
+        geometry,
+        flip_horizontal,
+        result_on_device,
+    )
 
 
 def load(

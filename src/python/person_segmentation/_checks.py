@@ -441,3 +441,46 @@ def check_size_side(value: object, name: str) -> int:
     from person_segmentation._constants import MAX_IMAGE_SIDE
 
     return check_int(value, name, 1, MAX_IMAGE_SIDE)
+
+
+# -- DLPack logits (issue 14: any DLPack producer) ----------------------------------------------
+def check_dlpack_producer(value: object, name: str = "logits") -> Any:
+    """An object with ``__dlpack__`` and ``__dlpack_device__`` (numpy, PyTorch, CuPy, JAX, TensorFlow)."""
+    if not (callable(getattr(value, "__dlpack__", None)) and callable(getattr(value, "__dlpack_device__", None))):
+        raise TypeError(
+            f"{name} must be a person_segmentation.Logits or a DLPack producer of float32 (h, w, 1 + parts) logits "
+            f"(an object with __dlpack__ and __dlpack_device__: numpy, PyTorch, CuPy, JAX, TensorFlow), "
+            f"got {type(value).__name__}"
+        )
+    return value
+
+
+def check_dlpack_device(value: object, name: str = "logits") -> tuple[int, int]:
+    """What ``__dlpack_device__()`` returned: (device type, device id), in CPU or CUDA memory."""
+    if not (isinstance(value, tuple) and len(value) == 2 and all(_is_int(v) for v in value)):
+        raise TypeError(f"{name}.__dlpack_device__() must return (device_type, device_id) ints, got {value!r}")
+    from person_segmentation._constants import DLPACK_DEVICE_TYPES
+
+    kind, index = int(value[0]), int(value[1])
+    if kind not in DLPACK_DEVICE_TYPES:
+        raise ValueError(
+            f"{name} must be in CPU or CUDA memory (DLPack device type 1, 2, 3 or 13), got DLPack device type {kind}"
+        )
+    return kind, index
+
+
+def check_geometry(value: object, name: str = "geometry") -> Any:
+    """A ResizePadGeometry (from compute_geometry), as DLPack logits need one."""
+    from person_segmentation import _core
+
+    if not isinstance(value, _core.ResizePadGeometry):
+        raise TypeError(
+            f"{name} must be a person_segmentation.ResizePadGeometry (compute_geometry(height, width)) when the logits "
+            f"are not a Logits, got {type(value).__name__}"
+        )
+    return value
+
+
+def check_optional_bool(value: object, name: str) -> bool | None:
+    """None or a bool."""
+    return None if value is None else check_bool(value, name)

@@ -37,6 +37,17 @@ Device = Literal["cpu", "cuda"]
 #: Values of ``device`` of the ``*_from_logits`` functions.
 DEVICES: Final[tuple[Device, ...]] = ("cpu", "cuda")
 
+#: DLPack device types (``__dlpack_device__()[0]``) the post-processing takes: host memory ...
+DLPACK_CPU: Final[int] = 1
+DLPACK_CUDA_HOST: Final[int] = 3
+#: ... and CUDA device memory (the CUDA kernels run there).
+DLPACK_CUDA: Final[int] = 2
+DLPACK_CUDA_MANAGED: Final[int] = 13
+DLPACK_DEVICE_TYPES: Final[tuple[int, ...]] = (DLPACK_CPU, DLPACK_CUDA, DLPACK_CUDA_HOST, DLPACK_CUDA_MANAGED)
+#: The ``stream=`` a CUDA producer's ``__dlpack__`` is called with: 1, the legacy default
+#: stream, which the CUDA kernels then run on (the producer orders its pending work before it).
+DLPACK_CUDA_STREAM: Final[int] = 1
+
 #: Images in flight at once in ``segment_stream`` by default, and the most allowed.
 DEFAULT_WORKERS: Final[int] = 2
 MAX_WORKERS: Final[int] = 64

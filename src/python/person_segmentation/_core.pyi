@@ -1,6 +1,6 @@
 """Type stubs of the private native module (src/cpp/bindings/: module.cpp and register_*.cpp)."""
 
-from typing import Final
+from typing import Final, Literal, TypedDict, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -92,6 +92,11 @@ def part_segmentation(
     num_threads: int = 0,
     device: str = "cpu",
 ) -> npt.NDArray[np.int32]: ...
+
+#: A result left where the kernels ran: (DLPack capsule, (device_type, device_id), (height, width)).
+KeptResult = tuple[object, tuple[int, int], tuple[int, int]]
+
+@overload
 def person_mask_dlpack(
     logits: object,
     geometry: ResizePadGeometry,
@@ -99,7 +104,25 @@ def person_mask_dlpack(
     segmentation_threshold: float = 0.5,
     flip_horizontal: bool = False,
     num_threads: int = 0,
+    device: str = "cpu",
+    stream: int = 0,
+    logits_ready_on_stream: bool = False,
+    result_on_device: Literal[False] = False,
 ) -> npt.NDArray[np.uint8]: ...
+@overload
+def person_mask_dlpack(
+    logits: object,
+    geometry: ResizePadGeometry,
+    *,
+    segmentation_threshold: float = 0.5,
+    flip_horizontal: bool = False,
+    num_threads: int = 0,
+    device: str = "cpu",
+    stream: int = 0,
+    logits_ready_on_stream: bool = False,
+    result_on_device: bool,
+) -> npt.NDArray[np.uint8] | KeptResult: ...
+@overload
 def part_segmentation_dlpack(
     logits: object,
     geometry: ResizePadGeometry,
@@ -107,8 +130,34 @@ def part_segmentation_dlpack(
     segmentation_threshold: float = 0.5,
     flip_horizontal: bool = False,
     num_threads: int = 0,
+    device: str = "cpu",
+    stream: int = 0,
+    logits_ready_on_stream: bool = False,
+    result_on_device: Literal[False] = False,
 ) -> npt.NDArray[np.int32]: ...
+@overload
+def part_segmentation_dlpack(
+    logits: object,
+    geometry: ResizePadGeometry,
+    *,
+    segmentation_threshold: float = 0.5,
+    flip_horizontal: bool = False,
+    num_threads: int = 0,
+    device: str = "cpu",
+    stream: int = 0,
+    logits_ready_on_stream: bool = False,
+    result_on_device: bool,
+) -> npt.NDArray[np.int32] | KeptResult: ...
 def cuda_compiled() -> bool: ...
 def cuda_device_count() -> int: ...
+
+class _CudaRuntimeInfo(TypedDict):
+    runtime_version: int
+    driver_version: int
+    devices: int
+    usable_devices: int
+    unavailable_reason: str
+
+def cuda_runtime_info() -> _CudaRuntimeInfo: ...
 def default_num_threads() -> int: ...
 def build_summary() -> str: ...

@@ -29,9 +29,14 @@ def build_info() -> dict[str, object]:
         (the CUDA kernels are in this build), ``cuda_devices`` (usable CUDA devices, 0 without
         a driver or GPU), ``cuda_device_available`` and ``postprocess_device``: where the
         native post-processing of GPU-resident logits runs ("cuda"), or "cpu" when the CUDA
-        kernels cannot run here (everything then falls back to the CPU kernels).
+        kernels cannot run here (everything then falls back to the CPU kernels);
+        ``cuda_runtime_version`` (the CUDA runtime this build links, e.g. "13.0"; None without
+        CUDA support), ``cuda_driver_version`` (the installed driver's CUDA version, e.g.
+        "12.8"; None without a driver) and ``cuda_unavailable_reason`` (None when a device is
+        usable, else why none is, e.g. a driver older than the runtime needs).
     """
     devices = _core.cuda_device_count()
+    runtime = _core.cuda_runtime_info()
     return {
         "version": _core.__version__,
         "summary": _core.build_summary(),
@@ -40,4 +45,12 @@ def build_info() -> dict[str, object]:
         "cuda_devices": devices,
         "cuda_device_available": devices > 0,
         "postprocess_device": "cuda" if devices > 0 else "cpu",
+        "cuda_runtime_version": _cuda_version(runtime["runtime_version"]),
+        "cuda_driver_version": _cuda_version(runtime["driver_version"]),
+        "cuda_unavailable_reason": runtime["unavailable_reason"] or None,
     }
+
+
+def _cuda_version(number: int) -> str | None:
+    """CUDA's 1000 * major + 10 * minor as "major.minor"; None for 0 (none)."""
+    return f"{number // 1000}.{number % 1000 // 10}" if number > 0 else None

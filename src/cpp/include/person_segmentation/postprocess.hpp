@@ -57,7 +57,7 @@ struct FloatTensorView {
 
 struct PostprocessOptions {
   /// A pixel is a person where its score is strictly above this (must not be NaN; +inf: no
-  /// pixel is, -inf: every pixel is).
+  /// pixel is, -inf: every pixel is, except where the segment logits are NaN, never a person).
   float segmentation_threshold = 0.5f;
   /// Reverse the result's columns (the input image was mirrored before the network).
   bool flip_horizontal = false;
@@ -67,13 +67,28 @@ struct PostprocessOptions {
   /// Where to compute: kCpu, or kCuda to run the CUDA kernels (host logits are uploaded
   /// first). Logits already on a CUDA device always run on that device.
   Device compute_device = Device::kCpu;
-  /// The cudaStream_t to launch on for CUDA work (nullptr: the default stream). The call
-  /// returns once the result is in `out`.
+  /// The cudaStream_t to launch on for CUDA work (nullptr: the default stream; the DLPack
+  /// stream numbers 1 and 2 are cudaStreamLegacy and cudaStreamPerThread). The call returns
+  /// once the result is in `out` (only this stream is waited for).
   void* cuda_stream = nullptr;
+  /// For logits on a CUDA device: true when their producer's writes are already ordered
+  /// before work on `cuda_stream` (the stream= argument of DLPack's __dlpack__, or the
+  /// caller's own stream). false with a null `cuda_stream`: the device is synchronised first
+  /// (a producer that named no stream, e.g. TensorFlow).
+  bool logits_ready_on_stream = false;
+  /// Where `out` is: kCpu (host memory), or kCuda: device memory of the device the kernels run
+  /// on (the logits' device; only with CUDA computation), written there without a copy to the
+  /// host.
+  Device output_device = Device::kCpu;
 };
 
-/// Every entry point writes its result to host memory `out`; with CUDA logits only that
-/// final uint8/int32 result crosses to the host. Every field of every argument is validated
+/// Every entry point writes its result to `out`: host memory, or with
+/// output_device == kCuda device memory; with CUDA logits only the final uint8/int32 result
+/// crosses to the host (as int8 part ids, in stripes through a bounded buffer), or nothing.
+/// Data pointers must be aligned to their element type (4 bytes for float logits): a
+/// misaligned one is rejected (std::invalid_argument) before any kernel runs. The CUDA device
+/// of device logits is taken from their pointer (cudaPointerGetAttributes), not from
+/// `device_id`. Every field of every argument is validated
 /// first: an inconsistent or out-of-range one (sizes, strides, extent, device, geometry,
 /// NaN threshold, negative num_threads, compute_device outside the enum, null pointers)
 /// throws std::invalid_argument naming it; std::runtime_error means CUDA was asked for but
@@ -82,6 +97,12 @@ struct PostprocessOptions {
 /// validate_geometry() checks it. build_summary(), cuda_compiled() and the other run-time
 /// queries are in runtime.hpp.
 ///
+/// Where post-processing `segment_logits` with `options` runs: -1 for the CPU kernels, else
+/// the CUDA ordinal of the device the CUDA kernels would run on (the one owning the logits'
+/// memory, or the current device for host logits with compute_device kCuda). Checks what
+/// person_mask checks about the logits and the device; throws as it does.
+int32_t postprocess_cuda_device(const FloatTensorView& segment_logits, const PostprocessOptions& options);
+
 /// Person mask: `out` receives image_height * image_width bytes, row-major, 1 = person.
 /// `segment_logits` is the network's `segment_2` output, shape (h, w, 1).
 /// Throws std::invalid_argument on inconsistent sizes, strides or options.

@@ -21,12 +21,28 @@ bool compiled() { return false; }
 
 int32_t device_count() { return 0; }
 
-void person_mask(const FloatTensorView&, const ResizePadGeometry&, const PostprocessOptions&, uint8_t*) {
+CudaRuntimeInfo runtime_info() {
+  CudaRuntimeInfo info;
+  info.unavailable_reason = "this build has no CUDA kernels (built without a CUDA compiler or with CUDA OFF)";
+  return info;
+}
+
+int32_t device_of_pointer(const void*, const char*) { not_compiled("device_of_pointer"); }
+
+const char* device_unusable_reason(int32_t) { return "this build has no CUDA kernels"; }
+
+int32_t current_device() { not_compiled("current_device"); }
+
+void* allocate(size_t, int32_t) { not_compiled("allocate"); }
+
+void release(void*, int32_t) noexcept {}
+
+void person_mask(const FloatTensorView&, const ResizePadGeometry&, const PostprocessOptions&, int32_t, uint8_t*) {
   not_compiled("person_mask");
 }
 
 void part_segmentation(const FloatTensorView&, const FloatTensorView&, const ResizePadGeometry&,
-                       const PostprocessOptions&, int32_t*) {
+                       const PostprocessOptions&, int32_t, int32_t*) {
   not_compiled("part_segmentation");
 }
 

@@ -4,11 +4,13 @@
 //
 // The arithmetic mirrors TensorFlow's legacy ResizeBilinear (float32 source coordinates,
 // horizontal lerp first, then vertical) and TF.js' sigmoid (computed in double, stored as
-// float32), which is what the original person-segmentation ran.
+// float32; its exp is exp_ieee below, the same IEEE-only code on host and device), which is what the original
+// person-segmentation ran.
 #pragma once
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 #include "pixel/host_device.hpp"
 
@@ -52,9 +54,80 @@ PS_HOST_DEVICE inline float lerp2d(float top_left, float top_right, float bottom
   return lerp(lerp(top_left, top_right, x_lerp), lerp(bottom_left, bottom_right, x_lerp), y_lerp);
 }
 
-/// Logistic sigmoid as TF.js' CPU backend computes it: in double, rounded to float32.
+/// The bits of a double and back (exact; memcpy on the host, intrinsics on the device).
+PS_HOST_DEVICE inline uint64_t bits_of(double value) {
+#if defined(__CUDA_ARCH__)
+  return static_cast<uint64_t>(__double_as_longlong(value));
+#else
+  uint64_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  return bits;
+#endif
+}
+
+PS_HOST_DEVICE inline double double_of(uint64_t bits) {
+#if defined(__CUDA_ARCH__)
+  return __longlong_as_double(static_cast<long long>(bits));
+#else
+  double value;
+  std::memcpy(&value, &bits, sizeof value);
+  return value;
+#endif
+}
+
+/// The lowest and highest t that exp_ieee takes (sigmoid() clamps its argument to them).
+inline constexpr double kExpIeeeMin = -64.0;
+inline constexpr double kExpIeeeMax = 128.0;
+
+/// e^t for t in [kExpIeeeMin, kExpIeeeMax], in IEEE double arithmetic only (+, -, * and
+/// exact bit manipulation; no library call, no FMA: the core is compiled with
+/// -ffp-contract=off and the kernels with --fmad=false), so host and device compute the same
+/// bits by construction (valid for n + 1023 in [1, 2046], which the range ensures). Cody-Waite reduction t = n ln2 + r
+/// with n = round(t / ln2) (by the 1.5 * 2^52 trick: exact round-to-nearest in IEEE addition), ln2's high part with 21
+/// trailing zero bits so that n * kLn2Hi is exact, |r| <= ln2 / 2; then the Taylor polynomial
+/// of degree 13 (truncation error < 2^-57) in Estrin's scheme (a short dependency chain, and
+/// branch-free, so the host loop vectorises), scaled by 2^n. Within about 2 ulp (double) of
+/// e^t: sweep_score compares the sigmoid built on it with glibc's over float32 logits.
+PS_HOST_DEVICE inline double exp_ieee(double t) {
+  constexpr double kLog2e = 0x1.71547652b82fep+0;
+  constexpr double kLn2Hi = 0x1.62e42fee00000p-1;
+  constexpr double kLn2Lo = 0x1.a39ef35793c76p-33;
+  constexpr double kRound = 0x1.8p52;          // x + 1.5 * 2^52 - 1.5 * 2^52 rounds |x| < 2^51 to an integer
+  const double shifted = t * kLog2e + kRound;  // n in its low mantissa bits
+  const double n = shifted - kRound;
+  const double r = (t - n * kLn2Hi) - n * kLn2Lo;
+  const double r2 = r * r;
+  const double r4 = r2 * r2;
+  const double r8 = r4 * r4;
+  const double a0 = 1.0 + r;
+  const double a1 = 0.5 + r * 0x1.5555555555555p-3;                     // 1/2!, 1/3!
+  const double a2 = 0x1.5555555555555p-5 + r * 0x1.1111111111111p-7;    // 1/4!, 1/5!
+  const double a3 = 0x1.6c16c16c16c17p-10 + r * 0x1.a01a01a01a01ap-13;  // 1/6!, 1/7!
+  const double a4 = 0x1.a01a01a01a01ap-16 + r * 0x1.71de3a556c734p-19;  // 1/8!, 1/9!
+  const double a5 = 0x1.27e4fb7789f5cp-22 + r * 0x1.ae64567f544e4p-26;  // 1/10!, 1/11!
+  const double a6 = 0x1.1eed8eff8d898p-29 + r * 0x1.6124613a86d09p-33;  // 1/12!, 1/13!
+  const double p = ((a0 + r2 * a1) + r4 * (a2 + r2 * a3)) + r8 * ((a4 + r2 * a5) + r4 * a6);
+  // 2^n, exactly: the low bits of `shifted` are n (two's complement), n + 1023 the exponent.
+  return p * double_of((bits_of(shifted) + 1023) << 52);
+}
+
+/// Logistic sigmoid as TF.js' CPU backend computes it: 1 / (1 + e^-x) in double, rounded to
+/// float32; e^-x is exp_ieee (one IEEE-only implementation for host and device, see there).
+/// Outside [-128, 64] the float32 result is exactly 0 (e^-x > 2^184) or 1 (e^-x < 2^-92, so
+/// 1 + e^-x == 1 in double), which is what the formula gives there, NaN excepted (callers
+/// map NaN first: score_of_logit).
 PS_HOST_DEVICE inline float sigmoid(float logit) {
-  return static_cast<float>(1.0 / (1.0 + exp(-static_cast<double>(logit))));
+  const double t = -static_cast<double>(logit);
+  const double clamped = t > kExpIeeeMax ? kExpIeeeMax : (t < kExpIeeeMin ? kExpIeeeMin : t);
+  const float score = static_cast<float>(1.0 / (1.0 + exp_ieee(clamped)));
+  return t > kExpIeeeMax ? 0.0f : (t < kExpIeeeMin ? 1.0f : score);
+}
+
+/// The previous sigmoid, through the C library's exp (glibc on the host, libdevice on CUDA:
+/// two different functions): kept only for the accuracy sweep (sweep_score) that compares the
+/// IEEE-only sigmoid with it.
+inline float sigmoid_libm(float logit) {
+  return static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(logit))));
 }
 
 /// The score a logit contributes: its sigmoid, except that a NaN logit scores -1, below every
