@@ -330,3 +330,16 @@ def check_part_ids(part_ids: object) -> list[int]:
         if not 0 <= int(item) < NUM_PARTS:
             raise ValueError(f"part_ids must be part ids in 0..{NUM_PARTS - 1}, got {part_ids!r}")
     return [int(item) for item in ids]
+
+
+# -- video frame sizes (issue 16) ---------------------------------------------------------------
+def check_video_size(value: object, max_side: int, name: str = "size", codec: str | None = None) -> tuple[int, int]:
+    """An even (width, height) pair as :func:`check_even_size`, each side at most ``max_side``
+    (the limit of the ``codec``, when given)."""
+    width, height = check_even_size(value, name)
+    if width > max_side or height > max_side:
+        what = f" for the {codec!r} codec" if codec else ""
+        raise ValueError(
+            f"{name} must be an even (width, height) with sides of at most {max_side}{what}, got {value!r}"
+        )
+    return width, height
