@@ -5,8 +5,15 @@ Videos and the webcam command are in test_cli_video.py.
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import PIL.Image
@@ -258,3 +265,181 @@ def test_output_file_equal_to_the_input_is_refused(
     assert code == 2
     assert "is the input file itself" in capsys.readouterr().err
     assert photo.read_bytes() == before
+
+
+# -- issue 16: inputs never written over, outputs complete or absent, no hang, names printed safely
+def _digests(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _fast(weights_dir: Path) -> list[str]:
+    return ["--multiplier", "0.25", "--weights", str(weights_dir)]
+
+
+def test_segmenting_a_folder_into_itself_never_writes_over_an_input_and_reruns_cleanly(
+    tmp_path: Path, data_dir: Path, weights_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """s/ holds a.jpg and a user photo named a.mask.png (what a.jpg's mask would be called):
+    the photo is an input, kept, and a.jpg's mask goes to a-2.mask.png. A re-run knows its own
+    outputs (marked) and replaces them instead of segmenting them."""
+    folder = tmp_path / "s"
+    (folder / "sub").mkdir(parents=True)
+    shutil.copy(data_dir / PHOTO, folder / "a.jpg")
+    PIL.Image.open(data_dir / HIKE).save(folder / "a.mask.png")  # the user's photo
+    shutil.copy(data_dir / HIKE, folder / "sub" / "b.jpg")
+    photo = (folder / "a.mask.png").read_bytes()
+    assert main(["segment", str(folder), "-o", str(folder), *_fast(weights_dir)]) == 0
+    first = _digests(folder)
+    assert sorted(first) == ["a-2.mask.png", "a.jpg", "a.mask.mask.png", "a.mask.png", "sub/b.jpg", "sub/b.mask.png"]
+    assert first["a.mask.png"] == photo
+    net = ps.load(0.25, weights=weights_dir)
+    np.testing.assert_array_equal(
+        np.asarray(_load(folder / "a-2.mask.png")), net.estimate_person_segmentation(data_dir / PHOTO) * 255
+    )
+    capsys.readouterr()
+    assert main(["segment", str(folder), "-o", str(folder), *_fast(weights_dir)]) == 0
+    out = capsys.readouterr()
+    assert _digests(folder) == first  # the same outputs again, none taken as an input
+    assert "3 of 3 files done" in out.err and "a-2.mask.png ->" not in out.out
+
+
+def test_a_hard_link_of_the_input_is_never_written_over(tmp_path: Path, data_dir: Path, weights_dir: Path) -> None:
+    photo = tmp_path / "photo.png"
+    PIL.Image.open(data_dir / PHOTO).save(photo)
+    before = photo.read_bytes()
+    os.link(photo, tmp_path / "link.png")
+    assert main(["segment", str(photo), "-o", str(tmp_path / "link.png"), *_fast(weights_dir)]) == 2
+    out = tmp_path / "out"
+    out.mkdir()
+    os.link(photo, out / "photo.mask.png")  # an output name that is the input under another name
+    assert main(["segment", str(photo), "-o", str(out), *_fast(weights_dir), "-q"]) == 0
+    assert photo.read_bytes() == before and (out / "photo.mask.png").read_bytes() == before
+    assert _load(out / "photo-2.mask.png").mode == "L"
+
+
+def test_a_fifo_among_the_inputs_is_skipped_not_waited_on(
+    tmp_path: Path, data_dir: Path, weights_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(data_dir / PHOTO, folder / "a.jpg")
+    fifo = folder / "p.jpg"
+    os.mkfifo(fifo)
+    watchdog = threading.Timer(30.0, _unblock, (fifo,))  # a regression fails instead of hanging
+    watchdog.start()
+    start = time.perf_counter()
+    try:
+        code = main(["segment", str(folder), str(fifo), "-o", str(tmp_path / "out"), *_fast(weights_dir), "-q"])
+    finally:
+        watchdog.cancel()
+    assert time.perf_counter() - start < 25
+    assert code == 1 and "not a regular file (a FIFO)" in capsys.readouterr().err
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["a.mask.png"]
+
+
+def _unblock(fifo: Path) -> None:
+    for _ in range(50):  # release every reader blocked opening the FIFO
+        try:
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        except OSError:
+            return
+
+
+def test_ctrl_c_stops_at_once_with_a_stuck_worker_and_counts_the_files_written(
+    tmp_path: Path,
+    data_dir: Path,
+    weights_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """One input never finishes decoding (a hung network share, say); the others are written.
+    The first Ctrl+C ends the command at once (130), prints the files written and counts them."""
+    from person_segmentation import _image
+
+    names = ["a.jpg", "b.jpg", "c.jpg", "d.jpg"]
+    for name in names:
+        shutil.copy(data_dir / PHOTO, tmp_path / name)
+    out = tmp_path / "out"
+    release = threading.Event()
+    real = _image.read_image
+
+    def read_image(path: Any) -> np.ndarray:
+        if Path(path).name == "a.jpg":
+            release.wait(60)
+        return real(path)
+
+    def interrupt_when_written() -> None:
+        for _ in range(600):
+            if out.exists() and len(list(out.glob("*.mask.png"))) == 3:
+                break
+            time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(_image, "read_image", read_image)
+    interrupter = threading.Thread(target=interrupt_when_written, daemon=True)
+    interrupter.start()
+    start = time.perf_counter()
+    try:
+        code = main(["segment", *(str(tmp_path / n) for n in names), "-o", str(out), *_fast(weights_dir)])
+        elapsed = time.perf_counter() - start
+    finally:
+        release.set()
+        interrupter.join()
+    captured = capsys.readouterr()
+    assert code == 130 and elapsed < 30
+    assert sorted(p.name for p in out.iterdir()) == ["b.mask.png", "c.mask.png", "d.mask.png"]  # no temporary file
+    assert [line.split(" -> ")[0] for line in captured.out.splitlines()] == [str(tmp_path / n) for n in names[1:]]
+    assert "interrupted: 3 of 4 files done (3 images; 3 frames)" in captured.err
+
+
+def test_a_failed_image_write_keeps_the_earlier_file_and_leaves_no_partial_one(
+    tmp_path: Path,
+    data_dir: Path,
+    weights_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A full disk in the middle of a PNG: the earlier mask.png stays as it was (not a
+    zero-byte or cut file), nothing else is left, the input is reported as failed (exit 1)."""
+    import errno
+
+    import PIL.PngImagePlugin
+
+    out = tmp_path / "mask.png"
+    out.write_bytes(b"the earlier, complete result")
+    real = PIL.PngImagePlugin._save
+
+    def full_disk(image: Any, file: Any, *args: Any, **kwargs: Any) -> None:
+        file.write(b"\x89PNG\r\n\x1a\n")  # the start of the file, then the disk is full
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setitem(PIL.Image.SAVE, "PNG", full_disk)
+    code = main(["segment", str(data_dir / PHOTO), "-o", str(out), *_fast(weights_dir)])
+    assert code == 1 and "No space left on device" in capsys.readouterr().err
+    assert out.read_bytes() == b"the earlier, complete result" and [p.name for p in tmp_path.iterdir()] == ["mask.png"]
+    monkeypatch.setitem(PIL.Image.SAVE, "PNG", real)
+    assert main(["segment", str(data_dir / PHOTO), "-o", str(out), *_fast(weights_dir), "-q"]) == 0
+    assert _load(out).mode == "L" and [p.name for p in tmp_path.iterdir()] == ["mask.png"]
+
+
+def test_odd_file_names_under_a_strict_stdout_encoding(tmp_path: Path, data_dir: Path, weights_dir: Path) -> None:
+    """A non-UTF-8 name (Latin-1 bytes) among 21 inputs, with PYTHONIOENCODING=utf-8:strict, and
+    a name with a newline: every output is written, each printed on one escaped line, and the
+    summary is printed."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(19):
+        shutil.copy(data_dir / PHOTO, folder / f"photo{i:02d}.jpg")
+    shutil.copy(data_dir / PHOTO, os.path.join(os.fsencode(folder), b"caf\xe9.jpg"))
+    shutil.copy(data_dir / PHOTO, folder / "two\nlines.jpg")
+    env = dict(os.environ, PYTHONIOENCODING="utf-8:strict")
+    command = [sys.executable, "-m", "person_segmentation", "segment", str(folder), "-o", str(tmp_path / "out")]
+    result = subprocess.run([*command, *_fast(weights_dir)], capture_output=True, env=env, timeout=300, check=False)
+    stdout, stderr = result.stdout.decode("utf-8"), result.stderr.decode("utf-8", "backslashreplace")
+    assert result.returncode == 0, stderr[-3000:]
+    assert len(os.listdir(tmp_path / "out")) == 21
+    lines = stdout.splitlines()
+    assert len(lines) == 21 and all(" -> " in line for line in lines)
+    assert f"{folder}/caf\\xe9.jpg -> {tmp_path}/out/caf\\xe9.mask.png" in lines
+    assert f"{folder}/two\\nlines.jpg -> {tmp_path}/out/two\\nlines.mask.png" in lines
+    assert "21 of 21 files done (21 images; 21 frames)" in stderr

@@ -6,9 +6,14 @@ The webcam command is driven by a video file given as ``--device`` (it goes thro
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import subprocess
 import sys
+import time
 import types
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -332,3 +337,161 @@ def test_webcam_virtual_camera(
     device.touch()
     assert main(args) == 0
     assert received == [(str(device), 320, 180)] + [(180, 320, 3)] * 4
+
+
+# -- issue 16: failed writes detected, interrupted writes leave nothing, earlier files kept ----
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "person_segmentation", *args]
+
+
+def _limit_file_size(limit: int) -> Callable[[], None]:
+    def apply() -> None:  # in the child, before exec (ulimit -f)
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+
+    return apply
+
+
+def test_a_file_size_limit_mid_video_is_a_failure_not_a_broken_success(
+    tmp_path: Path, data_dir: Path, weights_dir: Path
+) -> None:
+    """``ulimit -f``: OpenCV's writes fail silently; the video used to be reported done with 120
+    frames and be unopenable. Now: exit 1, the file named, nothing left behind."""
+    out = tmp_path / "b.mp4"
+    command = _cli("segment", str(data_dir / BEDROOM), "-o", str(out), "--effect", "bokeh", "--max-frames", "60")
+    result = subprocess.run(
+        [*command, *FAST, "--weights", str(weights_dir)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        preexec_fn=_limit_file_size(200_000),
+    )
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert f"cannot write video {str(out)!r}" in result.stderr and "0 of 1 file done" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def _wait_for_writing(output: Path, before: bytes, process: subprocess.Popen[str], seconds: float = 120) -> None:
+    """Until frames of the video to ``output`` reach the disk: a hidden temporary file next to
+    it holds more than its header and a 32 KiB write buffer (or, as before issue 16, ``output``
+    itself changed)."""
+    deadline = time.monotonic() + seconds
+
+    def writing() -> bool:
+        for path in output.parent.iterdir():
+            try:
+                if path.name.startswith(".") and ".tmp" in path.name and path.stat().st_size > 40_000:
+                    return True
+            except FileNotFoundError:  # renamed meanwhile
+                continue
+        return not output.exists() or output.read_bytes() != before
+
+    while not writing():
+        assert process.poll() is None, process.communicate()[1][-3000:]
+        assert time.monotonic() < deadline, "no temporary output appeared"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize(
+    ("signum", "status", "word"), [(signal.SIGTERM, 143, "terminated"), (signal.SIGINT, 130, "interrupted")]
+)
+def test_a_signal_during_a_video_keeps_the_earlier_file_and_leaves_no_partial_one(
+    signum: int, status: int, word: str, tmp_path: Path, data_dir: Path, weights_dir: Path, short_clip: Path
+) -> None:
+    """A re-run to -o keep.mp4 stopped by SIGTERM (kill, timeout, docker stop) or Ctrl+C: the
+    earlier complete keep.mp4 stays as it was, no partial or temporary file is left, and the
+    summary counts the frames that were processed."""
+    keep = tmp_path / "keep.mp4"
+    assert main(["segment", str(short_clip), "-o", str(keep), *FAST, "--weights", str(weights_dir), "-q"]) == 0
+    before = keep.read_bytes()
+    command = _cli("segment", str(data_dir / BEDROOM), "-o", str(keep), "--effect", "bokeh", *FAST)
+    process = subprocess.Popen(
+        [*command, "--weights", str(weights_dir)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        _wait_for_writing(keep, before, process)
+        process.send_signal(signum)
+        _, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == status, err[-3000:]
+    assert keep.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["keep.mp4"]
+    summary = [line for line in err.splitlines() if line.startswith(f"{word}: ")]
+    assert summary and "0 of 1 file done (nothing;" in summary[0] and "frames) in" in summary[0]
+    assert "stopped after" in summary[0] and "(its output discarded)" in summary[0]
+
+
+def test_videos_segmented_into_their_own_folder_rerun_cleanly(
+    tmp_path: Path, weights_dir: Path, short_clip: Path
+) -> None:
+    """The mask video carries a mark, so a re-run into the input folder replaces it instead of
+    taking it as an input (clip.mask.mask.mp4); a user's video named clip.mask.mp4 without
+    the mark would be kept as an input."""
+    folder = tmp_path / "v"
+    folder.mkdir()
+    shutil.copy(short_clip, folder / "clip.mp4")
+    args = ["segment", str(folder), "-o", str(folder), "--max-frames", "3", *FAST, "--weights", str(weights_dir), "-q"]
+    assert main(args) == 0
+    assert sorted(p.name for p in folder.iterdir()) == ["clip.mask.mp4", "clip.mp4"]
+    assert video_info(folder / "clip.mask.mp4").frame_count == 3
+    assert main(args) == 0
+    assert sorted(p.name for p in folder.iterdir()) == ["clip.mask.mp4", "clip.mp4"]
+    shutil.copy(short_clip, folder / "clip.mask.mp4")  # now a user's video of that name
+    assert main(args) == 0
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "clip-2.mask.mp4",
+        "clip.mask.mask.mp4",
+        "clip.mask.mp4",
+        "clip.mp4",
+    ]
+    assert (folder / "clip.mask.mp4").read_bytes() == short_clip.read_bytes()
+
+
+def test_webcam_recording_killed_midway_leaves_the_earlier_recording(
+    tmp_path: Path, data_dir: Path, weights_dir: Path, short_clip: Path
+) -> None:
+    """Even SIGKILL (no clean-up possible) leaves out.avi as it was: the new recording was
+    written under a temporary name. SIGTERM stops the stream like Ctrl+C: the recording is
+    finished and kept (exit 0), and holds every frame processed."""
+    out = tmp_path / "out.avi"
+    args = ["--no-preview", "--output", str(out), *FAST, "--weights", str(weights_dir)]
+    assert main(["webcam", "--device", str(short_clip), *args]) == 0
+    before = out.read_bytes()
+    for signum in (signal.SIGKILL, signal.SIGTERM):
+        process = subprocess.Popen(
+            _cli("webcam", "--device", str(data_dir / BEDROOM), *args),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            _wait_for_writing(out, before, process)
+            process.send_signal(signum)
+            _, err = process.communicate(timeout=60)
+        finally:
+            process.kill()
+        if signum == signal.SIGKILL:
+            assert out.read_bytes() == before
+            for leftover in tmp_path.glob(".out.avi.*.tmp.avi"):  # what SIGKILL leaves: hidden, removable
+                leftover.unlink()
+        else:
+            assert process.returncode == 0, err[-3000:]
+            summary = next(line for line in err.splitlines() if "(terminated)" in line)
+            frames = int(summary.split("; ")[1].split()[0])  # "...(terminated); N frames recorded to ..."
+            assert 0 < frames < 200 and video_info(out).frame_count == frames
+            assert [p.name for p in tmp_path.iterdir()] == ["out.avi"]
+
+
+def test_webcam_never_records_over_its_input_file(
+    tmp_path: Path, weights_dir: Path, short_clip: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clip = tmp_path / "clip.mp4"
+    shutil.copy(short_clip, clip)
+    os.link(clip, tmp_path / "link.mp4")
+    for output in (clip, tmp_path / "link.mp4"):
+        args = ["webcam", "--device", str(clip), "--no-preview", "--output", str(output), *FAST]
+        assert main([*args, "--weights", str(weights_dir)]) == 2
+        assert "it is the --device file itself" in capsys.readouterr().err
+    assert clip.read_bytes() == short_clip.read_bytes()

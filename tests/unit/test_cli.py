@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -175,3 +177,103 @@ def test_preview_problem_messages() -> None:
     assert _webcam.preview_problem(gui, {"DISPLAY": ":0"}, "linux") is None
     assert _webcam.preview_problem(gui, {"WAYLAND_DISPLAY": "wayland-0"}, "linux") is None
     assert _webcam.preview_problem(gui, {}, "darwin") is None
+
+
+# -- issue 16: names printed safely, -o checked before the model, no waiting on stuck workers ---
+def test_display_escapes_what_would_break_a_line_or_the_encoding() -> None:
+    from person_segmentation.cli._common import display
+
+    name = "in/caf\udce9 new\nline\tx\x1b[31m\u202e 日本.jpg"  # \udce9: the byte 0xe9 of a Latin-1 name
+    assert display(name, io.StringIO()) == "in/caf\\xe9 new\\nline\\tx\\x1b[31m\\u202e 日本.jpg"
+    ascii_stream = io.TextIOWrapper(io.BytesIO(), encoding="ascii", errors="strict")
+    shown = display(name, ascii_stream)
+    print(shown, file=ascii_stream)  # never a UnicodeEncodeError
+    assert "\\u65e5\\u672c" in shown and "\n" not in shown
+
+
+@pytest.mark.parametrize(
+    ("output", "several", "message"),
+    [
+        ("notes.txt", True, "notes.txt exists and is not a directory"),
+        ("notes.txt/below", True, "notes.txt is a file, not a directory"),
+        ("notes.txt/below.png", False, "notes.txt is a file, not a directory"),
+        ("/proc/person-segmentation-test", True, "cannot create a directory in /proc"),
+        ("/proc/person-segmentation-test.png", False, "cannot write into the directory /proc"),
+        ("fifo.png", False, "fifo.png exists and is not a regular file"),
+        ("/dev/null", True, "/dev/null exists and is not a directory"),
+    ],
+)
+def test_unusable_outputs_are_usage_errors_before_the_model_loads(
+    output: str, several: bool, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if output.startswith("/proc") and not Path("/proc/self").exists():  # pragma: no cover - not Linux
+        pytest.skip("no /proc here")
+    (tmp_path / "notes.txt").write_text("my notes")
+    os.mkfifo(tmp_path / "fifo.png")
+    inputs = [str(tmp_path / "a.jpg"), str(tmp_path / "b.jpg")] if several else [str(tmp_path / "a.jpg")]
+    target = output if output.startswith("/") else str(tmp_path / output)
+    code = main(["segment", *inputs, "-o", target, "--weights", str(tmp_path / "no-weights")])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "cannot load weights" not in err and "Traceback" not in err
+    assert (tmp_path / "notes.txt").read_text() == "my notes"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo.png", "notes.txt"]  # the checks leave nothing
+
+
+def test_the_worker_pool_is_left_at_once_when_interrupted() -> None:
+    """A worker stuck in a system call never holds up Ctrl+C: the consumer is interrupted while
+    waiting for the stuck item, and close() returns without waiting for it."""
+    import threading
+    import time
+
+    from person_segmentation.cli._pool import OrderedPool
+
+    release = threading.Event()
+    done: list[int] = []
+
+    def work(item: int) -> None:
+        if item == 0:
+            release.wait(30)  # stuck
+        done.append(item)
+
+    pool = OrderedPool(work, list(range(4)), workers=2, window=4)
+    interrupter = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
+    start = time.perf_counter()
+    interrupter.start()
+    with pytest.raises(KeyboardInterrupt):
+        for _ in pool:
+            pass
+    pool.close()
+    elapsed = time.perf_counter() - start
+    release.set()
+    assert elapsed < 3 and sorted(done[:3]) == [1, 2, 3]
+
+
+def test_outputs_stop_removes_temporaries_and_refuses_to_publish(tmp_path: Path) -> None:
+    from person_segmentation.cli._outputs import Outputs, Stopped
+
+    outputs = Outputs()
+    first, fd = outputs.reserve(tmp_path / "a.mask.png")
+    os.write(fd, b"complete")
+    os.close(fd)
+    outputs.publish(first, tmp_path / "a.mask.png")
+    second, fd = outputs.reserve(tmp_path / "b.mask.png")
+    os.close(fd)
+    assert second.name.startswith(".b.mask.png.") and second.name.endswith(".tmp.png")
+    outputs.stop()
+    with pytest.raises(Stopped):
+        outputs.publish(second, tmp_path / "b.mask.png")
+    with pytest.raises(Stopped):
+        outputs.reserve(tmp_path / "c.mask.png")
+    assert [p.name for p in tmp_path.iterdir()] == ["a.mask.png"] and outputs.published == [tmp_path / "a.mask.png"]
+
+
+def test_a_device_file_name_that_is_not_utf8_is_a_usage_error_not_a_crash(tmp_path: Path) -> None:
+    """OpenCV crashes (SIGSEGV) on such a name; run in a child process so a regression fails."""
+    device = os.path.join(os.fsencode(tmp_path), b"cam\xe9ra.mp4")
+    with open(device, "wb") as file:
+        file.write(b"not a video")
+    command = [sys.executable, "-m", "person_segmentation", "webcam", "--device", os.fsdecode(device), "--no-preview"]
+    result = subprocess.run(
+        [*command, "--weights", str(tmp_path / "none")], capture_output=True, timeout=120, check=False
+    )
+    assert result.returncode == 2 and b"not valid UTF-8" in result.stderr

@@ -4,8 +4,10 @@ synthetic network (argument checks, smoothing maths, state resets) and video fil
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import PIL.Image
@@ -339,3 +341,179 @@ def test_segment_a_written_video(tmp_path: Path, net: ps.PersonSegmentation) -> 
     assert [r.index for r in results] == [0, 1, 2, 3]
     assert all(r.mask.shape == (120, 160) for r in results)
     assert 0.0 <= flicker([r.mask for r in results]) <= 1.0
+
+
+# -- issue 16: bounded sizes, only regular files, complete files or none -----------------------
+@pytest.mark.parametrize(
+    ("name", "size", "message"),
+    [
+        ("a.mp4", (2**31, 2), r"sides of at most 8190 for the 'mp4v' codec"),
+        ("a.avi", (2, 2**31), r"sides of at most 16384, got"),
+        ("a.mp4", (8192, 2), r"at most 8190"),
+        ("a.mkv", (16386, 16), r"at most 16384"),
+        ("a.avi", (2**63, 2), r"at most 16384"),
+    ],
+)
+def test_writer_bounds_the_frame_size(tmp_path: Path, name: str, size: tuple[int, int], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        VideoWriter(tmp_path / name, 30, size)
+    assert list(tmp_path.iterdir()) == []
+    with VideoWriter(tmp_path / "largest.mp4", 30, (8190, 2)) as writer:  # the limits themselves are taken
+        writer.write(np.zeros((2, 8190, 3), np.uint8))
+    with VideoWriter(tmp_path / "largest.avi", 30, (16384, 2)) as writer:
+        writer.write(np.zeros((2, 16384, 3), np.uint8))
+    assert video_info(tmp_path / "largest.avi").width == 16384
+
+
+def _unblock(fifo: Path) -> None:
+    """Open and close the write end of ``fifo``, releasing a reader blocked opening it."""
+    try:
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+    except OSError:  # no reader waiting
+        pass
+
+
+def test_a_fifo_is_refused_at_once_not_waited_on(tmp_path: Path) -> None:
+    """A FIFO never answers (no writer): OpenCV would block forever opening it. (A watchdog
+    releases a blocked open after 10 s, so a regression fails instead of hanging.)"""
+    import threading
+    import time
+
+    fifo = tmp_path / "p.mp4"
+    os.mkfifo(fifo)
+    for function in (video_info, read_video):
+        watchdog = threading.Timer(10.0, _unblock, (fifo,))
+        watchdog.start()
+        start = time.perf_counter()
+        try:
+            with pytest.raises(VideoError, match=r"p\.mp4.*not a regular file"):
+                function(fifo)
+        finally:
+            watchdog.cancel()
+        assert time.perf_counter() - start < 5
+
+
+def test_writer_publishes_only_a_complete_file(tmp_path: Path) -> None:
+    path = tmp_path / "keep.mp4"
+    frames = moving_frames(6, 64, 48)
+    with VideoWriter(path, 15.0, (64, 48)) as writer:
+        for frame in frames:
+            writer.write(frame)
+    before = path.read_bytes()
+    # A new writer leaves the complete file alone until its own is complete ...
+    writer = VideoWriter(path, 15.0, (64, 48))
+    writer.write(frames[0])
+    assert path.read_bytes() == before and len(list(tmp_path.iterdir())) == 2  # and a hidden temporary file
+    # ... and an interruption (or any error) in its with block discards only the new frames.
+    with pytest.raises(KeyboardInterrupt), VideoWriter(path, 15.0, (64, 48)) as other:
+        other.write(frames[1])
+        raise KeyboardInterrupt
+    writer.abort()
+    assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["keep.mp4"]
+    with VideoWriter(path, 15.0, (64, 48)) as writer:
+        for frame in frames[:3]:
+            writer.write(frame)
+    assert video_info(path).frame_count == 3 and [p.name for p in tmp_path.iterdir()] == ["keep.mp4"]
+
+
+def test_an_unclosed_writer_discards_its_frames_with_a_resource_warning(tmp_path: Path) -> None:
+    writer = VideoWriter(tmp_path / "dropped.avi", 10, (32, 16))
+    writer.write(np.zeros((16, 32, 3), np.uint8))
+    with pytest.warns(ResourceWarning, match="was not closed"):
+        writer.__del__()
+    assert list(tmp_path.iterdir()) == []
+
+
+class _LossyWriter:
+    """cv2.VideoWriter that silently drops every frame after the first ``keep`` (as when the
+    disk fills up) and returns ``result`` from write (None: OpenCV 4.x, False: OpenCV 5)."""
+
+    keep = 2
+    result: bool | None = None
+    real: Any = None  # the real cv2.VideoWriter
+
+    def __init__(self, *args: object) -> None:
+        self._real = self.real(*args)
+        self._count = 0
+        self.isOpened, self.release = self._real.isOpened, self._real.release
+
+    def write(self, frame: np.ndarray) -> bool | None:
+        self._count += 1
+        if self._count <= self.keep:
+            self._real.write(frame)
+            return True if self.result is False else None
+        return self.result
+
+
+@pytest.mark.parametrize("result", [None, False], ids=["opencv4-silent", "opencv5-reports"])
+def test_frames_that_never_reach_the_file_are_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, result: bool | None
+) -> None:
+    """OpenCV 4.x's write returns None even when the frame is lost (a full disk): close()
+    reads the file back and counts; OpenCV 5's write says False: write() raises at once. Either
+    way the file is discarded and an earlier file of that name is left as it was."""
+    import cv2
+
+    path = tmp_path / "out.avi"
+    path.write_bytes(b"an earlier file")
+    monkeypatch.setattr(_LossyWriter, "result", result)
+    monkeypatch.setattr(_LossyWriter, "real", cv2.VideoWriter)
+    monkeypatch.setattr(cv2, "VideoWriter", _LossyWriter)
+    writer = VideoWriter(path, 10, (64, 48))
+    with pytest.raises(VideoError, match=r"out\.avi.*(frame 2 was not written|5 frames were written but .* holds 2)"):
+        for frame in moving_frames(5, 64, 48):
+            writer.write(frame)
+        writer.close()
+    assert writer.closed and path.read_bytes() == b"an earlier file"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.avi"]
+
+
+def test_file_names_that_are_not_utf8_are_read_and_written(tmp_path: Path) -> None:
+    """OpenCV takes names as UTF-8 and crashes (SIGSEGV) on undecodable bytes; run in a child
+    process so that a regression fails this test instead of killing the test run."""
+    import subprocess
+    import sys
+
+    code = f"""
+import os, numpy as np
+from person_segmentation.video import VideoWriter, read_video, video_info
+folder = {str(tmp_path)!r}
+name = os.path.join(folder, os.fsdecode(b"vid\\xe9o.avi"))
+with VideoWriter(name, 10, (32, 16)) as writer:
+    for value in (0, 128, 255):
+        writer.write(np.full((16, 32, 3), value, np.uint8))
+print(video_info(name).frame_count, len(list(read_video(name))), sorted(os.listdir(os.fsencode(folder))))
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split()[:2] == ["3", "3"] and "[b'vid\\xe9o.avi']" in result.stdout
+
+
+class _InterruptedWriter(_LossyWriter):
+    """cv2.VideoWriter whose 3rd write reaches the file and is then interrupted (Ctrl+C between
+    OpenCV's write and the count)."""
+
+    def write(self, frame: np.ndarray) -> bool | None:
+        self._count += 1
+        self._real.write(frame)
+        if self._count == 3:
+            raise KeyboardInterrupt
+        return True
+
+
+def test_a_write_interrupted_after_opencv_took_the_frame_still_closes_cleanly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The webcam command stops on Ctrl+C and closes its recording: a frame OpenCV wrote just
+    before the interruption is counted, not taken for a damaged file."""
+    import cv2
+
+    monkeypatch.setattr(_InterruptedWriter, "real", cv2.VideoWriter)
+    monkeypatch.setattr(cv2, "VideoWriter", _InterruptedWriter)
+    writer = VideoWriter(tmp_path / "rec.avi", 10, (64, 48))
+    with pytest.raises(KeyboardInterrupt):
+        for frame in moving_frames(5, 64, 48):
+            writer.write(frame)
+    assert writer.frames_written == 2
+    writer.close()
+    assert writer.frames_written == 3 and video_info(tmp_path / "rec.avi").frame_count == 3

@@ -484,3 +484,16 @@ def check_geometry(value: object, name: str = "geometry") -> Any:
 def check_optional_bool(value: object, name: str) -> bool | None:
     """None or a bool."""
     return None if value is None else check_bool(value, name)
+
+
+# -- video frame sizes (issue 16) ---------------------------------------------------------------
+def check_video_size(value: object, max_side: int, name: str = "size", codec: str | None = None) -> tuple[int, int]:
+    """An even (width, height) pair as :func:`check_even_size`, each side at most ``max_side``
+    (the limit of the ``codec``, when given)."""
+    width, height = check_even_size(value, name)
+    if width > max_side or height > max_side:
+        what = f" for the {codec!r} codec" if codec else ""
+        raise ValueError(
+            f"{name} must be an even (width, height) with sides of at most {max_side}{what}, got {value!r}"
+        )
+    return width, height

@@ -96,3 +96,16 @@ MAX_WEIGHTS_BYTES: Final[int] = 256 << 20
 DOWNLOAD_DEADLINE_S: Final[float] = 600.0
 #: The most HTTP redirects followed for one file (each to an http or https URL).
 MAX_REDIRECTS: Final[int] = 5
+
+
+# -- video sizes and the command line's output files (issue 16) ---------------------------------
+#: The largest width or height :class:`person_segmentation.video.VideoWriter` takes, whatever
+#: the codec (OpenCV's FFmpeg MJPEG encoder takes 32768; larger sizes overflow OpenCV's checks).
+MAX_VIDEO_SIDE: Final[int] = 16384
+#: Codecs with a smaller limit: MPEG-4 Part 2 ("mp4v" and its other tags) stores the frame size
+#: in 13-bit fields, so FFmpeg refuses sides above 8191 (8190 when even).
+MAX_VIDEO_SIDE_BY_FOURCC: Final[dict[str, int]] = {"mp4v": 8190, "xvid": 8190, "divx": 8190, "dx50": 8190, "fmp4": 8190}
+#: What the command line writes into its PNG outputs (a tEXt "Software" chunk) and appends to its
+#: MP4 outputs (a top-level ISO BMFF "free" box), so that a re-run into the input folder knows its
+#: own earlier outputs from a user's files of the same name.
+OUTPUT_MARKER: Final[str] = "person-segmentation"

@@ -8,7 +8,10 @@ full-resolution work (upsampling, thresholding, part argmax) stays in the native
 :func:`read_video`, :func:`video_info` and :class:`VideoWriter` read and write video files
 through OpenCV (``cv2``, e.g. ``opencv-python-headless``; imported on first use). OpenCV reads
 and writes the video stream only: **audio is not carried over** to written files. (PyAV could
-keep it, at the cost of another dependency; it is not used.)
+keep it, at the cost of another dependency; it is not used.) Only regular files are read (a
+FIFO would block OpenCV forever); any file name works (OpenCV itself crashes on names that
+are not UTF-8, so those reach it through a link or a temporary name). A written video appears
+under its name only once it is complete and read back whole (see :class:`VideoWriter`).
 
     >>> import person_segmentation as ps
     >>> from person_segmentation.video import VideoSegmenter, VideoWriter, read_video, video_info
@@ -19,15 +22,21 @@ keep it, at the cost of another dependency; it is not used.)
     ...     for frame in read_video("in.mp4"):
     ...         out.write(segmenter.process(frame).mask * 255)
 
-Why one module (about 570 lines): it is the whole video API users import in one line, in
+Why one module (about 730 lines): it is the whole video API users import in one line, in
 three independent sections (streaming segmentation, the flicker measure, OpenCV file I/O);
 splitting it would only move the sections into files of their own behind re-exports.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import secrets
+import shutil
+import stat
+import tempfile
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +47,7 @@ import numpy as np
 
 from person_segmentation import _checks
 from person_segmentation._api import Logits, PersonSegmentation, part_segmentation_from_logits, person_mask_from_logits
-from person_segmentation._constants import DEFAULT_SMOOTHING
+from person_segmentation._constants import DEFAULT_SMOOTHING, MAX_VIDEO_SIDE, MAX_VIDEO_SIDE_BY_FOURCC
 from person_segmentation._image import ImageLike
 
 __all__ = [
@@ -328,16 +337,62 @@ def _cv2() -> Any:
     return cv2
 
 
+def _check_regular_file(name: str) -> None:
+    """Raise unless ``name`` is a regular file (or a link to one): a FIFO would block OpenCV
+    forever, a device or socket is no video file."""
+    try:
+        mode = os.stat(name).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        raise VideoNotFoundError(f"cannot open video {name!r}: no such file") from None
+    except OSError as exc:
+        raise VideoError(f"cannot open video {name!r}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(mode):
+        raise VideoError(f"cannot open video {name!r}: it is a directory")
+    if not stat.S_ISREG(mode):
+        raise VideoError(
+            f"cannot open video {name!r}: not a regular file (a FIFO, socket or device); only files are read"
+        )
+
+
+def _opencv_can_take(name: str) -> bool:
+    """OpenCV takes file names as UTF-8: a name that is not (undecodable bytes, which Python
+    keeps as lone surrogates) makes it crash (a segmentation fault in cv2 5.0), so such names
+    never reach it."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def _opencv_name(name: str) -> Iterator[str]:
+    """A name OpenCV can open for reading ``name``: its absolute path (so that FFmpeg never
+    takes a leading ``proto:`` for a protocol), or, for a name that is not UTF-8, a symbolic
+    link with a plain name in a temporary directory, removed when the block ends."""
+    absolute = os.path.abspath(name)
+    if _opencv_can_take(absolute):
+        yield absolute
+        return
+    directory = tempfile.mkdtemp(prefix="person-segmentation-")
+    try:
+        extension = os.path.splitext(name)[1]
+        link = os.path.join(directory, "video" + (extension if _opencv_can_take(extension) else ""))
+        os.symlink(absolute, link)
+        yield link
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 def _open_capture(path: str | os.PathLike[str]) -> Any:
-    """An opened cv2.VideoCapture on ``path`` (FFmpeg backend when available)."""
+    """An opened cv2.VideoCapture on ``path`` (FFmpeg backend when available); only regular
+    files are opened."""
     cv2 = _cv2()
     name = _checks.check_file_path(path)
-    if not os.path.exists(name):
-        raise VideoNotFoundError(f"cannot open video {name!r}: no such file")
-    if os.path.isdir(name):
-        raise VideoError(f"cannot open video {name!r}: it is a directory")
+    _check_regular_file(name)
     backend = cv2.CAP_FFMPEG if cv2.videoio_registry.hasBackend(cv2.CAP_FFMPEG) else cv2.CAP_ANY
-    capture = cv2.VideoCapture(name, backend)
+    with _opencv_name(name) as usable:
+        capture = cv2.VideoCapture(usable, backend)
     if not capture.isOpened():
         capture.release()
         raise VideoError(f"cannot open video {name!r}: not a video file OpenCV can read, or it is corrupt")
@@ -400,7 +455,8 @@ def read_video(path: str | os.PathLike[str]) -> VideoFrames:
 
     Raises:
         VideoNotFoundError: the file does not exist (a VideoError and a FileNotFoundError).
-        VideoError: (a ValueError) the file cannot be opened or has no decodable frame.
+        VideoError: (a ValueError) the file cannot be opened or has no decodable frame, or it
+            is not a regular file (a FIFO, socket or device: refused at once, never waited on).
     """
     capture = _open_capture(path)
     name = os.fspath(path)
@@ -437,6 +493,50 @@ def video_info(path: str | os.PathLike[str]) -> VideoInfo:
 FOURCC_BY_EXTENSION = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJPG", ".mkv": "MJPG"}
 
 
+def _remove(name: str | None) -> None:
+    if name is not None:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+
+
+def _reserve_temporary(name: str) -> str:
+    """Create (exclusively) and return an empty file next to ``name`` for OpenCV to write: a
+    hidden ``.<name>.<random>.tmp<extension>`` (the extension tells FFmpeg the container), in
+    plain UTF-8 whatever ``name`` is, so OpenCV can take it."""
+    directory, base = os.path.split(os.path.abspath(name))
+    extension = os.path.splitext(base)[1]
+    extension = extension if _opencv_can_take(extension) and len(extension) <= 16 else ""
+    stem = base if _opencv_can_take(base) and len(base.encode("utf-8")) <= 100 else "video"
+    for _ in range(100):
+        candidate = os.path.join(directory, f".{stem}.{secrets.token_hex(4)}.tmp{extension}")
+        try:
+            fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            continue
+        os.close(fd)
+        return candidate
+    raise FileExistsError(f"no free temporary name next to {name!r}")  # pragma: no cover
+
+
+def _count_frames(cv2: Any, name: str, expected: tuple[int, ...]) -> int:
+    """The frames of the video file ``name`` as OpenCV reads them back: the container's count
+    when it is one of ``expected``, else the frames demuxed one by one (at most one more than
+    the largest expected)."""
+    capture = cv2.VideoCapture(name, cv2.CAP_FFMPEG if cv2.videoio_registry.hasBackend(cv2.CAP_FFMPEG) else cv2.CAP_ANY)
+    try:
+        if not capture.isOpened():
+            return 0
+        count = capture.get(cv2.CAP_PROP_FRAME_COUNT)
+        if math.isfinite(count) and int(count) in expected:
+            return int(count)
+        frames = 0
+        while frames <= max(expected) and capture.grab():
+            frames += 1
+        return frames
+    finally:
+        capture.release()
+
+
 class VideoWriter:
     """Writes RGB frames to a video file with OpenCV (a context manager).
 
@@ -445,10 +545,22 @@ class VideoWriter:
     carried over** (OpenCV cannot write it; PyAV could, but is not used).
 
     OpenCV's FFmpeg encoders need an even width and height (they would silently drop the last
-    row/column), so an odd ``size`` is refused rather than changed.
+    row/column), so an odd ``size`` is refused rather than changed. Sides are at most 16384
+    (8190 for ``mp4v`` and the other MPEG-4 Part 2 codes, whose headers cannot hold more).
+
+    **Nothing partial, nothing lost.** The frames go to a hidden temporary file in the same
+    directory (``.<name>.<random>.tmp<ext>``); :meth:`close` checks that the file is complete
+    (OpenCV reads it back and finds ``frames_written`` frames) and only then renames it to
+    ``path`` (``os.replace``, atomic), so ``path`` is either the complete new video or what it
+    was before (an earlier file of that name stays untouched until then). A frame that OpenCV
+    reports as not written (a full disk, a file size limit; OpenCV 5 reports each frame, 4.x
+    only shows at the check in :meth:`close`) raises :class:`VideoError` and discards the file.
+    Leaving a ``with`` block by an exception (Ctrl+C included), :meth:`abort`, or dropping an
+    unclosed writer (a ``ResourceWarning``) discards the frames, too. A link at ``path`` is
+    replaced by the new file (its target is left alone).
 
     Args:
-        path: the output file (its directory must exist); overwritten if present.
+        path: the output file (its directory must exist); replaced if present.
         fps: frames per second, > 0.
         size: ``(width, height)`` of every frame.
         fourcc: a 4-character codec code, overriding the choice by extension.
@@ -462,13 +574,16 @@ class VideoWriter:
             writer.write(rgb_frame)          # uint8 (540, 960, 3), or (540, 960) grayscale
     """
 
+    _writer: Any = None
+    _temporary: str | None = None
+    _in_flight = False
+
     def __init__(
         self, path: str | os.PathLike[str], fps: float, size: tuple[int, int], *, fourcc: str | None = None
     ) -> None:
         cv2 = _cv2()
         name = _checks.check_file_path(path)
         fps = _checks.check_positive(fps, "fps")
-        width, height = _checks.check_even_size(size)
         extension = Path(name).suffix.lower()
         if fourcc is None:
             if extension not in FOURCC_BY_EXTENSION:
@@ -479,19 +594,33 @@ class VideoWriter:
             fourcc = FOURCC_BY_EXTENSION[extension]
         if not isinstance(fourcc, str):
             raise TypeError(f"fourcc must be a 4-character codec code such as 'mp4v', got {fourcc!r}")
-        if len(fourcc) != 4:
+        if len(fourcc) != 4 or not fourcc.isascii():
             raise ValueError(f"fourcc must be a 4-character codec code such as 'mp4v', got {fourcc!r}")
+        limit = MAX_VIDEO_SIDE_BY_FOURCC.get(fourcc.lower())
+        if limit is None:
+            width, height = _checks.check_video_size(size, MAX_VIDEO_SIDE)
+        else:
+            width, height = _checks.check_video_size(size, limit, codec=fourcc)
         directory = os.path.dirname(os.path.abspath(name))
         if not os.path.isdir(directory):
             raise VideoError(f"cannot write video {name!r}: directory {directory!r} does not exist")
+        if os.path.isdir(name):
+            raise VideoError(f"cannot write video {name!r}: it is a directory")
+        try:
+            temporary = _reserve_temporary(name)
+        except OSError as exc:
+            raise VideoError(f"cannot write video {name!r}: {exc.strerror or exc}") from exc
         backend = cv2.CAP_FFMPEG if cv2.videoio_registry.hasBackend(cv2.CAP_FFMPEG) else cv2.CAP_ANY
-        self._writer: Any = cv2.VideoWriter(
-            name, backend, cv2.VideoWriter_fourcc(*fourcc), float(fps), (width, height), True
-        )
-        if not self._writer.isOpened():
-            self._writer.release()
-            self._writer = None
+        try:
+            writer = cv2.VideoWriter(temporary, backend, cv2.VideoWriter_fourcc(*fourcc), fps, (width, height), True)
+        except BaseException:
+            _remove(temporary)
+            raise
+        if not writer.isOpened():
+            writer.release()
+            _remove(temporary)
             raise VideoError(f"cannot write video {name!r}: OpenCV could not open a {fourcc!r} encoder for it")
+        self._writer, self._temporary = writer, temporary
         self.path = name
         self.fps = float(fps)
         self.size = (width, height)
@@ -515,6 +644,8 @@ class VideoWriter:
         Raises:
             TypeError: not a uint8 numpy array.
             ValueError: wrong shape, or the writer is closed.
+            VideoError: (a ValueError) OpenCV reports the frame as not written (e.g. the disk
+                is full); the file is discarded and the writer closed.
         """
         if self._writer is None:
             raise ValueError(f"cannot write to {self.path!r}: the VideoWriter is closed")
@@ -529,14 +660,64 @@ class VideoWriter:
             )
         cv2 = _cv2()
         code = cv2.COLOR_GRAY2BGR if frame.ndim == 2 else cv2.COLOR_RGB2BGR
-        self._writer.write(cv2.cvtColor(np.ascontiguousarray(frame), code))
+        bgr = cv2.cvtColor(np.ascontiguousarray(frame), code)
+        # An exception from a signal handler (Ctrl+C) can come between OpenCV's write and the
+        # count: until the count is made, the frame may or may not be in the file (see close).
+        self._in_flight = True
+        written = self._writer.write(bgr)
+        if written is False:  # OpenCV >= 5 says so for each frame; 4.x returns None (checked in close)
+            self.abort()
+            raise VideoError(
+                f"cannot write video {self.path!r}: frame {self.frames_written} was not written (a full disk or a "
+                "file size limit?); the file was discarded"
+            )
         self.frames_written += 1
+        self._in_flight = False
 
     def close(self) -> None:
-        """Finish the file (idempotent)."""
-        if self._writer is not None:
-            self._writer.release()
-            self._writer = None
+        """Finish the file, check it, and give it its name (idempotent).
+
+        Raises:
+            VideoError: (a ValueError) the finished file does not hold the ``frames_written``
+                frames (e.g. the disk filled up); it is discarded, and a file that was at
+                ``path`` before is left as it was.
+        """
+        writer, temporary = self._writer, self._temporary
+        if writer is None:
+            return
+        self._writer = None
+        try:
+            writer.release()
+            if temporary is None:  # pragma: no cover - set with the writer
+                return
+            if self.frames_written or self._in_flight:
+                possible = (self.frames_written, self.frames_written + 1) if self._in_flight else (self.frames_written,)
+                found = _count_frames(_cv2(), temporary, possible)
+                if found not in possible:
+                    raise VideoError(
+                        f"cannot write video {self.path!r}: {self.frames_written} frames were written but the "
+                        f"finished file holds {found} (a full disk or a file size limit?); the file was discarded"
+                    )
+                self.frames_written, self._in_flight = found, False  # after an interrupted write: what reached it
+            try:
+                os.replace(temporary, self.path)
+            except OSError as exc:
+                raise VideoError(f"cannot write video {self.path!r}: {exc.strerror or exc}") from exc
+            self._temporary = None
+        finally:
+            _remove(self._temporary)
+            self._temporary = None
+
+    def abort(self) -> None:
+        """Stop and discard what was written (idempotent): the temporary file is removed and
+        ``path`` is left as it was. :meth:`close` after it does nothing."""
+        writer, self._writer = self._writer, None
+        try:
+            if writer is not None:
+                writer.release()
+        finally:
+            _remove(self._temporary)
+            self._temporary = None
 
     def __enter__(self) -> VideoWriter:
         return self
@@ -544,8 +725,16 @@ class VideoWriter:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
     ) -> None:
-        self.close()
+        if exc_type is None:
+            self.close()
+        else:  # an error or an interruption: never publish a partial video
+            self.abort()
 
     def __del__(self) -> None:
-        if getattr(self, "_writer", None) is not None:
-            self.close()
+        if self._writer is not None or self._temporary is not None:
+            with contextlib.suppress(Exception):  # e.g. at interpreter shutdown
+                name = getattr(self, "path", "?")
+                warnings.warn(
+                    f"VideoWriter({name!r}) was not closed: its frames were discarded", ResourceWarning, stacklevel=2
+                )
+            self.abort()

@@ -7,18 +7,25 @@
 
 Exit status: 0 when everything worked, 1 when some input failed (it is reported and skipped,
 the rest of the batch still runs), 2 for usage errors (bad options, no weights, no camera,
-no display), 130 when interrupted with Ctrl+C (except during ``webcam`` streaming, where Ctrl+C
-is the ordinary way to stop: 0).
+no display), 130 when interrupted with Ctrl+C and 143 when terminated with SIGTERM (``kill``,
+``timeout``, ``docker stop``: handled like Ctrl+C, temporary files removed, the summary
+printed), except during ``webcam`` streaming, where either signal is the ordinary way to stop
+(the recording is finished and kept): 0.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from types import FrameType
+from typing import Any
 
 from person_segmentation.cli import info, segment, webcam
-from person_segmentation.cli._common import PROG, UsageError, error
+from person_segmentation.cli._common import EXIT_INTERRUPTED, EXIT_TERMINATED, PROG, Terminated, UsageError, error
 
 __all__ = ["main"]
 
@@ -28,7 +35,8 @@ def _parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Person and body-part segmentation (a Python port of TF.js person-segmentation / BodyPix 1.0).",
         epilog="Run '%(prog)s COMMAND --help' for the options of a command. Exit status: 0 ok, 1 some input "
-        "failed, 2 usage error (bad option, no weights, no camera or display), 130 interrupted.",
+        "failed, 2 usage error (bad option, no weights, no camera or display), 130 interrupted (Ctrl+C), "
+        "143 terminated (SIGTERM).",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -53,19 +61,50 @@ def _check_ranges(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
             parser.error(f"{option} must be in {interval}, got {value}")
 
 
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise Terminated
+
+
+@contextlib.contextmanager
+def _signals() -> Iterator[None]:
+    """SIGTERM raises :class:`Terminated` (a KeyboardInterrupt) in the main thread, so that it
+    unwinds like Ctrl+C; SIGXFSZ (a file size limit, ``ulimit -f``) is ignored, so that a write
+    past the limit fails with an error (detected and reported) instead of killing the process.
+    The previous handlers are restored afterwards (``main`` may be called in a program)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set in the main thread
+        return
+    handlers: list[tuple[signal.Signals, Callable[[int, FrameType | None], Any] | int]] = [(signal.SIGTERM, _terminate)]
+    if hasattr(signal, "SIGXFSZ"):
+        handlers.append((signal.SIGXFSZ, signal.SIG_IGN))
+    previous: list[tuple[signal.Signals, Any]] = []
+    try:
+        for number, handler in handlers:
+            previous.append((number, signal.signal(number, handler)))
+        yield
+    finally:
+        for number, old in previous:
+            if old is not None:  # None: set outside Python, cannot be restored from here
+                signal.signal(number, old)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``person-segmentation`` console script."""
     parser = _parser()
     args = parser.parse_args(argv)
     _check_ranges(parser, args)
-    try:
-        return int(args.run(args))
-    except UsageError as exc:
-        error(str(exc))
-        return 2
-    except KeyboardInterrupt:
-        error("interrupted")
-        return 130
+    with _signals():
+        try:
+            return int(args.run(args))
+        except UsageError as exc:
+            error(str(exc))
+            return 2
+        except Terminated:
+            error("terminated")
+            return EXIT_TERMINATED
+        except KeyboardInterrupt:
+            error("interrupted")
+            return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":  # pragma: no cover

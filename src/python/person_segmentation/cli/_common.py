@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from person_segmentation._constants import DEFAULT_SMOOTHING, ENGINES, MULTIPLIERS, OUTPUT_STRIDES
 
@@ -25,9 +25,48 @@ class UsageError(Exception):
     """A problem with what was asked for (exit status 2)."""
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, ``timeout``, ``docker stop``), raised in the main thread so that it
+    unwinds like Ctrl+C: temporary files are removed, the summary is printed (exit status 143)."""
+
+
+#: Exit status after Ctrl+C (128 + SIGINT) and after SIGTERM (128 + SIGTERM).
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+
+
+def display(text: str, stream: TextIO | None = None) -> str:
+    """``text`` made safe to print on ``stream`` (default stdout) as one line: bytes of a file
+    name that were not valid in its encoding (kept by Python as lone surrogates) are shown as
+    ``\\xNN``, line breaks, tabs, escape sequences and other invisible or control characters
+    as ``\\n``, ``\\t``, ``\\x1b``, ``\\u202e``..., and what the stream's encoding cannot
+    hold as ``\\xNN`` / ``\\uNNNN``; so a hostile or odd file name can neither stop the
+    batch (UnicodeEncodeError), nor split a line, nor move the terminal's cursor."""
+    out = []
+    for char in text:
+        if "\udc80" <= char <= "\udcff":  # an undecodable byte of a file name (surrogateescape)
+            out.append(f"\\x{ord(char) - 0xDC00:02x}")
+        elif char == " " or char.isprintable():
+            out.append(char)
+        else:
+            out.append(char.encode("unicode_escape").decode("ascii"))
+    safe = "".join(out)
+    encoding = getattr(stream if stream is not None else sys.stdout, "encoding", None) or "utf-8"
+    try:
+        return safe.encode(encoding, "backslashreplace").decode(encoding)
+    except LookupError:  # pragma: no cover - a stream with an unknown encoding name
+        return safe.encode("ascii", "backslashreplace").decode("ascii")
+
+
+def say(text: str, file: TextIO | None = None) -> None:
+    """Print ``text`` (:func:`display`-escaped) on ``file`` (default stdout) and flush."""
+    stream = file if file is not None else sys.stdout
+    print(display(text, stream), file=stream, flush=True)
+
+
 def error(message: str) -> None:
-    """Print ``person-segmentation: message`` on stderr."""
-    print(f"{PROG}: {message}", file=sys.stderr)
+    """Print ``person-segmentation: message`` on stderr (escaped as :func:`display`)."""
+    say(f"{PROG}: {message}", sys.stderr)
 
 
 def parse_effect(text: str) -> Effect:

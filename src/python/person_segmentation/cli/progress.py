@@ -7,6 +7,8 @@ import sys
 import time
 from typing import TextIO
 
+from person_segmentation.cli._common import display
+
 
 def _duration(seconds: float) -> str:
     seconds = int(round(seconds))
@@ -87,7 +89,7 @@ class Progress:
         if total and rate > 0 and self.frames < total:
             parts.append(f"ETA {_duration((total - self.frames) / rate)}")
         if self.current:
-            parts.append(self.current)
+            parts.append(display(self.current, self.stream))
         text = " ".join(parts)
         return text if len(text) < width else text[: max(0, width - 3)] + "..."
 
@@ -114,14 +116,16 @@ class Progress:
             self._drawn = 0
 
     def print(self, text: str, file: TextIO | None = None) -> None:
-        """Print a line without mixing it with the progress line."""
+        """Print a line without mixing it with the progress line (escaped as
+        :func:`~person_segmentation.cli._common.display`: a file name can neither break the
+        line nor stop the batch with an encoding error)."""
         target = file if file is not None else sys.stdout
         # Only a line that goes to the same terminal needs the bar out of its way.
         shares_screen = target is self.stream or isatty(target)
         redraw = self._drawn > 0 and shares_screen
         if redraw:
             self.clear()
-        print(text, file=target, flush=True)
+        print(display(text, target), file=target, flush=True)
         if redraw:
             self.draw()
 

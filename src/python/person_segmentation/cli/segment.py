@@ -6,15 +6,16 @@ import argparse
 import itertools
 import os
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from person_segmentation._constants import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, VIDEO_OUTPUT_EXTENSIONS
 from person_segmentation.cli._common import (
     EFFECT_HELP,
+    EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
     PROG,
+    Terminated,
     UsageError,
     add_model_options,
     add_quiet_option,
@@ -26,7 +27,11 @@ from person_segmentation.cli._common import (
     pad_to,
     parse_effect,
     positive_int,
+    say,
 )
+from person_segmentation.cli._outputs import Outputs, mark_mp4, save_image
+from person_segmentation.cli._plan import Job, plan
+from person_segmentation.cli._pool import OrderedPool
 from person_segmentation.cli.progress import Progress, progress_enabled
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -56,9 +61,19 @@ Outputs: one file per input in the directory OUT, named <stem>.<what>.png for im
 <stem>.<what>.mp4 for videos, where <what> is 'mask' (8-bit PNG, 255 = person), 'parts'
 (palette PNG whose pixel values are the part ids 0..23, 24 = background) or the effect
 (mask-overlay, parts-overlay, bokeh, blur-faces, replaced; RGB). A directory's tree is
-mirrored under OUT; two inputs with the same name get '-2', '-3' appended. For a single
-input, -o may instead name the output file: an image (-o mask.png, -o bokeh.jpg) or a video
-(.mp4 .m4v .mov .avi .mkv).
+mirrored under OUT; two inputs with the same name get '-2', '-3' appended, and so does an
+output whose name is taken by an input: no input is ever written over (a hard or symbolic
+link of an input counts as that input). Where OUT is inside an input folder, this command's
+own earlier outputs there (marked as such in the file) are replaced, not taken as inputs.
+For a single input, -o may instead name the output file: an image (-o mask.png, -o
+bokeh.jpg) or a video (.mp4 .m4v .mov .avi .mkv). Only regular files are read (a FIFO or
+device among the inputs is reported and skipped).
+
+Every output is written under a hidden temporary name (.NAME.XXXXXXXX.tmpEXT) in its folder
+and renamed into place once complete: an output name never holds a partial file, and an
+earlier file of that name stays until the new one is complete (a full disk, Ctrl+C or a
+kill leave it as it was). A video is read back before it is kept: one the disk could not
+hold is reported as failed.
 
 Videos are read and written with OpenCV at the input's size and frame rate (MPEG-4 Part 2
 'mp4v' in .mp4/.m4v/.mov, Motion JPEG in .avi/.mkv; 30 fps if the input does not say; odd
@@ -73,7 +88,9 @@ images, videos, frames, frames/s) on stderr at the end. Unreadable or corrupt in
 reported and skipped (no partial output is left), the rest of the batch still runs.
 
 Exit status: 0 all done, 1 some input failed, 2 usage error (bad option, unusable -o,
-weights that cannot be loaded), 130 interrupted (Ctrl+C).""",
+weights that cannot be loaded; checked before the model is loaded), 130 interrupted
+(Ctrl+C), 143 terminated (SIGTERM: kill, timeout, docker stop). On either signal the files
+done so far are kept and counted in the summary, and no temporary file is left.""",
         epilog="""\
 examples:
   person-segmentation segment photo.jpg -o mask.png
@@ -117,101 +134,14 @@ examples:
 
 
 @dataclass
-class Job:
-    """One input file and where its result goes."""
-
-    source: Path
-    kind: str  # "image" or "video"
-    target: Path
-    frames: int = 1  # expected frames (for the progress bar)
-    info: Any = None  # video.VideoInfo for videos
-    error: str | None = None  # found while probing
-
-
-@dataclass
 class Summary:
-    images: int = 0
-    videos: int = 0
-    frames: int = 0
+    """What was done: the failed inputs, the frames of the finished videos, the frames of a
+    video interrupted midway (whose output was discarded) and its name."""
+
     failed: list[str] = field(default_factory=list)
-
-
-def _kind(path: Path) -> str:
-    return "video" if path.suffix.lower() in VIDEO_EXTENSIONS else "image"
-
-
-def _walk(directory: Path, exclude: Path | None) -> Iterator[Path]:
-    """Image and video files under ``directory`` (recursively, sorted; hidden entries and
-    ``exclude`` skipped)."""
-    for root, dirs, files in os.walk(directory):
-        here = Path(root)
-        dirs[:] = sorted(
-            d for d in dirs if not d.startswith(".") and (exclude is None or _resolved(here / d) != exclude)
-        )
-        for name in sorted(files):
-            if not name.startswith(".") and Path(name).suffix.lower() in IMAGE_EXTENSIONS | VIDEO_EXTENSIONS:
-                yield here / name
-
-
-def _resolved(path: Path) -> Path:
-    try:
-        return path.resolve()
-    except OSError:  # pragma: no cover
-        return path.absolute()
-
-
-def _target_name(relative: Path, kind: str, label: str) -> Path:
-    return relative.with_name(f"{relative.stem}.{label}.{'mp4' if kind == 'video' else 'png'}")
-
-
-def _plan(args: argparse.Namespace, label: str) -> tuple[list[Job], list[tuple[str, str]]]:
-    """The jobs for ``args.inputs`` and the inputs that yielded nothing (name, reason)."""
-    output: Path = args.output
-    suffix = output.suffix.lower()
-    inputs = [Path(p) for p in args.inputs]
-    if suffix in IMAGE_EXTENSIONS | VIDEO_EXTENSIONS:
-        # -o names one file: only for one input file of the same kind.
-        if len(inputs) != 1 or inputs[0].is_dir():
-            raise UsageError(
-                f"-o {output} is a file name, but the inputs are {'several' if len(inputs) > 1 else 'a directory'}; "
-                "give a directory with -o"
-            )
-        kind = _kind(inputs[0])
-        wanted = VIDEO_OUTPUT_EXTENSIONS if kind == "video" else tuple(sorted(IMAGE_EXTENSIONS))
-        if suffix not in wanted:
-            raise UsageError(
-                f"-o {output}: the output of {'a video' if kind == 'video' else 'an image'} must be a directory or "
-                f"a file ending in {' '.join(wanted)}"
-            )
-        if inputs[0].exists() and _resolved(inputs[0]) == _resolved(output):
-            raise UsageError(f"-o {output} is the input file itself; writing it would destroy the input")
-        return [Job(inputs[0], kind, output)], []
-    exclude = _resolved(output)
-    jobs: list[Job] = []
-    empty: list[tuple[str, str]] = []
-    taken: set[Path] = set()
-
-    def add(source: Path, relative: Path) -> None:
-        kind = _kind(source)
-        target = output / _target_name(relative, kind, label)
-        n = 2
-        while target in taken:  # two inputs with the same name: keep both
-            target = output / _target_name(relative.with_name(f"{relative.stem}-{n}{relative.suffix}"), kind, label)
-            n += 1
-        taken.add(target)
-        jobs.append(Job(source, kind, target))
-
-    for path in inputs:
-        if path.is_dir():
-            found = False
-            for file in _walk(path, exclude):
-                found = True
-                add(file, file.relative_to(path))
-            if not found:
-                empty.append((str(path), "no image or video files in this directory"))
-        else:  # a file (or a missing path: reported when it is read)
-            add(path, Path(path.name))
-    return jobs, empty
+    video_frames: dict[Path, int] = field(default_factory=dict)
+    partial_frames: int = 0
+    partial: str | None = None
 
 
 def _probe(jobs: list[Job], video: Any, max_frames: int | None) -> None:
@@ -247,7 +177,9 @@ class _ImageSegmenter:
         )
 
 
-def _segment_image(job: Job, segment: _ImageSegmenter, args: argparse.Namespace, renderer: Renderer | None) -> Job:
+def _segment_image(
+    job: Job, segment: _ImageSegmenter, args: argparse.Namespace, renderer: Renderer | None, outputs: Outputs
+) -> None:
     """Decode, segment, render and save one image (runs on a worker thread)."""
     import numpy as np
     import PIL.Image
@@ -271,14 +203,21 @@ def _segment_image(job: Job, segment: _ImageSegmenter, args: argparse.Namespace,
     job.target.parent.mkdir(parents=True, exist_ok=True)
     if image.mode == "P" and job.target.suffix.lower() not in (".png", ".gif", ".bmp", ".tif", ".tiff"):
         image = image.convert("RGB")  # e.g. JPEG has no palette images
-    image.save(job.target)
-    return job
+    save_image(image, job.target, outputs)
 
 
 def _segment_video(
-    job: Job, net: PersonSegmentation, args: argparse.Namespace, renderer: Renderer, video: Any, progress: Progress
+    job: Job,
+    net: PersonSegmentation,
+    args: argparse.Namespace,
+    renderer: Renderer,
+    video: Any,
+    progress: Progress,
+    outputs: Outputs,
+    summary: Summary,
 ) -> int:
-    """Segment one video into ``job.target``; returns the number of frames written."""
+    """Segment one video into ``job.target`` (through a temporary file, published only when
+    the video is complete and read back whole); returns the number of frames written."""
     from person_segmentation._pipeline import prefetch
 
     if job.error is not None:
@@ -295,21 +234,36 @@ def _segment_video(
         parts=renderer.needs_parts or args.parts,
     )
     job.target.parent.mkdir(parents=True, exist_ok=True)
+    temporary, fd = outputs.reserve(job.target)
     written = 0
+    summary.partial, summary.partial_frames = str(job.source), 0
     try:
-        with video.VideoWriter(job.target, fps, size=(width, height)) as writer:
-            for frame in prefetch(video.read_video(job.source), _FRAME_PREFETCH):  # decode ahead
-                if args.max_frames and written >= args.max_frames:
-                    break
-                result = segmenter.process(frame)
-                writer.write(pad_to(renderer(frame, result.mask, result.parts, raw_parts=args.parts), width, height))
-                written += 1
-                progress.advance()
+        os.close(fd)  # OpenCV writes by name (through the VideoWriter's own temporary file)
+        try:
+            with video.VideoWriter(temporary, fps, size=(width, height)) as writer:
+                for frame in prefetch(video.read_video(job.source), _FRAME_PREFETCH):  # decode ahead
+                    if args.max_frames and written >= args.max_frames:
+                        break
+                    result = segmenter.process(frame)
+                    out = renderer(frame, result.mask, result.parts, raw_parts=args.parts)
+                    writer.write(pad_to(out, width, height))
+                    written += 1
+                    summary.partial_frames = written
+                    progress.advance()
+        except video.VideoError as exc:  # name the output, not its temporary file
+            raise video.VideoError(str(exc).replace(repr(str(temporary)), repr(str(job.target)))) from None
         if written == 0:
             raise ValueError(f"no frames could be decoded from {str(job.source)!r}")
-    except BaseException:
-        job.target.unlink(missing_ok=True)  # never leave a truncated video behind
+        if job.target.suffix.lower() == ".mp4":
+            mark_mp4(temporary)
+        outputs.publish(temporary, job.target)
+    except BaseException as exc:
+        outputs.discard(temporary)  # never a truncated video, and an earlier file stays as it was
+        if not isinstance(exc, KeyboardInterrupt):  # a failed video's frames are not counted
+            summary.partial, summary.partial_frames = None, 0
         raise
+    summary.partial, summary.partial_frames = None, 0
+    summary.video_frames[job.target] = written
     return written
 
 
@@ -328,11 +282,10 @@ def _import_video_modules(needed: bool) -> tuple[Any, Any]:
 
 def run(args: argparse.Namespace) -> int:
     """The ``segment`` command."""
-    from person_segmentation._pipeline import Failed, ordered_map
-
     effect: Effect | None = args.effect
     label = effect.label if effect is not None else ("parts" if args.parts else "mask")
-    jobs, empty = _plan(args, label)
+    planned = plan(args.inputs, args.output, label)  # UsageError for an unusable -o: before the model loads
+    jobs = planned.jobs
     has_video = any(job.kind == "video" for job in jobs)
     _, video = _import_video_modules(has_video or effect is not None or args.palette != "rainbow")
     renderer = None
@@ -352,13 +305,14 @@ def run(args: argparse.Namespace) -> int:
     net = load_net(args)
     if has_video:
         _probe(jobs, video, args.max_frames)
-    if len(jobs) == 1 and jobs[0].target == args.output:
-        pass  # -o names the output file
-    else:
-        args.output.mkdir(parents=True, exist_ok=True)
+    if not planned.output_file:
+        try:
+            args.output.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # checked before the model loaded; changed since
+            raise UsageError(f"-o {args.output}: cannot create it ({exc.strerror or exc})") from exc
 
     summary = Summary()
-    for name, reason in empty:
+    for name, reason in planned.skipped:
         error(f"skipped {name}: {reason}")
         summary.failed.append(name)
     progress = Progress(
@@ -367,7 +321,9 @@ def run(args: argparse.Namespace) -> int:
         stream=sys.stderr,
         enabled=progress_enabled(args.quiet),
     )
-    interrupted = False
+    outputs = Outputs()
+    reported: set[Path] = set()
+    interrupted: KeyboardInterrupt | None = None
     workers = args.workers
     segment = _ImageSegmenter(net, args, workers)
 
@@ -380,8 +336,10 @@ def run(args: argparse.Namespace) -> int:
                 else f"{type(error).__name__}: {error}"
             )
             progress.print(f"{PROG}: skipped {job.source}: {reason}", file=sys.stderr)
-        elif not args.quiet:
-            progress.print(done)
+        else:
+            reported.add(job.target)
+            if not args.quiet:
+                progress.print(done)
         progress.end_file()
 
     try:
@@ -391,41 +349,43 @@ def run(args: argparse.Namespace) -> int:
                     progress.begin_file(job.source.name)
                     try:
                         assert renderer is not None
-                        frames = _segment_video(job, net, args, renderer, video, progress)
+                        frames = _segment_video(job, net, args, renderer, video, progress, outputs, summary)
                     except Exception as exc:
                         report(job, exc, "")
                     else:
-                        summary.videos += 1
-                        summary.frames += frames
                         report(job, None, f"{job.source} -> {job.target} ({frames} frames)")
                 continue
             # Images: decoded, segmented, rendered and saved on `workers` threads, reported in order.
-            outcomes = ordered_map(
-                lambda job: _segment_image(job, segment, args, renderer),
-                group,
+            pool = OrderedPool(
+                lambda job: _segment_image(job, segment, args, renderer, outputs),
+                list(group),
                 workers=workers,
                 window=2 * workers,
-                return_exceptions=True,
             )
-            for outcome in outcomes:
-                job = outcome.item if isinstance(outcome, Failed) else outcome
-                progress.begin_file(job.source.name)
-                if isinstance(outcome, Failed):
-                    report(job, outcome.error, "")
-                    continue
-                summary.images += 1
-                summary.frames += 1
-                progress.advance()
-                report(job, None, f"{job.source} -> {job.target}")
-    except KeyboardInterrupt:
-        interrupted = True
+            try:
+                for job, failure in pool:
+                    progress.begin_file(job.source.name)
+                    if failure is not None:
+                        report(job, failure, "")
+                        continue
+                    progress.advance()
+                    report(job, None, f"{job.source} -> {job.target}")
+            finally:
+                pool.close()  # after an interruption: without waiting for a busy (or stuck) worker
+    except KeyboardInterrupt as exc:  # Ctrl+C, or SIGTERM (Terminated)
+        interrupted = exc
     finally:
+        outputs.stop()  # no temporary file stays, no worker publishes after this
         progress.close()
-    elapsed = progress.elapsed()
-    if not args.quiet or interrupted:
-        _print_summary(summary, elapsed, interrupted)
-    if interrupted:
-        return 130
+    done = set(outputs.published)
+    if interrupted is not None and not args.quiet:  # written by workers, not yet reported
+        for job in jobs:
+            if job.target in done and job.target not in reported:
+                progress.print(f"{job.source} -> {job.target}")
+    if not args.quiet or interrupted is not None:
+        _print_summary(jobs, planned.skipped, summary, done, progress.elapsed(), interrupted)
+    if interrupted is not None:
+        return EXIT_TERMINATED if isinstance(interrupted, Terminated) else EXIT_INTERRUPTED
     return 1 if summary.failed else 0
 
 
@@ -433,16 +393,30 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def _print_summary(summary: Summary, elapsed: float, interrupted: bool) -> None:
-    done = summary.images + summary.videos
-    total = done + len(summary.failed)
-    what = [_plural(n, word) for n, word in ((summary.images, "image"), (summary.videos, "video")) if n] or ["nothing"]
-    rate = summary.frames / elapsed if elapsed > 0 else 0.0
+def _print_summary(
+    jobs: list[Job],
+    skipped: list[tuple[str, str]],
+    summary: Summary,
+    done: set[Path],
+    elapsed: float,
+    interrupted: KeyboardInterrupt | None,
+) -> None:
+    """One line on stderr: the files done of all planned (written files are counted even when
+    the run was interrupted before they were reported), frames, rate, failures."""
+    images = sum(1 for job in jobs if job.kind == "image" and job.target in done)
+    videos = sum(1 for job in jobs if job.kind == "video" and job.target in done)
+    frames = images + sum(summary.video_frames.values()) + summary.partial_frames
+    total = len(jobs) + len(skipped)
+    what = [_plural(n, word) for n, word in ((images, "image"), (videos, "video")) if n] or ["nothing"]
+    rate = frames / elapsed if elapsed > 0 else 0.0
+    prefix = "" if interrupted is None else "terminated: " if isinstance(interrupted, Terminated) else "interrupted: "
     line = (
-        f"{'interrupted: ' if interrupted else ''}{done} of {_plural(total, 'file')} done "
-        f"({', '.join(what)}; {_plural(summary.frames, 'frame')}) in {elapsed:.1f} s, {rate:.1f} frames/s"
+        f"{prefix}{images + videos} of {_plural(total, 'file')} done "
+        f"({', '.join(what)}; {_plural(frames, 'frame')}) in {elapsed:.1f} s, {rate:.1f} frames/s"
     )
+    if summary.partial is not None and summary.partial_frames:
+        line += f"; {summary.partial} stopped after {_plural(summary.partial_frames, 'frame')} (its output discarded)"
     if summary.failed:
         shown = ", ".join(summary.failed[:5]) + (", ..." if len(summary.failed) > 5 else "")
         line += f"; {len(summary.failed)} failed: {shown}"
-    print(line, file=sys.stderr)
+    say(line, sys.stderr)

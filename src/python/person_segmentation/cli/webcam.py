@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from person_segmentation._constants import VIDEO_OUTPUT_EXTENSIONS
 from person_segmentation.cli._common import (
     EFFECT_HELP,
+    Terminated,
     UsageError,
     add_model_options,
     add_quiet_option,
@@ -27,7 +28,9 @@ from person_segmentation.cli._common import (
     load_net,
     pad_to,
     parse_effect,
+    say,
 )
+from person_segmentation.cli._plan import check_output_file, identity
 from person_segmentation.cli.progress import Progress, progress_enabled
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -92,6 +95,13 @@ def _parse_device(text: str) -> int | str:
     """``--device``: a camera index, or a video file / stream URL."""
     if re.fullmatch(r"\d+", text.strip()):
         return int(text)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # OpenCV would crash on it (it takes names as UTF-8)
+        raise UsageError(
+            f"cannot open camera {text!r}: OpenCV cannot open a name that is not valid UTF-8; rename the file "
+            "or give a link to it with a UTF-8 name"
+        ) from None
     if "://" not in text and not Path(text).exists():
         raise UsageError(f"cannot open camera {text!r}: no such camera index, file or stream")
     return text
@@ -226,10 +236,15 @@ def run(args: argparse.Namespace) -> int:
         problem = _v4l2_problem(args.v4l2)
         if problem is not None:
             raise UsageError(problem)
-    if args.output is not None and args.output.suffix.lower() not in VIDEO_OUTPUT_EXTENSIONS:
-        raise UsageError(
-            f"--output {args.output}: give a video file name ending in {' '.join(VIDEO_OUTPUT_EXTENSIONS)}"
-        )
+    if args.output is not None:
+        if args.output.suffix.lower() not in VIDEO_OUTPUT_EXTENSIONS:
+            raise UsageError(
+                f"--output {args.output}: give a video file name ending in {' '.join(VIDEO_OUTPUT_EXTENSIONS)}"
+            )
+        check_output_file(args.output, f"cannot record to {args.output}")
+        found = identity(Path(args.device))
+        if found is not None and identity(args.output) == found:
+            raise UsageError(f"cannot record to {args.output}: it is the --device file itself (the input)")
     size = _parse_size(args.size)
     device = _parse_device(args.device)
     from person_segmentation.render import Renderer
@@ -307,6 +322,7 @@ def _loop(
     progress = Progress(total_frames=args.max_frames, stream=sys.stderr, enabled=progress_enabled(args.quiet))
     frames = 0
     reason = "end of stream"
+    failure: str | None = None
     bgr: np.ndarray | None = first
     try:
         while bgr is not None:
@@ -316,7 +332,12 @@ def _loop(
             if out.shape[:2] != (height, width):  # a camera changed its size mid-stream
                 out = cv2.resize(out, (width, height), interpolation=cv2.INTER_AREA)
             if writer is not None:
-                writer.write(pad_to(out, *writer.size))
+                try:
+                    writer.write(pad_to(out, *writer.size))
+                except video.VideoError as exc:  # e.g. a full disk: the recording is discarded
+                    failure = str(exc)
+                    reason = "recording failed"
+                    break
             if fake_camera is not None:
                 fake_camera.schedule_frame(out)
             frames += 1
@@ -333,23 +354,33 @@ def _loop(
             ok, bgr = capture.read()
             if not ok:
                 bgr = None
-    except KeyboardInterrupt:
-        reason = "interrupted"
+    except KeyboardInterrupt as exc:  # Ctrl+C or SIGTERM: the ordinary way to stop a stream
+        reason = "terminated" if isinstance(exc, Terminated) else "interrupted"
     finally:
         progress.close()
         if writer is not None:
-            writer.close()
+            try:
+                writer.close()  # a recording of a live stream cannot be made again: kept, once read back whole
+            except video.VideoError as exc:
+                failure = str(exc)
         if preview:
             cv2.destroyAllWindows()
     elapsed = progress.elapsed()
     if not args.quiet:
         rate = frames / elapsed if elapsed > 0 else 0.0
-        where = f"; recorded to {args.output}" if args.output is not None else ""
-        print(
+        where = ""
+        if writer is not None and failure is None:
+            where = (
+                f"; {writer.frames_written} frame{'' if writer.frames_written == 1 else 's'} recorded to {args.output}"
+            )
+        say(
             f"{frames} frame{'' if frames == 1 else 's'} ({width}x{height}) in {elapsed:.1f} s, {rate:.1f} frames/s "
             f"({reason}){where}",
-            file=sys.stderr,
+            sys.stderr,
         )
+    if failure is not None:
+        error(failure)
+        return 1
     if frames == 0:
         error("no frame was processed")
         return 1
