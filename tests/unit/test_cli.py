@@ -277,3 +277,38 @@ def test_a_device_file_name_that_is_not_utf8_is_a_usage_error_not_a_crash(tmp_pa
         [*command, "--weights", str(tmp_path / "none")], capture_output=True, timeout=120, check=False
     )
     assert result.returncode == 2 and b"not valid UTF-8" in result.stderr
+
+
+def test_a_worker_that_raises_a_base_exception_does_not_hang_the_pool() -> None:
+    """A worker killed by a BaseException (SystemExit from a library, say) used to leave its
+    item undone, and the consumer waited forever."""
+    from person_segmentation.cli._pool import OrderedPool
+
+    def work(item: int) -> None:
+        if item == 1:
+            raise SystemExit("a library gave up")
+
+    pool = OrderedPool(work, [0, 1, 2], workers=2, window=3)
+    try:
+        outcomes = list(pool)
+    finally:
+        pool.close()
+    assert [item for item, _ in outcomes] == [0, 1, 2]
+    assert outcomes[0][1] is None and isinstance(outcomes[1][1], SystemExit) and outcomes[2][1] is None
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs os.mkfifo")
+def test_webcam_refuses_a_fifo_as_the_device(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A FIFO given as --device blocked inside OpenCV, where neither Ctrl+C nor SIGTERM could
+    stop it; it is a usage error before anything is opened."""
+    fifo = tmp_path / "cam"
+    os.mkfifo(fifo)
+    code = main(["webcam", "--device", str(fifo), "--no-preview", "--weights", str(tmp_path / "unused")])
+    assert code == 2
+    assert "not a video file or a camera device" in capsys.readouterr().err
+
+
+def test_effect_parse_refuses_what_is_not_a_string() -> None:
+    for bad in (None, 0, 1.5):
+        with pytest.raises(TypeError, match="text must be a str"):
+            render.Effect.parse(bad)  # type: ignore[arg-type]

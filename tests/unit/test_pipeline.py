@@ -193,7 +193,8 @@ def test_stream_checks_arguments_at_the_call(
         net.segment_stream(images, **kwargs)  # raised before iterating
 
 
-@pytest.mark.parametrize("bad", ["photo.jpg", np.zeros((4, 4, 3), np.uint8)])
+@pytest.mark.parametrize("bad", ["photo.jpg", np.zeros((4, 4, 3), np.uint8), 5, None])
 def test_stream_refuses_a_single_image(net: ps.PersonSegmentation, bad: object) -> None:
+    """A single image, or anything not iterable, is refused at the call (not at the first next())."""
     with pytest.raises(TypeError, match="images must be an iterable of images"):
         net.segment_stream(bad)  # type: ignore[arg-type]

@@ -239,3 +239,15 @@ def test_nan_logits_are_never_a_person_even_at_threshold_minus_inf(threshold: fl
     np.testing.assert_array_equal(mask, [[0, 1], [1, 0]])
     part_map = _core.part_segmentation(seg, parts, g, segmentation_threshold=threshold)
     np.testing.assert_array_equal(part_map >= 0, mask == 1)
+
+
+@pytest.mark.parametrize("method", ["native", "tf"])
+def test_both_methods_refuse_the_same_bad_logits(method: str) -> None:
+    """The TensorFlow reference used to hand bad logits to TensorFlow (InvalidArgumentError)."""
+    g = ps.compute_geometry(33, 47)
+    with pytest.raises(ValueError, match="must have shape"):
+        ps.person_mask_from_logits(np.zeros((0, 0, 1), np.float32), geometry=g, postprocess=method)  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        ps.part_segmentation_from_logits(np.zeros((33, 33, 1), np.float32), geometry=g, postprocess=method)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="float32"):
+        ps.person_mask_from_logits(np.zeros((23, 17, 1), np.float64), geometry=g, postprocess=method)  # type: ignore[arg-type]

@@ -517,3 +517,20 @@ def test_a_write_interrupted_after_opencv_took_the_frame_still_closes_cleanly(
     assert writer.frames_written == 2
     writer.close()
     assert writer.frames_written == 3 and video_info(tmp_path / "rec.avi").frame_count == 3
+
+
+def test_a_writer_closed_before_any_frame_keeps_the_earlier_file(tmp_path: Path) -> None:
+    """Closing a writer with no frame used to rename an unopenable 258-byte file over an earlier
+    complete video (the webcam stopped before its first frame did this to --output)."""
+    path = tmp_path / "rec.mp4"
+    with VideoWriter(path, 30.0, (64, 48)) as writer:
+        for _ in range(5):
+            writer.write(np.zeros((48, 64, 3), np.uint8))
+    before = path.read_bytes()
+    VideoWriter(path, 30.0, (64, 48)).close()
+    assert path.read_bytes() == before
+    assert video_info(path).frame_count == 5
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rec.mp4"]  # no temporary left
+    empty = tmp_path / "new.mp4"
+    VideoWriter(empty, 30.0, (64, 48)).close()
+    assert not empty.exists()

@@ -25,7 +25,7 @@ from person_segmentation._constants import (
     EngineName,
     Postprocess,
 )
-from person_segmentation._image import ImageLike, as_image
+from person_segmentation._image import ImageLike, as_image, is_tf_tensor
 from person_segmentation._postprocess import DLPackResult
 from person_segmentation._weights import PART_NAMES_1X, LoadedWeights, load_weights, resolve_cache_dir
 
@@ -245,7 +245,7 @@ class PersonSegmentation:
         """
         stride = _checks.check_output_stride(output_stride)
         value: Any = model_input
-        if _postprocess._is_tf_tensor(value):
+        if is_tf_tensor(value):
             value = value.numpy()
         x = _checks.check_model_input(value)
         logits = self._engine.run_input(x, stride)
@@ -284,6 +284,7 @@ class PersonSegmentation:
             uint8 array (H, W), C-contiguous: 1 = person, 0 = background.
         Raises:
             TypeError, ValueError: for unsupported images or arguments (the message names them).
+            FileNotFoundError: ``image`` is a path that does not exist.
         """
         o = _options(False, flip_horizontal, output_stride, segmentation_threshold, False)
         return self._segment(image, o, _checks.check_num_threads(num_threads))
@@ -311,6 +312,7 @@ class PersonSegmentation:
             -1 where there is no person.
         Raises:
             TypeError, ValueError: for unsupported images or arguments (the message names them).
+            FileNotFoundError: ``image`` is a path that does not exist.
         """
         o = _options(True, flip_horizontal, output_stride, segmentation_threshold, swap_left_right)
         return self._segment(image, o, _checks.check_num_threads(num_threads))
@@ -357,19 +359,25 @@ class PersonSegmentation:
         count = _checks.check_workers(workers) or DEFAULT_WORKERS
         if (
             isinstance(images, (str, os.PathLike))
-            or _postprocess._is_tf_tensor(images)
+            or is_tf_tensor(images)
             or (isinstance(images, np.ndarray) and images.ndim != 4)
         ):
             raise TypeError(
                 f"images must be an iterable of images (or a 4-D (N, H, W, 3) array), got {type(images).__name__}; "
                 "for one image use estimate_person_segmentation / estimate_part_segmentation"
             )
+        try:
+            source = iter(images)
+        except TypeError:
+            raise TypeError(
+                f"images must be an iterable of images (or a 4-D (N, H, W, 3) array), got {type(images).__name__}"
+            ) from None
         threads = self.threads_per_worker(count)
 
         def one(image: ImageLike) -> np.ndarray:
             return self._segment(image, o, threads)
 
-        return _pipeline.ordered_map(one, images, workers=count, window=2 * count)  # type: ignore[return-value]
+        return _pipeline.ordered_map(one, source, workers=count, window=2 * count)  # type: ignore[return-value]
 
     def estimate_person_segmentation_batch(
         self,

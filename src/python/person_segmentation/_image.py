@@ -213,6 +213,13 @@ def _tensorflow() -> Any:
     return sys.modules.get("tensorflow")
 
 
+def is_tf_tensor(value: object) -> bool:
+    """Whether ``value`` is a TensorFlow tensor (without importing TensorFlow: if it was never
+    imported, nothing can be one)."""
+    tf = _tensorflow()
+    return tf is not None and isinstance(value, tf.Tensor)
+
+
 def native_pixels(pixels: Any) -> np.ndarray:
     """Checked pixels as the native pre-processing takes them: uint8 or float32 numpy (any
     strides). Tensors become numpy; other float types, ml_dtypes' bfloat16 and float8 included,

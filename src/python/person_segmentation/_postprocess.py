@@ -14,13 +14,13 @@ TensorFlow's import is needed by this module's callers unless they use them.
 
 from __future__ import annotations
 
-import sys
 from typing import Any, Literal, overload
 
 import numpy as np
 
 from person_segmentation import _checks, _core
 from person_segmentation._constants import DLPACK_CUDA, DLPACK_CUDA_MANAGED, DLPACK_CUDA_STREAM
+from person_segmentation._image import is_tf_tensor
 
 
 class DLPackResult:
@@ -72,11 +72,6 @@ class DLPackResult:
         return f"DLPackResult(shape={self.shape}, dtype={self.dtype}, device={self.device!r})"
 
 
-def _is_tf_tensor(value: object) -> bool:
-    tf = sys.modules.get("tensorflow")  # not imported: it cannot be a TensorFlow tensor
-    return tf is not None and isinstance(value, tf.Tensor)
-
-
 def _unavailable() -> str:
     reason: str = _core.cuda_runtime_info()["unavailable_reason"]
     return reason or "no usable CUDA device"
@@ -84,7 +79,7 @@ def _unavailable() -> str:
 
 def _to_host(logits: Any) -> np.ndarray:
     """CUDA logits as a host array, for the CPU kernels where the CUDA ones cannot run."""
-    if _is_tf_tensor(logits):
+    if is_tf_tensor(logits):
         values: np.ndarray = logits.numpy()
         return values
     try:
@@ -94,6 +89,17 @@ def _to_host(logits: Any) -> np.ndarray:
             f"logits are in CUDA memory but the CUDA kernels cannot run here ({_unavailable()}), and the producer "
             f"cannot copy them to the host through DLPack ({error}); copy them to the host first"
         ) from error
+
+
+def _check_reference_logits(logits: Any, parts: bool) -> None:
+    """The checks the native core makes, for the TensorFlow reference (so both methods refuse
+    the same logits with the same kind of error, not with a TensorFlow error)."""
+    if str(logits.dtype) != "float32" and getattr(logits.dtype, "name", None) != "float32":
+        raise TypeError(f"logits must be a float32 array, got dtype {logits.dtype}")
+    shape = tuple(int(d) for d in logits.shape)
+    channels = "1 + parts" if parts else "1 or more"
+    if len(shape) != 3 or shape[0] < 1 or shape[1] < 1 or shape[2] < (2 if parts else 1):
+        raise ValueError(f"logits must have shape (h, w, {channels}) with h, w >= 1, got shape {shape}")
 
 
 @overload
@@ -160,14 +166,15 @@ def run(
 
         if result_on_device:
             raise ValueError("result_on_device=True needs postprocess='native', got postprocess='tf'")
-        if not (isinstance(logits, np.ndarray) or _is_tf_tensor(logits)):
+        if not (isinstance(logits, np.ndarray) or is_tf_tensor(logits)):
             logits = np.from_dlpack(logits)
+        _check_reference_logits(logits, parts)
         if parts:
             return _postprocess_tf.part_segmentation(logits[..., :1], logits[..., 1:], geometry, threshold, flip)
         return _postprocess_tf.person_mask(logits[..., :1], geometry, threshold, flip)
     options: dict[str, Any] = dict(segmentation_threshold=threshold, flip_horizontal=flip, num_threads=num_threads)
     if not isinstance(logits, np.ndarray):
-        if _is_tf_tensor(logits):  # (older TensorFlow tensors have no __dlpack_device__)
+        if is_tf_tensor(logits):  # (older TensorFlow tensors have no __dlpack_device__)
             on_cuda = "GPU" in (logits.device or "")
         else:
             kind, _ = _checks.check_dlpack_device(logits.__dlpack_device__(), "logits")
@@ -177,7 +184,7 @@ def run(
                 raise RuntimeError(f"result_on_device=True: the logits are in CUDA memory but {_unavailable()}")
             logits = _to_host(logits)
         else:
-            if _is_tf_tensor(logits):
+            if is_tf_tensor(logits):
                 import tensorflow as tf
 
                 # TensorFlow's export names no stream: the kernels synchronise the device first.

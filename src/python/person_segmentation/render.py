@@ -520,8 +520,11 @@ class Effect:
         """An effect from its spelling (``"bokeh"``, ``"replace=#00b140"``, ``"replace=beach.jpg"``).
 
         Raises:
+            TypeError: ``text`` is not a str.
             ValueError: an unknown effect, a malformed colour or a missing background file.
         """
+        if not isinstance(text, str):
+            raise TypeError(f"text must be a str such as 'bokeh' or 'replace=#00b140', got {text!r}")
         simple: dict[str, EffectName] = {"mask": "mask", "parts": "parts", "bokeh": "bokeh", "blur-faces": "blur-faces"}
         if text in simple:
             return cls(simple[text])

@@ -675,7 +675,8 @@ class VideoWriter:
         self._in_flight = False
 
     def close(self) -> None:
-        """Finish the file, check it, and give it its name (idempotent).
+        """Finish the file, check it, and give it its name (idempotent). A writer closed before
+        any frame was written publishes nothing: a file that was at ``path`` stays as it was.
 
         Raises:
             VideoError: (a ValueError) the finished file does not hold the ``frames_written``
@@ -690,6 +691,8 @@ class VideoWriter:
             writer.release()
             if temporary is None:  # pragma: no cover - set with the writer
                 return
+            if not self.frames_written and not self._in_flight:
+                return  # no frame: nothing is published (the temporary goes; an earlier file at path stays)
             if self.frames_written or self._in_flight:
                 possible = (self.frames_written, self.frames_written + 1) if self._in_flight else (self.frames_written,)
                 found = _count_frames(_cv2(), temporary, possible)

@@ -48,7 +48,7 @@ class OrderedPool(Generic[T]):
             error: BaseException | None = None
             try:
                 self._fn(self._items[index])
-            except Exception as exc:
+            except BaseException as exc:  # recorded, so the consumer never waits for a dead worker
                 error = exc
             with self._condition:
                 self._done[index] = error

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import stat
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -102,8 +103,13 @@ def _parse_device(text: str) -> int | str:
             f"cannot open camera {text!r}: OpenCV cannot open a name that is not valid UTF-8; rename the file "
             "or give a link to it with a UTF-8 name"
         ) from None
-    if "://" not in text and not Path(text).exists():
-        raise UsageError(f"cannot open camera {text!r}: no such camera index, file or stream")
+    if "://" not in text:
+        try:
+            mode = os.stat(text).st_mode
+        except OSError:
+            raise UsageError(f"cannot open camera {text!r}: no such camera index, file or stream") from None
+        if not (stat.S_ISREG(mode) or stat.S_ISCHR(mode)):  # a FIFO or socket would block OpenCV forever
+            raise UsageError(f"cannot open camera {text!r}: not a video file or a camera device (/dev/videoN)")
     return text
 
 
@@ -316,7 +322,7 @@ def _loop(
             cv2.namedWindow(WINDOW, cv2.WINDOW_NORMAL)
         except cv2.error as exc:
             if writer is not None:
-                writer.close()
+                writer.abort()  # nothing recorded: an earlier file at --output stays as it was
             raise UsageError(f"cannot open a preview window ({exc}); run with --no-preview") from exc
 
     progress = Progress(total_frames=args.max_frames, stream=sys.stderr, enabled=progress_enabled(args.quiet))
@@ -369,7 +375,7 @@ def _loop(
     if not args.quiet:
         rate = frames / elapsed if elapsed > 0 else 0.0
         where = ""
-        if writer is not None and failure is None:
+        if writer is not None and failure is None and writer.frames_written:
             where = (
                 f"; {writer.frames_written} frame{'' if writer.frames_written == 1 else 's'} recorded to {args.output}"
             )
