@@ -259,3 +259,22 @@ class LocalHTTPServer:
 
 ServerFactory = Callable[..., LocalHTTPServer]
 """``local_http_server(root, handler=FileHandler) -> LocalHTTPServer`` (already serving)."""
+
+
+PROXY_VARS = ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
+
+
+def isolate_download_env(monkeypatch: Any) -> None:
+    """No weights/cache/timeout/deadline setting or proxy leaks in from the environment, and
+    loopback is never proxied (for the download tests' autouse fixtures)."""
+    for name in (
+        "PERSON_SEGMENTATION_WEIGHTS",
+        "PERSON_SEGMENTATION_CACHE",
+        "PERSON_SEGMENTATION_DOWNLOAD_TIMEOUT",
+        "PERSON_SEGMENTATION_DOWNLOAD_DEADLINE",
+        "XDG_CACHE_HOME",
+        *PROXY_VARS,
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")

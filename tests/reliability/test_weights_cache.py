@@ -30,7 +30,7 @@ import pytest
 from person_segmentation import _weights
 from person_segmentation._weights import LoadedWeights, WeightsError, load_weights
 
-from .._localhttp import FileHandler, LocalHTTPServer, ServerFactory
+from .._localhttp import PROXY_VARS, FileHandler, LocalHTTPServer, ServerFactory, isolate_download_env
 
 pytestmark = pytest.mark.weights
 
@@ -42,22 +42,11 @@ WAIT_S = 120.0  # upper bound for anything on a loaded machine; never reached wh
 THROTTLE = (64 * 1024, 0.04)  # the 2.2 MB shard then takes ~1.4 s to send
 
 HAVE_FLOCK = importlib.util.find_spec("fcntl") is not None  # _weights locks with flock
-_PROXY_VARS = ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
 
 
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No weights/cache/timeout setting or proxy leaks in from the environment."""
-    for name in (
-        "PERSON_SEGMENTATION_WEIGHTS",
-        "PERSON_SEGMENTATION_CACHE",
-        "PERSON_SEGMENTATION_DOWNLOAD_TIMEOUT",
-        "XDG_CACHE_HOME",
-        *_PROXY_VARS,
-    ):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("no_proxy", "127.0.0.1")
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    isolate_download_env(monkeypatch)
 
 
 # --------------------------------------------------------------------------------------------
@@ -139,7 +128,7 @@ def wait_until(condition: Callable[[], bool], what: str, proc: Any = None) -> No
 
 
 def child_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in _PROXY_VARS}
+    env = {k: v for k, v in os.environ.items() if k not in PROXY_VARS}
     env.update(TF_CPP_MIN_LOG_LEVEL="3", PYTHONDONTWRITEBYTECODE="1", **extra)
     return env
 

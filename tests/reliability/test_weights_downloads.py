@@ -29,7 +29,7 @@ from person_segmentation import _weights
 from person_segmentation._constants import MAX_MANIFEST_BYTES, MAX_REDIRECTS, MAX_WEIGHTS_BYTES
 from person_segmentation._weights import LoadedWeights, WeightsError, load_weights
 
-from .._localhttp import FileHandler, LocalHTTPServer, ServerFactory
+from .._localhttp import FileHandler, LocalHTTPServer, ServerFactory, isolate_download_env
 
 pytestmark = pytest.mark.weights
 
@@ -39,24 +39,12 @@ SHARD = f"{FOLDER}/group1-shard1of1"
 SHARD_BYTES = 2269744
 EXTRA = 100 << 20  # what an oversized answer adds: the 100 MB of the issue
 SOCKET_SLACK = 32 << 20  # what loopback socket buffers may take in before the client hangs up
-_PROXY_VARS = ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
 _T = TypeVar("_T")
 
 
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No weights/cache/timeout setting or proxy leaks in from the environment."""
-    for name in (
-        "PERSON_SEGMENTATION_WEIGHTS",
-        "PERSON_SEGMENTATION_CACHE",
-        "PERSON_SEGMENTATION_DOWNLOAD_TIMEOUT",
-        "PERSON_SEGMENTATION_DOWNLOAD_DEADLINE",
-        "XDG_CACHE_HOME",
-        *_PROXY_VARS,
-    ):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("no_proxy", "127.0.0.1")
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    isolate_download_env(monkeypatch)
 
 
 # --------------------------------------------------------------------------------------------

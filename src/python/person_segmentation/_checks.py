@@ -11,13 +11,24 @@ from __future__ import annotations
 import math
 import numbers
 import os
+import stat
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeGuard, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
-from person_segmentation._constants import MAX_WORKERS, MULTIPLIERS, NUM_PARTS, OUTPUT_STRIDES
+from person_segmentation import _core
+from person_segmentation._constants import (
+    DLPACK_DEVICE_TYPES,
+    MAX_BLUR_AMOUNT,
+    MAX_IMAGE_SIDE,
+    MAX_PIXEL_CELL_WIDTH,
+    MAX_WORKERS,
+    MULTIPLIERS,
+    NUM_PARTS,
+    OUTPUT_STRIDES,
+)
 
 UInt8Array = npt.NDArray[np.uint8]
 _T = TypeVar("_T")
@@ -351,8 +362,6 @@ def check_byte_range(low: int, high: int, what: str) -> None:
 def check_regular_file(st_mode: int, path: str, name: str = "image") -> None:
     """``path`` (whose ``stat().st_mode`` is ``st_mode``) must be a regular file: reading a FIFO
     blocks forever, a device never ends, a directory or socket cannot be read."""
-    import stat
-
     if stat.S_ISREG(st_mode):
         return
     kinds = {
@@ -385,8 +394,6 @@ def check_model_input(value: object) -> np.ndarray[Any, Any]:
     """``run_network``'s ``model_input`` (a numpy array; tensors are converted by the caller):
     real numbers of shape (H, W, 3) or (1, H, W, 3), 1 <= H, W <= MAX_IMAGE_SIDE, all finite.
     Returned as a C-contiguous float32 (1, H, W, 3) array."""
-    from person_segmentation._constants import MAX_IMAGE_SIDE
-
     if isinstance(value, tuple):
         raise TypeError(
             f"model_input must be {_MODEL_INPUT}, got a tuple of {len(value)}; preprocess() returns "
@@ -411,11 +418,8 @@ def check_model_input(value: object) -> np.ndarray[Any, Any]:
 
 
 # -- drawing bounds (issue 16: no render call may run for minutes or fail inside OpenCV) --------
-# (The constants are imported where used, so this section leaves the module's imports untouched.)
 def check_blur_amount(value: object, name: str) -> float:
     """A blur amount: a finite real number of pixels in 0..MAX_BLUR_AMOUNT (0 = no blur)."""
-    from person_segmentation._constants import MAX_BLUR_AMOUNT
-
     if not _is_real(value):
         raise TypeError(
             f"{name} must be a number of pixels in 0..{MAX_BLUR_AMOUNT:g}, got {type(value).__name__} {value!r}"
@@ -431,15 +435,11 @@ def check_blur_amount(value: object, name: str) -> float:
 
 def check_pixel_cell_width(value: object) -> int:
     """An int in 1..MAX_PIXEL_CELL_WIDTH (the side of a pixelation cell)."""
-    from person_segmentation._constants import MAX_PIXEL_CELL_WIDTH
-
     return check_int(value, "pixel_cell_width", 1, MAX_PIXEL_CELL_WIDTH)
 
 
 def check_size_side(value: object, name: str) -> int:
     """An image side: an int in 1..MAX_IMAGE_SIDE (what the native core takes)."""
-    from person_segmentation._constants import MAX_IMAGE_SIDE
-
     return check_int(value, name, 1, MAX_IMAGE_SIDE)
 
 
@@ -459,8 +459,6 @@ def check_dlpack_device(value: object, name: str = "logits") -> tuple[int, int]:
     """What ``__dlpack_device__()`` returned: (device type, device id), in CPU or CUDA memory."""
     if not (isinstance(value, tuple) and len(value) == 2 and all(_is_int(v) for v in value)):
         raise TypeError(f"{name}.__dlpack_device__() must return (device_type, device_id) ints, got {value!r}")
-    from person_segmentation._constants import DLPACK_DEVICE_TYPES
-
     kind, index = int(value[0]), int(value[1])
     if kind not in DLPACK_DEVICE_TYPES:
         raise ValueError(
@@ -471,8 +469,6 @@ def check_dlpack_device(value: object, name: str = "logits") -> tuple[int, int]:
 
 def check_geometry(value: object, name: str = "geometry") -> Any:
     """A ResizePadGeometry (from compute_geometry), as DLPack logits need one."""
-    from person_segmentation import _core
-
     if not isinstance(value, _core.ResizePadGeometry):
         raise TypeError(
             f"{name} must be a person_segmentation.ResizePadGeometry (compute_geometry(height, width)) when the logits "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from person_segmentation import _checks, _core
-from person_segmentation._constants import MAX_IMAGE_SIDE
 
 #: Resize-and-pad geometry of an image (native type); see :func:`compute_geometry`.
 ResizePadGeometry = _core.ResizePadGeometry
@@ -16,8 +15,8 @@ def compute_geometry(image_height: int, image_width: int) -> ResizePadGeometry:
         TypeError: a size is not an integer (bools are refused too).
         ValueError: a size is < 1 or > 65536 (the native core's limit on any side).
     """
-    height = _checks.check_int(image_height, "image_height", 1, MAX_IMAGE_SIDE)
-    width = _checks.check_int(image_width, "image_width", 1, MAX_IMAGE_SIDE)
+    height = _checks.check_size_side(image_height, "image_height")
+    width = _checks.check_size_side(image_width, "image_width")
     return _core.compute_geometry(height, width)
 
 
