@@ -43,6 +43,21 @@ def test_public_names() -> None:
     assert info["version"] == ps.__version__ and info["cpu_threads"] >= 1
 
 
+def test_part_name_gives_none_for_the_background() -> None:
+    """issue 12: ``PART_CHANNELS[parts[y, x]]`` on a background pixel (-1) silently gave the
+    last name; ``part_name`` gives None for -1 and refuses what is not a part id."""
+    parts = np.array([[-1, 0], [12, 23]], np.int32)
+    assert ps.part_name(parts[0, 0]) is None
+    assert [ps.part_name(v) for v in parts.ravel()[1:]] == ["left_face", "torso_front", "left_hand"]
+    assert [ps.part_name(i) for i in range(24)] == list(ps.PART_CHANNELS)
+    for bad in (-2, 24, 100):
+        with pytest.raises(ValueError, match=r"part_id must be in -1..23 \(-1 = background\), got"):
+            ps.part_name(bad)
+    for wrong in (1.0, "0", None, True):
+        with pytest.raises(TypeError, match="part_id must be an int in -1..23"):
+            ps.part_name(wrong)  # type: ignore[arg-type]
+
+
 def test_outputs(net: ps.PersonSegmentation, photo: np.ndarray) -> None:
     mask = net.estimate_person_segmentation(photo)
     parts = net.estimate_part_segmentation(photo)
@@ -356,13 +371,20 @@ class TestRunNetwork:
         with pytest.raises(error, match=match):
             net.run_network(model_input)  # type: ignore[arg-type]
 
-    def test_the_preprocess_tuple_says_to_pass_its_first_element(
-        self, net: ps.PersonSegmentation, photo: np.ndarray
-    ) -> None:
-        with pytest.raises(
-            TypeError, match=r"got a tuple of 2; preprocess\(\) returns \(model_input, geometry\): pass its first"
-        ):
-            net.run_network(net.preprocess(photo))  # type: ignore[arg-type]
+    def test_run_network_takes_what_preprocess_returns(self, net: ps.PersonSegmentation, photo: np.ndarray) -> None:
+        """issue 12: ``run_network(preprocess(image))`` works as written (it used to fail with
+        TensorFlow's "non-rectangular Python sequence"); other tuples are a clear TypeError."""
+        pair = net.preprocess(photo)
+        assert isinstance(pair, tuple) and len(pair) == 2 and isinstance(pair[1], ps.ResizePadGeometry)
+        segment, parts = net.run_network(pair)
+        segment0, parts0 = net.run_network(pair[0])
+        np.testing.assert_array_equal(segment, segment0)
+        np.testing.assert_array_equal(parts, parts0)
+        np.testing.assert_allclose(segment, net.estimate_logits(photo).segment, atol=1e-4)
+        with pytest.raises(TypeError, match=r"model_input must be .*pair, got a tuple of 2 that is not that pair"):
+            net.run_network((pair[0], pair[0]))  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match=r"got a tuple of 1"):
+            net.run_network((pair[0],))  # type: ignore[arg-type]
 
     def test_empty_tensors_are_refused_on_every_engine(self) -> None:
         weights = synthetic_weights(0.25)

@@ -11,6 +11,7 @@ import pytest
 
 SURFACE: dict[str, list[str]] = {
     "person_segmentation": [
+        "FailedImage",
         "Logits",
         "MAX_IMAGE_SIDE",
         "MODEL_INPUT_SIZE",
@@ -27,6 +28,7 @@ SURFACE: dict[str, list[str]] = {
         "compute_geometry",
         "default_cache_dir",
         "load",
+        "part_name",
         "part_segmentation_from_logits",
         "person_mask_from_logits",
         "swap_left_right",

@@ -198,3 +198,47 @@ def test_stream_refuses_a_single_image(net: ps.PersonSegmentation, bad: object) 
     """A single image, or anything not iterable, is refused at the call (not at the first next())."""
     with pytest.raises(TypeError, match="images must be an iterable of images"):
         net.segment_stream(bad)  # type: ignore[arg-type]
+
+
+# -- issue 12: on_error="skip" reports bad inputs and goes on, as the command line does ----------
+def test_stream_skips_and_reports_bad_images(
+    net: ps.PersonSegmentation, images: list[np.ndarray], tmp_path: Path
+) -> None:
+    corrupt = tmp_path / "corrupt.jpg"
+    corrupt.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    good = tmp_path / "good.png"
+    PIL.Image.fromarray(images[3]).save(good)
+    items: list[object] = [images[0], tmp_path / "missing.jpg", corrupt, np.zeros((4, 4, 2), np.uint8), good, images[2]]
+    results = list(net.segment_stream(items, on_error="skip", workers=2))  # type: ignore[arg-type]
+    assert len(results) == len(items)  # aligned with the inputs: zip(items, results) works
+    failed = [r for r in results if isinstance(r, ps.FailedImage)]
+    assert [f.index for f in failed] == [1, 2, 3] and not any(failed)
+    assert isinstance(failed[0].error, FileNotFoundError) and failed[0].image == tmp_path / "missing.jpg"
+    assert isinstance(failed[1].error, ValueError) and "corrupt.jpg" in str(failed[1])
+    assert isinstance(failed[2].error, ValueError) and str(failed[2]).startswith("image 3 (ndarray): ")
+    for index, expected in ((0, images[0]), (4, images[3]), (5, images[2])):
+        result = results[index]
+        assert isinstance(result, np.ndarray)
+        np.testing.assert_array_equal(result, net.estimate_person_segmentation(expected))
+    # the default still raises at the bad image's position
+    with pytest.raises(FileNotFoundError):
+        list(net.segment_stream(items, on_error="raise"))  # type: ignore[arg-type]
+
+
+def test_stream_skip_still_raises_what_is_not_the_images_fault(
+    net: ps.PersonSegmentation, images: list[np.ndarray], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> np.ndarray:
+        raise RuntimeError("the engine broke")
+
+    monkeypatch.setattr(net, "_segment", broken)
+    with pytest.raises(RuntimeError, match="the engine broke"):
+        list(net.segment_stream(images[:2], on_error="skip"))
+
+
+@pytest.mark.parametrize(("value", "error"), [("ignore", ValueError), (None, TypeError), (True, TypeError)])
+def test_stream_checks_on_error_at_the_call(
+    net: ps.PersonSegmentation, images: list[np.ndarray], value: object, error: type[Exception]
+) -> None:
+    with pytest.raises(error, match=r"on_error must be one of \('raise', 'skip'\)"):
+        net.segment_stream(images, on_error=value)  # type: ignore[call-overload]

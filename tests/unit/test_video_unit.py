@@ -112,6 +112,17 @@ def test_segmenter_checks_its_arguments(
         VideoSegmenter(net, **kwargs)  # type: ignore[arg-type]
 
 
+def test_the_default_smoothing_is_the_command_lines(net: ps.PersonSegmentation) -> None:
+    """issue 12: VideoSegmenter(net) used to default to 0 while the CLI used 0.5; both now read
+    DEFAULT_SMOOTHING from _constants."""
+    from person_segmentation._constants import DEFAULT_SMOOTHING
+    from person_segmentation.cli import _parser
+
+    assert VideoSegmenter(net).smoothing == DEFAULT_SMOOTHING == 0.5
+    for command in (["segment", "x.jpg", "-o", "out"], ["webcam"]):
+        assert _parser().parse_args(command).smoothing == DEFAULT_SMOOTHING
+
+
 def test_segmenter_needs_a_network() -> None:
     with pytest.raises(TypeError, match="net must be a person_segmentation.PersonSegmentation"):
         VideoSegmenter("model.json")  # type: ignore[arg-type]
@@ -131,8 +142,10 @@ def test_segmenter_rejects_bad_frames(net: ps.PersonSegmentation) -> None:
 def test_without_smoothing_results_are_exactly_the_single_image_ones(net: ps.PersonSegmentation) -> None:
     frames = clip(5)
     for stride, flip in ((16, False), (8, True)):
-        masks = VideoSegmenter(net, output_stride=stride, flip_horizontal=flip)
-        parts = VideoSegmenter(net, output_stride=stride, flip_horizontal=flip, parts=True, segmentation_threshold=0.4)
+        masks = VideoSegmenter(net, smoothing=0, output_stride=stride, flip_horizontal=flip)
+        parts = VideoSegmenter(
+            net, smoothing=0, output_stride=stride, flip_horizontal=flip, parts=True, segmentation_threshold=0.4
+        )
         for i, frame in enumerate(frames):
             result = masks.process(frame)
             assert isinstance(result, FrameResult) and result.index == i and result.parts is None
@@ -189,7 +202,7 @@ def test_smoothing_is_steadier_on_a_noisy_clip(net: ps.PersonSegmentation) -> No
     base = smooth_noise(10).astype(np.int16)
     rng = np.random.default_rng(3)
     frames = [np.clip(base + rng.integers(-40, 41, base.shape), 0, 255).astype(np.uint8) for _ in range(12)]
-    raw = [VideoSegmenter(net).process(f).mask for f in frames]
+    raw = [VideoSegmenter(net, smoothing=0).process(f).mask for f in frames]
     segmenter = VideoSegmenter(net, smoothing=0.7)
     smoothed = [segmenter.process(f).mask for f in frames]
     assert flicker(smoothed) < flicker(raw)
@@ -229,7 +242,7 @@ def test_state_resets_on_frame_size_change_and_reset(net: ps.PersonSegmentation)
 
 def test_default_smoothing_and_repr(net: ps.PersonSegmentation) -> None:
     assert 0 < DEFAULT_SMOOTHING < 1
-    assert VideoSegmenter(net).smoothing == 0.0
+    assert VideoSegmenter(net).smoothing == DEFAULT_SMOOTHING
     text = repr(VideoSegmenter(net, smoothing=DEFAULT_SMOOTHING, parts=True))
     assert "smoothing=0.5" in text and "parts=True" in text
 

@@ -22,9 +22,11 @@ from person_segmentation._version import __version__
 if TYPE_CHECKING:
     from person_segmentation._api import (
         PART_CHANNELS,
+        FailedImage,
         Logits,
         PersonSegmentation,
         load,
+        part_name,
         part_segmentation_from_logits,
         person_mask_from_logits,
         swap_left_right,
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
 
 #: Where each public name lives (loaded on first access).
 _LAZY: dict[str, str] = {
+    "FailedImage": "_api",
     "Logits": "_api",
     "MAX_IMAGE_SIDE": "_constants",
     "MODEL_INPUT_SIZE": "_constants",
@@ -50,6 +53,7 @@ _LAZY: dict[str, str] = {
     "compute_geometry": "_native",
     "default_cache_dir": "_weights",
     "load": "_api",
+    "part_name": "_api",
     "part_segmentation_from_logits": "_api",
     "person_mask_from_logits": "_api",
     "swap_left_right": "_api",
@@ -70,6 +74,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "FailedImage",
     "MAX_IMAGE_SIDE",
     "MODEL_INPUT_SIZE",
     "MULTIPLIERS",
@@ -86,6 +91,7 @@ __all__ = [
     "compute_geometry",
     "default_cache_dir",
     "load",
+    "part_name",
     "part_segmentation_from_logits",
     "person_mask_from_logits",
     "swap_left_right",

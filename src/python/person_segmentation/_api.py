@@ -1,6 +1,6 @@
 """The public model object and ``load``.
 
-Why one module (about 640 lines): :class:`PersonSegmentation` is the API users read; its
+Why one module (about 760 lines): :class:`PersonSegmentation` is the API users read; its
 methods are thin (checks, then the engine and the one post-processing dispatch), the
 ``*_from_logits`` functions carry typed overloads for their DLPack result, and most of
 the lines are their documentation, which belongs beside the signatures it documents.
@@ -23,6 +23,7 @@ from person_segmentation._constants import (
     POSTPROCESSORS,
     Device,
     EngineName,
+    OnError,
     Postprocess,
 )
 from person_segmentation._image import ImageLike, as_image, is_tf_tensor
@@ -33,7 +34,51 @@ if TYPE_CHECKING:
     import tensorflow as tf
 
 #: The 24 body-part names; index = part id (the 1.x order of the original, REFERENCE.md section 5).
+#: Index it only with ids 0..23: a part map's background is -1, which Python would take as the
+#: last name; :func:`part_name` handles -1.
 PART_CHANNELS: tuple[str, ...] = tuple(PART_NAMES_1X)
+
+
+def part_name(part_id: int) -> str | None:
+    """The name of a part id of a part map, or None for -1 (background, no person).
+
+    ``ps.part_name(parts[y, x])`` is the safe spelling of ``ps.PART_CHANNELS[parts[y, x]]``,
+    which on a background pixel would silently return the last name.
+
+    Args:
+        part_id: an int or numpy integer in -1..23.
+    Returns:
+        ``PART_CHANNELS[part_id]`` (e.g. ``"torso_front"``), or None for -1.
+    Raises:
+        TypeError: not an integer. ValueError: outside -1..23.
+    """
+    number = _checks.check_part_id(part_id)
+    return None if number < 0 else PART_CHANNELS[number]
+
+
+@dataclass(frozen=True)
+class FailedImage:
+    """What :meth:`PersonSegmentation.segment_stream` yields, with ``on_error="skip"``, in
+    place of the result of an image that could not be segmented (a missing, unreadable or
+    corrupt file, or an unsupported array), so that results stay aligned with the inputs.
+
+    Attributes:
+        index: the image's position in the input (0 for the first).
+        image: the input as it was given (a path, an array, ...).
+        error: the exception (a ``ValueError``, ``TypeError`` or ``OSError`` such as
+            ``FileNotFoundError``) that segmenting it raised.
+    """
+
+    index: int
+    image: Any
+    error: BaseException
+
+    def __bool__(self) -> bool:  # ``if result:`` reads "if it worked"
+        return False
+
+    def __str__(self) -> str:
+        shown = os.fspath(self.image) if isinstance(self.image, (str, os.PathLike)) else type(self.image).__name__
+        return f"image {self.index} ({shown}): {self.error}"
 
 
 def _mirror_table() -> np.ndarray:
@@ -170,8 +215,11 @@ class PersonSegmentation:
             image: see :meth:`estimate_person_segmentation`.
             flip_horizontal: mirror the image first.
         Returns:
-            ``(model_input, geometry)``: float32 (353, 257, 3) with values ``pixel / 127.5 - 1``
-            (padding is -1), and the resize/pad geometry used. The ``"tflite"`` engine's native
+            A tuple ``(model_input, geometry)``: ``model_input`` is a float32 numpy array
+            (353, 257, 3) with values ``pixel / 127.5 - 1`` (padding is -1), ``geometry`` the
+            :class:`~person_segmentation.ResizePadGeometry` used (what ``*_from_logits``
+            need to map logits back to the image). :meth:`run_network` takes either the
+            pair or its first element. The ``"tflite"`` engine's native
             pre-processing divides exactly (as the original); TensorFlow's graph optimiser
             turns the ``"tf"`` engine's division into a multiplication by 1/127.5, which can
             differ in the last bit.
@@ -225,26 +273,33 @@ class PersonSegmentation:
         return _MIRROR[result + 1] if o.swap else result
 
     def run_network(
-        self, model_input: np.ndarray | tf.Tensor, output_stride: int = 16
+        self, model_input: np.ndarray | tf.Tensor | tuple[np.ndarray, _core.ResizePadGeometry], output_stride: int = 16
     ) -> tuple[np.ndarray, np.ndarray]:
         """Run only the network on an already resized, padded and normalised input.
+
+        ``net.run_network(net.preprocess(image))`` works as written: the
+        ``(model_input, geometry)`` pair :meth:`preprocess` returns is taken as its
+        ``model_input`` (the geometry is not needed to run the network; keep it to map the
+        logits back, e.g. ``ps.person_mask_from_logits(..., geometry=geometry)``).
 
         Args:
             model_input: float32 (H, W, 3) or (1, H, W, 3), values ``pixel / 127.5 - 1``
                 (the original's input is 353 x 257; other sizes run in TensorFlow), a numpy
                 array or a tf.Tensor of real numbers (other float and integer dtypes are
-                converted to float32), 1 <= H, W <= 65536, all finite. The first element of
-                :meth:`preprocess`'s ``(model_input, geometry)``, not the tuple.
+                converted to float32), 1 <= H, W <= 65536, all finite; or :meth:`preprocess`'s
+                ``(model_input, geometry)`` pair.
             output_stride: 8, 16 or 32.
         Returns:
             ``(segment, parts)``: float32 (h, w, 1) and (h, w, 24) raw logits, parts in part-id order.
         Raises:
-            TypeError: ``model_input`` is not an array or tensor of real numbers (e.g. the whole
-                tuple :meth:`preprocess` returns).
+            TypeError: ``model_input`` is not an array or tensor of real numbers (nor
+                :meth:`preprocess`'s pair), e.g. another tuple or a list.
             ValueError: a wrong shape, an empty side, or NaN / infinite values.
         """
         stride = _checks.check_output_stride(output_stride)
         value: Any = model_input
+        if isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], _core.ResizePadGeometry):
+            value = value[0]  # preprocess()'s (model_input, geometry)
         if is_tf_tensor(value):
             value = value.numpy()
         x = _checks.check_model_input(value)
@@ -318,6 +373,34 @@ class PersonSegmentation:
         return self._segment(image, o, _checks.check_num_threads(num_threads))
 
     # -- many images -------------------------------------------------------------------------
+    @overload
+    def segment_stream(
+        self,
+        images: Iterable[ImageLike],
+        *,
+        parts: bool = ...,
+        flip_horizontal: bool = ...,
+        output_stride: int = ...,
+        segmentation_threshold: float = ...,
+        swap_left_right: bool = ...,
+        workers: int | None = ...,
+        on_error: Literal["raise"] = ...,
+    ) -> Iterator[np.ndarray]: ...
+
+    @overload
+    def segment_stream(
+        self,
+        images: Iterable[ImageLike],
+        *,
+        parts: bool = ...,
+        flip_horizontal: bool = ...,
+        output_stride: int = ...,
+        segmentation_threshold: float = ...,
+        swap_left_right: bool = ...,
+        workers: int | None = ...,
+        on_error: Literal["skip"],
+    ) -> Iterator[np.ndarray | FailedImage]: ...
+
     def segment_stream(
         self,
         images: Iterable[ImageLike],
@@ -328,7 +411,8 @@ class PersonSegmentation:
         segmentation_threshold: float = 0.5,
         swap_left_right: bool = False,
         workers: int | None = None,
-    ) -> Iterator[np.ndarray]:
+        on_error: OnError = "raise",
+    ) -> Iterator[np.ndarray] | Iterator[np.ndarray | FailedImage]:
         """Segment many images, pipelined: results come back in input order while the next
         images are decoded, run through the network and post-processed on other threads.
 
@@ -346,17 +430,28 @@ class PersonSegmentation:
             workers: images processed at once (default 2). With the TFLite engine the
                 net's threads are split among them (each interpreter gets
                 ``num_threads // workers``, at least 1).
+            on_error: what an image that cannot be segmented (a missing, unreadable or
+                corrupt file, an unsupported array: the ``ValueError``, ``TypeError`` or
+                ``OSError`` the estimates raise for it) does to the stream. ``"raise"``
+                (default): the exception is raised at its position (the results before it are
+                yielded first) and the stream ends. ``"skip"``: a :class:`FailedImage`
+                (falsy; its ``index``, the ``image`` as given and the ``error``) is yielded in
+                its place and the stream goes on, as the command line reports and skips bad
+                files; results stay aligned with the inputs. Other exceptions (e.g. a
+                ``RuntimeError`` of the engine) are raised either way.
         Yields:
-            uint8 (H, W) masks, or int32 (H, W) part maps, one per image, in order.
+            uint8 (H, W) masks, or int32 (H, W) part maps, one per image, in order (and, with
+            ``on_error="skip"``, a :class:`FailedImage` for each image that failed).
         Raises:
             TypeError, ValueError: for bad arguments (at the call, before any image is read)
-                or a bad image (when its result is reached; the results before it are
-                yielded first).
+                or, with ``on_error="raise"``, a bad image (when its result is reached).
+            FileNotFoundError: with ``on_error="raise"``, a path that does not exist.
         """
         o = _options(parts, flip_horizontal, output_stride, segmentation_threshold, swap_left_right)
         if o.swap and not o.parts:
             raise ValueError("swap_left_right needs parts=True")
         count = _checks.check_workers(workers) or DEFAULT_WORKERS
+        skip = _checks.check_on_error(on_error) == "skip"
         if (
             isinstance(images, (str, os.PathLike))
             or is_tf_tensor(images)
@@ -377,7 +472,9 @@ class PersonSegmentation:
         def one(image: ImageLike) -> np.ndarray:
             return self._segment(image, o, threads)
 
-        return _pipeline.ordered_map(one, source, workers=count, window=2 * count)  # type: ignore[return-value]
+        if not skip:
+            return _pipeline.ordered_map(one, source, workers=count, window=2 * count)  # type: ignore[return-value]
+        return _skipping(_pipeline.ordered_map(one, source, workers=count, window=2 * count, return_exceptions=True))
 
     def estimate_person_segmentation_batch(
         self,
@@ -440,6 +537,18 @@ class PersonSegmentation:
                 workers=workers,
             )
         )
+
+
+def _skipping(results: Iterator[Any]) -> Iterator[np.ndarray | FailedImage]:
+    """``ordered_map(..., return_exceptions=True)``'s results with the failures of bad images
+    as :class:`FailedImage`; any other failure is raised (it is not the image's fault)."""
+    for index, result in enumerate(results):
+        if isinstance(result, _pipeline.Failed):
+            if not isinstance(result.error, (ValueError, TypeError, OSError)):
+                raise result.error
+            yield FailedImage(index, result.item, result.error)
+        else:
+            yield result
 
 
 def _from_logits(

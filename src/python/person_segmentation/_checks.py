@@ -27,7 +27,9 @@ from person_segmentation._constants import (
     MAX_WORKERS,
     MULTIPLIERS,
     NUM_PARTS,
+    ON_ERROR_CHOICES,
     OUTPUT_STRIDES,
+    OnError,
 )
 
 UInt8Array = npt.NDArray[np.uint8]
@@ -396,8 +398,8 @@ def check_model_input(value: object) -> np.ndarray[Any, Any]:
     Returned as a C-contiguous float32 (1, H, W, 3) array."""
     if isinstance(value, tuple):
         raise TypeError(
-            f"model_input must be {_MODEL_INPUT}, got a tuple of {len(value)}; preprocess() returns "
-            "(model_input, geometry): pass its first element, run_network(net.preprocess(image)[0])"
+            f"model_input must be {_MODEL_INPUT} or preprocess()'s (model_input, geometry) pair, got a tuple of "
+            f"{len(value)} that is not that pair"
         )
     if not isinstance(value, np.ndarray):
         raise TypeError(f"model_input must be {_MODEL_INPUT}, got {type(value).__name__}")
@@ -493,3 +495,22 @@ def check_video_size(value: object, max_side: int, name: str = "size", codec: st
             f"{name} must be an even (width, height) with sides of at most {max_side}{what}, got {value!r}"
         )
     return width, height
+
+
+# -- issue 12 frictions: part names, stream errors ----------------------------------------------
+def check_part_id(value: object, name: str = "part_id") -> int:
+    """One part id as :func:`person_segmentation.part_name` takes it: an int (or numpy integer,
+    e.g. ``parts[y, x]``) in -1..NUM_PARTS - 1, where -1 means background."""
+    if not _is_int(value):
+        raise TypeError(
+            f"{name} must be an int in -1..{NUM_PARTS - 1} (-1 = background), got {type(value).__name__} {value!r}"
+        )
+    number = int(value)
+    if not -1 <= number < NUM_PARTS:
+        raise ValueError(f"{name} must be in -1..{NUM_PARTS - 1} (-1 = background), got {value!r}")
+    return number
+
+
+def check_on_error(value: object) -> OnError:
+    """``segment_stream``'s ``on_error``: "raise" or "skip"."""
+    return check_choice(value, "on_error", ON_ERROR_CHOICES)

@@ -109,3 +109,18 @@ MAX_VIDEO_SIDE_BY_FOURCC: Final[dict[str, int]] = {"mp4v": 8190, "xvid": 8190, "
 #: MP4 outputs (a top-level ISO BMFF "free" box), so that a re-run into the input folder knows its
 #: own earlier outputs from a user's files of the same name.
 OUTPUT_MARKER: Final[str] = "person-segmentation"
+
+
+# -- issue 12 frictions: face blur, stream errors -----------------------------------------------
+#: The default blur of ``--effect blur-faces`` (the command line's ``--face-blur``) and of
+#: ``render.Renderer(face_blur=...)``: the standard deviation, in pixels, of the Gaussian that
+#: blurs the face parts. BodyPix's own ``blurBodyPart`` default (3 px, kept by
+#: ``render.blur_body_part``) leaves a face recognisable; at 15 px the eyes, mouth and outline of
+#: a face 100-300 px tall are gone (tests/unit/test_render_faces.py measures the detail left).
+DEFAULT_FACE_BLUR: Final[float] = 15.0
+#: The largest ``--face-blur`` the command line takes (its other blurs stop at 20).
+MAX_CLI_FACE_BLUR: Final[float] = 60.0
+#: ``segment_stream(on_error=...)``: "raise" (the first unreadable image ends the stream) or
+#: "skip" (it is yielded as a ``ps.FailedImage`` in its place and the stream goes on).
+OnError = Literal["raise", "skip"]
+ON_ERROR_CHOICES: Final[tuple[OnError, ...]] = ("raise", "skip")

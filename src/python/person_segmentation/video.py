@@ -17,7 +17,7 @@ under its name only once it is complete and read back whole (see :class:`VideoWr
     >>> from person_segmentation.video import VideoSegmenter, VideoWriter, read_video, video_info
     >>> net = ps.load(0.5)                                              # doctest: +SKIP
     >>> info = video_info("in.mp4")                                     # doctest: +SKIP
-    >>> segmenter = VideoSegmenter(net, smoothing=DEFAULT_SMOOTHING)    # doctest: +SKIP
+    >>> segmenter = VideoSegmenter(net)     # smoothing=DEFAULT_SMOOTHING (0.5) # doctest: +SKIP
     >>> with VideoWriter("mask.mp4", info.fps, (info.width, info.height)) as out:  # doctest: +SKIP
     ...     for frame in read_video("in.mp4"):
     ...         out.write(segmenter.process(frame).mask * 255)
@@ -65,8 +65,8 @@ __all__ = [
     "video_info",
 ]
 
-#: The recommended ``smoothing`` for 24-30 fps video (e.g. the command line's default; the
-#: :class:`VideoSegmenter` itself defaults to 0, no smoothing). Measured on the 30-frame DAVIS
+#: The default ``smoothing`` of :class:`VideoSegmenter` and of the command line (one constant
+#: for both), recommended for 24-30 fps video. Measured on the 30-frame DAVIS
 #: "rollerblade" sequence (fast motion; tests/golden/test_video.py): with the 0.50 net at
 #: stride 16 it halves the flicker (0.0418 -> 0.0206) at the same mean IoU (0.1265 -> 0.1257),
 #: and it keeps the IoU within 0.01 for the 0.25/0.50 nets at strides 8 and 16, while 0.7
@@ -140,7 +140,8 @@ class VideoSegmenter:
 
     Args:
         net: a loaded :class:`~person_segmentation.PersonSegmentation`.
-        smoothing: the EMA factor in [0, 1); 0 turns smoothing off.
+        smoothing: the EMA factor in [0, 1); 0 turns smoothing off. Default
+            :data:`DEFAULT_SMOOTHING` (0.5), as the command line's ``--smoothing``.
         output_stride: 8, 16 or 32, as for single images.
         segmentation_threshold: a pixel is a person where its (smoothed) score is > this, in [0, 1].
         flip_horizontal: mirror frames before the network (e.g. for a webcam); results are
@@ -154,7 +155,7 @@ class VideoSegmenter:
         self,
         net: PersonSegmentation,
         *,
-        smoothing: float = 0.0,
+        smoothing: float = DEFAULT_SMOOTHING,
         output_stride: int = 16,
         segmentation_threshold: float = 0.5,
         flip_horizontal: bool = False,
