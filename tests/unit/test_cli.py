@@ -79,24 +79,56 @@ def test_parse_effect() -> None:
     assert parse_effect("replace=#ff8000").label == "replaced"
 
 
-def test_progress_line() -> None:
+def test_progress_bar() -> None:
+    """issue 12: the bar is tqdm's (not hand-written): files, frames of the total, rate, ETA and
+    the current file's name, lines printed above it, erased at the end."""
     stream = io.StringIO()
     progress = Progress(total_frames=200, total_files=3, stream=stream, enabled=True, delay=0.0, interval=0.0)
-    progress.begin_file("clip.mp4")
+    progress.begin_file("clip\n.mp4")  # shown escaped, on one line
     progress.advance(50)
-    line = progress.line(200)
-    assert line.startswith("[1/3] [#####...............] 50/200 frames  25%")
-    assert "frames/s" in line and "ETA" in line and line.endswith("clip.mp4")
-    assert len(progress.line(30)) == 30 and progress.line(30).endswith("...")
     progress.print("a line", file=stream)
     progress.close()
     text = stream.getvalue()
-    assert "\r[1/3]" in text and "a line\n" in text and text.endswith("\r")
+    assert "\r[1/3]" in text and "50/200" in text and " 25%" in text and "frames/s" in text and "<" in text
+    assert "clip\\n.mp4" in text and "a line\n" in text and text.endswith("\r")
+    assert progress.frames == 50 and progress.files == 0 and progress.elapsed() > 0
+
+
+def test_progress_bar_waits_and_stays_silent_when_disabled() -> None:
+    late = io.StringIO()
+    progress = Progress(total_frames=10, stream=late, enabled=True, delay=60.0, interval=0.0)
+    progress.advance(5)
+    progress.print("above", file=late)
+    progress.close()
+    assert late.getvalue() == "above\n"  # a quick job never shows a bar, and nothing to erase
     quiet = io.StringIO()
     disabled = Progress(total_frames=None, stream=quiet, enabled=False, delay=0.0, interval=0.0)
     disabled.advance(5)
     disabled.close()
-    assert quiet.getvalue() == "" and disabled.line(80).startswith("5 frames")
+    assert quiet.getvalue() == "" and disabled.frames == 5
+
+
+def test_progress_is_shown_on_a_terminal_or_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    from person_segmentation.cli import progress
+
+    for tty in (False, True):
+        monkeypatch.setattr(progress, "isatty", lambda stream, tty=tty: tty)
+        assert progress.progress_enabled(False) is tty
+        assert progress.progress_enabled(False, forced=True) is True
+        assert progress.progress_enabled(True, forced=True) is False  # -q wins
+
+
+def test_help_and_quiet_runs_do_not_import_tqdm(tmp_path: Path) -> None:
+    code = (
+        "import sys, contextlib, io\n"
+        "from person_segmentation.cli import main\n"
+        "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['segment', '--help'])\n"
+        f"main(['segment', {str(tmp_path / 'missing.jpg')!r}, '-o', {str(tmp_path / 'out')!r}, '-q'])\n"
+        "print('tqdm' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert result.stdout.strip().splitlines()[-1] == "False"
 
 
 @pytest.mark.parametrize("command", ["segment", "webcam", "info"])

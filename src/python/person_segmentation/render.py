@@ -60,7 +60,7 @@ import numpy as np
 import numpy.typing as npt
 
 from person_segmentation import _checks
-from person_segmentation._constants import MAX_BLUR_AMOUNT, MAX_PIXEL_CELL_WIDTH, NUM_PARTS
+from person_segmentation._constants import DEFAULT_FACE_BLUR, MAX_BLUR_AMOUNT, MAX_PIXEL_CELL_WIDTH, NUM_PARTS
 from person_segmentation._palettes import PALETTES
 
 __all__ = [
@@ -581,7 +581,11 @@ class Renderer:
     """Turns (frame, mask, parts) into the RGB frame an effect (or no effect) asks for.
 
     The options are checked here, as the drawing functions check them: ``opacity`` in 0..1,
-    ``background_blur`` and ``edge_blur`` in 0..MAX_BLUR_AMOUNT.
+    ``background_blur``, ``face_blur`` and ``edge_blur`` in 0..MAX_BLUR_AMOUNT.
+    ``background_blur`` is the blur of ``bokeh``; ``face_blur`` (default
+    ``DEFAULT_FACE_BLUR``, 15 px) the blur of ``blur-faces``, strong enough that a face 100-300
+    px tall is no longer recognisable (BodyPix's 3 px default of :func:`blur_body_part` only
+    softens it; raise it for larger faces).
 
     Raises:
         TypeError: an option of the wrong type.
@@ -598,6 +602,7 @@ class Renderer:
         background_blur: float = 3,
         edge_blur: float = 3,
         mirror: bool = False,
+        face_blur: float = DEFAULT_FACE_BLUR,
     ) -> None:
         from person_segmentation._image import read_image
 
@@ -610,6 +615,7 @@ class Renderer:
         self.opacity = _checks.check_real(opacity, "opacity", 0.0, 1.0)
         self.background_blur = _checks.check_blur_amount(background_blur, "background_blur")
         self.edge_blur = _checks.check_blur_amount(edge_blur, "edge_blur")
+        self.face_blur = _checks.check_blur_amount(face_blur, "face_blur")
         self.mirror = _checks.check_bool(mirror, "mirror")
         self._background = None
         if effect is not None and effect.image is not None:
@@ -668,7 +674,7 @@ class Renderer:
                     frame,
                     parts,
                     part_ids=(0, 1),
-                    background_blur_amount=self.background_blur,
+                    background_blur_amount=self.face_blur,
                     edge_blur_amount=self.edge_blur,
                     flip_horizontal=flip,
                 )

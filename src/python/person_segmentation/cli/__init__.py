@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 from types import FrameType
 from typing import Any
 
+from person_segmentation._constants import MAX_CLI_FACE_BLUR
 from person_segmentation.cli import info, segment, webcam
 from person_segmentation.cli._common import EXIT_INTERRUPTED, EXIT_TERMINATED, PROG, Terminated, UsageError, error
 
@@ -43,22 +44,27 @@ def _parser() -> argparse.ArgumentParser:
     segment.add_parser(commands)
     webcam.add_parser(commands)
     info.add_parser(commands)
+    for command_parser in commands.choices.values():  # its errors print its own usage
+        command_parser.set_defaults(command_parser=command_parser)
     return parser
 
 
 def _check_ranges(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    """Range checks argparse cannot express (usage errors, exit status 2)."""
+    """Range checks argparse cannot express (usage errors, exit status 2), reported with the
+    usage of the command they belong to (``person-segmentation segment ...``)."""
     checks: tuple[tuple[str, str, str, Callable[[float], bool]], ...] = (
         ("threshold", "--threshold", "[0, 1]", lambda v: 0.0 <= v <= 1.0),
         ("opacity", "--opacity", "[0, 1]", lambda v: 0.0 <= v <= 1.0),
         ("smoothing", "--smoothing", "[0, 1)", lambda v: 0.0 <= v < 1.0),
         ("background_blur", "--background-blur", "0..20", lambda v: v <= 20),
+        ("face_blur", "--face-blur", f"0..{MAX_CLI_FACE_BLUR:g}", lambda v: v <= MAX_CLI_FACE_BLUR),
         ("edge_blur", "--edge-blur", "0..20", lambda v: v <= 20),
     )
+    command_parser: argparse.ArgumentParser = getattr(args, "command_parser", parser)
     for attribute, option, interval, ok in checks:
         value = getattr(args, attribute, None)
         if value is not None and not ok(value):  # NaN fails every comparison
-            parser.error(f"{option} must be in {interval}, got {value}")
+            command_parser.error(f"{option} must be in {interval}, got {value}")
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:

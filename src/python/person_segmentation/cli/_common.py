@@ -10,7 +10,14 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, TextIO
 
-from person_segmentation._constants import DEFAULT_SMOOTHING, ENGINES, MULTIPLIERS, OUTPUT_STRIDES
+from person_segmentation._constants import (
+    DEFAULT_FACE_BLUR,
+    DEFAULT_SMOOTHING,
+    ENGINES,
+    MAX_CLI_FACE_BLUR,
+    MULTIPLIERS,
+    OUTPUT_STRIDES,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -131,7 +138,7 @@ WEIGHTS_HELP = (
 EFFECT_HELP = (
     "'mask' (background darkened by the mask), "
     "'parts' (body parts coloured over the image), 'bokeh' (background blurred, as in the BodyPix "
-    "demo), 'blur-faces' (the face parts 0 and 1 blurred, for privacy), 'replace=IMG' (background "
+    "demo), 'blur-faces' (the face parts 0 and 1 blurred, for privacy: --face-blur), 'replace=IMG' (background "
     "replaced by an image, scaled to cover the frame) or 'replace=#RRGGBB' (by a colour)"
 )
 
@@ -179,8 +186,8 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--palette",
         choices=("rainbow", "warm"),
-        default="rainbow",
-        help="colours of the body parts (--parts and --effect parts; default rainbow, the original demo's)",
+        default=None,
+        help="colours of the body parts, only with --parts or --effect parts (default rainbow, the original demo's)",
     )
     group.add_argument(
         "--opacity",
@@ -194,15 +201,33 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
         type=nonnegative_int,
         default=3,
         metavar="N",
-        help="background blur amount of bokeh and blur-faces, 0..20 (default 3, as BodyPix)",
+        help="background blur of bokeh (a Gaussian's sigma in pixels), 0..20 (default 3, as BodyPix)",
+    )
+    group.add_argument(
+        "--face-blur",
+        type=nonnegative_int,
+        default=int(DEFAULT_FACE_BLUR),
+        metavar="N",
+        help=f"blur of the faces with --effect blur-faces (a Gaussian's sigma in pixels), 0..{MAX_CLI_FACE_BLUR:g} "
+        f"(default {DEFAULT_FACE_BLUR:g}: faces up to about 300 px tall are no longer recognisable; raise it for "
+        "larger ones)",
     )
     group.add_argument(
         "--edge-blur",
         type=nonnegative_int,
         default=3,
         metavar="N",
-        help="feathering of the person's edge for bokeh, blur-faces and replace, 0..20 (default 3)",
+        help="feathering of the edge (the person's for bokeh and replace, the faces' for blur-faces), 0..20 "
+        "(default 3)",
     )
+
+
+def check_palette(args: argparse.Namespace, *, parts_shown: bool) -> str:
+    """The palette to draw with: ``--palette`` (default rainbow). A ``--palette`` given where
+    no parts are drawn (``parts_shown`` false) is a usage error: it would be silently ignored."""
+    if args.palette is not None and not parts_shown:
+        raise UsageError(f"--palette {args.palette} colours body parts: use it with --parts or --effect parts")
+    return str(args.palette or "rainbow")
 
 
 def add_video_options(parser: argparse.ArgumentParser, *, webcam: bool) -> None:
@@ -229,3 +254,8 @@ def add_video_options(parser: argparse.ArgumentParser, *, webcam: bool) -> None:
 
 def add_quiet_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-q", "--quiet", action="store_true", help="print only errors (no progress, no summary)")
+    parser.add_argument(
+        "--progress",
+        action="store_true",
+        help="show the progress bar even when stderr is not a terminal (it is shown on a terminal anyway; -q hides it)",
+    )

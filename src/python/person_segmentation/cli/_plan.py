@@ -104,6 +104,16 @@ def not_a_file(path: Path) -> str | None:
     return f"not a regular file ({what}); only files are read"
 
 
+def missing(path: Path) -> str | None:
+    """Why the input ``path`` cannot be read because nothing is there, or None. A missing input
+    is neither a file nor a folder: it is reported as such (not as an unreadable image)."""
+    if os.path.lexists(path) and not os.path.exists(path):
+        return "no such file or folder (a broken symbolic link)"
+    if not os.path.lexists(path):
+        return "no such file or folder"
+    return None
+
+
 def walk(directory: Path, exclude: Path | None) -> Iterator[Path]:
     """Image and video files under ``directory`` (recursively, sorted; hidden entries and the
     directory ``exclude`` skipped)."""
@@ -204,10 +214,10 @@ def plan(
             if not found:
                 result.skipped.append((str(path), "no image or video files in this directory"))
             continue
-        reason = not_a_file(path)
+        reason = missing(path) or not_a_file(path)
         if reason is not None:
             result.skipped.append((str(path), reason))
-        else:  # a file (or a missing path: reported when it is read)
+        else:  # a file
             candidates.append((path, Path(path.name)))
     # Taken: the inputs, and the FIFOs, devices... skipped among them (the user's too).
     names = [source for source, _ in candidates] + [Path(name) for name, _ in result.skipped]
@@ -246,7 +256,7 @@ def _plan_one_file(sources: list[Path], output: Path) -> Plan:
     if found is not None and identity(output) == found:
         raise UsageError(f"-o {output} is the input file itself; writing it would destroy the input")
     check_output_file(output)
-    reason = not_a_file(source)
+    reason = missing(source) or not_a_file(source)
     if reason is not None:
         return Plan([], [(str(source), reason)], True)
     return Plan([Job(source, kind, output)], [], True)

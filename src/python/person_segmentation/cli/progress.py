@@ -1,28 +1,27 @@
-"""The progress line of the command line (files and frames done, rate, ETA) on a terminal."""
+"""The progress bar of the command line (files and frames done, rate, ETA), drawn by tqdm.
+
+tqdm is imported only when a bar is shown (a terminal, no ``-q``), so ``--help``, ``-q`` and
+runs into pipes or logs never pay for it.
+"""
 
 from __future__ import annotations
 
-import shutil
 import sys
 import time
-from typing import TextIO
+from typing import Any, TextIO
 
 from person_segmentation.cli._common import display
 
 
-def _duration(seconds: float) -> str:
-    seconds = int(round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
-
-
 class Progress:
-    """A dependency-free progress line on a terminal: files and frames done, rate, ETA.
+    """A progress bar on ``stream`` (stderr): frames (or another ``unit``) done of
+    ``total_frames``, the file being processed (``[2/5] name``), rate and ETA.
 
     It is drawn only when ``enabled`` (the CLI enables it when stderr is a terminal and ``-q``
-    is not given), first after ``delay`` seconds (quick jobs show no bar), then at most ten
-    times a second; it is redrawn in place with ``\\r`` and erased when done, so logs and pipes
-    never see it. :meth:`print` writes a line above it.
+    is not given, or with ``--progress``), first after ``delay`` seconds (quick jobs show no
+    bar), then at most every ``interval`` seconds, and erased when done (``leave=False``), so
+    logs and pipes never see it. :meth:`print` writes a line above it. Disabled, it draws
+    nothing and does not import tqdm; it still counts (``frames``, ``files``, :meth:`elapsed`).
     """
 
     def __init__(
@@ -45,10 +44,20 @@ class Progress:
         self.files = 0
         self.current = ""
         self.start = time.perf_counter()
+        self._bar: Any = None  # a tqdm bar (tqdm ships no type information)
         self._delay = delay
-        self._interval = interval
-        self._last_draw = 0.0
-        self._drawn = 0  # width of the line on screen
+        if enabled:
+            from tqdm import tqdm
+
+            self._bar = tqdm(
+                total=total_frames or None,  # unknown (or 0): a counter with a rate, no ETA
+                unit=" " + unit,
+                file=self.stream,
+                delay=delay,
+                mininterval=interval,
+                leave=False,
+                dynamic_ncols=True,
+            )
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.start
@@ -57,80 +66,51 @@ class Progress:
         elapsed = self.elapsed()
         return self.frames / elapsed if elapsed > 0 else 0.0
 
+    def _describe(self) -> None:
+        if self._bar is None:
+            return
+        if self.total_files is not None and self.total_files > 1:
+            done = min(self.files + 1, self.total_files)
+            self._bar.set_description_str(f"[{done}/{self.total_files}]", refresh=False)
+        if self.current:
+            self._bar.set_postfix_str(display(self.current, self.stream), refresh=False)
+
     def begin_file(self, name: str) -> None:
         self.current = name
-        self._maybe_draw()
+        self._describe()
 
     def end_file(self) -> None:
         self.files += 1
-        self._maybe_draw()
+        self._describe()
 
     def advance(self, frames: int = 1) -> None:
         self.frames += frames
-        self._maybe_draw()
-
-    def line(self, width: int = 80) -> str:
-        """The text of the progress line (without the carriage return)."""
-        parts = []
-        if self.total_files is not None and self.total_files > 1:
-            parts.append(f"[{min(self.files + 1, self.total_files)}/{self.total_files}]")
-        rate = self.rate()
-        total = self.total_frames
-        if total:
-            fraction = min(1.0, self.frames / total)
-            bar = 20
-            filled = int(fraction * bar)
-            parts.append("[" + "#" * filled + "." * (bar - filled) + "]")
-            parts.append(f"{self.frames}/{total} {self.unit}")
-            parts.append(f"{fraction:4.0%}")
-        else:
-            parts.append(f"{self.frames} {self.unit}")
-        parts.append(f"{rate:.1f} {self.unit}/s")
-        if total and rate > 0 and self.frames < total:
-            parts.append(f"ETA {_duration((total - self.frames) / rate)}")
-        if self.current:
-            parts.append(display(self.current, self.stream))
-        text = " ".join(parts)
-        return text if len(text) < width else text[: max(0, width - 3)] + "..."
-
-    def _maybe_draw(self) -> None:
-        if not self.enabled:
-            return
-        now = time.perf_counter()
-        if now - self.start < self._delay or now - self._last_draw < self._interval:
-            return
-        self._last_draw = now
-        self.draw()
-
-    def draw(self) -> None:
-        width = shutil.get_terminal_size((80, 24)).columns - 1
-        text = self.line(width)
-        self.stream.write("\r" + text + " " * max(0, self._drawn - len(text)))
-        self.stream.flush()
-        self._drawn = len(text)
-
-    def clear(self) -> None:
-        if self._drawn:
-            self.stream.write("\r" + " " * self._drawn + "\r")
-            self.stream.flush()
-            self._drawn = 0
+        if self._bar is not None:
+            self._bar.update(frames)
 
     def print(self, text: str, file: TextIO | None = None) -> None:
-        """Print a line without mixing it with the progress line (escaped as
+        """Print a line without mixing it with the bar (escaped as
         :func:`~person_segmentation.cli._common.display`: a file name can neither break the
         line nor stop the batch with an encoding error)."""
         target = file if file is not None else sys.stdout
         # Only a line that goes to the same terminal needs the bar out of its way.
-        shares_screen = target is self.stream or isatty(target)
-        redraw = self._drawn > 0 and shares_screen
-        if redraw:
-            self.clear()
+        bar = self._bar if self.shown() else None
+        shares_screen = bar is not None and (target is self.stream or (isatty(target) and isatty(self.stream)))
+        if bar is not None and shares_screen:
+            bar.clear()
         print(display(text, target), file=target, flush=True)
-        if redraw:
-            self.draw()
+        if bar is not None and shares_screen:
+            bar.refresh()
+
+    def shown(self) -> bool:
+        """Whether the bar is on the screen (it appears after ``delay`` seconds)."""
+        bar = self._bar
+        return bar is not None and bar.last_print_t >= bar.start_t + self._delay
 
     def close(self) -> None:
-        self.clear()
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
 
 
 def isatty(stream: object) -> bool:
@@ -140,6 +120,7 @@ def isatty(stream: object) -> bool:
         return False
 
 
-def progress_enabled(quiet: bool) -> bool:
-    """The progress line is shown when stderr is a terminal and ``-q`` was not given."""
-    return not quiet and isatty(sys.stderr)
+def progress_enabled(quiet: bool, forced: bool = False) -> bool:
+    """The bar is shown when stderr is a terminal and ``-q`` was not given, or when asked
+    for with ``--progress`` (e.g. into a log that renders carriage returns); ``-q`` wins."""
+    return not quiet and (forced or isatty(sys.stderr))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import os
 import sys
@@ -21,6 +22,7 @@ from person_segmentation.cli._common import (
     add_quiet_option,
     add_render_options,
     add_video_options,
+    check_palette,
     error,
     even_size,
     load_net,
@@ -82,10 +84,12 @@ ffmpeg -i out.mp4 -i in.mp4 -map 0:v -map 1:a -c copy -shortest with_audio.mp4).
 --effect a video gives a mask video (white person on black) or, with --parts, the coloured
 parts. The mask is smoothed over time (--smoothing).
 
-A progress line (files, frames, frames/s, ETA) is shown on stderr when it is a terminal
-(never in logs or pipes); each written file is printed on stdout and a summary (files,
-images, videos, frames, frames/s) on stderr at the end. Unreadable or corrupt inputs are
-reported and skipped (no partial output is left), the rest of the batch still runs.
+A progress bar (tqdm: files, frames, frames/s, ETA) is shown on stderr when it is a
+terminal (not in logs or pipes unless --progress asks for it; never with -q); each written
+file is printed on stdout and a summary (files, images, videos, frames, frames/s) on stderr
+at the end. Unreadable or corrupt inputs, and inputs that do not exist, are reported and
+skipped (no partial output is left), the rest of the batch still runs; a run that writes
+nothing leaves no output folder behind.
 
 Exit status: 0 all done, 1 some input failed, 2 usage error (bad option, unusable -o,
 weights that cannot be loaded; checked before the model is loaded), 130 interrupted
@@ -284,10 +288,12 @@ def run(args: argparse.Namespace) -> int:
     """The ``segment`` command."""
     effect: Effect | None = args.effect
     label = effect.label if effect is not None else ("parts" if args.parts else "mask")
+    palette = check_palette(args, parts_shown=args.parts or (effect is not None and effect.name == "parts"))
+    args.palette = palette
     planned = plan(args.inputs, args.output, label)  # UsageError for an unusable -o: before the model loads
     jobs = planned.jobs
     has_video = any(job.kind == "video" for job in jobs)
-    _, video = _import_video_modules(has_video or effect is not None or args.palette != "rainbow")
+    _, video = _import_video_modules(has_video or effect is not None or palette != "rainbow")
     renderer = None
     if video is not None:
         from person_segmentation.render import Renderer
@@ -295,31 +301,36 @@ def run(args: argparse.Namespace) -> int:
         try:
             renderer = Renderer(
                 effect,
-                palette=args.palette,
+                palette=palette,  # type: ignore[arg-type]
                 opacity=args.opacity,
                 background_blur=args.background_blur,
+                face_blur=args.face_blur,
                 edge_blur=args.edge_blur,
             )
         except ValueError as exc:
             raise UsageError(str(exc)) from exc
+    summary = Summary()
+    for name, reason in planned.skipped:
+        error(f"skipped {name}: {reason}")
+        summary.failed.append(name)
+    if not jobs:  # nothing to read: no model to load, no output folder to create
+        if not args.quiet:
+            _print_summary(jobs, planned.skipped, summary, set(), 0.0, None)
+        return 1
     net = load_net(args)
     if has_video:
         _probe(jobs, video, args.max_frames)
+    created = _missing_folders(args.output if not planned.output_file else args.output.parent)
     if not planned.output_file:
         try:
             args.output.mkdir(parents=True, exist_ok=True)
         except OSError as exc:  # checked before the model loaded; changed since
             raise UsageError(f"-o {args.output}: cannot create it ({exc.strerror or exc})") from exc
-
-    summary = Summary()
-    for name, reason in planned.skipped:
-        error(f"skipped {name}: {reason}")
-        summary.failed.append(name)
     progress = Progress(
         total_frames=sum(job.frames for job in jobs),
         total_files=len(jobs),
         stream=sys.stderr,
-        enabled=progress_enabled(args.quiet),
+        enabled=progress_enabled(args.quiet, args.progress),
     )
     outputs = Outputs()
     reported: set[Path] = set()
@@ -377,6 +388,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         outputs.stop()  # no temporary file stays, no worker publishes after this
         progress.close()
+        if not outputs.published:
+            _remove_empty(created)  # a run that wrote nothing leaves no empty output folder behind
     done = set(outputs.published)
     if interrupted is not None and not args.quiet:  # written by workers, not yet reported
         for job in jobs:
@@ -387,6 +400,30 @@ def run(args: argparse.Namespace) -> int:
     if interrupted is not None:
         return EXIT_TERMINATED if isinstance(interrupted, Terminated) else EXIT_INTERRUPTED
     return 1 if summary.failed else 0
+
+
+def _missing_folders(folder: Path) -> list[Path]:
+    """``folder`` and those of its parents that do not exist yet (deepest first): what this run
+    will create."""
+    missing = []
+    for candidate in (folder, *folder.parents):
+        if candidate.exists() or candidate.is_symlink():
+            break
+        missing.append(candidate)
+    return missing
+
+
+def _remove_empty(created: list[Path]) -> None:
+    """Remove the folders this run created (``created``, deepest first) and the empty
+    sub-folders it made in them, if nothing was written there; anything not empty stays."""
+    if not created:
+        return
+    for root, _, _ in sorted(os.walk(created[0]), key=lambda entry: -len(entry[0])):
+        with contextlib.suppress(OSError):
+            os.rmdir(root)
+    for folder in created[1:]:
+        with contextlib.suppress(OSError):
+            os.rmdir(folder)
 
 
 def _plural(n: int, word: str) -> str:

@@ -24,6 +24,7 @@ from person_segmentation.cli._common import (
     add_quiet_option,
     add_render_options,
     add_video_options,
+    check_palette,
     error,
     even_size,
     load_net,
@@ -253,14 +254,16 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"cannot record to {args.output}: it is the --device file itself (the input)")
     size = _parse_size(args.size)
     device = _parse_device(args.device)
+    palette = check_palette(args, parts_shown=args.effect is not None and args.effect.name == "parts")
     from person_segmentation.render import Renderer
 
     try:
         renderer = Renderer(
             args.effect,
-            palette=args.palette,
+            palette=palette,  # type: ignore[arg-type]
             opacity=args.opacity,
             background_blur=args.background_blur,
+            face_blur=args.face_blur,
             edge_blur=args.edge_blur,
             mirror=args.mirror,
         )
@@ -325,7 +328,8 @@ def _loop(
                 writer.abort()  # nothing recorded: an earlier file at --output stays as it was
             raise UsageError(f"cannot open a preview window ({exc}); run with --no-preview") from exc
 
-    progress = Progress(total_frames=args.max_frames, stream=sys.stderr, enabled=progress_enabled(args.quiet))
+    shown = progress_enabled(args.quiet, args.progress)
+    progress = Progress(total_frames=args.max_frames, stream=sys.stderr, enabled=shown)
     frames = 0
     reason = "end of stream"
     failure: str | None = None
