@@ -344,3 +344,114 @@ def test_effect_parse_refuses_what_is_not_a_string() -> None:
     for bad in (None, 0, 1.5):
         with pytest.raises(TypeError, match="text must be a str"):
             render.Effect.parse(bad)  # type: ignore[arg-type]
+
+
+# -- issue 12: the smaller frictions of the command line ----------------------------------------
+@pytest.mark.parametrize(
+    ("command", "arguments"),
+    [
+        ("segment", ["x.jpg", "-o", "out", "--threshold", "1.5"]),
+        ("segment", ["x.jpg", "-o", "out", "--face-blur", "61"]),
+        ("webcam", ["--smoothing", "1"]),
+        ("webcam", ["--edge-blur", "21"]),
+    ],
+)
+def test_range_errors_print_the_usage_of_their_command(
+    command: str, arguments: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, *arguments])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2
+    assert err.startswith(f"usage: person-segmentation {command} ") and "must be in" in err
+    assert f"person-segmentation {command}: error:" in err
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["segment", "x.jpg", "-o", "out", "--palette", "warm"],
+        ["segment", "x.jpg", "-o", "out", "--palette", "rainbow", "--effect", "bokeh"],
+        ["webcam", "--palette", "warm"],  # its default effect is bokeh
+        ["webcam", "--palette", "warm", "--effect", "blur-faces"],
+    ],
+)
+def test_a_palette_without_parts_is_a_usage_error(
+    arguments: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main([*arguments, "--weights", str(tmp_path / "unused")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert f"--palette {arguments[arguments.index('--palette') + 1]} colours body parts" in err
+    assert "use it with --parts or --effect parts" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_palette_is_accepted_with_parts(tmp_path: Path) -> None:
+    from person_segmentation.cli import _parser
+    from person_segmentation.cli._common import check_palette
+
+    for extra, shown in (["--parts"], True), (["--effect", "parts"], True), ([], False):
+        args = _parser().parse_args(["segment", "x.jpg", "-o", "out", *extra])
+        assert check_palette(args, parts_shown=shown) == "rainbow"  # the default is never an error
+    args = _parser().parse_args(["segment", "x.jpg", "-o", "out", "--parts", "--palette", "warm"])
+    assert check_palette(args, parts_shown=True) == "warm"
+
+
+def test_face_blur_has_its_own_option_and_a_strong_default() -> None:
+    from person_segmentation._constants import DEFAULT_FACE_BLUR
+    from person_segmentation.cli import _parser
+
+    args = _parser().parse_args(["segment", "x.jpg", "-o", "out", "--effect", "blur-faces"])
+    assert args.face_blur == DEFAULT_FACE_BLUR == 15 and args.background_blur == 3
+    assert _parser().parse_args(["webcam", "--face-blur", "30"]).face_blur == 30
+    assert render.Renderer(parse_effect("blur-faces")).face_blur == DEFAULT_FACE_BLUR
+    # the face blur, not the background blur, is what blur-faces uses
+    rng = np.random.default_rng(0)
+    frame = rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)
+    parts = np.full((40, 40), -1, np.int32)
+    parts[10:30, 10:30] = 0
+    mask = (parts >= 0).astype(np.uint8)
+    strong = render.Renderer(parse_effect("blur-faces"), background_blur=0, face_blur=15)(frame, mask, parts)
+    expected = render.blur_body_part(frame, parts, (0, 1), background_blur_amount=15, edge_blur_amount=3)
+    np.testing.assert_array_equal(strong, expected)
+    with pytest.raises(ValueError, match="face_blur must be a number of pixels in 0..100"):
+        render.Renderer(parse_effect("blur-faces"), face_blur=101)
+
+
+def test_a_missing_input_folder_is_reported_as_such_and_no_output_folder_is_made(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "new" / "out"
+    code = main(["segment", str(tmp_path / "photos"), "-o", str(out), "--weights", str(tmp_path / "unused")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert f"skipped {tmp_path / 'photos'}: no such file or folder" in err and "image" not in err.split("\n")[0]
+    assert "0 of 1 file done" in err and "1 failed" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # neither out/ nor new/
+    (tmp_path / "broken.jpg").symlink_to(tmp_path / "nowhere.jpg")
+    assert main(["segment", str(tmp_path / "broken.jpg"), "-o", str(tmp_path / "m.png"), "-q"]) == 1
+    assert "no such file or folder (a broken symbolic link)" in capsys.readouterr().err
+
+
+def test_a_run_that_writes_nothing_leaves_no_output_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every input unreadable: the model loads, nothing is written, and the output folders the
+    run made (with the mirrored sub-folder) are removed again; an existing -o folder stays."""
+    from person_segmentation.cli import segment
+
+    from ._synthetic import synthetic_weights
+
+    monkeypatch.setattr(segment, "load_net", lambda args: ps.PersonSegmentation(synthetic_weights(0.25)))
+    photos = tmp_path / "photos" / "sub"
+    photos.mkdir(parents=True)
+    (photos / "corrupt.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    out = tmp_path / "a" / "out"
+    assert main(["segment", str(tmp_path / "photos"), "-o", str(out), "-q"]) == 1
+    assert "corrupt.jpg" in capsys.readouterr().err
+    assert not (tmp_path / "a").exists()
+    existing = tmp_path / "existing"
+    existing.mkdir()
+    assert main(["segment", str(tmp_path / "photos"), "-o", str(existing), "-q"]) == 1
+    assert existing.is_dir() and list(existing.iterdir()) == []

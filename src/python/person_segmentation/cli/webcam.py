@@ -227,6 +227,7 @@ examples:
 
 def run(args: argparse.Namespace) -> int:
     """The ``webcam`` command."""
+    palette = check_palette(args, parts_shown=args.effect is not None and args.effect.name == "parts")
     try:
         import cv2
 
@@ -254,7 +255,6 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"cannot record to {args.output}: it is the --device file itself (the input)")
     size = _parse_size(args.size)
     device = _parse_device(args.device)
-    palette = check_palette(args, parts_shown=args.effect is not None and args.effect.name == "parts")
     from person_segmentation.render import Renderer
 
     try:
