@@ -4,6 +4,10 @@ One rule for everyone: a value of the wrong *type* raises :class:`TypeError`, a 
 right type but outside what is allowed raises :class:`ValueError`, and every message reads
 ``"NAME must be ..., got ..."`` (naming the argument, what is allowed and what was received).
 Bools are never taken for numbers. numpy scalars are accepted wherever a Python number is.
+
+Why one module (over 500 lines): the one place every check lives is the rule itself (one
+message format, one TypeError/ValueError split, one module to read for what any public function
+accepts); it is a flat list of small independent functions in headed sections.
 """
 
 from __future__ import annotations
