@@ -21,6 +21,7 @@ import pytest
 
 import person_segmentation as ps
 from person_segmentation import render
+from person_segmentation._constants import DEFAULT_FACE_BLUR
 from person_segmentation.cli import main
 from person_segmentation.encode import RAINBOW
 from person_segmentation.render import cover as _cover
@@ -194,7 +195,7 @@ def test_each_effect_on_a_photo(
         "mask": lambda: render.draw_mask(image, render.to_mask_image(mask)),
         "parts": lambda: render.draw_mask(image, render.to_colored_part_image(parts)),
         "bokeh": lambda: render.draw_bokeh_effect(image, mask),
-        "blur-faces": lambda: render.blur_body_part(image, parts, (0, 1)),
+        "blur-faces": lambda: render.blur_body_part(image, parts, (0, 1), background_blur_amount=DEFAULT_FACE_BLUR),
         "replace=#00B140": lambda: render.replace_background(image, mask, (0x00, 0xB1, 0x40)),
     }.get(effect)
     if expected is None:  # replace=IMG: the background image scaled to cover the photo, centre-cropped

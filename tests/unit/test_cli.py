@@ -152,6 +152,10 @@ def test_help_of_every_command(command: str, capsys: pytest.CaptureFixture[str])
             "--smoothing",
             "--max-frames",
             "--palette",
+            "--face-blur",
+            "--engine",
+            "--workers",
+            "--progress",
             "audio",
             "Exit status",
             "examples:",
@@ -455,3 +459,23 @@ def test_a_run_that_writes_nothing_leaves_no_output_folder(
     existing.mkdir()
     assert main(["segment", str(tmp_path / "photos"), "-o", str(existing), "-q"]) == 1
     assert existing.is_dir() and list(existing.iterdir()) == []
+
+
+def test_the_summary_after_an_interruption_counts_what_was_done(capsys: pytest.CaptureFixture[str]) -> None:
+    """issue 12 ("0 of 0 files done" after frames were processed): the files planned, the images
+    written, the frames of finished videos and of the video stopped midway are all counted."""
+    from person_segmentation.cli._plan import Job
+    from person_segmentation.cli.segment import Summary, _print_summary
+
+    jobs = [
+        Job(Path("a.jpg"), "image", Path("out/a.mask.png")),
+        Job(Path("b.jpg"), "image", Path("out/b.mask.png")),
+        Job(Path("c.mp4"), "video", Path("out/c.mask.mp4"), frames=30),
+        Job(Path("d.mp4"), "video", Path("out/d.mask.mp4"), frames=300),
+    ]
+    summary = Summary(video_frames={Path("out/c.mask.mp4"): 30}, partial_frames=146, partial="d.mp4")
+    done = {Path("out/a.mask.png"), Path("out/b.mask.png"), Path("out/c.mask.mp4")}
+    _print_summary(jobs, [("e.fifo", "not a regular file")], summary, done, 2.0, KeyboardInterrupt())
+    line = capsys.readouterr().err
+    assert line.startswith("interrupted: 3 of 5 files done (2 images, 1 video; 178 frames) in 2.0 s, 89.0 frames/s")
+    assert "d.mp4 stopped after 146 frames (its output discarded)" in line
