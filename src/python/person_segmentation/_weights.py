@@ -47,7 +47,7 @@ Credentials in a URL (``https://user:password@host/...``) are sent as HTTP Basic
 authentication to that URL and to the shard URLs beside it (never to a redirect's target), and
 are never shown: messages, logs and :attr:`LoadedWeights.source` read ``user:***@host``.
 
-Why one module (about 1250 lines): locating, downloading, caching, verifying and decoding are
+Why one module (about 1370 lines): locating, downloading, caching, verifying and decoding are
 one pipeline whose safety rules (atomic renames, locks, size and sha256 checks before use)
 must hold together; its tests patch these internals directly. Splitting it is planned when
 the BodyPix 2 loader lands beside it.
@@ -1292,7 +1292,11 @@ def load_weights(
             URL, each meaning one of:
 
             (a) a base folder mirroring the official layout (like :data:`OFFICIAL_BASE_URL`):
-                its ``posenet_mobilenet_<100|075|050|025>_partmap/`` 1.x folder is used;
+                searched for the multiplier's 1.x folder
+                ``posenet_mobilenet_<100|075|050|025>_partmap/``, then its 2.x
+                ``bodypix/mobilenet/{float,quant2,quant1}/<m>/model-stride16.json``, in this
+                order (:func:`base_candidates`); the first present is used (over http(s): the
+                first the server does not answer with 403, 404 or 410);
             (b) a 1.x model folder, or its ``weights_manifest.json``;
             (c) a 2.x ``model-stride*.json`` (any graph-model JSON with ``weightsManifest``).
 
@@ -1319,7 +1323,9 @@ def load_weights(
         ValueError: ``multiplier`` is not one of :data:`MULTIPLIERS`.
         WeightsError: the weights are missing, truncated, corrupt, unreachable,
             incomplete or for another multiplier, or their download failed or timed out;
-            the message names the file or URL.
+            the message names the file or URL (and, when the server could not be reached,
+            how to do without it: local weights or :func:`bundled_model`). A failed download
+            leaves no empty folder in the cache.
     """
     requested = check_multiplier(multiplier)
     from_env = False
