@@ -72,7 +72,7 @@ def weights_digest(tensors: Mapping[str, np.ndarray], multiplier: float) -> str:
     for name in sorted(tensors):
         array = np.ascontiguousarray(tensors[name], dtype=np.float32)
         h.update(f"\n{name}{array.shape}".encode())
-        h.update(memoryview(array).cast("B"))  # the bytes, without a copy
+        h.update(array.data.cast("B"))  # the bytes, without a copy
     return h.hexdigest()
 
 
