@@ -24,6 +24,7 @@ import numpy.typing as npt
 
 from person_segmentation import _core
 from person_segmentation._constants import (
+    BUNDLED_STRIDES,
     DLPACK_DEVICE_TYPES,
     MAX_BLUR_AMOUNT,
     MAX_IMAGE_SIDE,
@@ -518,3 +519,9 @@ def check_part_id(value: object, name: str = "part_id") -> int:
 def check_on_error(value: object) -> OnError:
     """``segment_stream``'s ``on_error``: "raise" or "skip"."""
     return check_choice(value, "on_error", ON_ERROR_CHOICES)
+
+
+# -- the bundled model and the engines (issue 12, helper ENGINE) -------------------------------
+def check_bundled_stride(value: object) -> int:
+    """An output stride of the bundled model: 8 or 16 (the strides Google publishes)."""
+    return check_choice(value, "output_stride", BUNDLED_STRIDES)

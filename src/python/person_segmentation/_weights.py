@@ -47,7 +47,7 @@ Credentials in a URL (``https://user:password@host/...``) are sent as HTTP Basic
 authentication to that URL and to the shard URLs beside it (never to a redirect's target), and
 are never shown: messages, logs and :attr:`LoadedWeights.source` read ``user:***@host``.
 
-Why one module (about 1250 lines): locating, downloading, caching, verifying and decoding are
+Why one module (about 1370 lines): locating, downloading, caching, verifying and decoding are
 one pipeline whose safety rules (atomic renames, locks, size and sha256 checks before use)
 must hold together; its tests patch these internals directly. Splitting it is planned when
 the BodyPix 2 loader lands beside it.
@@ -57,8 +57,8 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import hashlib
-import http.client
 import json
 import logging
 import math
@@ -69,9 +69,7 @@ import stat
 import string
 import tempfile
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -79,7 +77,7 @@ from typing import IO, Any, Final, TypeGuard
 
 import numpy as np
 
-from person_segmentation._checks import check_multiplier
+from person_segmentation._checks import check_bundled_stride, check_multiplier
 from person_segmentation._constants import (
     DOWNLOAD_DEADLINE_S,
     MAX_MANIFEST_BYTES,
@@ -103,6 +101,7 @@ __all__ = [
     "PART_NAMES_2X",
     "LoadedWeights",
     "WeightsError",
+    "bundled_model",
     "default_cache_dir",
     "load_weights",
     "resolve_cache_dir",
@@ -192,6 +191,13 @@ host, so a faithful mirror is checked too) must have this hash, and so must its 
 """
 
 _WEIGHTS_ENV: Final = "PERSON_SEGMENTATION_WEIGHTS"
+OFFLINE_HINT: Final[str] = (
+    "to work without a download, use local weights (weights= in Python, --weights on the command line, "
+    "or $PERSON_SEGMENTATION_WEIGHTS: a folder mirroring the official layout, one model folder, or a 2.x "
+    "model-stride*.json), or the bundled BodyPix 2 0.75 model (weights=person_segmentation.bundled_model(); "
+    "the command line's default when neither --weights nor --multiplier is given)"
+)
+"""What a failed download's message adds: how to do without the network."""
 _CACHE_ENV: Final = "PERSON_SEGMENTATION_CACHE"
 _MANIFEST_1X: Final = "weights_manifest.json"
 _FOLDER_1X_RE: Final = re.compile(r"posenet_mobilenet_\d{3}_partmap")
@@ -238,6 +244,14 @@ class WeightsError(ValueError):
 
     The message names the file (local path or URL) concerned and says what is wrong.
     """
+
+
+class _NotFound(WeightsError):
+    """A download the server answered with "not there" (HTTP 403, 404 or 410)."""
+
+
+class _Unreachable(WeightsError):
+    """A download that got no answer: no such host, no route, refused, timed out."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -619,18 +633,36 @@ def _local_manifest_of(path: pathlib.Path, multiplier: float) -> pathlib.Path:
         return path
     if (path / _MANIFEST_1X).is_file() or _FOLDER_1X_RE.fullmatch(path.name):
         return path / _MANIFEST_1X  # (b); a missing manifest is reported by the reader
-    folder = path / _folder_1x(multiplier)
-    if not folder.is_dir():
-        raise WeightsError(
-            f"{path} holds no 1.x weights for multiplier {multiplier}: expected "
-            f"{folder / _MANIFEST_1X} (pass a weights_manifest.json folder, or a 2.x "
-            "model-stride*.json file, to load other weights)"
-        )
-    return folder / _MANIFEST_1X
+    for relative in base_candidates(multiplier):  # (a): the first model present
+        if (path / relative).is_file():
+            return path / relative
+    searched = ", ".join(base_candidates(multiplier))
+    raise WeightsError(
+        f"{path} holds no weights for multiplier {multiplier}: searched it as a mirror of the official "
+        f"layout for {searched} (pass a weights_manifest.json folder, or a 2.x model-stride*.json file, to "
+        "load other weights)"
+    )
 
 
 def _folder_1x(multiplier: float) -> str:
     return f"posenet_mobilenet_{round(multiplier * 100):03d}_partmap"
+
+
+def base_candidates(multiplier: float) -> tuple[str, ...]:
+    """What a base mirroring the official layout is searched for, in order, for
+    ``multiplier`` (paths relative to the base; the first one present is loaded):
+
+    1. ``posenet_mobilenet_<m>_partmap/weights_manifest.json``: the 1.x weights of v0.0.x;
+    2. ``bodypix/mobilenet/float/<m>/model-stride16.json``: BodyPix 2, float32;
+    3. ``bodypix/mobilenet/quant2/<m>/model-stride16.json``: BodyPix 2, 16-bit weights;
+    4. ``bodypix/mobilenet/quant1/<m>/model-stride16.json``: BodyPix 2, 8-bit weights.
+
+    (``<m>`` = 100, 075, 050 or 025; Google publishes no 2.x model for 0.25.) The stride-8 and
+    stride-16 JSON files of a 2.x folder hold the same weights."""
+    m = f"{round(multiplier * 100):03d}"
+    return (f"{_folder_1x(multiplier)}/{_MANIFEST_1X}",) + tuple(
+        f"bodypix/mobilenet/{kind}/{m}/model-stride16.json" for kind in ("float", "quant2", "quant1")
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -829,40 +861,52 @@ class _Refused(Exception):
     it through) and turned by :func:`_stream_to` into a WeightsError naming the URL."""
 
 
-class _RedirectHandler(urllib.request.HTTPRedirectHandler):
-    """urllib's redirect handling, narrowed: only to http and https URLs without user info, at
-    most ``MAX_REDIRECTS`` for one file, none once the download's deadline has passed, and
-    without reading a redirect's body (urllib reads it whole, however long)."""
+@functools.cache
+def _redirect_handler_class() -> type[Any]:
+    """The redirect handler class (made on first use: urllib.request, and the http.client and
+    email modules it imports, are loaded only when something is downloaded)."""
+    import urllib.request
 
-    def __init__(self, deadline_at: float, deadline_s: float) -> None:
-        super().__init__()
-        self.deadline_at, self.deadline_s = deadline_at, deadline_s
-        self.hops = 0
+    class _RedirectHandler(urllib.request.HTTPRedirectHandler):
+        """urllib's redirect handling, narrowed: only to http and https URLs without user info, at
+        most ``MAX_REDIRECTS`` for one file, none once the download's deadline has passed, and
+        without reading a redirect's body (urllib reads it whole, however long)."""
 
-    def http_error_302(self, req: urllib.request.Request, fp: IO[bytes], code: int, msg: str, headers: Any) -> Any:
-        location = headers.get("location") or headers.get("uri")
-        if location is None:
-            return None  # not a redirect after all: urllib reports the HTTP status
-        fp.close()
-        parts = urllib.parse.urlparse(location)
-        if not parts.path and parts.netloc:
-            parts = parts._replace(path="/")
-        target = urllib.parse.quote(urllib.parse.urlunparse(parts), encoding="iso-8859-1", safe=string.punctuation)
-        target = urllib.parse.urljoin(req.full_url, target)
-        split = urllib.parse.urlsplit(target)
-        if split.scheme.lower() not in ("http", "https"):
-            raise _Refused(f"HTTP {code} redirects to {redact_url(target)}; only http and https redirects are followed")
-        if "@" in split.netloc:
-            raise _Refused(f"HTTP {code} redirects to {redact_url(target)}, a URL with user info; not followed")
-        self.hops += 1
-        if self.hops > MAX_REDIRECTS:
-            raise _Refused(f"more than {MAX_REDIRECTS} redirects (the last to {redact_url(target)})")
-        if time.monotonic() > self.deadline_at:
-            raise _Refused(f"not done after {self.deadline_s:g} s of redirects; set ${_DEADLINE_ENV} to allow longer")
-        new = self.redirect_request(req, fp, code, msg, headers, target)
-        return None if new is None else self.parent.open(new, timeout=req.timeout)
+        def __init__(self, deadline_at: float, deadline_s: float) -> None:
+            super().__init__()
+            self.deadline_at, self.deadline_s = deadline_at, deadline_s
+            self.hops = 0
 
-    http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
+        def http_error_302(self, req: urllib.request.Request, fp: IO[bytes], code: int, msg: str, headers: Any) -> Any:
+            location = headers.get("location") or headers.get("uri")
+            if location is None:
+                return None  # not a redirect after all: urllib reports the HTTP status
+            fp.close()
+            parts = urllib.parse.urlparse(location)
+            if not parts.path and parts.netloc:
+                parts = parts._replace(path="/")
+            target = urllib.parse.quote(urllib.parse.urlunparse(parts), encoding="iso-8859-1", safe=string.punctuation)
+            target = urllib.parse.urljoin(req.full_url, target)
+            split = urllib.parse.urlsplit(target)
+            if split.scheme.lower() not in ("http", "https"):
+                raise _Refused(
+                    f"HTTP {code} redirects to {redact_url(target)}; only http and https redirects are followed"
+                )
+            if "@" in split.netloc:
+                raise _Refused(f"HTTP {code} redirects to {redact_url(target)}, a URL with user info; not followed")
+            self.hops += 1
+            if self.hops > MAX_REDIRECTS:
+                raise _Refused(f"more than {MAX_REDIRECTS} redirects (the last to {redact_url(target)})")
+            if time.monotonic() > self.deadline_at:
+                raise _Refused(
+                    f"not done after {self.deadline_s:g} s of redirects; set ${_DEADLINE_ENV} to allow longer"
+                )
+            new = self.redirect_request(req, fp, code, msg, headers, target)
+            return None if new is None else self.parent.open(new, timeout=req.timeout)
+
+        http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
+
+    return _RedirectHandler
 
 
 def _stream_to(url: str, out: Any, what: str, *, limit: int, auth: str | None = None) -> tuple[bytes, int | None]:
@@ -872,6 +916,10 @@ def _stream_to(url: str, out: Any, what: str, *, limit: int, auth: str | None = 
     reading the rest, and none when the Content-Length is already over ``limit``: the caller
     checks both. ``url`` is the shown form (see :func:`redact_url`); ``auth`` its credentials.
     """
+    import http.client
+    import urllib.error
+    import urllib.request
+
     timeout = _download_timeout()
     deadline = _download_deadline()
     began = time.monotonic()
@@ -880,12 +928,12 @@ def _stream_to(url: str, out: Any, what: str, *, limit: int, auth: str | None = 
     )
     if auth is not None:
         request.add_unredirected_header("Authorization", auth)  # never sent on to a redirect
-    opener = urllib.request.build_opener(_RedirectHandler(began + deadline, deadline))
+    opener = urllib.request.build_opener(_redirect_handler_class()(began + deadline, deadline))
     chunks: list[bytes] = []
     received = 0
 
     def timed_out() -> WeightsError:
-        return WeightsError(
+        return _Unreachable(
             f"could not download {what} from {url}: timed out (no response or data for "
             f"{timeout:g} s; set ${_TIMEOUT_ENV} to wait longer)"
         )
@@ -915,16 +963,17 @@ def _stream_to(url: str, out: Any, what: str, *, limit: int, auth: str | None = 
         raise WeightsError(f"could not download {what} from {url}: {exc}") from None
     except urllib.error.HTTPError as exc:
         exc.close()
-        raise WeightsError(f"could not download {what} from {url}: HTTP {exc.code} {exc.reason}") from None
+        kind = _NotFound if exc.code in (403, 404, 410) else WeightsError
+        raise kind(f"could not download {what} from {url}: HTTP {exc.code} {exc.reason}") from None
     except urllib.error.URLError as exc:
         if isinstance(exc.reason, TimeoutError):
             raise timed_out() from None
-        raise WeightsError(f"could not download {what} from {url}: {exc.reason}") from None
+        raise _Unreachable(f"could not download {what} from {url}: {exc.reason}") from None
     except TimeoutError:
         raise timed_out() from None
     except (http.client.HTTPException, OSError) as exc:
         detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        raise WeightsError(f"could not download {what} from {url}: connection failed ({detail})") from None
+        raise _Unreachable(f"could not download {what} from {url}: connection failed ({detail})") from None
     return b"".join(chunks), declared
 
 
@@ -1114,21 +1163,66 @@ def _load_http(manifest_url: str, multiplier: float, cache_dir: pathlib.Path, au
     for group in manifest.groups:
         urls = [urllib.parse.urljoin(manifest_url, p) for p in group.paths]
         dests = [_cache_path(cache_dir, u) for u in urls]
-        buffer = _fetch_group(urls, dests, group.nbytes, manifest_url, auth)
+        try:
+            buffer = _fetch_group(urls, dests, group.nbytes, manifest_url, auth)
+        except _NotFound as exc:  # a missing shard of a model that is there: not "try the next"
+            raise WeightsError(str(exc)) from None
         buffers.append((buffer, ", ".join(urls)))
     return _assemble(manifest, buffers, multiplier, manifest_url)
 
 
-def _url_manifest(url: str, multiplier: float) -> str:
-    """Apply meanings (a)/(b)/(c) to an http(s) URL and return the manifest/model JSON URL."""
+def _url_manifests(url: str, multiplier: float) -> list[str]:
+    """Apply meanings (a)/(b)/(c) to an http(s) URL: the manifest/model JSON URL, or for a
+    base (a) the :func:`base_candidates` URLs, to try in order."""
     path = urllib.parse.urlsplit(url).path
     last = path.rstrip("/").rsplit("/", 1)[-1]
     if last.lower().endswith(".json"):
-        return url  # (b) weights_manifest.json itself, or (c) a 2.x model JSON
+        return [url]  # (b) weights_manifest.json itself, or (c) a 2.x model JSON
     folder = url if path.endswith("/") else _with_path(url, path + "/")
     if _FOLDER_1X_RE.fullmatch(last):
-        return urllib.parse.urljoin(folder, _MANIFEST_1X)  # (b) a 1.x model folder
-    return urllib.parse.urljoin(folder, f"{_folder_1x(multiplier)}/{_MANIFEST_1X}")  # (a)
+        return [urllib.parse.urljoin(folder, _MANIFEST_1X)]  # (b) a 1.x model folder
+    return [urllib.parse.urljoin(folder, relative) for relative in base_candidates(multiplier)]  # (a)
+
+
+def _load_http_first(
+    urls: Sequence[str], multiplier: float, cache_dir: pathlib.Path, auth: str | None
+) -> LoadedWeights:
+    """The weights of the first of ``urls`` the server has: one that is missing there (HTTP
+    403, 404, 410) lets the next be tried; any other failure is reported at once. A failed
+    load leaves no empty folder in the cache."""
+    missing: list[str] = []
+    for url in urls:
+        try:
+            return _load_http(url, multiplier, cache_dir, auth)
+        except _NotFound as exc:
+            missing.append(str(exc))
+        finally:
+            _prune_empty_folders(cache_dir, url)
+    if len(missing) == 1:
+        raise WeightsError(missing[0])
+    raise WeightsError(
+        f"no weights for multiplier {multiplier} at this mirror of the official layout; tried, in order: "
+        + "; ".join(missing)
+    )
+
+
+def _prune_empty_folders(cache_dir: pathlib.Path, url: str) -> None:
+    """Remove the folders of ``url``'s cache entry that are empty (left by a failed download),
+    up to ``cache_dir`` itself (kept)."""
+    try:
+        folder = _cache_path(cache_dir, url).parent
+    except WeightsError:
+        return
+    root = cache_dir.resolve() if cache_dir.exists() else cache_dir
+    while True:
+        try:
+            current = folder.resolve()
+            if current == root or root not in current.parents:
+                return
+            folder.rmdir()  # only succeeds when empty
+        except OSError:
+            return
+        folder = folder.parent
 
 
 def _with_path(url: str, path: str) -> str:
@@ -1137,6 +1231,30 @@ def _with_path(url: str, path: str) -> str:
 
 # --------------------------------------------------------------------------------------------
 # Public API
+
+
+#: Where the package keeps its bundled model (INTERFACES section 3): the official files of
+#: ``bodypix/mobilenet/quant2/075/`` (BodyPix 2, MobileNetV1 0.75, uint16 weights) and their
+#: pre-converted LiteRT model; licence in ``models/NOTICE``.
+BUNDLED_RELATIVE: Final = "bodypix/mobilenet/quant2/075"
+BUNDLED_MULTIPLIER: Final = 0.75
+_MODELS_DIR: Final = pathlib.Path(__file__).resolve().parent / "models"
+
+
+def bundled_model(output_stride: int = 16) -> pathlib.Path:
+    """The model JSON of the bundled BodyPix 2 model (MobileNetV1 0.75, quant2) for
+    ``output_stride`` 8 or 16: a local file, loadable with no network, e.g.
+    ``load_weights(0.75, bundled_model())``.
+
+    Raises:
+        ValueError: ``output_stride`` is not 8 or 16.
+        WeightsError: the package was installed without its bundled model.
+    """
+    stride = check_bundled_stride(output_stride)
+    path = _MODELS_DIR / BUNDLED_RELATIVE / f"model-stride{stride}.json"
+    if not path.is_file():
+        raise WeightsError(f"the bundled model is missing from this installation: {path} does not exist")
+    return path
 
 
 def default_cache_dir() -> pathlib.Path:
@@ -1174,7 +1292,11 @@ def load_weights(
             URL, each meaning one of:
 
             (a) a base folder mirroring the official layout (like :data:`OFFICIAL_BASE_URL`):
-                its ``posenet_mobilenet_<100|075|050|025>_partmap/`` 1.x folder is used;
+                searched for the multiplier's 1.x folder
+                ``posenet_mobilenet_<100|075|050|025>_partmap/``, then its 2.x
+                ``bodypix/mobilenet/{float,quant2,quant1}/<m>/model-stride16.json``, in this
+                order (:func:`base_candidates`); the first present is used (over http(s): the
+                first the server does not answer with 403, 404 or 410);
             (b) a 1.x model folder, or its ``weights_manifest.json``;
             (c) a 2.x ``model-stride*.json`` (any graph-model JSON with ``weightsManifest``).
 
@@ -1201,7 +1323,9 @@ def load_weights(
         ValueError: ``multiplier`` is not one of :data:`MULTIPLIERS`.
         WeightsError: the weights are missing, truncated, corrupt, unreachable,
             incomplete or for another multiplier, or their download failed or timed out;
-            the message names the file or URL.
+            the message names the file or URL (and, when the server could not be reached,
+            how to do without it: local weights or :func:`bundled_model`). A failed download
+            leaves no empty folder in the cache.
     """
     requested = check_multiplier(multiplier)
     from_env = False
@@ -1218,8 +1342,13 @@ def load_weights(
     try:
         return _load_from(location, is_path=isinstance(weights, os.PathLike), multiplier=requested, cache_dir=cache_dir)
     except WeightsError as exc:
+        message = str(exc)
         if from_env:
-            raise WeightsError(f"{exc} (weights location taken from ${_WEIGHTS_ENV})") from None
+            message += f" (weights location taken from ${_WEIGHTS_ENV})"
+        if isinstance(exc, _Unreachable):
+            message += f"; {OFFLINE_HINT}"
+        if message != str(exc):
+            raise WeightsError(message) from None
         raise
 
 
@@ -1238,10 +1367,12 @@ def _load_from(
     if scheme == "file":
         if parts.netloc not in ("", "localhost"):
             raise WeightsError(f"unsupported file URL {shown}: it names a remote host")
-        local = pathlib.Path(urllib.request.url2pathname(parts.path))
+        from urllib.request import url2pathname
+
+        local = pathlib.Path(url2pathname(parts.path))
         return _load_local(_local_manifest(local, multiplier), multiplier)
     if scheme in ("http", "https"):
         if not parts.hostname:
             raise WeightsError(f"URL {shown} has no host")
-        return _load_http(_url_manifest(shown, multiplier), multiplier, resolve_cache_dir(cache_dir), auth)
+        return _load_http_first(_url_manifests(shown, multiplier), multiplier, resolve_cache_dir(cache_dir), auth)
     raise WeightsError(f"unsupported URL scheme {parts.scheme!r} in {shown} (use http, https or file)")
