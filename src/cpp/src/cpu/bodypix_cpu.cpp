@@ -4,9 +4,12 @@
 // Scale-back, fused: an image pixel's score is a crop-and-resize lerp of four
 // input-resolution scores, each the sigmoid of an align-corners lerp of the logits. Image rows
 // map monotonically onto input rows, so each thread keeps the last two input rows of scores
-// (segment always, the 24 parts only once a row has a person pixel) and reuses them for
+// (segment always; the 24 parts only for the columns that person pixels sample) and reuses them for
 // every image row between them: each input-resolution score is computed about once per thread,
 // and nothing at image resolution is stored but the results.
+//
+// Why one module: the four stages are the CPU side of one interface (bodypix_cpu.hpp) and share
+// its plan and helpers; each is a short section below.
 #include "cpu/bodypix_cpu.hpp"
 
 #include <algorithm>
