@@ -164,3 +164,9 @@ def test_bodypix_heads_strided_and_threads(case: dict[str, Any], golden2_dir: Pa
     many = _core.bodypix_scale_back(heads, threshold=0.5, parts=True, probability=True, num_threads=7, **geometry)
     for x, y in zip(one, many, strict=True):
         np.testing.assert_array_equal(x, y)
+    people = np.ascontiguousarray(a["keypoints"][a["people"]])
+    args = dict(output_stride=case["output_stride"], refine_steps=case["refine_steps"], **geometry)
+    one_i = _core.bodypix_decode_instances(heads, a["mask"], people, num_threads=1, **args)
+    many_i = _core.bodypix_decode_instances(heads, a["mask"], people, num_threads=7, **args)
+    np.testing.assert_array_equal(one_i, many_i)
+    np.testing.assert_array_equal(one_i, a["instances"])
