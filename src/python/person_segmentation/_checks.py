@@ -4,6 +4,10 @@ One rule for everyone: a value of the wrong *type* raises :class:`TypeError`, a 
 right type but outside what is allowed raises :class:`ValueError`, and every message reads
 ``"NAME must be ..., got ..."`` (naming the argument, what is allowed and what was received).
 Bools are never taken for numbers. numpy scalars are accepted wherever a Python number is.
+
+Why one module (over 500 lines): the package's rule is that every argument check lives here, so
+that one wording and one TypeError/ValueError convention hold for every entry point; each
+area adds its own headed section.
 """
 
 from __future__ import annotations
