@@ -17,7 +17,7 @@ import pytest
 import person_segmentation as ps
 from person_segmentation import bodypix
 
-from .. import _bodypix_reference as ref
+from .. import _bodypix_api_reference as ref
 
 CALLS = ("segment_person", "segment_person_parts", "segment_multi_person", "segment_multi_person_parts")
 MULTI = ("segment_multi_person", "segment_multi_person_parts")
