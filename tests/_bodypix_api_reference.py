@@ -1,5 +1,5 @@
-"""A plain numpy reference of BodyPix 2.2.1's post-processing, as the ``bodypix`` API tests use it (``../shared/spec/BODYPIX2.md``
-sections 4-12), written from the spec for the tests: slow, simple, float64 where the
+"""A plain numpy reference of BodyPix 2.2.1's post-processing for the ``bodypix`` API tests
+(``../shared/spec/BODYPIX2.md`` sections 4-12), written from the spec: slow, simple, float64 where the
 reference computes in JS numbers. The library itself runs the native functions of ``_core``
 (``bodypix_preprocess``, ``bodypix_scale_back``, ``bodypix_decode_poses``,
 ``bodypix_decode_instances``); the functions here take the same arguments (INTERFACES
