@@ -31,6 +31,7 @@ from person_segmentation._constants import (
     BODYPIX_MULTIPLIERS,
     BODYPIX_OUTPUT_STRIDES,
     BODYPIX_QUANT_BYTES,
+    BUNDLED_STRIDES,
     DLPACK_DEVICE_TYPES,
     MAX_BLUR_AMOUNT,
     MAX_IMAGE_SIDE,
@@ -504,6 +505,12 @@ def check_video_size(value: object, max_side: int, name: str = "size", codec: st
             f"{name} must be an even (width, height) with sides of at most {max_side}{what}, got {value!r}"
         )
     return width, height
+
+
+# -- the bundled model and the engines (issue 12, helper ENGINE) -------------------------------
+def check_bundled_stride(value: object) -> int:
+    """An output stride of the bundled model: 8 or 16 (the strides Google publishes)."""
+    return check_choice(value, "output_stride", BUNDLED_STRIDES)
 
 
 # -- BodyPix 2 options (issue 13: person_segmentation.bodypix; spec BODYPIX2.md sections 1, 3, 4) --
