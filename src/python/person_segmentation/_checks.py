@@ -636,3 +636,17 @@ def check_people_masks(value: object, image: np.ndarray[Any, Any], name: str = "
 def check_line_width(value: object, name: str) -> int:
     """A keypoint radius or line thickness: an int in 1..MAX_POSE_LINE_WIDTH pixels."""
     return check_int(value, name, 1, MAX_POSE_LINE_WIDTH)
+
+
+def check_call_options(value: object, name: str = "call_options") -> dict[str, Any]:
+    """None or a dict of keyword arguments (str keys) for a BodyPix 2 call, as a new dict; the
+    values are checked by the call itself. ``flip_horizontal`` and ``segmentation_threshold``
+    have their own arguments and are refused here."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise TypeError(f"{name} must be None or a dict of keyword arguments, got {type(value).__name__}")
+    for own in ("flip_horizontal", "segmentation_threshold"):
+        if own in value:
+            raise ValueError(f"{name} must not hold {own!r} (pass it as the argument {own}), got {sorted(value)}")
+    return dict(value)

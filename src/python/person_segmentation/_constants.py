@@ -155,3 +155,10 @@ PERSON_COLORS: Final[tuple[tuple[int, int, int], ...]] = (
 MAX_PEOPLE: Final[int] = 1000
 #: The largest keypoint radius and line thickness of the pose drawings, in pixels.
 MAX_POSE_LINE_WIDTH: Final[int] = 256
+#: BodyPix 2's four calls, as ``ray_data.Segmenter(call=...)`` names them.
+BODYPIX_CALLS: Final[tuple[str, ...]] = (
+    "segment_person",
+    "segment_person_parts",
+    "segment_multi_person",
+    "segment_multi_person_parts",
+)
