@@ -188,13 +188,14 @@ class Segmenter:
         multiplier = _checks.check_multiplier(multiplier)
         engine = _checks.check_choice(engine, "engine", ENGINES)
         self.bodypix: Any = None
+        quant_bytes = _checks.check_choice(quant_bytes, "quant_bytes", (1, 2, 4))
         if self.call is not None:
             from person_segmentation import bodypix
 
             self.bodypix = bodypix.load(
                 multiplier,
                 output_stride=self.output_stride,
-                quant_bytes=_checks.check_choice(quant_bytes, "quant_bytes", (1, 2, 4)),
+                quant_bytes=quant_bytes,
                 model_url=_check_weights(weights),
                 engine=engine,
                 num_threads=num_threads,
