@@ -162,3 +162,44 @@ BODYPIX_CALLS: Final[tuple[str, ...]] = (
     "segment_multi_person",
     "segment_multi_person_parts",
 )
+
+
+# -- BodyPix 2 API (issue 13: person_segmentation.bodypix; spec BODYPIX2.md) ----------------------
+#: Depth multipliers Google publishes BodyPix 2 MobileNetV1 models for (spec section 1).
+BODYPIX_MULTIPLIERS: Final[tuple[float, ...]] = (0.5, 0.75, 1.0)
+#: Bytes per stored weight: 4 = ``float/``, 2 = ``quant2/`` (uint16), 1 = ``quant1/`` (uint8).
+BODYPIX_QUANT_BYTES: Final[tuple[int, ...]] = (1, 2, 4)
+#: The folder of each ``quant_bytes`` in the official layout.
+BODYPIX_QUANT_FOLDERS: Final[dict[int, str]] = {4: "float", 2: "quant2", 1: "quant1"}
+#: Output strides with a published MobileNet ``model-stride*.json`` (BodyPix 2 also validates
+#: 32, for which no file exists).
+BODYPIX_OUTPUT_STRIDES: Final[tuple[int, ...]] = (8, 16)
+#: The official models' folder below :data:`person_segmentation.OFFICIAL_BASE_URL`.
+BODYPIX_MODELS_PATH: Final[str] = "bodypix/mobilenet"
+#: ``internal_resolution`` names and the fraction of the image size each means (spec section 4).
+BODYPIX_INTERNAL_RESOLUTIONS: Final[dict[str, float]] = {"low": 0.25, "medium": 0.5, "high": 0.75, "full": 1.0}
+#: The range of a numeric ``internal_resolution``.
+BODYPIX_MIN_INTERNAL_RESOLUTION: Final[float] = 0.1
+BODYPIX_MAX_INTERNAL_RESOLUTION: Final[float] = 2.0
+#: The most long-offset refinement steps of the instance decoder (BodyPix 2 validates 0 < n <= 20).
+BODYPIX_MAX_REFINE_STEPS: Final[int] = 20
+#: The 17 pose keypoints, id = index (spec section 9; PoseNet's names).
+BODYPIX_KEYPOINT_NAMES: Final[tuple[str, ...]] = (
+    "nose",
+    "leftEye",
+    "rightEye",
+    "leftEar",
+    "rightEar",
+    "leftShoulder",
+    "rightShoulder",
+    "leftElbow",
+    "rightElbow",
+    "leftWrist",
+    "rightWrist",
+    "leftHip",
+    "rightHip",
+    "leftKnee",
+    "rightKnee",
+    "leftAnkle",
+    "rightAnkle",
+)
