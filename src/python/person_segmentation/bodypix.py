@@ -569,9 +569,7 @@ class BodyPix:
             source = iter(images)
         except TypeError:
             raise TypeError(f"images must be an iterable of images, got {type(images).__name__}") from None
-        return _pipeline.ordered_map(
-            lambda image: method(image, **options), source, workers=count, window=2 * count
-        )
+        return _pipeline.ordered_map(lambda image: method(image, **options), source, workers=count, window=2 * count)
 
 
 def _mirror(array: np.ndarray) -> np.ndarray:

@@ -1,4 +1,10 @@
-"""``person-segmentation segment``: images, folders and videos to masks, part maps or effects."""
+"""``person-segmentation segment``: images, folders and videos to masks, part maps or effects.
+
+Why one module (about 520 lines): it is one command, whose help text (a third of the lines),
+options, per-image and per-video work and summary belong together; the planning of outputs
+(``_plan``), their writing (``_outputs``) and the BodyPix 2 people outputs (``_people``) live
+beside it.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from person_segmentation.cli import _people
 from person_segmentation.cli._common import (
     EFFECT_HELP,
     EXIT_INTERRUPTED,
@@ -31,6 +36,15 @@ from person_segmentation.cli._common import (
     say,
 )
 from person_segmentation.cli._outputs import Outputs, is_own_output, mark_mp4, save_image
+from person_segmentation.cli._people import (
+    PEOPLE_LABEL,
+    PeopleSegmenter,
+    add_options,
+    is_own_people_output,
+    load_bodypix,
+    primary,
+    write_people,
+)
 from person_segmentation.cli._plan import Job, identity, plan
 from person_segmentation.cli._pool import OrderedPool
 from person_segmentation.cli.progress import Progress, progress_enabled
@@ -132,7 +146,7 @@ examples:
         help="render an effect instead of writing the raw mask: " + EFFECT_HELP,
     )
     add_model_options(seg)
-    _people.add_options(seg)
+    add_options(seg)
     add_render_options(seg)
     add_video_options(seg, webcam=False)
     seg.add_argument(
@@ -193,11 +207,11 @@ class _ImageSegmenter:
 class _PrimaryPerson:
     """``--primary-person``: (mask, parts or None) of the largest person of a frame."""
 
-    def __init__(self, people: _people.PeopleSegmenter) -> None:
+    def __init__(self, people: PeopleSegmenter) -> None:
         self._people = people
 
     def __call__(self, pixels: np.ndarray, parts: bool) -> tuple[np.ndarray, np.ndarray | None]:
-        return _people.primary(self._people(pixels, parts), pixels.shape[0], pixels.shape[1])
+        return primary(self._people(pixels, parts), pixels.shape[0], pixels.shape[1])
 
 
 @dataclass
@@ -219,7 +233,7 @@ class _PrimaryVideo:
 
 def _segment_image(
     job: Job,
-    segment: _ImageSegmenter | _PrimaryPerson | _people.PeopleSegmenter,
+    segment: _ImageSegmenter | _PrimaryPerson | PeopleSegmenter,
     args: argparse.Namespace,
     renderer: Renderer | None,
     outputs: Outputs,
@@ -234,10 +248,10 @@ def _segment_image(
 
     pixels = read_image(job.source)
     job.target.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(segment, _people.PeopleSegmenter):  # --people
+    if isinstance(segment, PeopleSegmenter):  # --people
         found = segment(pixels, args.parts)
         job.note = f"{len(found.people)} {'person' if len(found.people) == 1 else 'people'}"
-        _people.write_people(pixels, found, job.target, args, outputs, protected)
+        write_people(pixels, found, job.target, args, outputs, protected)
         return
     parts = mask = None
     needs_parts = args.parts or (renderer is not None and renderer.needs_parts)
@@ -344,8 +358,8 @@ def run(args: argparse.Namespace) -> int:
     if args.people:
         if effect is not None:
             raise UsageError("--people writes its own overlay (<stem>.people.png); it takes no --effect")
-        label = _people.PEOPLE_LABEL
-    own_output = _people.is_own_people_output if args.people else is_own_output
+        label = PEOPLE_LABEL
+    own_output = is_own_people_output if args.people else is_own_output
     planned = plan(args.inputs, args.output, label, own_output)  # UsageError for an unusable -o: before loading
     jobs = planned.jobs
     has_video = any(job.kind == "video" for job in jobs)
@@ -368,7 +382,7 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise UsageError(str(exc)) from exc
     bodypix_net = args.people or args.primary_person
-    net: Any = _people.load_bodypix(args) if bodypix_net else load_net(args)
+    net: Any = load_bodypix(args) if bodypix_net else load_net(args)
     if has_video:
         _probe(jobs, video, args.max_frames)
     if not planned.output_file:
@@ -391,11 +405,11 @@ def run(args: argparse.Namespace) -> int:
     reported: set[Path] = set()
     interrupted: KeyboardInterrupt | None = None
     workers = args.workers
-    segment: _ImageSegmenter | _PrimaryPerson | _people.PeopleSegmenter
+    segment: _ImageSegmenter | _PrimaryPerson | PeopleSegmenter
     if args.people:
-        segment = _people.PeopleSegmenter(net, args)
+        segment = PeopleSegmenter(net, args)
     elif args.primary_person:
-        segment = net = _PrimaryPerson(_people.PeopleSegmenter(net, args))
+        segment = net = _PrimaryPerson(PeopleSegmenter(net, args))
     else:
         segment = _ImageSegmenter(net, args, workers)
     protected = {key for key in (identity(job.source) for job in jobs) if key is not None}
