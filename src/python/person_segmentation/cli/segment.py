@@ -1,6 +1,6 @@
 """``person-segmentation segment``: images, folders and videos to masks, part maps or effects.
 
-Why one module (about 520 lines): it is one command, whose help text (a third of the lines),
+Why one module (about 510 lines): it is one command, whose help text (a third of the lines),
 options, per-image and per-video work and summary belong together; the planning of outputs
 (``_plan``), their writing (``_outputs``) and the BodyPix 2 people outputs (``_people``) live
 beside it.
