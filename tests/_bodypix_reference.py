@@ -1,267 +1,177 @@
-"""A plain numpy reference of BodyPix 2.2.1's post-processing (``../shared/spec/BODYPIX2.md``
-sections 4-12), written from the spec for the tests: slow, simple, float64 where the
-reference computes in JS numbers. The library itself runs the native functions of ``_core``
-(``bodypix_preprocess``, ``bodypix_scale_back``, ``bodypix_decode_poses``,
-``bodypix_decode_instances``); the functions here take the same arguments (INTERFACES
-section 2), so the tests can compare the two stage by stage.
+"""A plain numpy/Python reference of the BodyPix 2.2.1 post-processing stages, written from
+``spec/BODYPIX2.md`` sections 5-11 (not from the C++ core), for the native-vs-reference unit
+tests (tests/unit/test_bodypix_native.py). Slow on purpose: loops where the spec describes
+loops, float64 where the reference computes in JS numbers, float32 where it stores tensors.
 
-``heads``: float32 (outH, outW, 174), channels segments (1), part heatmaps (24, 2.x order),
-heatmaps (17), short offsets (34), displacement fwd (32), displacement bwd (32), long
-offsets (34).
+Heads layout (INTERFACES section 1): 0 segments, 1..24 part heatmaps, 25..41 heatmaps, 42..75
+short offsets (y then x), 76..107 displacement fwd, 108..139 displacement bwd, 140..173 long
+offsets.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
-NUM_KEYPOINTS = 17
-#: (start, stop) of each head in the 174-channel heads array.
-SEGMENTS = (0, 1)
-PART_HEATMAPS = (1, 25)
-HEATMAPS = (25, 42)
-SHORT_OFFSETS = (42, 76)
-DISPLACEMENT_FWD = (76, 108)
-DISPLACEMENT_BWD = (108, 140)
-LONG_OFFSETS = (140, 174)
-HEADS_CHANNELS = 174
-
-#: Golden npz keys, in heads order.
-GOLDEN_HEADS = (
-    "heads_segments",
-    "heads_part_heatmaps",
-    "heads_heatmaps",
-    "heads_short_offsets",
-    "heads_displacement_fwd",
-    "heads_displacement_bwd",
-    "heads_long_offsets",
-)
-
-#: POSE_CHAIN as (parent, child) keypoint ids, edge id = index.
-POSE_CHAIN = (
-    (0, 1),
-    (1, 3),
-    (0, 2),
-    (2, 4),
-    (0, 5),
-    (5, 7),
-    (7, 9),
-    (5, 11),
-    (11, 13),
-    (13, 15),
-    (0, 6),
-    (6, 8),
-    (8, 10),
-    (6, 12),
-    (12, 14),
-    (14, 16),
-)
-
-_RESOLUTIONS = {"low": 0.25, "medium": 0.5, "high": 0.75, "full": 1.0}
+SEG, PARTS, HEATMAPS, SHORT, FWD, BWD, LONG, CHANNELS = 0, 1, 25, 42, 76, 108, 140, 174
+NUM_KEYPOINTS, NUM_EDGES = 17, 16
+# POSE_CHAIN: edge e goes from PARENT[e] to CHILD[e].
+PARENT = (0, 1, 0, 2, 0, 5, 7, 5, 11, 13, 0, 6, 8, 6, 12, 14)
+CHILD = (1, 3, 2, 4, 5, 7, 9, 11, 13, 15, 6, 8, 10, 12, 14, 16)
 
 
 def js_round(v: float) -> float:
-    """JavaScript ``Math.round``: nearest integer, halves towards +infinity (exact)."""
-    if not math.isfinite(v):
+    """JavaScript's Math.round (halves up); NaN/inf unchanged."""
+    if math.isnan(v) or math.isinf(v):
         return v
-    r = math.floor(v)
-    return float(r + 1) if v - r >= 0.5 else float(r)
+    f = math.floor(v)
+    return float(f + 1) if v - f >= 0.5 else float(f)
 
 
-def js_round_array(v: np.ndarray) -> np.ndarray:
-    r = np.floor(v)
-    return np.where(v - r >= 0.5, r + 1, r)
+def _resize_axis(n_in: int, n_out: int, align: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    ratio = (n_in - 1) / (n_out - 1) if (align and n_out > 1) else n_in / n_out
+    s = ratio * np.arange(n_out, dtype=np.float64)
+    lo = np.maximum(0.0, np.floor(s))
+    hi = np.minimum(n_in - 1.0, np.ceil(s))
+    return lo.astype(np.int64), hi.astype(np.int64), s - lo
 
 
-def heads_from_golden(npz: Any) -> np.ndarray:
-    """The (outH, outW, 174) heads array of a golden npz that has heads."""
-    return np.ascontiguousarray(np.concatenate([npz[k] for k in GOLDEN_HEADS], axis=-1), dtype=np.float32)
+def resize_bilinear(img: np.ndarray, nh: int, nw: int, align_corners: bool) -> np.ndarray:
+    """tfjs ResizeBilinear (halfPixelCenters false) of an (h, w, c) array: float64 math,
+    float32 result."""
+    x = np.asarray(img, dtype=np.float64)
+    r0, r1, fr = _resize_axis(x.shape[0], nh, align_corners)
+    c0, c1, fc = _resize_axis(x.shape[1], nw, align_corners)
+    fc3 = fc[None, :, None]
+    fr3 = fr[:, None, None]
+    tl, tr = x[r0][:, c0], x[r0][:, c1]
+    bl, br = x[r1][:, c0], x[r1][:, c1]
+    top = tl + (tr - tl) * fc3
+    bottom = bl + (br - bl) * fc3
+    return (top + (bottom - top) * fr3).astype(np.float32)
 
 
-# -- sections 4 and 5 ------------------------------------------------------------------------
-def input_size(height: int, width: int, internal_resolution: str | float, output_stride: int) -> tuple[int, int]:
-    p = _RESOLUTIONS[internal_resolution] if isinstance(internal_resolution, str) else float(internal_resolution)
-
-    def valid(v: float) -> int:
-        if math.fmod(v - 1, output_stride) == 0:
-            return int(v)
-        return int(math.floor(v / output_stride) * output_stride + 1)
-
-    return valid(height * p), valid(width * p)
-
-
-def padding(height: int, width: int, input_height: int, input_width: int) -> tuple[int, int, int, int]:
-    target = input_width / input_height
-    aspect = width / height
-    if aspect < target:
-        pad = int(js_round(0.5 * (target * height - width)))
-        return 0, 0, pad, pad
-    pad = int(js_round(0.5 * ((1 / target) * width - height)))
-    return pad, pad, 0, 0
+def preprocess(pixels: np.ndarray, ih: int, iw: int, padding: tuple[int, int, int, int]) -> np.ndarray:
+    t, b, left, right = padding
+    values = np.asarray(pixels)
+    if values.dtype == np.float32:
+        values = np.clip(np.nan_to_num(values, nan=0.0, posinf=255.0, neginf=0.0), 0.0, 255.0)
+    h, w = values.shape[:2]
+    padded = np.zeros((h + t + b, w + left + right, 3), np.float64)
+    padded[t : t + h, left : left + w] = values
+    resized = resize_bilinear(padded, ih, iw, False)
+    return (resized / np.float32(127.5)).astype(np.float32) - np.float32(1.0)
 
 
-def resize_bilinear(image: np.ndarray, new_h: int, new_w: int, align_corners: bool) -> np.ndarray:
-    """tfjs cpu ``ResizeBilinear`` (halfPixelCenters false): float64 math, float32 result."""
-    h, w = image.shape[:2]
-    src = image.astype(np.float64)
-
-    def axis(old: int, new: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        eo, en = (old - 1, new - 1) if align_corners and new > 1 else (old, new)
-        ratio = eo / en
-        s = ratio * np.arange(new, dtype=np.float64)
-        lo = np.maximum(0, np.floor(s)).astype(np.intp)
-        hi = np.minimum(old - 1, np.ceil(s)).astype(np.intp)
-        return lo, hi, s - lo
-
-    r0, r1, fr = axis(h, new_h)
-    c0, c1, fc = axis(w, new_w)
-    fc = fc[np.newaxis, :, np.newaxis]
-    fr = fr[:, np.newaxis, np.newaxis]
-    tl, tr = src[r0][:, c0], src[r0][:, c1]
-    bl, br = src[r1][:, c0], src[r1][:, c1]
-    top = tl + (tr - tl) * fc
-    bottom = bl + (br - bl) * fc
-    return (top + (bottom - top) * fr).astype(np.float32)
+def sigmoid32(x: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return (1.0 / (1.0 + np.exp(-np.asarray(x, np.float64)))).astype(np.float32)
 
 
-def preprocess(
-    pixels: np.ndarray, *, input_height: int, input_width: int, padding: tuple[int, int, int, int]
-) -> np.ndarray:
-    """Zero-pad, legacy bilinear resize, normalise: float32 (inH, inW, 3)."""
-    x = np.asarray(pixels)
-    if x.dtype != np.uint8:
-        x = np.clip(np.nan_to_num(x.astype(np.float32), nan=0.0), 0, 255)
-    t, b, left, r = padding
-    padded = np.pad(x, ((t, b), (left, r), (0, 0)))
-    resized = resize_bilinear(padded, input_height, input_width, align_corners=False)
-    return (resized / np.float32(127.5)).astype(np.float32) - np.float32(1)
+def crop_box(h: int, w: int, padding: tuple[int, int, int, int]) -> np.ndarray:
+    t, b, left, right = padding
+
+    def div(a: float, d: float) -> float:
+        return a / d if d != 0 else math.nan  # 0 / 0 in JS
+
+    return np.array(
+        [
+            div(t, h + t + b - 1.0),
+            div(left, w + left + right - 1.0),
+            div(t + h - 1.0, h + t + b - 1.0),
+            div(left + w - 1.0, w + left + right - 1.0),
+        ],
+        np.float32,
+    )
 
 
-# -- section 6 ----------------------------------------------------------------------------------
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    return (1.0 / (1.0 + np.exp(-x.astype(np.float64)))).astype(np.float32)
+def _crop_axis(n: int, b1: float, b2: float, size: int) -> np.ndarray:
+    if n > 1:
+        scale = ((b2 - b1) * (size - 1)) / (n - 1)
+        return b1 * (size - 1) + np.arange(n, dtype=np.float64) * scale
+    return np.array([0.5 * (b1 + b2) * (size - 1)])
 
 
-def crop_and_resize(image: np.ndarray, box: np.ndarray, crop_h: int, crop_w: int) -> np.ndarray:
-    """tfjs cpu ``CropAndResize`` (bilinear, extrapolation 0) of one float32 box."""
-    ih, iw = image.shape[:2]
+def crop_and_resize(image: np.ndarray, box: np.ndarray, h: int, w: int) -> np.ndarray:
+    """tfjs CropAndResize (bilinear, extrapolation 0) of one (ih, iw, c) image and one box."""
+    ih, iw, c = image.shape
     y1, x1, y2, x2 = (float(v) for v in box)
-    src = image.astype(np.float64)
-
-    def axis(a1: float, a2: float, size: int, crop: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        if crop > 1:
-            scale = ((a2 - a1) * (size - 1)) / (crop - 1)
-            ind = a1 * (size - 1) + np.arange(crop, dtype=np.float64) * scale
-        else:
-            ind = np.full(crop, 0.5 * (a1 + a2) * (size - 1))
-        ok = (ind >= 0) & (ind <= size - 1)
-        safe = np.where(ok, ind, 0.0)
-        lo = np.floor(safe).astype(np.intp)
-        hi = np.ceil(safe).astype(np.intp)
-        return ok, lo, hi, safe - lo
-
-    oky, top, bottom, yl = axis(y1, y2, ih, crop_h)
-    okx, left, right, xl = axis(x1, x2, iw, crop_w)
-    xl = xl[np.newaxis, :, np.newaxis]
-    yl = yl[:, np.newaxis, np.newaxis]
-    tl, tr = src[top][:, left], src[top][:, right]
-    bl, br = src[bottom][:, left], src[bottom][:, right]
-    t = tl + (tr - tl) * xl
-    b = bl + (br - bl) * xl
-    out = (t + (b - t) * yl).astype(np.float32)
-    out[~oky] = 0
-    out[:, ~okx] = 0
+    ys = _crop_axis(h, y1, y2, ih)
+    xs = _crop_axis(w, x1, x2, iw)
+    out = np.zeros((h, w, c), np.float32)
+    img = image.astype(np.float64)
+    for y in range(h):
+        yi = ys[y]
+        if yi < 0 or yi > ih - 1:
+            continue  # the whole row is 0
+        for x in range(w):
+            xi = xs[x]
+            if xi < 0 or xi > iw - 1:
+                continue
+            if math.isnan(yi) or math.isnan(xi):
+                out[y, x] = np.nan
+                continue
+            top, bottom = math.floor(yi), math.ceil(yi)
+            left, right = math.floor(xi), math.ceil(xi)
+            yl, xl = yi - top, xi - left
+            t = img[top, left] + (img[top, right] - img[top, left]) * xl
+            bo = img[bottom, left] + (img[bottom, right] - img[bottom, left]) * xl
+            out[y, x] = (t + (bo - t) * yl).astype(np.float32)
     return out
 
 
-def _box(height: int, width: int, pad: tuple[int, int, int, int]) -> np.ndarray:
-    t, b, left, r = pad
-    return np.array(
-        [
-            t / (height + t + b - 1),
-            left / (width + left + r - 1),
-            (t + height - 1) / (height + t + b - 1),
-            (left + width - 1) / (width + left + r - 1),
-        ],
-        dtype=np.float32,
-    )
-
-
-def scale_to_image(
-    logits: np.ndarray, image_height: int, image_width: int, input_height: int, input_width: int, pad: Any
-) -> np.ndarray:
-    """Section 6: align-corners resize to the input, sigmoid, crop-and-resize to the image."""
-    resized = resize_bilinear(logits, input_height, input_width, align_corners=True)
-    return crop_and_resize(sigmoid(resized), _box(image_height, image_width, tuple(pad)), image_height, image_width)
+def argmax_tfjs(values: np.ndarray) -> np.ndarray:
+    best = values[..., 0].copy()
+    index = np.zeros(best.shape, np.int32)
+    for j in range(1, values.shape[-1]):
+        greater = values[..., j] > best
+        best = np.where(greater, values[..., j], best)
+        index = np.where(greater, j, index)
+    return index
 
 
 def scale_back(
-    heads: np.ndarray,
-    *,
-    image_height: int,
-    image_width: int,
-    input_height: int,
-    input_width: int,
-    padding: tuple[int, int, int, int],
-    threshold: float,
-    parts: bool = False,
-    probability: bool = False,
-    num_threads: int = 0,
-) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-    """Sections 6-8 (and 12's unmasked part map via :func:`part_map`)."""
-    geometry = (image_height, image_width, input_height, input_width, padding)
-    score = scale_to_image(heads[:, :, SEGMENTS[0] : SEGMENTS[1]], *geometry)[:, :, 0]
-    mask = (score > np.float32(threshold)).astype(np.uint8)
-    part_ids = None
-    if parts:
-        part_ids = np.where(mask == 1, part_map(heads, *geometry), -1).astype(np.int32)
-    return mask, part_ids, (score if probability else None)
+    heads: np.ndarray, h: int, w: int, ih: int, iw: int, padding: tuple[int, int, int, int], threshold: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(mask, parts, probability) of sections 6-8: resize (align corners), sigmoid,
+    crop-and-resize; mask score > f32(threshold); parts argmax inside the mask, -1 outside."""
+    logits = heads[..., SEG : SEG + 25]
+    scores = sigmoid32(resize_bilinear(logits, ih, iw, True))
+    p = crop_and_resize(scores, crop_box(h, w, padding), h, w)
+    mask = p[..., 0] > np.float32(threshold)
+    parts = np.where(mask, argmax_tfjs(p[..., 1:25]), -1).astype(np.int32)
+    return mask.astype(np.uint8), parts, p[..., 0]
 
 
-def part_map(
-    heads: np.ndarray, image_height: int, image_width: int, input_height: int, input_width: int, pad: Any
-) -> np.ndarray:
-    """Argmax of the sigmoided, scaled part scores (first index wins), without the mask."""
-    q = scale_to_image(
-        heads[:, :, PART_HEATMAPS[0] : PART_HEATMAPS[1]], image_height, image_width, input_height, input_width, pad
-    )
-    return np.argmax(q, axis=2).astype(np.int32)
-
-
-# -- sections 9 and 10 --------------------------------------------------------------------------
-class _MaxHeap:
-    """body-pix's MaxHeap: 1-based index arithmetic on 0-based storage."""
+class MaxHeap:
+    """posenet's MaxHeap, as spec section 9 describes it."""
 
     def __init__(self) -> None:
         self.items: list[tuple[float, int, int, int]] = []
 
-    def _less(self, i: int, j: int) -> bool:
-        return self.items[i][0] < self.items[j][0]
-
-    def _swap(self, i: int, j: int) -> None:
-        self.items[i], self.items[j] = self.items[j], self.items[i]
-
     def push(self, item: tuple[float, int, int, int]) -> None:
-        self.items.append(item)
-        k = len(self.items) - 1
-        while k > 0 and self._less(k // 2, k):
-            self._swap(k, k // 2)
+        q = self.items
+        q.append(item)
+        k = len(q) - 1
+        while k > 0 and q[k // 2][0] < q[k][0]:
+            q[k], q[k // 2] = q[k // 2], q[k]
             k //= 2
 
     def pop(self) -> tuple[float, int, int, int]:
-        top = self.items[0]
-        self._swap(0, len(self.items) - 1)
-        self.items.pop()
-        last, k = len(self.items) - 1, 0
+        q = self.items
+        top = q[0]
+        q[0] = q[-1]
+        q.pop()
+        last = len(q) - 1
+        k = 0
         while 2 * k <= last:
             j = 2 * k
-            if j < last and self._less(j, j + 1):
+            if j < last and q[j][0] < q[j + 1][0]:
                 j += 1
-            if not self._less(k, j):
+            if not q[k][0] < q[j][0]:
                 break
-            self._swap(k, j)
+            q[k], q[j] = q[j], q[k]
             k = j
         return top
 
@@ -271,164 +181,147 @@ class _MaxHeap:
 
 def decode_poses(
     heads: np.ndarray,
-    *,
-    output_stride: int,
+    stride: int,
     max_detections: int,
     score_threshold: float,
     nms_radius: float,
-    image_height: int,
-    image_width: int,
-    input_height: int,
-    input_width: int,
+    h: int,
+    w: int,
+    ih: int,
+    iw: int,
     padding: tuple[int, int, int, int],
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Sections 9 and 10: (n, 17, 3) [y, x, score] in image pixels and (n,) pose scores."""
-    scores = sigmoid(heads[:, :, HEATMAPS[0] : HEATMAPS[1]]).astype(np.float64)
-    offsets = heads[:, :, SHORT_OFFSETS[0] : SHORT_OFFSETS[1]].astype(np.float64)
-    fwd = heads[:, :, DISPLACEMENT_FWD[0] : DISPLACEMENT_FWD[1]].astype(np.float64)
-    bwd = heads[:, :, DISPLACEMENT_BWD[0] : DISPLACEMENT_BWD[1]].astype(np.float64)
-    out_h, out_w = scores.shape[:2]
-    s = output_stride
+    """Sections 9 and 10: (keypoints (n, 17, 3) [y, x, score] in image pixels, scores (n,))."""
+    gh, gw = heads.shape[:2]
+    scores = sigmoid32(heads[..., HEATMAPS : HEATMAPS + 17]).astype(np.float64)
+    off = heads.astype(np.float64)
+    nan = math.nan
 
-    heap = _MaxHeap()
-    for y in range(out_h):
-        for x in range(out_w):
+    def cell(y: float, x: float) -> tuple[int, int] | None:
+        ry, rx = js_round(y / stride), js_round(x / stride)
+        if math.isnan(ry) or math.isnan(rx):
+            return None
+        return int(min(max(ry, 0), gh - 1)), int(min(max(rx, 0), gw - 1))
+
+    heap = MaxHeap()
+    for y in range(gh):
+        for x in range(gw):
             for k in range(NUM_KEYPOINTS):
                 sc = scores[y, x, k]
-                if sc < score_threshold:
+                if not sc >= score_threshold:
                     continue
-                window = scores[max(y - 1, 0) : min(y + 2, out_h), max(x - 1, 0) : min(x + 2, out_w), k]
-                if (window > sc).any():
-                    continue
-                heap.push((sc, y, x, k))
+                window = scores[max(y - 1, 0) : y + 2, max(x - 1, 0) : x + 2, k]
+                if not np.any(window > sc):
+                    heap.push((float(sc), y, x, k))
 
-    def cell(py: float, px: float) -> tuple[int, int]:
-        cy = int(min(max(js_round(py / s), 0), out_h - 1))
-        cx = int(min(max(js_round(px / s), 0), out_w - 1))
-        return cy, cx
-
-    def traverse(edge: int, source: tuple[float, float], target: int, disp: np.ndarray) -> tuple[float, float, float]:
-        cy, cx = cell(*source)
-        ty, tx = source[0] + disp[cy, cx, edge], source[1] + disp[cy, cx, 16 + edge]
+    def traverse(e: int, src: tuple[float, float, float], target: int, disp: int) -> tuple[float, float, float]:
+        c = cell(src[0], src[1])
+        ty, tx = (
+            (nan, nan) if c is None else (src[0] + off[c[0], c[1], disp + e], src[1] + off[c[0], c[1], disp + 16 + e])
+        )
         for _ in range(2):
-            cy, cx = cell(ty, tx)
-            ty, tx = cy * s + offsets[cy, cx, target], cx * s + offsets[cy, cx, 17 + target]
-        cy, cx = cell(ty, tx)
-        return ty, tx, scores[cy, cx, target]
+            c = cell(ty, tx)
+            if c is None:
+                ty, tx = nan, nan
+            else:
+                ty = c[0] * stride + off[c[0], c[1], SHORT + target]
+                tx = c[1] * stride + off[c[0], c[1], SHORT + 17 + target]
+        c = cell(ty, tx)
+        return ty, tx, (nan if c is None else float(scores[c[0], c[1], target]))
 
     r2 = nms_radius * nms_radius
     poses: list[list[tuple[float, float, float]]] = []
     pose_scores: list[float] = []
 
-    def near(py: float, px: float, k: int) -> bool:
-        for pose in poses:
-            dy, dx = pose[k][0] - py, pose[k][1] - px
+    def near(y: float, x: float, k: int) -> bool:
+        for p in poses:
+            dy, dx = p[k][0] - y, p[k][1] - x
             if dy * dy + dx * dx <= r2:
                 return True
         return False
 
     while len(poses) < max_detections and len(heap):
         sc, y, x, k = heap.pop()
-        root = (y * s + offsets[y, x, k], x * s + offsets[y, x, 17 + k])
-        if near(root[0], root[1], k):
+        ry = y * stride + off[y, x, SHORT + k]
+        rx = x * stride + off[y, x, SHORT + 17 + k]
+        if near(ry, rx, k):
             continue
         kp: list[tuple[float, float, float] | None] = [None] * NUM_KEYPOINTS
-        kp[k] = (root[0], root[1], sc)
-        for e in range(15, -1, -1):
-            parent, child = POSE_CHAIN[e]
-            if kp[child] is not None and kp[parent] is None:
-                c = kp[child]
-                assert c is not None
-                kp[parent] = traverse(e, (c[0], c[1]), parent, bwd)
-        for e in range(16):
-            parent, child = POSE_CHAIN[e]
-            if kp[parent] is not None and kp[child] is None:
-                p = kp[parent]
-                assert p is not None
-                kp[child] = traverse(e, (p[0], p[1]), child, fwd)
-        full = [v for v in kp if v is not None]
+        kp[k] = (ry, rx, sc)
+        for e in range(NUM_EDGES - 1, -1, -1):
+            if kp[CHILD[e]] is not None and kp[PARENT[e]] is None:
+                kp[PARENT[e]] = traverse(e, kp[CHILD[e]], PARENT[e], BWD)  # type: ignore[arg-type]
+        for e in range(NUM_EDGES):
+            if kp[PARENT[e]] is not None and kp[CHILD[e]] is None:
+                kp[CHILD[e]] = traverse(e, kp[PARENT[e]], CHILD[e], FWD)  # type: ignore[arg-type]
+        full = [p for p in kp if p is not None]
+        assert len(full) == NUM_KEYPOINTS
         total = 0.0
-        for i, (py, px, ps) in enumerate(full):
-            if not near(py, px, i):
-                total += ps
-        poses.append(full)
+        for i, p in enumerate(full):
+            if not near(p[0], p[1], i):
+                total += p[2]
         pose_scores.append(total / NUM_KEYPOINTS)
-
-    keypoints = np.array(poses, dtype=np.float64).reshape(-1, NUM_KEYPOINTS, 3)
-    t, b, left, r = padding
-    scale_y = (image_height + t + b) / input_height
-    scale_x = (image_width + left + r) / input_width
-    keypoints[:, :, 0] = keypoints[:, :, 0] * scale_y - t
-    keypoints[:, :, 1] = keypoints[:, :, 1] * scale_x - left
-    return keypoints, np.array(pose_scores, dtype=np.float64)
+        poses.append(full)
+    t, b, left, right = padding
+    sy, sx = (h + t + b) / ih, (w + left + right) / iw
+    out = np.array([[(p[0] * sy - t, p[1] * sx - left, p[2]) for p in pose] for pose in poses], np.float64)
+    return out.reshape(len(poses), NUM_KEYPOINTS, 3), np.array(pose_scores, np.float64)
 
 
-# -- section 11 ---------------------------------------------------------------------------------
 def decode_instances(
     heads: np.ndarray,
     mask: np.ndarray,
-    keypoints: np.ndarray,
-    *,
-    output_stride: int,
-    image_height: int,
-    image_width: int,
-    input_height: int,
-    input_width: int,
+    people: np.ndarray,
+    stride: int,
+    h: int,
+    w: int,
+    ih: int,
+    iw: int,
     padding: tuple[int, int, int, int],
     refine_steps: int,
-    num_threads: int = 0,
 ) -> np.ndarray:
-    """The CPU instance decoder: int32 (H, W) person index, -1 for nobody."""
-    height, width = image_height, image_width
-    t, b, left, r = padding
-    scale_x = input_width / (left + r + width)
-    scale_y = input_height / (t + b + height)
-    out_w = int(js_round((input_width - 1) / output_stride + 1))
-    lo = np.ascontiguousarray(heads[:, :, LONG_OFFSETS[0] : LONG_OFFSETS[1]], dtype=np.float32).ravel()
-    lo64 = lo.astype(np.float64)
-    result = np.full((height, width), -1, np.int32)
-    ii, jj = np.nonzero(mask == 1)
-    if ii.size == 0 or len(keypoints) == 0:
-        return result
+    """Section 11's CPU decoder, with LO the flattened long offsets (reads outside it: NaN)."""
+    t, b, left, right = padding
+    scale_x, scale_y = iw / (left + right + w), ih / (t + b + h)
+    flat_w = js_round((iw - 1.0) / stride + 1.0)
+    lo = np.ascontiguousarray(heads[..., LONG : LONG + 34]).astype(np.float64).ravel()
 
-    def lookup(index: np.ndarray) -> np.ndarray:
-        ok = np.isfinite(index) & (index >= 0) & (index < lo64.size)
-        safe = np.where(ok, index, 0).astype(np.int64)
-        return np.where(ok, lo64[safe], np.nan)
+    def read(index: float) -> float:
+        return float(lo[int(index)]) if 0 <= index < lo.size else math.nan
 
-    def flat(py: np.ndarray, px: np.ndarray) -> np.ndarray:
-        cy = js_round_array(((t + py + 1.0) * scale_y - 1.0) / output_stride)
-        cx = js_round_array(((left + px + 1.0) * scale_x - 1.0) / output_stride)
-        return cy * out_w + cx
+    def offsets(y: float, x: float, k: int) -> tuple[float, float]:
+        cy = js_round(((t + y + 1.0) * scale_y - 1.0) / stride)
+        cx = js_round(((left + x + 1.0) * scale_x - 1.0) / stride)
+        n = cy * flat_w + cx
+        if math.isnan(n):
+            return math.nan, math.nan
+        return read(17 * (2 * n) + k), read(17 * (2 * n + 1) + k)
 
-    emb = []
-    with np.errstate(invalid="ignore"):
-        for k in range(5):
-            y, x = ii.astype(np.float64), jj.astype(np.float64)
-            n = flat(y, x)
-            y = y + lookup(17 * (2 * n) + k)
-            x = x + lookup(17 * (2 * n + 1) + k)
-            for _ in range(refine_steps):
-                y = np.minimum(y, height - 1)  # NaN stays NaN, as Math.min
-                x = np.minimum(x, width - 1)
-                n = flat(y, x)
-                y = y + lookup(17 * (2 * n) + k)
-                x = x + lookup(17 * (2 * n + 1) + k)
-            emb.append((y, x))
-
-        best = np.full(ii.size, np.inf)
-        who = np.full(ii.size, -1, np.int32)
-        for p in range(len(keypoints)):
-            dist = np.zeros(ii.size)
-            count = 0
+    out = np.full((h, w), -1, np.int32)
+    for i in range(h):
+        for j in range(w):
+            if mask[i, j] != 1:
+                continue
+            emb = []
             for k in range(5):
-                if keypoints[p, k, 2] > 0.3:
-                    count += 1
-                    ky, kx = keypoints[p, k, 0], keypoints[p, k, 1]
-                    dist = dist + ((emb[k][1] - kx) ** 2 + (emb[k][0] - ky) ** 2)
-            dist = dist / count if count else np.full(ii.size, np.inf)
-            better = dist < best  # NaN never wins
-            best = np.where(better, dist, best)
-            who = np.where(better, p, who)
-    result[ii, jj] = who
-    return result
+                dy, dx = offsets(i, j, k)
+                y, x = i + dy, j + dx
+                for _ in range(refine_steps):
+                    y = math.nan if math.isnan(y) else min(y, h - 1.0)
+                    x = math.nan if math.isnan(x) else min(x, w - 1.0)
+                    dy, dx = offsets(y, x, k)
+                    y, x = y + dy, x + dx
+                emb.append((y, x))
+            best, best_d = -1, math.inf
+            for p, pose in enumerate(people):
+                total, used = 0.0, 0
+                for k in range(5):
+                    if pose[k, 2] > 0.3:
+                        used += 1
+                        ex, ey = emb[k][1] - float(pose[k, 1]), emb[k][0] - float(pose[k, 0])
+                        total += ex * ex + ey * ey
+                d = math.inf if used == 0 else total / used
+                if d < best_d:
+                    best, best_d = p, d
+            out[i, j] = best
+    return out

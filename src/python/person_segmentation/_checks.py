@@ -5,9 +5,9 @@ right type but outside what is allowed raises :class:`ValueError`, and every mes
 ``"NAME must be ..., got ..."`` (naming the argument, what is allowed and what was received).
 Bools are never taken for numbers. numpy scalars are accepted wherever a Python number is.
 
-Why one module (over 500 lines): "all argument checks live in one place" is the rule that keeps
-every message in the same form and every bound written once; splitting it by area would scatter
-that rule again. Each area has its own section.
+Why one module (over 500 lines): the package's rule is that every argument check lives here, so
+that one wording and one TypeError/ValueError convention hold for every entry point; each
+area adds its own headed section.
 """
 
 from __future__ import annotations

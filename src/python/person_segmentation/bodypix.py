@@ -324,16 +324,19 @@ class BodyPix:
         )
         return _Frame(heads, height, width, geometry)
 
-    def _scale_back(self, frame: _Frame, o: _Options, parts: bool) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
-        mask, part_ids, probability = _core.bodypix_scale_back(
+    def _scale_back(
+        self, frame: _Frame, o: _Options, parts: bool, probability: bool = True
+    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """Mask, part ids (when asked) and person score (when asked): spec sections 6-8."""
+        result: tuple[np.ndarray, np.ndarray | None, np.ndarray | None] = _core.bodypix_scale_back(
             frame.heads,
             threshold=o.threshold,
             parts=parts,
-            probability=True,
+            probability=probability,
             num_threads=self.num_threads,
             **frame.geometry,
         )
-        return mask, part_ids, probability
+        return result
 
     def _poses(self, frame: _Frame, o: _Options) -> tuple[np.ndarray, np.ndarray]:
         keypoints, scores = _core.bodypix_decode_poses(
@@ -348,7 +351,7 @@ class BodyPix:
 
     def _instances(self, frame: _Frame, o: _Options, parts: bool) -> tuple[np.ndarray, np.ndarray | None, list[Pose]]:
         """Person index per pixel (-1 nobody), the part map (when asked) and the people."""
-        mask, part_ids, _ = self._scale_back(frame, o, parts)
+        mask, part_ids, _ = self._scale_back(frame, o, parts, probability=False)
         keypoints, scores = self._poses(frame, o)
         keep = scores >= o.score_threshold
         people_keypoints = np.ascontiguousarray(keypoints[keep])
@@ -400,6 +403,7 @@ class BodyPix:
         )
         frame = self._frame(image, o.fraction)
         mask, _, probability = self._scale_back(frame, o, parts=False)
+        assert probability is not None
         poses = _to_poses(*self._poses(frame, o), frame.width, o.flip)
         if o.flip:
             mask, probability = _mirror(mask), _mirror(probability)
@@ -429,7 +433,7 @@ class BodyPix:
         )
         frame = self._frame(image, o.fraction)
         mask, part_ids, probability = self._scale_back(frame, o, parts=True)
-        assert part_ids is not None
+        assert part_ids is not None and probability is not None
         poses = _to_poses(*self._poses(frame, o), frame.width, o.flip)
         if o.flip:
             mask, part_ids, probability = _mirror(mask), _mirror(part_ids), _mirror(probability)
