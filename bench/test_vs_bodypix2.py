@@ -13,9 +13,9 @@ our rows as ``extra_info["bodypix2_wasm_ms"]`` with the speed-up, printed as a t
 the module and checked by ``report.py``. Where Node or npm is missing (or ``npm ci`` cannot reach
 the registry), the comparison is skipped saying so; our rows still run.
 
-The decoders alone (``decoders`` group) run the native BodyPix 2 functions of ``_core`` on the
-stored network outputs of a golden case of the same model (``golden2`` ``..._Q75``, a 500 x 326
-photo with two people), so they need no network.
+The ``stages`` group splits our calls on the same frame: pre-processing + network (the
+model's ``_frame``), and each native decoder of ``_core`` on that frame's heads (computed once).
+``bench/test_bodypix_decoders.py`` times the decoders on a golden case's stored heads.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from conftest import REPO_ROOT
 
 GROUP = "vs-bodypix2 640x480 x0.75-quant2 os16 medium"
-DECODER_GROUP = "bodypix2 decoders (golden heads, 500x326, 2 people)"
+STAGE_GROUP = "vs-bodypix2 640x480 stages (ours)"
 #: A 640 x 480 COCO photo with two people (used as is: it is already 640 x 480).
 PHOTO = Path("data/coco2017_person_samples/images/000000009483.jpg")
 FRAME_SIZE = (640, 480)
@@ -60,10 +60,11 @@ CALLS: dict[str, tuple[str, float | None]] = {
     "segment_multi_person": ("segmentMultiPerson", None),
     "segment_multi_person_parts": ("segmentMultiPersonParts", 20.0),
 }
-DECODER_ROUNDS = 200
+STAGE_ROUNDS = 100
 
-#: Filled by the tests, printed by the module fixture at the end: call -> row.
+#: Filled by the tests, printed by the module fixture at the end: call -> row, stage -> median ms.
 _TABLE: dict[str, dict[str, Any]] = {}
+_STAGES: dict[str, float] = {}
 
 
 @pytest.fixture(scope="module")
@@ -141,6 +142,9 @@ def _print_table(request: pytest.FixtureRequest) -> Iterator[None]:
     write(f"BodyPix 2 calls, {FRAME_SIZE[0]}x{FRAME_SIZE[1]}, 0.75 quant2, stride 16, medium (medians):")
     for line in table_lines(_TABLE):
         write(line)
+    if _STAGES:
+        write("")
+        write("Our stages on the same frame (medians, ms): " + ", ".join(f"{k} {v:.2f}" for k, v in _STAGES.items()))
 
 
 def table_lines(table: dict[str, dict[str, Any]]) -> list[str]:
@@ -213,82 +217,44 @@ def test_bodypix2_wasm(bodypix2_wasm: dict[str, Any] | None) -> None:
         assert bodypix2_wasm["calls"][name]["median_ms"] > 0
 
 
-# -- the decoders alone, on stored heads --------------------------------------------------------
+# -- the network and the decoders alone, on this frame ------------------------------------------
+# (bench/test_bodypix_decoders.py times the decoders on a golden case's stored heads, also with
+# one thread; these rows split our four calls on this frame into their stages.)
+STAGES = ("network", "scale_back_mask", "scale_back_parts", "decode_poses", "decode_instances")
 
 
 @pytest.fixture(scope="module")
-def golden_heads(shared_dir: Path) -> dict[str, Any]:
-    """The heads of :data:`GOLDEN_CASE` as the (outH, outW, 174) array, and its geometry."""
-    index = json.loads((shared_dir / "golden2" / "index.json").read_text(encoding="utf-8"))
-    case = next(c for c in index["cases"] if c["id"] == GOLDEN_CASE)
-    data = np.load(shared_dir / "golden2" / case["golden"])
-    order = (
-        "segments",
-        "part_heatmaps",
-        "heatmaps",
-        "short_offsets",
-        "displacement_fwd",
-        "displacement_bwd",
-        "long_offsets",
-    )
-    heads = np.ascontiguousarray(np.concatenate([data[f"heads_{name}"] for name in order], axis=2), dtype=np.float32)
-    height, width = case["image_hw"]
-    in_h, in_w = case["internal_hw"]
-    return {
-        "case": case,
-        "heads": heads,
-        "mask": np.ascontiguousarray(data["mask"], dtype=np.uint8),
-        "people": np.ascontiguousarray(data["multi_poses"], dtype=np.float64),
-        "geometry": {
-            "image_height": height,
-            "image_width": width,
-            "input_height": in_h,
-            "input_width": in_w,
-            "padding": tuple(int(p) for p in case["padding"]),
-        },
-    }
-
-
-DECODERS = ("scale_back_mask", "scale_back_parts", "decode_poses", "decode_instances")
-
-
-@pytest.mark.parametrize("decoder", DECODERS)
-def test_decoder(benchmark: BenchmarkFixture, golden_heads: dict[str, Any], decoder: str) -> None:
+def frame_stages(bodypix_net: Any, bp_frame: np.ndarray) -> dict[str, Callable[[], Any]]:
+    """Each stage of the calls on the frame, as a function of nothing (its inputs computed
+    once, untimed). Uses the model's private stages (``_frame``: pre-processing and network),
+    as only a benchmark may."""
     from person_segmentation import _core
 
-    case, heads, geometry = golden_heads["case"], golden_heads["heads"], golden_heads["geometry"]
-    stride = int(case["output_stride"])
-    calls: dict[str, Callable[[], Any]] = {
-        "scale_back_mask": lambda: _core.bodypix_scale_back(
-            heads, threshold=case["segmentation_threshold"], **geometry
-        ),
-        "scale_back_parts": lambda: _core.bodypix_scale_back(
-            heads, threshold=case["segmentation_threshold"], parts=True, **geometry
-        ),
+    fraction = 0.5  # internal_resolution "medium"
+    frame = bodypix_net._frame(bp_frame, fraction)
+    heads, geometry, stride = frame.heads, frame.geometry, bodypix_net.output_stride
+    mask, _, _ = _core.bodypix_scale_back(heads, threshold=0.7, **geometry)
+    keypoints, scores = _core.bodypix_decode_poses(
+        heads, output_stride=stride, max_detections=10, score_threshold=0.4, nms_radius=20, **geometry
+    )
+    people = np.ascontiguousarray(keypoints[scores >= 0.4])
+    return {
+        "network": lambda: bodypix_net._frame(bp_frame, fraction),
+        "scale_back_mask": lambda: _core.bodypix_scale_back(heads, threshold=0.7, **geometry),
+        "scale_back_parts": lambda: _core.bodypix_scale_back(heads, threshold=0.7, parts=True, **geometry),
         "decode_poses": lambda: _core.bodypix_decode_poses(
-            heads,
-            output_stride=stride,
-            max_detections=case["max_detections"],
-            score_threshold=case["score_threshold"],
-            nms_radius=case["nms_radius"],
-            **geometry,
+            heads, output_stride=stride, max_detections=10, score_threshold=0.4, nms_radius=20, **geometry
         ),
         "decode_instances": lambda: _core.bodypix_decode_instances(
-            heads,
-            golden_heads["mask"],
-            golden_heads["people"],
-            output_stride=stride,
-            refine_steps=case["refine_steps"],
-            **geometry,
+            heads, mask, people, output_stride=stride, refine_steps=10, **geometry
         ),
     }
-    benchmark.group = DECODER_GROUP
-    benchmark.extra_info.update(stage="bodypix2-decoders", impl=f"native {decoder}", case=GOLDEN_CASE)
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_stage(benchmark: BenchmarkFixture, frame_stages: dict[str, Callable[[], Any]], stage: str) -> None:
+    benchmark.group = STAGE_GROUP
+    benchmark.extra_info.update(stage="vs-bodypix2-stages", impl=f"native {stage}", case=stage)
     benchmark.extra_info["threads"] = os.cpu_count()
-    result = benchmark.pedantic(calls[decoder], rounds=DECODER_ROUNDS, warmup_rounds=3)
-    if decoder == "decode_instances":
-        assert int(result.max()) == len(golden_heads["people"]) - 1
-    elif decoder == "decode_poses":
-        assert len(result[1]) == case["n_poses"]
-    else:
-        assert np.array_equal(result[0], golden_heads["mask"])
+    benchmark.pedantic(frame_stages[stage], rounds=ROUNDS if stage == "network" else STAGE_ROUNDS, warmup_rounds=3)
+    _STAGES[stage] = 1000.0 * benchmark.stats.stats.median
