@@ -173,6 +173,22 @@ def test_draw_people_uses_the_people_poses() -> None:
     assert np.array_equal(masks_only, gray)
 
 
+def test_draw_people_outlines_the_poses() -> None:
+    gray = np.full((60, 80, 3), 100, dtype=np.uint8)
+    pose = _pose_array({0: (30.0, 40.0)})
+    masks = np.zeros((1, 60, 80), dtype=np.uint8)
+    out = render.draw_people(gray, masks, poses=pose, radius=3, opacity=0.0)
+    assert np.array_equal(out[30, 40], render.person_colors(1)[0]) and np.array_equal(
+        out[30, 43], render.person_colors(1)[0]
+    )
+    assert tuple(out[30, 44]) == (255, 255, 255)  # the outline, one pixel beyond the dot
+    assert tuple(out[30, 45]) == (100, 100, 100)
+    plain = render.draw_people(gray, masks, poses=pose, radius=3, opacity=0.0, outline=None)
+    assert tuple(plain[30, 44]) == (100, 100, 100)
+    black = render.draw_people(gray, masks, poses=pose, radius=3, opacity=0.0, outline=(0, 0, 0))
+    assert tuple(black[30, 44]) == (0, 0, 0)
+
+
 def test_overlapping_masks_later_person_wins() -> None:
     masks = np.ones((2, 4, 4), dtype=bool)
     image = render.to_colored_people_image(masks, 4, 4, colors=[(1, 1, 1), (2, 2, 2)], alpha=7)
@@ -211,6 +227,8 @@ def test_overlapping_masks_later_person_wins() -> None:
         (lambda: render.to_colored_people_image("masks", 4, 4), TypeError, "people"),
         (lambda: render.to_colored_people_image([], 0, 4), ValueError, "height"),
         (lambda: render.draw_people(BLACK, [], opacity=2), ValueError, "opacity"),
+        (lambda: render.draw_people(BLACK, [], outline=(1, 2)), ValueError, "outline"),
+        (lambda: render.draw_people(BLACK, [], radius=0), ValueError, "radius"),
         (lambda: render.draw_people(BLACK, [], poses=np.zeros((1, 17, 3))), ValueError, "one pose per person"),
     ],
 )

@@ -138,7 +138,7 @@ class Segmenter:
         quant_bytes: BodyPix 2 weights to download (1, 2 or 4) when ``call`` is set.
         call_options: more keyword arguments of the BodyPix 2 call (``internal_resolution``,
             ``max_detections``, ``score_threshold``, ``nms_radius``, ``min_keypoint_score``,
-            ``refine_steps``); checked by a first call on a small blank image at construction.
+            ``refine_steps``); checked at construction.
         poses_column: the poses' column with ``call`` (its scores: ``<poses_column>_scores``).
     Raises:
         TypeError, ValueError: for a bad argument (the message names it), at construction.
@@ -200,21 +200,26 @@ class Segmenter:
                 engine=engine,
                 num_threads=num_threads,
             )
-            self._run_call(np.zeros((33, 33, 3), np.uint8))  # the options are checked now, not per batch
+            # The options are checked now, not at the first batch (an empty stream checks them all).
+            self.bodypix.segment_stream([], call=self.call, **self._options())
             return
         self.net: PersonSegmentation = load(
             multiplier, weights=_check_weights(weights), engine=engine, num_threads=num_threads
         )
+
+    def _options(self) -> dict[str, Any]:
+        """The keyword options of the BodyPix 2 call."""
+        options = dict(self._call_options, flip_horizontal=self.flip_horizontal)
+        if self.segmentation_threshold is not None:
+            options["segmentation_threshold"] = self.segmentation_threshold
+        return options
 
     def _run_call(self, image: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The BodyPix 2 call on one image -> (mask/parts array, poses (n, 17, 3), scores (n,))."""
         assert self.call is not None
         if isinstance(image, (str, os.PathLike)):
             image = read_image(image)  # here, on the stream's thread, as segment_stream decodes paths
-        options = dict(self._call_options, flip_horizontal=self.flip_horizontal)
-        if self.segmentation_threshold is not None:
-            options["segmentation_threshold"] = self.segmentation_threshold
-        result = getattr(self.bodypix, self.call)(image, **options)
+        result = getattr(self.bodypix, self.call)(image, **self._options())
         if "multi" in self.call:
             people = list(result)
             layers = [np.asarray(p.parts if self.parts else p.mask) for p in people]

@@ -968,10 +968,12 @@ def draw_people(
     min_score: float = DEFAULT_MIN_KEYPOINT_SCORE,
     radius: int = 3,
     thickness: int = 2,
+    outline: Color | None = (255, 255, 255),
     flip_horizontal: bool = False,
 ) -> UInt8Array:
     """The image with each person's mask drawn over it in a colour of its own, and each
-    person's pose skeleton and keypoints on top in the same colour.
+    person's pose skeleton and keypoints on top in the same colour (outlined, so that they
+    stand out from the person's mask).
 
     Args:
         image: uint8 (H, W, 3) RGB.
@@ -983,6 +985,8 @@ def draw_people(
         colors: None (:func:`person_colors`) or one (r, g, b) colour per person.
         opacity: 0..1, how strongly the masks' colours are drawn (as :func:`draw_mask`).
         min_score, radius, thickness: as :func:`draw_poses`.
+        outline: an (r, g, b) colour drawn one pixel around the skeletons and keypoints
+            (default white), or None for none.
         flip_horizontal: mirror the result left-right.
 
     Returns:
@@ -997,6 +1001,10 @@ def draw_people(
     table = _colors_for(colors, len(masks))
     opacity = _checks.check_real(opacity, "opacity", 0.0, 1.0)
     flip_horizontal = _checks.check_bool(flip_horizontal, "flip_horizontal")
+    edge = None if outline is None else _checks.check_color(outline, "outline", 3)
+    radius = _checks.check_line_width(radius, "radius")
+    thickness = _checks.check_line_width(thickness, "thickness")
+    min_score = _checks.check_interval(min_score, "min_score")
     if poses is None:
         own = [getattr(p, "pose", None) for p in people] if isinstance(people, Sequence) else []
         poses = own if own and all(p is not None for p in own) else []
@@ -1006,7 +1014,11 @@ def draw_people(
     overlay = to_colored_people_image(masks, image.shape[0], image.shape[1], colors=table)
     out = np.asarray(draw_mask(image, overlay, opacity=opacity))
     if len(keypoints):
-        out = draw_poses(
-            out, keypoints, min_score=min_score, colors=table[: len(keypoints)], radius=radius, thickness=thickness
-        )
+        out = np.array(out, copy=True, order="C")
+        if edge is not None:  # the same drawing one pixel wider in the outline colour, underneath
+            under = np.array([edge] * len(keypoints), dtype=np.uint8).reshape(-1, 3)
+            _draw_skeleton(out, keypoints, under, min_score, thickness + 2)
+            _draw_keypoints(out, keypoints, under, min_score, radius + 1)
+        _draw_skeleton(out, keypoints, table[: len(keypoints)], min_score, thickness)
+        _draw_keypoints(out, keypoints, table[: len(keypoints)], min_score, radius)
     return _finish(out, flip_horizontal)
