@@ -31,6 +31,7 @@ from person_segmentation._constants import (
     BODYPIX_MULTIPLIERS,
     BODYPIX_OUTPUT_STRIDES,
     BODYPIX_QUANT_BYTES,
+    BUNDLED_STRIDES,
     DLPACK_DEVICE_TYPES,
     MAX_BLUR_AMOUNT,
     MAX_IMAGE_SIDE,
@@ -717,3 +718,9 @@ def check_nms_radius(value: object) -> float:
 def check_refine_steps(value: object) -> int:
     """An int in 1..20 (long-offset refinement steps of the instance decoder)."""
     return check_int(value, "refine_steps", 1, BODYPIX_MAX_REFINE_STEPS)
+
+
+# -- the bundled model and the engines (issue 12, helper ENGINE) -------------------------------
+def check_bundled_stride(value: object) -> int:
+    """An output stride of the bundled model: 8 or 16 (the strides Google publishes)."""
+    return check_choice(value, "output_stride", BUNDLED_STRIDES)
