@@ -200,3 +200,24 @@ def test_golden2_case(
         ours, theirs = _iou(_unflip(person.mask, flip), truth, valid), _iou(expected["mask"], truth, valid)
         record_agreement(f"bodypix person IoU, 1 - |ours - BodyPix 2.2.1| ({engine})", cid, 1.0 - abs(ours - theirs))
         assert abs(ours - theirs) <= MAX_IOU_DIFF, f"IoU {ours:.5f}, BodyPix 2.2.1's {theirs:.5f}"
+
+
+@pytest.mark.golden
+@pytest.mark.weights
+def test_tf_tensor_and_pil_inputs(
+    data_dir: Path, load_bodypix: Callable[[dict[str, Any], str], bodypix.BodyPix]
+) -> None:
+    """A ``tf.Tensor`` (int32, as the golden harness passed it) and a ``PIL.Image`` give the
+    results of the file itself."""
+    tf = pytest.importorskip("tensorflow")
+    case = next(c for c in CASES if c.get("model") == "float-050" and not c["input_in_npz"])
+    net = load_bodypix(case, "tf")
+    path = data_dir / case["image"]
+    pixels = np.asarray(PIL.Image.open(path).convert("RGB"))
+    expected = net.segment_multi_person_parts(path)
+    for image in (tf.constant(pixels.astype(np.int32)), PIL.Image.open(path)):
+        people = net.segment_multi_person_parts(image)
+        assert len(people) == len(expected)
+        for a, b in zip(people, expected):
+            np.testing.assert_array_equal(a.parts, b.parts)
+            assert a.pose == b.pose

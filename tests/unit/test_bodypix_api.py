@@ -413,3 +413,45 @@ def test_importing_bodypix_does_not_import_tensorflow() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+# -- the bundled model (in the package: no shared material needed) -----------------------------
+@pytest.fixture(scope="module")
+def bundled() -> bodypix.BodyPix:
+    return bodypix.load(engine="tflite")
+
+
+def _people_image() -> np.ndarray:
+    """A deterministic photo-like image: a smooth background and a skin-coloured figure."""
+    yy, xx = np.mgrid[0:240, 0:320].astype(np.float32)
+    image = np.stack([60 + 0.2 * xx, 80 + 0.3 * yy, 120 + 0.1 * (xx - yy)], axis=2)
+    figure = (((xx - 160) / 40) ** 2 + ((yy - 70) / 28) ** 2 < 1) | ((np.abs(xx - 160) < 45) & (yy > 95))
+    image[figure] = (205, 160, 130)
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
+def test_load_without_arguments_uses_the_bundled_model(bundled: bodypix.BodyPix) -> None:
+    package = Path(bodypix.__file__).resolve().parent
+    source = Path(bundled.model_source).resolve()
+    assert source == package / "models/bodypix/mobilenet/quant2/075/model-stride16.json"
+    assert (bundled.multiplier, bundled.output_stride, bundled.quant_bytes) == (0.75, 16, 2)
+    assert bundled.engine == "tflite"
+    seg = bundled.segment_person(_people_image())
+    assert seg.mask.shape == (240, 320) and len(seg.all_poses) <= 10
+
+
+def test_flip_horizontal_on_the_bundled_model(bundled: bodypix.BodyPix) -> None:
+    check_flip_equality(bundled, _people_image(), 320)
+
+
+def test_bundled_model_runs_without_tensorflow() -> None:
+    code = (
+        "import sys, numpy as np\n"
+        "from person_segmentation import bodypix\n"
+        "net = bodypix.load(engine='tflite')\n"
+        "seg = net.segment_multi_person_parts(np.full((120, 160, 3), 128, np.uint8))\n"
+        "print('tensorflow' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "False"
