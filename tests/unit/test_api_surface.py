@@ -24,6 +24,7 @@ SURFACE: dict[str, list[str]] = {
         "WeightsError",
         "__version__",
         "build_info",
+        "bundled_model",
         "compute_geometry",
         "default_cache_dir",
         "load",
