@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <functional>
 #include <limits>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -271,6 +272,51 @@ void test_threads() {
   check(m1 == m2 && p1 == p2 && q1 == q2, "scale_back: 1 and 6 threads agree");
 }
 
+// Random geometries and heads full of infinities, NaNs, huge and tiny values through every
+// entry point (under ASan + UBSan, with float-to-int conversion checks): no crash, no undefined
+// conversion, and the results keep their invariants.
+void test_extreme_values() {
+  std::mt19937 rng(11);
+  const float inf = std::numeric_limits<float>::infinity();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float values[] = {inf, -inf, nan, 1e30f, -1e30f, 1e-30f, 0.0f, -0.0f, 3.0f, -3.0f, 9.1e15f, -1.2e18f};
+  std::uniform_int_distribution<int> pick(0, 11), side(1, 40), pad(0, 6), coin(0, 1);
+  for (int round = 0; round < 60; ++round) {
+    const int stride = coin(rng) ? 8 : 16;
+    const int h = side(rng), w = side(rng);
+    const int gh = 1 + side(rng) / 8, gw = 1 + side(rng) / 8;
+    const bp::Geometry g =
+        geometry(h, w, (gh - 1) * stride + 1, (gw - 1) * stride + 1, pad(rng), pad(rng), pad(rng), pad(rng));
+    Heads heads(gh, gw);
+    for (float& v : heads.v) v = values[pick(rng)];
+    const size_t n = static_cast<size_t>(h) * w;
+    std::vector<uint8_t> mask(n);
+    std::vector<int32_t> parts(n), who(n);
+    std::vector<float> prob(n);
+    bp::ScaleBackOptions so;
+    so.threshold = 0.5;
+    bp::scale_back(heads.view(), g, so, mask.data(), parts.data(), prob.data());
+    bool ok = true;
+    for (size_t i = 0; i < n; ++i)
+      ok = ok && mask[i] <= 1 && parts[i] >= -1 && parts[i] < 24 && (parts[i] >= 0) == mask[i];
+    check(ok, "extreme values: mask 0/1, parts -1 outside and 0..23 inside");
+    bp::PoseOptions po;
+    po.output_stride = stride;
+    po.score_threshold = 0.0;
+    const bp::Poses poses = bp::decode_poses(heads.view(), g, po);
+    check(poses.keypoints.size() == poses.scores.size() * 51, "extreme values: poses shape");
+    std::fill(mask.begin(), mask.end(), uint8_t{1});
+    std::vector<double> people(poses.keypoints);
+    for (int k = 0; k < 51; ++k) people.push_back(static_cast<double>(values[pick(rng)]));
+    const int64_t count = static_cast<int64_t>(people.size() / 51);
+    bp::MaskView m{mask.data(), h, w, w, 1};
+    bp::decode_instances(heads.view(), m, people.data(), count, g, stride, 1 + round % 20, 2, who.data());
+    ok = true;
+    for (size_t i = 0; i < n; ++i) ok = ok && who[i] >= -1 && who[i] < count;
+    check(ok, "extreme values: instance ids in [-1, people)");
+  }
+}
+
 }  // namespace
 
 int main() {
@@ -282,6 +328,7 @@ int main() {
   test_nms_inclusive();
   test_validation();
   test_threads();
+  test_extreme_values();
   std::printf("%d checks, %d failed\n", g_checks, g_failures);
   return g_failures == 0 ? 0 : 1;
 }
