@@ -68,17 +68,26 @@ SURFACE: dict[str, list[str]] = {
         "EFFECTS",
         "Effect",
         "MAX_BLUR_AMOUNT",
+        "MAX_PEOPLE",
         "MAX_PIXEL_CELL_WIDTH",
         "PALETTES",
+        "PERSON_COLORS",
+        "POSE_SKELETON",
         "Renderer",
         "blur_body_part",
         "blur_radius",
         "cover",
         "draw_bokeh_effect",
+        "draw_keypoints",
         "draw_mask",
+        "draw_people",
         "draw_pixelated_mask",
+        "draw_poses",
+        "draw_skeleton",
+        "person_colors",
         "replace_background",
         "to_colored_part_image",
+        "to_colored_people_image",
         "to_mask_image",
     ],
     "person_segmentation.video": [
@@ -112,7 +121,13 @@ MODEL_METHODS = [
 
 
 #: The public methods and attributes of the BodyPix 2 model object (issue 13).
-BODYPIX_METHODS = ["segment_multi_person", "segment_multi_person_parts", "segment_person", "segment_person_parts"]
+BODYPIX_METHODS = [
+    "segment_multi_person",
+    "segment_multi_person_parts",
+    "segment_person",
+    "segment_person_parts",
+    "segment_stream",
+]
 
 
 @pytest.mark.parametrize("module", sorted(SURFACE))

@@ -125,6 +125,58 @@ MAX_CLI_FACE_BLUR: Final[float] = 60.0
 OnError = Literal["raise", "skip"]
 ON_ERROR_CHOICES: Final[tuple[OnError, ...]] = ("raise", "skip")
 
+# -- drawing poses and people (issue 13, helper EXTRAS) -----------------------------------------
+#: Keypoints per BodyPix 2 / PoseNet pose (ids 0 nose ... 16 rightAnkle, BODYPIX2.md section 9).
+POSE_NUM_KEYPOINTS: Final[int] = 17
+#: The skeleton drawn between a pose's keypoints, as (keypoint id, keypoint id) pairs: PoseNet's
+#: and BodyPix 2's ``connectedPartNames`` (``keypoints.js``), in their order: leftHip-leftShoulder,
+#: leftElbow-leftShoulder, leftElbow-leftWrist, leftHip-leftKnee, leftKnee-leftAnkle,
+#: rightHip-rightShoulder, rightElbow-rightShoulder, rightElbow-rightWrist, rightHip-rightKnee,
+#: rightKnee-rightAnkle, leftShoulder-rightShoulder, leftHip-rightHip. (The face keypoints are
+#: drawn as points only, as there.)
+POSE_SKELETON: Final[tuple[tuple[int, int], ...]] = (
+    (11, 5),
+    (7, 5),
+    (7, 9),
+    (11, 13),
+    (13, 15),
+    (12, 6),
+    (8, 6),
+    (8, 10),
+    (12, 14),
+    (14, 16),
+    (5, 6),
+    (11, 12),
+)
+#: The default keypoint-score threshold of the pose drawings (BodyPix 2's ``minKeypointScore``
+#: default): keypoints and bones with a lower score are not drawn.
+DEFAULT_MIN_KEYPOINT_SCORE: Final[float] = 0.3
+#: Distinct RGB colours for people, person i taking colour i (d3's category10 without its grey);
+#: beyond these, colours continue along the hue circle by the golden angle (render.person_colors).
+PERSON_COLORS: Final[tuple[tuple[int, int, int], ...]] = (
+    (31, 119, 180),
+    (255, 127, 14),
+    (44, 160, 44),
+    (214, 39, 40),
+    (148, 103, 189),
+    (140, 86, 75),
+    (227, 119, 194),
+    (188, 189, 34),
+    (23, 190, 207),
+)
+#: The most people one drawing takes (BodyPix 2's largest ``maxDetections`` is unbounded, but a
+#: colour table and per-person loop must stay bounded).
+MAX_PEOPLE: Final[int] = 1000
+#: The largest keypoint radius and line thickness of the pose drawings, in pixels.
+MAX_POSE_LINE_WIDTH: Final[int] = 256
+#: BodyPix 2's four calls, as ``ray_data.Segmenter(call=...)`` names them.
+BODYPIX_CALLS: Final[tuple[str, ...]] = (
+    "segment_person",
+    "segment_person_parts",
+    "segment_multi_person",
+    "segment_multi_person_parts",
+)
+
 
 # -- BodyPix 2 heads and the engines (issue 12, helper ENGINE; INTERFACES.md section 1) --------
 #: The 2.x heads of ``engine.heads()``, concatenated on the channel axis in this order:

@@ -28,27 +28,31 @@ BodyPix 2.2.1:
   matches the five face keypoints whose score is above a fixed 0.3.
 * Integer options are checked as integers (BodyPix 2 takes ``max_detections=2.5`` as 3).
 
-Why one module (about 640 lines): it is the whole public BodyPix 2 API, which users read in
+Why one module (about 700 lines): it is the whole public BodyPix 2 API, which users read in
 one place: the result types, the model object's four calls and ``load``; the work is done by
 the native core and the engines, and most lines are the documentation of the signatures.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 import os
 import pathlib
 import urllib.parse
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from person_segmentation import _checks, _core, _engine
+from person_segmentation import _checks, _core, _engine, _pipeline
 from person_segmentation._constants import (
+    BODYPIX_CALLS,
     BODYPIX_KEYPOINT_NAMES,
     BODYPIX_MODELS_PATH,
     BODYPIX_QUANT_FOLDERS,
+    DEFAULT_WORKERS,
     EngineName,
 )
 from person_segmentation._image import ImageLike, as_image, native_pixels
@@ -532,6 +536,53 @@ class BodyPix:
                 )
             )
         return result
+
+    def segment_stream(
+        self, images: Iterable[ImageLike], *, call: str = "segment_person", workers: int | None = None, **options: Any
+    ) -> Iterator[Any]:
+        """Many images through one of the four calls, pipelined (as
+        :meth:`person_segmentation.PersonSegmentation.segment_stream`): results come back in
+        input order while the next images are decoded and segmented on other threads.
+
+        Each result equals ``getattr(self, call)(image, **options)`` for that image. ``images``
+        is consumed lazily and at most ``2 * workers`` images are in flight.
+
+        Args:
+            images: any iterable of images as the calls take them (a 4-D (N, H, W, 3) array is
+                N images).
+            call: ``"segment_person"`` (default), ``"segment_person_parts"``,
+                ``"segment_multi_person"`` or ``"segment_multi_person_parts"``.
+            workers: images processed at once (default 2).
+            options: the call's keyword options (``flip_horizontal``, ``internal_resolution``, ...).
+        Yields:
+            One result per image, in order (what ``call`` returns).
+        Raises:
+            TypeError, ValueError: bad arguments or options (at the call, before any image is
+                read), or a bad image (when its result is reached; the results before it are
+                yielded first).
+        """
+        name = _checks.check_choice(call, "call", BODYPIX_CALLS)
+        method = getattr(self, name)
+        count = _checks.check_workers(workers) or DEFAULT_WORKERS
+        signature = inspect.signature(method)
+        try:
+            bound = signature.bind(None, **options)
+        except TypeError as exc:
+            raise TypeError(f"options of {name}: {exc}") from None
+        bound.apply_defaults()
+        values = dict(bound.arguments)
+        values.pop("image")
+        _options(**values)  # every value checked now, not at the first image
+        if isinstance(images, (str, os.PathLike)) or (isinstance(images, np.ndarray) and images.ndim != 4):
+            raise TypeError(
+                f"images must be an iterable of images (or a 4-D (N, H, W, 3) array), got {type(images).__name__}; "
+                f"for one image use {name}"
+            )
+        try:
+            source = iter(images)
+        except TypeError:
+            raise TypeError(f"images must be an iterable of images, got {type(images).__name__}") from None
+        return _pipeline.ordered_map(lambda image: method(image, **options), source, workers=count, window=2 * count)
 
 
 def _mirror(array: np.ndarray) -> np.ndarray:
