@@ -29,7 +29,7 @@ def _cli(*args: str, cache: Path, **env: str) -> subprocess.CompletedProcess[str
     environment = {
         k: v for k, v in os.environ.items() if k not in ("PERSON_SEGMENTATION_WEIGHTS", "TF_CPP_MIN_LOG_LEVEL")
     }
-    environment.update(PYTHONPATH=str(REPO / "src" / "python"), PERSON_SEGMENTATION_CACHE=str(cache), **env)
+    environment.update(PERSON_SEGMENTATION_CACHE=str(cache), **env)
     return subprocess.run(
         [sys.executable, "-c", _SCRIPT, *args], capture_output=True, text=True, env=environment, timeout=600
     )
@@ -79,7 +79,7 @@ def test_a_users_tf_log_level_is_kept(photo: Path, tmp_path: Path, weights_dir: 
         "import os, person_segmentation as ps; ps.load(0.5, weights=os.environ['W']); "
         "print(os.environ['TF_CPP_MIN_LOG_LEVEL'])"
     )
-    env = {**os.environ, "PYTHONPATH": str(REPO / "src" / "python"), "W": str(weights_dir)}
+    env = {**os.environ, "W": str(weights_dir)}
     env.update(TF_CPP_MIN_LOG_LEVEL="1", PERSON_SEGMENTATION_CACHE=str(tmp_path / "cache"))
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600)
     assert result.returncode == 0, result.stderr
