@@ -137,6 +137,32 @@ TARGETS = (
         True,
         extra_key="peak_growth_after_warmup_mb",
     ),
+    # Issue 13 (bench/test_vs_bodypix2.py): speed-ups over BodyPix 2.2.1 on tfjs-wasm, recorded
+    # on our rows (the harness times BodyPix's calls in Node), and our multi-person overhead.
+    *(
+        Target(
+            f"{call} 640x480 x0.75 quant2: BodyPix 2.2.1 tfjs-wasm / ours (speed-up)",
+            "vs-bodypix2 640x480 x0.75-quant2 os16 medium",
+            f"person-segmentation {call}",
+            None,
+            limit,
+            False,
+            extra_key="speedup_vs_bodypix2_wasm",
+        )
+        for call, limit in (
+            ("segment_person", 6.0),
+            ("segment_person_parts", 15.0),
+            ("segment_multi_person_parts", 20.0),
+        )
+    ),
+    Target(
+        "ours 640x480 x0.75 quant2: segment_multi_person_parts / segment_person_parts",
+        "vs-bodypix2 640x480 x0.75-quant2 os16 medium",
+        "person-segmentation segment_multi_person_parts",
+        "person-segmentation segment_person_parts",
+        1.5,
+        True,
+    ),
 )
 
 

@@ -33,6 +33,18 @@ SURFACE: dict[str, list[str]] = {
         "person_mask_from_logits",
         "swap_left_right",
     ],
+    "person_segmentation.bodypix": [
+        "BodyPix",
+        "KEYPOINT_NAMES",
+        "Keypoint",
+        "PART_CHANNELS",
+        "PartInstance",
+        "PersonInstance",
+        "Pose",
+        "SemanticPartSegmentation",
+        "SemanticPersonSegmentation",
+        "load",
+    ],
     "person_segmentation.cli": ["main"],
     "person_segmentation.encode": [
         "IMAGE_EXTENSIONS",
@@ -55,17 +67,26 @@ SURFACE: dict[str, list[str]] = {
         "EFFECTS",
         "Effect",
         "MAX_BLUR_AMOUNT",
+        "MAX_PEOPLE",
         "MAX_PIXEL_CELL_WIDTH",
         "PALETTES",
+        "PERSON_COLORS",
+        "POSE_SKELETON",
         "Renderer",
         "blur_body_part",
         "blur_radius",
         "cover",
         "draw_bokeh_effect",
+        "draw_keypoints",
         "draw_mask",
+        "draw_people",
         "draw_pixelated_mask",
+        "draw_poses",
+        "draw_skeleton",
+        "person_colors",
         "replace_background",
         "to_colored_part_image",
+        "to_colored_people_image",
         "to_mask_image",
     ],
     "person_segmentation.video": [
@@ -98,6 +119,10 @@ MODEL_METHODS = [
 ]
 
 
+#: The public methods and attributes of the BodyPix 2 model object (issue 13).
+BODYPIX_METHODS = ["segment_multi_person", "segment_multi_person_parts", "segment_person", "segment_person_parts"]
+
+
 @pytest.mark.parametrize("module", sorted(SURFACE))
 def test_public_names_of_each_module(module: str) -> None:
     mod = importlib.import_module(module)
@@ -124,3 +149,9 @@ def test_model_methods() -> None:
     import person_segmentation as ps
 
     assert sorted(n for n in dir(ps.PersonSegmentation) if not n.startswith("_")) == MODEL_METHODS
+
+
+def test_bodypix_model_methods() -> None:
+    from person_segmentation import bodypix
+
+    assert sorted(n for n in dir(bodypix.BodyPix) if not n.startswith("_")) == BODYPIX_METHODS

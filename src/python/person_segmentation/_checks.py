@@ -24,15 +24,26 @@ import numpy.typing as npt
 
 from person_segmentation import _core
 from person_segmentation._constants import (
+    BODYPIX_INTERNAL_RESOLUTIONS,
+    BODYPIX_MAX_INTERNAL_RESOLUTION,
+    BODYPIX_MAX_REFINE_STEPS,
+    BODYPIX_MIN_INTERNAL_RESOLUTION,
+    BODYPIX_MULTIPLIERS,
+    BODYPIX_OUTPUT_STRIDES,
+    BODYPIX_QUANT_BYTES,
+    BUNDLED_STRIDES,
     DLPACK_DEVICE_TYPES,
     MAX_BLUR_AMOUNT,
     MAX_IMAGE_SIDE,
+    MAX_PEOPLE,
     MAX_PIXEL_CELL_WIDTH,
+    MAX_POSE_LINE_WIDTH,
     MAX_WORKERS,
     MULTIPLIERS,
     NUM_PARTS,
     ON_ERROR_CHOICES,
     OUTPUT_STRIDES,
+    POSE_NUM_KEYPOINTS,
     OnError,
 )
 
@@ -518,3 +529,219 @@ def check_part_id(value: object, name: str = "part_id") -> int:
 def check_on_error(value: object) -> OnError:
     """``segment_stream``'s ``on_error``: "raise" or "skip"."""
     return check_choice(value, "on_error", ON_ERROR_CHOICES)
+
+
+# -- drawing poses and people (issue 13, helper EXTRAS) -----------------------------------------
+_POSES_WHAT = (
+    f"a pose or a sequence of poses (bodypix.Pose objects, people of segment_multi_person*, or float "
+    f"({POSE_NUM_KEYPOINTS}, 3) / (n, {POSE_NUM_KEYPOINTS}, 3) arrays of [y, x, score])"
+)
+
+
+def _pose_rows(pose: object, name: str) -> tuple[list[tuple[float, float, float]], float]:
+    """One Pose-like object (``.keypoints`` of objects with real ``.y``, ``.x``, ``.score``, and
+    a real ``.score``): its keypoints as (y, x, score) rows and its score."""
+    keypoints = getattr(pose, "keypoints", None)
+    if isinstance(keypoints, (str, bytes)) or not isinstance(keypoints, Sequence):
+        raise TypeError(f"{name} must be {_POSES_WHAT}, got {type(pose).__name__}")
+    if len(keypoints) != POSE_NUM_KEYPOINTS:
+        raise ValueError(f"{name} must have {POSE_NUM_KEYPOINTS} keypoints per pose, got {len(keypoints)}")
+    rows = []
+    for keypoint in keypoints:
+        values = tuple(getattr(keypoint, field, None) for field in ("y", "x", "score"))
+        if not all(_is_real(v) for v in values):
+            raise TypeError(
+                f"{name}: every keypoint must have real y, x and score attributes, got {type(keypoint).__name__} "
+                f"{keypoint!r}"
+            )
+        rows.append((float(values[0]), float(values[1]), float(values[2])))  # type: ignore[arg-type]
+    score = getattr(pose, "score", None)
+    if not _is_real(score):
+        raise TypeError(f"{name}: a pose's score must be a real number, got {type(score).__name__} {score!r}")
+    return rows, float(score)
+
+
+def check_poses(value: object, name: str = "poses") -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Poses to draw: ``(keypoints, scores)``, float64 ``(n, 17, 3)`` rows of [y, x, score] in
+    image pixels and ``(n,)`` pose scores (+inf for a pose given as an array, which carries none).
+
+    Takes one pose or a sequence of them; a pose is a Pose-like object (``.score`` and 17
+    ``.keypoints`` with ``.y``, ``.x``, ``.score``), an object with such a ``.pose`` (a person of
+    ``segment_multi_person``), or a real ``(17, 3)`` array; or an ``(n, 17, 3)`` array. NaN
+    coordinates and scores are allowed (such keypoints are not drawn)."""
+    k = POSE_NUM_KEYPOINTS
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in "fiu":
+            raise TypeError(f"{name} must be {_POSES_WHAT}, got {describe(value)}")
+        if value.shape == (k, 3):
+            value = value[np.newaxis]
+        if value.ndim != 3 or value.shape[1:] != (k, 3):
+            raise ValueError(f"{name} must be {_POSES_WHAT}, got {describe(value)}")
+        if value.shape[0] > MAX_PEOPLE:
+            raise ValueError(f"{name} must hold at most {MAX_PEOPLE} poses, got {value.shape[0]}")
+        return value.astype(np.float64), np.full(value.shape[0], np.inf)
+    if getattr(value, "keypoints", None) is not None or getattr(value, "pose", None) is not None:
+        value = [value]
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        raise TypeError(f"{name} must be {_POSES_WHAT}, got {type(value).__name__}")
+    if len(value) > MAX_PEOPLE:
+        raise ValueError(f"{name} must hold at most {MAX_PEOPLE} poses, got {len(value)}")
+    keypoints = np.empty((len(value), k, 3), dtype=np.float64)
+    scores = np.full(len(value), np.inf)
+    for i, item in enumerate(value):
+        pose = getattr(item, "pose", None) if getattr(item, "keypoints", None) is None else item
+        if isinstance(item, np.ndarray):
+            if item.shape != (k, 3):
+                raise ValueError(f"{name}[{i}] must be a ({k}, 3) array of [y, x, score], got {describe(item)}")
+            keypoints[i] = check_poses(item, f"{name}[{i}]")[0][0]
+        elif pose is not None:
+            rows, scores[i] = _pose_rows(pose, f"{name}[{i}]")
+            keypoints[i] = rows
+        else:
+            raise TypeError(f"{name}[{i}] must be a pose (see {name}), got {type(item).__name__}")
+    return keypoints, scores
+
+
+def check_person_colors(value: object, count: int, name: str = "colors") -> UInt8Array:
+    """At least ``count`` RGB colours (a sequence of (r, g, b) or an (m, 3) integer array, ints
+    0..255): the first ``count``, as uint8 (count, 3)."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, np.ndarray)):
+        raise TypeError(f"{name} must be a sequence of (r, g, b) colours of ints 0..255, got {type(value).__name__}")
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in "iu":
+            raise TypeError(f"{name} must be an (n, 3) integer array of RGB colours 0..255, got {describe(value)}")
+        if value.ndim != 2 or value.shape[1] != 3:
+            raise ValueError(f"{name} must be an (n, 3) integer array of RGB colours 0..255, got {describe(value)}")
+        rows = [tuple(row) for row in value.tolist()]
+    else:
+        rows = list(value)
+    if len(rows) < count:
+        raise ValueError(f"{name} must hold a colour for each of the {count} people, got {len(rows)}")
+    colors = [check_color(row, f"{name}[{i}]", 3) for i, row in enumerate(rows[:count])]
+    return np.array(colors, dtype=np.uint8).reshape(count, 3)
+
+
+def check_people_masks(value: object, image: np.ndarray[Any, Any], name: str = "people") -> npt.NDArray[np.bool_]:
+    """People's masks of the size of ``image``, as bool (n, H, W): an (n, H, W) bool/integer 0/1
+    array, or a sequence whose items are (H, W) 0/1 masks or people of ``segment_multi_person``
+    (their ``.mask``) or of ``segment_multi_person_parts`` (``.parts >= 0``)."""
+    height, width = image.shape[:2]
+    if isinstance(value, np.ndarray):
+        if not (value.dtype == np.bool_ or value.dtype.kind in "iu"):
+            raise TypeError(f"{name} must be an (n, H, W) array of 0/1 masks, got {describe(value)}")
+        if value.ndim != 3 or value.shape[1:] != (height, width):
+            raise ValueError(
+                f"{name} must be an (n, H, W) array of 0/1 masks of the image's size {(height, width)}, "
+                f"got {describe(value)}"
+            )
+        items: list[object] = list(value)
+    elif isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        raise TypeError(
+            f"{name} must be a sequence of (H, W) masks or of people of segment_multi_person*, got {describe(value)}"
+        )
+    else:
+        items = list(value)
+    if len(items) > MAX_PEOPLE:
+        raise ValueError(f"{name} must hold at most {MAX_PEOPLE} people, got {len(items)}")
+    masks = np.zeros((len(items), height, width), dtype=np.bool_)
+    for i, item in enumerate(items):
+        label = f"{name}[{i}]"
+        if not isinstance(item, np.ndarray):
+            mask, parts = getattr(item, "mask", None), getattr(item, "parts", None)
+            if mask is not None:
+                item = mask
+            elif parts is not None:
+                item = check_parts(parts, f"{label}.parts") >= 0
+            else:
+                raise TypeError(
+                    f"{label} must be an (H, W) mask or a person with .mask or .parts, got {describe(item)}"
+                )
+        mask_array = check_mask(item, label)
+        check_same_size(mask_array, label, image)
+        masks[i] = mask_array.astype(bool)
+    return masks
+
+
+def check_line_width(value: object, name: str) -> int:
+    """A keypoint radius or line thickness: an int in 1..MAX_POSE_LINE_WIDTH pixels."""
+    return check_int(value, name, 1, MAX_POSE_LINE_WIDTH)
+
+
+def check_call_options(value: object, name: str = "call_options") -> dict[str, Any]:
+    """None or a dict of keyword arguments (str keys) for a BodyPix 2 call, as a new dict; the
+    values are checked by the call itself. ``flip_horizontal`` and ``segmentation_threshold``
+    have their own arguments and are refused here."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise TypeError(f"{name} must be None or a dict of keyword arguments, got {type(value).__name__}")
+    for own in ("flip_horizontal", "segmentation_threshold"):
+        if own in value:
+            raise ValueError(f"{name} must not hold {own!r} (pass it as the argument {own}), got {sorted(value)}")
+    return dict(value)
+
+
+# -- BodyPix 2 options (issue 13: person_segmentation.bodypix; spec BODYPIX2.md sections 1, 3, 4) --
+def check_bodypix_multiplier(value: object) -> float:
+    """One of :data:`BODYPIX_MULTIPLIERS` (0.5, 0.75, 1.0), as the canonical float."""
+    if not _is_real(value):
+        raise TypeError(f"multiplier must be one of {BODYPIX_MULTIPLIERS}, got {type(value).__name__} {value!r}")
+    number = float(value)
+    if number not in BODYPIX_MULTIPLIERS:
+        raise ValueError(
+            f"multiplier must be one of {BODYPIX_MULTIPLIERS} (the BodyPix 2 MobileNetV1 models), got {value!r}"
+        )
+    return BODYPIX_MULTIPLIERS[BODYPIX_MULTIPLIERS.index(number)]
+
+
+def check_quant_bytes(value: object) -> int:
+    """1, 2 or 4 (bytes per stored weight: quant1, quant2, float)."""
+    return check_choice(value, "quant_bytes", BODYPIX_QUANT_BYTES)
+
+
+def check_bodypix_output_stride(value: object) -> int:
+    """8 or 16; 32 is refused with its reason (BodyPix 2 accepts it, but no file exists)."""
+    if _is_int(value) and int(value) == 32:
+        raise ValueError(
+            f"output_stride must be one of {BODYPIX_OUTPUT_STRIDES}, got 32: BodyPix 2 accepts 32 but Google "
+            "publishes no MobileNetV1 model-stride32.json"
+        )
+    return check_choice(value, "output_stride", BODYPIX_OUTPUT_STRIDES)
+
+
+def check_internal_resolution(value: object) -> float:
+    """``"low"``, ``"medium"``, ``"high"``, ``"full"`` or a number in [0.1, 2.0]; returned as the
+    fraction of the image size (0.25, 0.5, 0.75, 1.0 for the names)."""
+    low, high = BODYPIX_MIN_INTERNAL_RESOLUTION, BODYPIX_MAX_INTERNAL_RESOLUTION
+    allowed = f"one of {tuple(BODYPIX_INTERNAL_RESOLUTIONS)} or a number in [{low}, {high}]"
+    if isinstance(value, str):
+        if value not in BODYPIX_INTERNAL_RESOLUTIONS:
+            raise ValueError(f"internal_resolution must be {allowed}, got {value!r}")
+        return BODYPIX_INTERNAL_RESOLUTIONS[value]
+    if not _is_real(value):
+        raise TypeError(f"internal_resolution must be {allowed}, got {type(value).__name__} {value!r}")
+    number = float(value)
+    if not (low <= number <= high):  # also refuses NaN
+        raise ValueError(f"internal_resolution must be {allowed}, got {value!r}")
+    return number
+
+
+def check_max_detections(value: object) -> int:
+    """An int >= 1 (the most poses decoded)."""
+    return check_int(value, "max_detections", 1)
+
+
+def check_nms_radius(value: object) -> float:
+    """A finite number > 0 (pose NMS radius, in network-input pixels)."""
+    return check_positive(value, "nms_radius")
+
+
+def check_refine_steps(value: object) -> int:
+    """An int in 1..20 (long-offset refinement steps of the instance decoder)."""
+    return check_int(value, "refine_steps", 1, BODYPIX_MAX_REFINE_STEPS)
+
+
+# -- the bundled model and the engines (issue 12, helper ENGINE) -------------------------------
+def check_bundled_stride(value: object) -> int:
+    """An output stride of the bundled model: 8 or 16 (the strides Google publishes)."""
+    return check_choice(value, "output_stride", BUNDLED_STRIDES)

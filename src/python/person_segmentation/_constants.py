@@ -124,3 +124,126 @@ MAX_CLI_FACE_BLUR: Final[float] = 60.0
 #: "skip" (it is yielded as a ``ps.FailedImage`` in its place and the stream goes on).
 OnError = Literal["raise", "skip"]
 ON_ERROR_CHOICES: Final[tuple[OnError, ...]] = ("raise", "skip")
+
+
+# -- drawing poses and people (issue 13, helper EXTRAS) -----------------------------------------
+#: Keypoints per BodyPix 2 / PoseNet pose (ids 0 nose ... 16 rightAnkle, BODYPIX2.md section 9).
+POSE_NUM_KEYPOINTS: Final[int] = 17
+#: The skeleton drawn between a pose's keypoints, as (keypoint id, keypoint id) pairs: PoseNet's
+#: and BodyPix 2's ``connectedPartNames`` (``keypoints.js``), in their order: leftHip-leftShoulder,
+#: leftElbow-leftShoulder, leftElbow-leftWrist, leftHip-leftKnee, leftKnee-leftAnkle,
+#: rightHip-rightShoulder, rightElbow-rightShoulder, rightElbow-rightWrist, rightHip-rightKnee,
+#: rightKnee-rightAnkle, leftShoulder-rightShoulder, leftHip-rightHip. (The face keypoints are
+#: drawn as points only, as there.)
+POSE_SKELETON: Final[tuple[tuple[int, int], ...]] = (
+    (11, 5),
+    (7, 5),
+    (7, 9),
+    (11, 13),
+    (13, 15),
+    (12, 6),
+    (8, 6),
+    (8, 10),
+    (12, 14),
+    (14, 16),
+    (5, 6),
+    (11, 12),
+)
+#: The default keypoint-score threshold of the pose drawings (BodyPix 2's ``minKeypointScore``
+#: default): keypoints and bones with a lower score are not drawn.
+DEFAULT_MIN_KEYPOINT_SCORE: Final[float] = 0.3
+#: Distinct RGB colours for people, person i taking colour i (d3's category10 without its grey);
+#: beyond these, colours continue along the hue circle by the golden angle (render.person_colors).
+PERSON_COLORS: Final[tuple[tuple[int, int, int], ...]] = (
+    (31, 119, 180),
+    (255, 127, 14),
+    (44, 160, 44),
+    (214, 39, 40),
+    (148, 103, 189),
+    (140, 86, 75),
+    (227, 119, 194),
+    (188, 189, 34),
+    (23, 190, 207),
+)
+#: The most people one drawing takes (BodyPix 2's largest ``maxDetections`` is unbounded, but a
+#: colour table and per-person loop must stay bounded).
+MAX_PEOPLE: Final[int] = 1000
+#: The largest keypoint radius and line thickness of the pose drawings, in pixels.
+MAX_POSE_LINE_WIDTH: Final[int] = 256
+#: BodyPix 2's four calls, as ``ray_data.Segmenter(call=...)`` names them.
+BODYPIX_CALLS: Final[tuple[str, ...]] = (
+    "segment_person",
+    "segment_person_parts",
+    "segment_multi_person",
+    "segment_multi_person_parts",
+)
+
+
+# -- BodyPix 2 API (issue 13: person_segmentation.bodypix; spec BODYPIX2.md) ----------------------
+#: Depth multipliers Google publishes BodyPix 2 MobileNetV1 models for (spec section 1).
+BODYPIX_MULTIPLIERS: Final[tuple[float, ...]] = (0.5, 0.75, 1.0)
+#: Bytes per stored weight: 4 = ``float/``, 2 = ``quant2/`` (uint16), 1 = ``quant1/`` (uint8).
+BODYPIX_QUANT_BYTES: Final[tuple[int, ...]] = (1, 2, 4)
+#: The folder of each ``quant_bytes`` in the official layout.
+BODYPIX_QUANT_FOLDERS: Final[dict[int, str]] = {4: "float", 2: "quant2", 1: "quant1"}
+#: Output strides with a published MobileNet ``model-stride*.json`` (BodyPix 2 also validates
+#: 32, for which no file exists).
+BODYPIX_OUTPUT_STRIDES: Final[tuple[int, ...]] = (8, 16)
+#: The official models' folder below :data:`person_segmentation.OFFICIAL_BASE_URL`.
+BODYPIX_MODELS_PATH: Final[str] = "bodypix/mobilenet"
+#: ``internal_resolution`` names and the fraction of the image size each means (spec section 4).
+BODYPIX_INTERNAL_RESOLUTIONS: Final[dict[str, float]] = {"low": 0.25, "medium": 0.5, "high": 0.75, "full": 1.0}
+#: The range of a numeric ``internal_resolution``.
+BODYPIX_MIN_INTERNAL_RESOLUTION: Final[float] = 0.1
+BODYPIX_MAX_INTERNAL_RESOLUTION: Final[float] = 2.0
+#: The most long-offset refinement steps of the instance decoder (BodyPix 2 validates 0 < n <= 20).
+BODYPIX_MAX_REFINE_STEPS: Final[int] = 20
+#: The 17 pose keypoints, id = index (spec section 9; PoseNet's names).
+BODYPIX_KEYPOINT_NAMES: Final[tuple[str, ...]] = (
+    "nose",
+    "leftEye",
+    "rightEye",
+    "leftEar",
+    "rightEar",
+    "leftShoulder",
+    "rightShoulder",
+    "leftElbow",
+    "rightElbow",
+    "leftWrist",
+    "rightWrist",
+    "leftHip",
+    "rightHip",
+    "leftKnee",
+    "rightKnee",
+    "leftAnkle",
+    "rightAnkle",
+)
+
+
+# -- BodyPix 2 heads and the engines (issue 12, helper ENGINE; INTERFACES.md section 1) --------
+#: The 2.x heads of ``engine.heads()``, concatenated on the channel axis in this order:
+#: (weights name under ``MobilenetV1/``, channels). Part heatmaps in the 2.x channel order.
+BODYPIX_HEADS: Final[tuple[tuple[str, int], ...]] = (
+    ("segment_2", 1),
+    ("part_heatmap_2", 24),
+    ("heatmap_2", 17),
+    ("offset_2", 34),
+    ("displacement_fwd_2", 32),
+    ("displacement_bwd_2", 32),
+    ("embedding_2", 34),
+)
+#: Channels of the heads array: 1 + 24 + 17 + 34 + 32 + 32 + 34.
+BODYPIX_HEADS_CHANNELS: Final[int] = 174
+#: First channel of each head in the heads array.
+BODYPIX_HEAD_SEGMENTS: Final[int] = 0
+BODYPIX_HEAD_PART_HEATMAPS: Final[int] = 1
+BODYPIX_HEAD_HEATMAPS: Final[int] = 25
+BODYPIX_HEAD_SHORT_OFFSETS: Final[int] = 42
+BODYPIX_HEAD_DISPLACEMENT_FWD: Final[int] = 76
+BODYPIX_HEAD_DISPLACEMENT_BWD: Final[int] = 108
+BODYPIX_HEAD_LONG_OFFSETS: Final[int] = 140
+#: Input sizes of ``engine.heads()`` kept ready per engine (LiteRT interpreters resized to
+#: them); the least recently used size beyond these is dropped.
+HEADS_SIZE_CACHE: Final[int] = 4
+#: Output strides converted into the bundled model's LiteRT file (one signature each).
+BUNDLED_STRIDES: Final[tuple[int, ...]] = (8, 16)

@@ -38,10 +38,10 @@ from typing import TYPE_CHECKING, Any, Literal, Union, cast
 
 import numpy as np
 
-from person_segmentation import _checks
+from person_segmentation import _checks, _pipeline
 from person_segmentation._api import PersonSegmentation, load
-from person_segmentation._constants import ENGINES
-from person_segmentation._image import decode_image_bytes
+from person_segmentation._constants import BODYPIX_CALLS, DEFAULT_WORKERS, ENGINES, POSE_NUM_KEYPOINTS
+from person_segmentation._image import decode_image_bytes, read_image
 from person_segmentation.encode import IMAGE_EXTENSIONS, mask_to_image, parts_to_image
 
 if TYPE_CHECKING:
@@ -117,6 +117,29 @@ class Segmenter:
             per row ("" = fine), the mask being an empty (0, 0) array; rows arriving with a
             non-empty message in that column (e.g. from a reading step) are passed over.
         decode_threads: threads decoding ``bytes`` (or reading files) ahead of the stream.
+        call: None (default): the v0.0.x estimates above. Or one of BodyPix 2's calls,
+            ``"segment_person"``, ``"segment_person_parts"``, ``"segment_multi_person"``,
+            ``"segment_multi_person_parts"``: each actor loads ``bodypix.load(multiplier,
+            output_stride=..., quant_bytes=..., model_url=weights, engine=..., num_threads=...)``
+            (no ``weights`` and the defaults: the bundled 0.75 quant2 model) and each row gets
+            that call's result (``parts`` is then ignored: the call says what it returns):
+
+            * ``mask_column`` (default ``"mask"``, ``"parts"``, ``"masks"``, ``"person_parts"``
+              for the four calls): uint8 (H, W) 0/1 / int32 (H, W) -1..23 (BodyPix 2's part
+              ids) for the single-person calls; for the multi-person calls one layer per person
+              in BodyPix 2's order, uint8 (n, H, W) 0/1 / int32 (n, H, W) -1..23;
+            * ``poses_column`` (``"poses"``): float64 (n, 17, 3) of [y, x, score] per keypoint in
+              image pixels (``seg.all_poses`` for the single-person calls, each person's
+              ``.pose`` for the multi-person ones), and ``"<poses_column>_scores"``: float64
+              (n,) pose scores.
+
+            An image that fails (with ``error_column``) gets (0, 0) / (0, 0, 0) arrays and
+            (0, 17, 3) / (0,) poses.
+        quant_bytes: BodyPix 2 weights to download (1, 2 or 4) when ``call`` is set.
+        call_options: more keyword arguments of the BodyPix 2 call (``internal_resolution``,
+            ``max_detections``, ``score_threshold``, ``nms_radius``, ``min_keypoint_score``,
+            ``refine_steps``); checked at construction.
+        poses_column: the poses' column with ``call`` (its scores: ``<poses_column>_scores``).
     Raises:
         TypeError, ValueError: for a bad argument (the message names it), at construction.
     """
@@ -130,31 +153,85 @@ class Segmenter:
         parts: bool = False,
         flip_horizontal: bool = False,
         output_stride: int = 16,
-        segmentation_threshold: float = 0.5,
+        segmentation_threshold: float | None = None,
         image_column: str = "image",
         mask_column: str | None = None,
         error_column: str | None = None,
         num_threads: int | None = None,
         decode_threads: int = 2,
+        call: str | None = None,
+        quant_bytes: int = 2,
+        call_options: dict[str, Any] | None = None,
+        poses_column: str = "poses",
     ) -> None:
+        self.call = None if call is None else _checks.check_choice(call, "call", BODYPIX_CALLS)
         self.parts = _checks.check_bool(parts, "parts")
         self.flip_horizontal = _checks.check_bool(flip_horizontal, "flip_horizontal")
         self.output_stride = _checks.check_output_stride(output_stride)
-        self.segmentation_threshold = _checks.check_threshold(segmentation_threshold)
+        # None: each model's own default (0.5 for the v0.0.x estimates, BodyPix 2's 0.7 for a call)
+        self.segmentation_threshold = (
+            None if segmentation_threshold is None else _checks.check_threshold(segmentation_threshold)
+        )
         self.image_column = _checks.check_name(image_column, "image_column")
-        default_column = "parts" if self.parts else "mask"
-        self.mask_column = default_column if mask_column is None else _checks.check_name(mask_column, "mask_column")
+        self.poses_column = _checks.check_name(poses_column, "poses_column")
         self.error_column = None if error_column is None else _checks.check_name(error_column, "error_column")
-        self._empty = np.zeros((0, 0), np.int32 if self.parts else np.uint8)
+        self._call_options = _checks.check_call_options(call_options)
+        if self.call is not None:
+            self.parts = self.call.endswith("_parts")
+        multi = self.call is not None and "multi" in self.call
+        default_column = _default_column(self.call, self.parts)
+        self.mask_column = default_column if mask_column is None else _checks.check_name(mask_column, "mask_column")
+        self._empty = np.zeros((0, 0, 0) if multi else (0, 0), np.int32 if self.parts else np.uint8)
         self._pool = ThreadPoolExecutor(
             _checks.check_int(decode_threads, "decode_threads", 1), "person-segmentation-io"
         )
+        multiplier = _checks.check_multiplier(multiplier)
+        engine = _checks.check_choice(engine, "engine", ENGINES)
+        self.bodypix: Any = None
+        quant_bytes = _checks.check_choice(quant_bytes, "quant_bytes", (1, 2, 4))
+        if self.call is not None:
+            from person_segmentation import bodypix
+
+            self.bodypix = bodypix.load(
+                multiplier,
+                output_stride=self.output_stride,
+                quant_bytes=quant_bytes,
+                model_url=_check_weights(weights),
+                engine=engine,
+                num_threads=num_threads,
+            )
+            # The options are checked now, not at the first batch (an empty stream checks them all).
+            self.bodypix.segment_stream([], call=self.call, **self._options())
+            return
         self.net: PersonSegmentation = load(
-            _checks.check_multiplier(multiplier),
-            weights=_check_weights(weights),
-            engine=_checks.check_choice(engine, "engine", ENGINES),
-            num_threads=num_threads,
+            multiplier, weights=_check_weights(weights), engine=engine, num_threads=num_threads
         )
+
+    def _options(self) -> dict[str, Any]:
+        """The keyword options of the BodyPix 2 call."""
+        options = dict(self._call_options, flip_horizontal=self.flip_horizontal)
+        if self.segmentation_threshold is not None:
+            options["segmentation_threshold"] = self.segmentation_threshold
+        return options
+
+    def _run_call(self, image: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The BodyPix 2 call on one image -> (mask/parts array, poses (n, 17, 3), scores (n,))."""
+        assert self.call is not None
+        if isinstance(image, (str, os.PathLike)):
+            image = read_image(image)  # here, on the stream's thread, as segment_stream decodes paths
+        result = getattr(self.bodypix, self.call)(image, **self._options())
+        if "multi" in self.call:
+            people = list(result)
+            layers = [np.asarray(p.parts if self.parts else p.mask) for p in people]
+            if layers:
+                stacked = np.stack(layers)
+            else:
+                height, width = np.asarray(image).shape[:2]
+                stacked = np.zeros((0, height, width), np.int32 if self.parts else np.uint8)
+            poses = [p.pose for p in people]
+            return stacked.astype(np.int32 if self.parts else np.uint8, copy=False), *_pose_arrays(poses)
+        array = np.asarray(result.parts if self.parts else result.mask)
+        return array, *_pose_arrays(result.all_poses)
 
     # -- one image ----------------------------------------------------------------------------
     def _source(self, item: object) -> object:
@@ -201,13 +278,7 @@ class Segmenter:
 
             done = 0
             try:
-                for mask in self.net.segment_stream(
-                    sources(),
-                    parts=self.parts,
-                    flip_horizontal=self.flip_horizontal,
-                    output_stride=self.output_stride,
-                    segmentation_threshold=self.segmentation_threshold,
-                ):
+                for mask in self._stream(sources()):
                     masks[fed[done]] = mask
                     if on_mask is not None:
                         on_mask(fed[done], mask)
@@ -223,6 +294,19 @@ class Segmenter:
                 todo = [i for i in todo if i > bad and not errors[i]]
         return masks, errors
 
+    def _stream(self, sources: Iterator[object]) -> Iterator[Any]:
+        """The results of ``sources`` in order, pipelined: ``net.segment_stream`` for the v0.0.x
+        estimates; the BodyPix 2 call on ``DEFAULT_WORKERS`` threads (paths decoded there too)."""
+        if self.call is not None:
+            return _pipeline.ordered_map(self._run_call, sources, workers=DEFAULT_WORKERS, window=2 * DEFAULT_WORKERS)
+        return self.net.segment_stream(
+            sources,
+            parts=self.parts,
+            flip_horizontal=self.flip_horizontal,
+            output_stride=self.output_stride,
+            segmentation_threshold=0.5 if self.segmentation_threshold is None else self.segmentation_threshold,
+        )
+
     def _column_items(self, batch: dict[str, Any]) -> list[object]:
         if self.image_column not in batch:
             raise KeyError(f"the batch has no column {self.image_column!r} (image_column); columns: {sorted(batch)}")
@@ -235,9 +319,16 @@ class Segmenter:
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
         """Add the mask column to ``batch`` (see the class docstring for columns and dtypes)."""
         items = self._column_items(batch)
-        masks, errors = self.segment(items)
+        results, errors = self.segment(items)
         out = dict(batch)
-        out[self.mask_column] = _object_array(masks)
+        if self.call is None:
+            out[self.mask_column] = _object_array(results)
+        else:
+            empty = (self._empty, np.zeros((0, POSE_NUM_KEYPOINTS, 3)), np.zeros(0))
+            rows = [r if isinstance(r, tuple) else empty for r in results]
+            out[self.mask_column] = _object_array([r[0] for r in rows])
+            out[self.poses_column] = _object_array([r[1] for r in rows])
+            out[f"{self.poses_column}_scores"] = _object_array([r[2] for r in rows])
         if self.error_column is not None:
             previous = batch.get(self.error_column)
             out[self.error_column] = np.array(
@@ -250,6 +341,20 @@ class Segmenter:
         pool = getattr(self, "_pool", None)
         if pool is not None:
             pool.shutdown(wait=False)
+
+
+def _default_column(call: str | None, parts: bool) -> str:
+    if call is None or "multi" not in call:
+        return "parts" if parts else "mask"
+    return "person_parts" if parts else "masks"
+
+
+def _pose_arrays(poses: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """BodyPix 2 poses -> float64 (n, 17, 3) [y, x, score] and float64 (n,) scores."""
+    keypoints = np.zeros((len(poses), POSE_NUM_KEYPOINTS, 3))
+    for i, pose in enumerate(poses):
+        keypoints[i] = [(k.y, k.x, k.score) for k in pose.keypoints]
+    return keypoints, np.array([float(p.score) for p in poses], dtype=np.float64)
 
 
 def _object_array(arrays: Sequence[np.ndarray]) -> np.ndarray:
@@ -318,7 +423,8 @@ class _FileSegmenter(Segmenter):
         with fs.open_input_stream(path, compression=None) as stream:
             return decode_image_bytes(stream.readall(), path)
 
-    def _write(self, mask: np.ndarray, target: str) -> None:
+    def _write(self, result: np.ndarray | tuple[np.ndarray, ...], target: str) -> None:
+        mask = result[0] if isinstance(result, tuple) else result  # a BodyPix 2 call's: its array
         buffer = io.BytesIO()
         if self._format == "npy":
             np.save(buffer, mask, allow_pickle=False)
@@ -504,12 +610,15 @@ def segment_dataset(
     format: OutputFormat = "png",
     flip_horizontal: bool = False,
     output_stride: int = 16,
-    segmentation_threshold: float = 0.5,
+    segmentation_threshold: float | None = None,
     concurrency: int | tuple[int, int] | None = None,
     num_cpus_per_worker: float | None = None,
     num_gpus_per_worker: float = 0,
     batch_size: int = 50,
     num_threads: int | None = None,
+    call: str | None = None,
+    quant_bytes: int = 2,
+    call_options: dict[str, Any] | None = None,
 ) -> SegmentResult:
     """Segment every image under ``sources`` with Ray Data and write one file per image.
 
@@ -532,7 +641,15 @@ def segment_dataset(
             0..23 and 24 for the background (the command line's encoding). ``"npy"``:
             ``<name>.mask.npy`` / ``<name>.parts.npy``, the arrays exactly as the estimates
             return them (uint8 (H, W) 0/1, or int32 (H, W) -1..23).
-        flip_horizontal, output_stride, segmentation_threshold: as for the local estimates.
+        flip_horizontal, output_stride, segmentation_threshold: as for the local estimates
+            (``segmentation_threshold`` None: 0.5, or BodyPix 2's default with ``call``).
+        call, quant_bytes, call_options: a BodyPix 2 call instead of the v0.0.x estimates, as
+            for :class:`Segmenter` (``parts`` is then ignored). The files hold the call's mask or
+            part map: ``<name>.mask.png`` / ``<name>.parts.png`` (BodyPix 2's part ids) or
+            ``.npy`` for the single-person calls; for the multi-person calls
+            ``<name>.masks.npy`` / ``<name>.person_parts.npy``, the (n, H, W) stack of the
+            people in BodyPix 2's order (``format="npy"`` only; the poses are not written: use
+            :class:`Segmenter` for them).
         concurrency: actors: an int for a fixed pool, ``(min, max)`` for an autoscaling one.
             None: a fixed pool of one actor per node alive when the job starts (one per
             ``num_gpus_per_worker`` GPUs with GPUs), since each actor already keeps every core
@@ -559,6 +676,11 @@ def segment_dataset(
     if not isinstance(output, (str, os.PathLike)):
         raise TypeError(f"output must be a directory path or a URI, got {type(output).__name__}")
     _checks.check_choice(format, "format", FORMATS)
+    call = None if call is None else _checks.check_choice(call, "call", BODYPIX_CALLS)
+    if call is not None and "multi" in call and format != "npy":
+        raise ValueError(
+            f"format must be 'npy' with call={call!r} (one (n, H, W) stack of people per image), got {format!r}"
+        )
     options: dict[str, Any] = {
         "multiplier": _checks.check_multiplier(multiplier),
         "weights": _check_weights(weights),
@@ -566,8 +688,13 @@ def segment_dataset(
         "parts": _checks.check_bool(parts, "parts"),
         "flip_horizontal": _checks.check_bool(flip_horizontal, "flip_horizontal"),
         "output_stride": _checks.check_output_stride(output_stride),
-        "segmentation_threshold": _checks.check_threshold(segmentation_threshold),
+        "segmentation_threshold": None
+        if segmentation_threshold is None
+        else _checks.check_threshold(segmentation_threshold),
         "num_threads": num_threads,
+        "call": call,
+        "quant_bytes": _checks.check_choice(quant_bytes, "quant_bytes", (1, 2, 4)),
+        "call_options": _checks.check_call_options(call_options),
     }
     pool = _check_concurrency(concurrency)
     cpus = None if num_cpus_per_worker is None else _check_amount(num_cpus_per_worker, "num_cpus_per_worker")
@@ -576,7 +703,8 @@ def segment_dataset(
     names = _as_list(sources)
     ray = _import_ray()
 
-    filesystems, out_fs, jobs = _plan(names, os.fspath(output), "parts" if parts else "mask", format)
+    kind = _default_column(call, call.endswith("_parts") if call is not None else options["parts"])
+    filesystems, out_fs, jobs = _plan(names, os.fspath(output), kind, format)
     rows = [
         {"index": i, "filesystem": job.filesystem, "path": job.path, "target": job.target} for i, job in enumerate(jobs)
     ]

@@ -41,8 +41,18 @@ are what ``estimate_person_segmentation`` returns (integer or bool, values 0/1);
 "soft" mask with values in 0..1 (e.g. temporally smoothed scores) is accepted too and used
 directly as the blending weight.
 
-Why one module (about 680 lines): it is the port of the original's complete drawing API
-(``toMaskImageData`` ... ``blurBodyPart``) plus the effects built only from it, so a user finds
+Poses and people (BodyPix 2): :func:`draw_keypoints`, :func:`draw_skeleton` and
+:func:`draw_poses` draw one or several poses (PoseNet's skeleton, :data:`POSE_SKELETON`), person
+``i`` in colour ``i`` of :func:`person_colors`; :func:`to_colored_people_image` and
+:func:`draw_people` colour each person's mask in the same colours::
+
+    >>> from person_segmentation import bodypix
+    >>> people = bodypix.load().segment_multi_person(image)             # doctest: +SKIP
+    >>> out = render.draw_people(image, people)   # masks + skeletons   # doctest: +SKIP
+
+Why one module (about 1000 lines): it is the port of the original's complete drawing API
+(``toMaskImageData`` ... ``blurBodyPart``), the effects built only from it, and the pose and
+people drawings of BodyPix 2 (PoseNet's ``drawKeypoints``/``drawSkeleton``), so a user finds
 every drawing function in ``render``; the argument checks and palettes live elsewhere
 (``_checks``, ``_palettes``).
 """
@@ -60,24 +70,42 @@ import numpy as np
 import numpy.typing as npt
 
 from person_segmentation import _checks
-from person_segmentation._constants import DEFAULT_FACE_BLUR, MAX_BLUR_AMOUNT, MAX_PIXEL_CELL_WIDTH, NUM_PARTS
+from person_segmentation._constants import (
+    DEFAULT_FACE_BLUR,
+    DEFAULT_MIN_KEYPOINT_SCORE,
+    MAX_BLUR_AMOUNT,
+    MAX_PEOPLE,
+    MAX_PIXEL_CELL_WIDTH,
+    NUM_PARTS,
+    PERSON_COLORS,
+    POSE_SKELETON,
+)
 from person_segmentation._palettes import PALETTES
 
 __all__ = [
     "EFFECTS",
     "MAX_BLUR_AMOUNT",
+    "MAX_PEOPLE",
     "MAX_PIXEL_CELL_WIDTH",
     "PALETTES",
+    "PERSON_COLORS",
+    "POSE_SKELETON",
     "Effect",
     "Renderer",
     "blur_body_part",
     "blur_radius",
     "cover",
     "draw_bokeh_effect",
+    "draw_keypoints",
     "draw_mask",
+    "draw_people",
     "draw_pixelated_mask",
+    "draw_poses",
+    "draw_skeleton",
+    "person_colors",
     "replace_background",
     "to_colored_part_image",
+    "to_colored_people_image",
     "to_mask_image",
 ]
 
@@ -685,3 +713,319 @@ class Renderer:
                 replace_background(frame, mask, background, edge_blur_amount=self.edge_blur, flip_horizontal=flip)
             )
         raise AssertionError(effect)  # pragma: no cover
+
+
+# --------------------------------------------------------------------------------------------
+# Poses and people (BodyPix 2, issue 13)
+# --------------------------------------------------------------------------------------------
+def person_colors(count: int) -> UInt8Array:
+    """``count`` distinct RGB colours, one per person: person ``i`` always gets colour ``i``.
+
+    The first nine are :data:`PERSON_COLORS` (d3's category10 without its grey); the next ones
+    walk the hue circle by the golden angle (saturation 0.85, value 0.95), so that neighbours in
+    the list stay far apart.
+
+    Args:
+        count: the number of people, an int in 0..MAX_PEOPLE (1000).
+
+    Returns:
+        uint8 (count, 3).
+
+    Raises:
+        TypeError: ``count`` is not an int.
+        ValueError: ``count`` is outside 0..MAX_PEOPLE.
+    """
+    count = _checks.check_int(count, "count", 0, MAX_PEOPLE)
+    table = np.zeros((count, 3), dtype=np.uint8)
+    fixed = min(count, len(PERSON_COLORS))
+    table[:fixed] = np.array(PERSON_COLORS, dtype=np.uint8).reshape(-1, 3)[:fixed]
+    if count > fixed:
+        golden = (np.sqrt(5.0) - 1.0) / 2.0
+        hue = (np.arange(fixed, count) * golden) % 1.0
+        hsv = np.stack([hue * 180.0, np.full_like(hue, 0.85 * 255), np.full_like(hue, 0.95 * 255)], axis=-1)
+        rgb = cv2.cvtColor(np.floor(hsv + 0.5).astype(np.uint8)[np.newaxis], cv2.COLOR_HSV2RGB)
+        table[fixed:] = np.asarray(rgb, dtype=np.uint8).reshape(-1, 3)
+    return table
+
+
+def _colors_for(colors: object, count: int) -> UInt8Array:
+    return person_colors(count) if colors is None else _checks.check_person_colors(colors, count)
+
+
+#: Coordinates are clamped to this many pixels beyond the image before drawing (far outside, a
+#: point is invisible anyway; OpenCV takes 32-bit integer coordinates).
+_DRAW_MARGIN = 1 << 20
+
+
+def _pixel(y: float, x: float) -> tuple[int, int]:
+    """(x, y) as OpenCV's integer point: rounded to the nearest pixel (halves up), clamped."""
+    return (
+        int(np.clip(np.floor(x + 0.5), -_DRAW_MARGIN, _DRAW_MARGIN)),
+        int(np.clip(np.floor(y + 0.5), -_DRAW_MARGIN, _DRAW_MARGIN)),
+    )
+
+
+def _drawable(keypoint: npt.NDArray[np.float64], min_score: float) -> bool:
+    """A keypoint [y, x, score] is drawn when its position is finite and its score >= min_score
+    (a NaN score never is)."""
+    return bool(np.isfinite(keypoint[0]) and np.isfinite(keypoint[1]) and keypoint[2] >= min_score)
+
+
+def _pose_options(
+    image: object, poses: object, min_score: object, min_pose_score: object, colors: object
+) -> tuple[UInt8Array, npt.NDArray[np.float64], UInt8Array, float]:
+    """Checked (image copy, keypoints of the poses kept, their colours, min_score)."""
+    checked = _checks.check_image(image)
+    keypoints, scores = _checks.check_poses(poses)
+    min_score = _checks.check_interval(min_score, "min_score")
+    min_pose_score = _checks.check_interval(min_pose_score, "min_pose_score")
+    table = _colors_for(colors, len(keypoints))
+    kept = scores >= min_pose_score
+    return np.array(checked, copy=True, order="C"), keypoints[kept], table[kept], min_score
+
+
+def _draw_skeleton(out: UInt8Array, keypoints: np.ndarray, colors: UInt8Array, min_score: float, width: int) -> None:
+    for pose, color in zip(keypoints, colors, strict=True):
+        rgb = tuple(int(c) for c in color)
+        for a, b in POSE_SKELETON:
+            if _drawable(pose[a], min_score) and _drawable(pose[b], min_score):
+                cv2.line(out, _pixel(pose[a][0], pose[a][1]), _pixel(pose[b][0], pose[b][1]), rgb, width, cv2.LINE_8)
+
+
+def _draw_keypoints(out: UInt8Array, keypoints: np.ndarray, colors: UInt8Array, min_score: float, radius: int) -> None:
+    for pose, color in zip(keypoints, colors, strict=True):
+        rgb = tuple(int(c) for c in color)
+        for keypoint in pose:
+            if _drawable(keypoint, min_score):
+                cv2.circle(out, _pixel(keypoint[0], keypoint[1]), radius, rgb, cv2.FILLED, cv2.LINE_8)
+
+
+def draw_keypoints(
+    image: np.ndarray,
+    poses: object,
+    *,
+    min_score: float = DEFAULT_MIN_KEYPOINT_SCORE,
+    min_pose_score: float = 0.0,
+    colors: object = None,
+    radius: int = 3,
+    flip_horizontal: bool = False,
+) -> UInt8Array:
+    """The image with the keypoints of one or several poses drawn as filled dots.
+
+    Pose ``i`` is drawn in colour ``i`` (:func:`person_colors` by default, the colours of
+    :func:`to_colored_people_image` for the same people). A keypoint is drawn when its score is
+    at least ``min_score`` and its position is finite; points outside the image are clipped.
+    Positions are rounded to the nearest pixel (halves up).
+
+    Args:
+        image: uint8 (H, W, 3) RGB.
+        poses: one pose or a sequence of them: ``bodypix.Pose`` objects (or anything with
+            ``.score`` and 17 ``.keypoints`` having ``.x``, ``.y``, ``.score``), people of
+            ``segment_multi_person*`` (their ``.pose``), or float [y, x, score] arrays of shape
+            (17, 3) or (n, 17, 3) in image pixels (``_core.bodypix_decode_poses``' layout).
+            At most MAX_PEOPLE (1000).
+        min_score: keypoints with a lower score are not drawn, in [0, 1].
+        min_pose_score: poses with a lower pose score are not drawn (their colour stays
+            theirs), in [0, 1]; poses given as arrays have no pose score and are always drawn.
+        colors: None (:func:`person_colors`) or one (r, g, b) colour per pose (a sequence or an
+            (n, 3) integer array, ints 0..255).
+        radius: the dots' radius in pixels, 1..MAX_POSE_LINE_WIDTH (256).
+        flip_horizontal: mirror the result left-right.
+
+    Returns:
+        uint8 (H, W, 3) RGB (a new array; ``image`` is not modified).
+
+    Raises:
+        TypeError: wrong type of an argument (e.g. a pose without keypoints).
+        ValueError: wrong shape, a pose without 17 keypoints, a score threshold outside [0, 1],
+            fewer colours than poses, a colour outside 0..255, ``radius`` out of range.
+    """
+    out, keypoints, table, min_score = _pose_options(image, poses, min_score, min_pose_score, colors)
+    radius = _checks.check_line_width(radius, "radius")
+    flip_horizontal = _checks.check_bool(flip_horizontal, "flip_horizontal")
+    _draw_keypoints(out, keypoints, table, min_score, radius)
+    return _finish(out, flip_horizontal)
+
+
+def draw_skeleton(
+    image: np.ndarray,
+    poses: object,
+    *,
+    min_score: float = DEFAULT_MIN_KEYPOINT_SCORE,
+    min_pose_score: float = 0.0,
+    colors: object = None,
+    thickness: int = 2,
+    flip_horizontal: bool = False,
+) -> UInt8Array:
+    """The image with the skeleton of one or several poses drawn as lines.
+
+    The bones are :data:`POSE_SKELETON`, PoseNet's and BodyPix 2's connected keypoint pairs
+    (shoulders, elbows, wrists, hips, knees, ankles; the face has no bones). A bone is drawn
+    when both its keypoints have a score of at least ``min_score`` and finite positions (as
+    BodyPix's ``getAdjacentKeyPoints``). Pose ``i`` is drawn in colour ``i``.
+
+    Args:
+        image: uint8 (H, W, 3) RGB.
+        poses: as :func:`draw_keypoints`.
+        min_score: bones with an end scoring lower are not drawn, in [0, 1].
+        min_pose_score: as :func:`draw_keypoints`.
+        colors: as :func:`draw_keypoints`.
+        thickness: the lines' width in pixels, 1..MAX_POSE_LINE_WIDTH (256).
+        flip_horizontal: mirror the result left-right.
+
+    Returns:
+        uint8 (H, W, 3) RGB (a new array).
+
+    Raises:
+        TypeError, ValueError: as :func:`draw_keypoints` (``thickness`` for ``radius``).
+    """
+    out, keypoints, table, min_score = _pose_options(image, poses, min_score, min_pose_score, colors)
+    thickness = _checks.check_line_width(thickness, "thickness")
+    flip_horizontal = _checks.check_bool(flip_horizontal, "flip_horizontal")
+    _draw_skeleton(out, keypoints, table, min_score, thickness)
+    return _finish(out, flip_horizontal)
+
+
+def draw_poses(
+    image: np.ndarray,
+    poses: object,
+    *,
+    min_score: float = DEFAULT_MIN_KEYPOINT_SCORE,
+    min_pose_score: float = 0.0,
+    colors: object = None,
+    radius: int = 3,
+    thickness: int = 2,
+    flip_horizontal: bool = False,
+) -> UInt8Array:
+    """The image with each pose's skeleton and then its keypoints drawn (both of
+    :func:`draw_skeleton` and :func:`draw_keypoints`, the dots on top), pose ``i`` in colour ``i``.
+
+    Args and Raises: as :func:`draw_keypoints` and :func:`draw_skeleton`.
+
+    Returns:
+        uint8 (H, W, 3) RGB (a new array).
+    """
+    out, keypoints, table, min_score = _pose_options(image, poses, min_score, min_pose_score, colors)
+    radius = _checks.check_line_width(radius, "radius")
+    thickness = _checks.check_line_width(thickness, "thickness")
+    flip_horizontal = _checks.check_bool(flip_horizontal, "flip_horizontal")
+    _draw_skeleton(out, keypoints, table, min_score, thickness)
+    _draw_keypoints(out, keypoints, table, min_score, radius)
+    return _finish(out, flip_horizontal)
+
+
+def to_colored_people_image(
+    people: object,
+    height: int,
+    width: int,
+    *,
+    colors: object = None,
+    background: Color = (0, 0, 0),
+    background_alpha: int = 0,
+    alpha: int = 255,
+) -> UInt8Array:
+    """An RGBA image of several people's masks, person ``i`` in colour ``i``.
+
+    Where masks overlap (BodyPix 2's never do) the later person wins. Draw it over the photo
+    with :func:`draw_mask`; :func:`draw_people` does both, with the poses.
+
+    Args:
+        people: an (n, H, W) array of 0/1 masks, or a sequence of (H, W) 0/1 masks or of people
+            of ``segment_multi_person`` (their ``.mask``) / ``segment_multi_person_parts``
+            (``.parts >= 0``); at most MAX_PEOPLE (1000).
+        height, width: the image's size (each mask must have it), ints in 1..MAX_IMAGE_SIDE.
+        colors: None (:func:`person_colors`) or one (r, g, b) colour per person.
+        background: (r, g, b) ints 0..255 where there is nobody.
+        background_alpha: alpha 0..255 where there is nobody (0: transparent).
+        alpha: alpha 0..255 of the people's colours.
+
+    Returns:
+        uint8 (H, W, 4) RGBA.
+
+    Raises:
+        TypeError: wrong type of an argument.
+        ValueError: a mask of another size or not 0/1, fewer colours than people, a colour or
+            alpha outside 0..255, a side out of range.
+    """
+    height = _checks.check_size_side(height, "height")
+    width = _checks.check_size_side(width, "width")
+    shape_of = np.empty((height, width, 0), dtype=np.uint8)  # only its shape is read
+    masks = _checks.check_people_masks(people, shape_of)
+    table = _colors_for(colors, len(masks))
+    bg = _checks.check_color(background, "background", 3)
+    bg_alpha = _checks.check_byte(background_alpha, "background_alpha")
+    person_alpha = _checks.check_byte(alpha, "alpha")
+    index = np.full((height, width), len(masks), dtype=np.intp)  # len(masks) = nobody
+    for i, mask in enumerate(masks):
+        index[mask] = i
+    rgba = np.empty((len(masks) + 1, 4), dtype=np.uint8)
+    rgba[: len(masks), :3] = table
+    rgba[: len(masks), 3] = person_alpha
+    rgba[len(masks)] = (*bg, bg_alpha)
+    return _unpack_rgba(rgba.view(np.uint32)[:, 0][index])
+
+
+def draw_people(
+    image: np.ndarray,
+    people: object,
+    *,
+    poses: object = None,
+    colors: object = None,
+    opacity: float = 0.7,
+    min_score: float = DEFAULT_MIN_KEYPOINT_SCORE,
+    radius: int = 3,
+    thickness: int = 2,
+    outline: Color | None = (255, 255, 255),
+    flip_horizontal: bool = False,
+) -> UInt8Array:
+    """The image with each person's mask drawn over it in a colour of its own, and each
+    person's pose skeleton and keypoints on top in the same colour (outlined, so that they
+    stand out from the person's mask).
+
+    Args:
+        image: uint8 (H, W, 3) RGB.
+        people: as :func:`to_colored_people_image` (masks, or the people that
+            ``segment_multi_person*`` returns).
+        poses: the poses to draw, one per person, as :func:`draw_keypoints` takes them; None:
+            the people's own ``.pose`` where every person has one, else no poses. Pass ``[]`` to
+            draw the masks only.
+        colors: None (:func:`person_colors`) or one (r, g, b) colour per person.
+        opacity: 0..1, how strongly the masks' colours are drawn (as :func:`draw_mask`).
+        min_score, radius, thickness: as :func:`draw_poses`.
+        outline: an (r, g, b) colour drawn one pixel around the skeletons and keypoints
+            (default white), or None for none.
+        flip_horizontal: mirror the result left-right.
+
+    Returns:
+        uint8 (H, W, 3) RGB.
+
+    Raises:
+        TypeError, ValueError: as :func:`to_colored_people_image`, :func:`draw_mask` and
+            :func:`draw_poses`; also when ``poses`` holds more poses than there are people.
+    """
+    image = _checks.check_image(image)
+    masks = _checks.check_people_masks(people, image)
+    table = _colors_for(colors, len(masks))
+    opacity = _checks.check_real(opacity, "opacity", 0.0, 1.0)
+    flip_horizontal = _checks.check_bool(flip_horizontal, "flip_horizontal")
+    edge = None if outline is None else _checks.check_color(outline, "outline", 3)
+    radius = _checks.check_line_width(radius, "radius")
+    thickness = _checks.check_line_width(thickness, "thickness")
+    min_score = _checks.check_interval(min_score, "min_score")
+    if poses is None:
+        own = [getattr(p, "pose", None) for p in people] if isinstance(people, Sequence) else []
+        poses = own if own and all(p is not None for p in own) else []
+    keypoints, _ = _checks.check_poses(poses)
+    if len(keypoints) > len(masks):
+        raise ValueError(f"poses must hold at most one pose per person ({len(masks)}), got {len(keypoints)}")
+    overlay = to_colored_people_image(masks, image.shape[0], image.shape[1], colors=table)
+    out = np.asarray(draw_mask(image, overlay, opacity=opacity))
+    if len(keypoints):
+        out = np.array(out, copy=True, order="C")
+        if edge is not None:  # the same drawing one pixel wider in the outline colour, underneath
+            under = np.array([edge] * len(keypoints), dtype=np.uint8).reshape(-1, 3)
+            _draw_skeleton(out, keypoints, under, min_score, thickness + 2)
+            _draw_keypoints(out, keypoints, under, min_score, radius + 1)
+        _draw_skeleton(out, keypoints, table[: len(keypoints)], min_score, thickness)
+        _draw_keypoints(out, keypoints, table[: len(keypoints)], min_score, radius)
+    return _finish(out, flip_horizontal)

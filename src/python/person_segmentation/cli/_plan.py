@@ -44,6 +44,7 @@ class Job:
     frames: int = 1  # expected frames (for the progress bar)
     info: Any = None  # video.VideoInfo for videos
     error: str | None = None  # found while probing
+    note: str | None = None  # said after the output's name when done (--people: how many people)
 
 
 @dataclass

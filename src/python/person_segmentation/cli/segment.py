@@ -1,4 +1,10 @@
-"""``person-segmentation segment``: images, folders and videos to masks, part maps or effects."""
+"""``person-segmentation segment``: images, folders and videos to masks, part maps or effects.
+
+Why one module (about 510 lines): it is one command, whose help text (a third of the lines),
+options, per-image and per-video work and summary belong together; the planning of outputs
+(``_plan``), their writing (``_outputs``) and the BodyPix 2 people outputs (``_people``) live
+beside it.
+"""
 
 from __future__ import annotations
 
@@ -31,8 +37,17 @@ from person_segmentation.cli._common import (
     positive_int,
     say,
 )
-from person_segmentation.cli._outputs import Outputs, mark_mp4, save_image
-from person_segmentation.cli._plan import Job, plan
+from person_segmentation.cli._outputs import Outputs, is_own_output, mark_mp4, save_image
+from person_segmentation.cli._people import (
+    PEOPLE_LABEL,
+    PeopleSegmenter,
+    add_options,
+    is_own_people_output,
+    load_bodypix,
+    primary,
+    write_people,
+)
+from person_segmentation.cli._plan import Job, identity, plan
 from person_segmentation.cli._pool import OrderedPool
 from person_segmentation.cli.progress import Progress, progress_enabled
 
@@ -71,6 +86,15 @@ For a single input, -o may instead name the output file: an image (-o mask.png, 
 bokeh.jpg) or a video (.mp4 .m4v .mov .avi .mkv). Only regular files are read (a FIFO or
 device among the inputs is reported and skipped).
 
+Many people (BodyPix 2 model; the 0.75 quant2 model bundled with the package by default):
+--people writes, per image, <stem>.person-<k>.mask.png for each person k = 1, 2, ... in
+BodyPix 2's order (<stem>.person-<k>.parts.png with --parts) and the overlay
+<stem>.people.png: each person's mask in a colour of its own, with their pose skeleton in the
+same colour (images only; no --effect). With -o naming the overlay file (-o group.png), the
+people are named after it (group.person-1.mask.png). --primary-person keeps only the person
+with the largest mask and writes the usual outputs (mask, parts, any effect) for images and
+videos, each frame on its own (--smoothing does not apply). Their part ids are BodyPix 2's.
+
 Every output is written under a hidden temporary name (.NAME.XXXXXXXX.tmpEXT) in its folder
 and renamed into place once complete: an output name never holds a partial file, and an
 earlier file of that name stays until the new one is complete (a full disk, Ctrl+C or a
@@ -101,7 +125,9 @@ examples:
   person-segmentation segment photos/ -o out/ --parts
   person-segmentation segment photo.jpg -o bokeh.png --effect bokeh
   person-segmentation segment clip.mp4 -o out/ --effect replace=#00b140 --smoothing 0.6
-  person-segmentation segment party/ -o blurred/ --effect blur-faces --multiplier 1.0""",
+  person-segmentation segment party/ -o blurred/ --effect blur-faces --multiplier 1.0
+  person-segmentation segment group.jpg -o out/ --people          (BodyPix 2: one mask per person + overlay)
+  person-segmentation segment call.mp4 -o out/ --primary-person --effect bokeh""",
     )
     seg.add_argument("inputs", nargs="+", metavar="IN", help="image files, video files or directories")
     seg.add_argument(
@@ -124,6 +150,7 @@ examples:
         help="render an effect instead of writing the raw mask: " + EFFECT_HELP,
     )
     add_model_options(seg)
+    add_options(seg)
     add_render_options(seg)
     add_video_options(seg, webcam=False)
     seg.add_argument(
@@ -181,8 +208,40 @@ class _ImageSegmenter:
         )
 
 
+class _PrimaryPerson:
+    """``--primary-person``: (mask, parts or None) of the largest person of a frame."""
+
+    def __init__(self, people: PeopleSegmenter) -> None:
+        self._people = people
+
+    def __call__(self, pixels: np.ndarray, parts: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        return primary(self._people(pixels, parts), pixels.shape[0], pixels.shape[1])
+
+
+@dataclass
+class _Frame:
+    mask: np.ndarray
+    parts: np.ndarray | None
+
+
+class _PrimaryVideo:
+    """``--primary-person`` on a video: each frame on its own (the multi-person calls have no
+    temporal smoothing; ``--smoothing`` does not apply)."""
+
+    def __init__(self, primary: _PrimaryPerson, parts: bool) -> None:
+        self._primary, self._parts = primary, parts
+
+    def process(self, frame: np.ndarray) -> _Frame:
+        return _Frame(*self._primary(frame, self._parts))
+
+
 def _segment_image(
-    job: Job, segment: _ImageSegmenter, args: argparse.Namespace, renderer: Renderer | None, outputs: Outputs
+    job: Job,
+    segment: _ImageSegmenter | _PrimaryPerson | PeopleSegmenter,
+    args: argparse.Namespace,
+    renderer: Renderer | None,
+    outputs: Outputs,
+    protected: set[tuple[int, int]],
 ) -> None:
     """Decode, segment, render and save one image (runs on a worker thread)."""
     import numpy as np
@@ -192,8 +251,17 @@ def _segment_image(
     from person_segmentation.encode import mask_to_image, palette_colors, parts_to_image
 
     pixels = read_image(job.source)
+    job.target.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(segment, PeopleSegmenter):  # --people
+        found = segment(pixels, args.parts)
+        job.note = f"{len(found.people)} {'person' if len(found.people) == 1 else 'people'}"
+        write_people(pixels, found, job.target, args, outputs, protected)
+        return
     parts = mask = None
-    if args.parts or (renderer is not None and renderer.needs_parts):
+    needs_parts = args.parts or (renderer is not None and renderer.needs_parts)
+    if isinstance(segment, _PrimaryPerson):
+        mask, parts = segment(pixels, needs_parts)
+    elif needs_parts:
         parts = segment(pixels, True)
         mask = (parts >= 0).astype(np.uint8)
     else:
@@ -204,7 +272,6 @@ def _segment_image(
         image = parts_to_image(parts, palette_colors(args.palette))
     else:
         image = mask_to_image(mask)
-    job.target.parent.mkdir(parents=True, exist_ok=True)
     if image.mode == "P" and job.target.suffix.lower() not in (".png", ".gif", ".bmp", ".tif", ".tiff"):
         image = image.convert("RGB")  # e.g. JPEG has no palette images
     save_image(image, job.target, outputs)
@@ -212,7 +279,7 @@ def _segment_image(
 
 def _segment_video(
     job: Job,
-    net: PersonSegmentation,
+    net: PersonSegmentation | _PrimaryPerson,
     args: argparse.Namespace,
     renderer: Renderer,
     video: Any,
@@ -229,14 +296,18 @@ def _segment_video(
     info = job.info
     fps = float(info.fps) if info.fps and info.fps > 0 else 30.0  # 30 when the container does not say
     width, height = even_size(int(info.width), int(info.height))
-    segmenter = video.VideoSegmenter(
-        net,
-        smoothing=args.smoothing,
-        output_stride=args.output_stride,
-        segmentation_threshold=args.threshold,
-        flip_horizontal=args.flip,
-        parts=renderer.needs_parts or args.parts,
-    )
+    segmenter: Any
+    if isinstance(net, _PrimaryPerson):
+        segmenter = _PrimaryVideo(net, renderer.needs_parts or args.parts)
+    else:
+        segmenter = video.VideoSegmenter(
+            net,
+            smoothing=args.smoothing,
+            output_stride=args.output_stride,
+            segmentation_threshold=args.threshold,
+            flip_horizontal=args.flip,
+            parts=renderer.needs_parts or args.parts,
+        )
     job.target.parent.mkdir(parents=True, exist_ok=True)
     temporary, fd = outputs.reserve(job.target)
     written = 0
@@ -288,12 +359,21 @@ def run(args: argparse.Namespace) -> int:
     """The ``segment`` command."""
     effect: Effect | None = args.effect
     label = effect.label if effect is not None else ("parts" if args.parts else "mask")
-    palette = check_palette(args, parts_shown=args.parts or (effect is not None and effect.name == "parts"))
+    if args.people:
+        if effect is not None:
+            raise UsageError("--people writes its own overlay (<stem>.people.png); it takes no --effect")
+        label = PEOPLE_LABEL
+    parts_shown = args.parts or args.people or (effect is not None and effect.name == "parts")
+    palette = check_palette(args, parts_shown=parts_shown)
     args.palette = palette
-    planned = plan(args.inputs, args.output, label)  # UsageError for an unusable -o: before the model loads
+    own_output = is_own_people_output if args.people else is_own_output
+    planned = plan(args.inputs, args.output, label, own_output)  # UsageError for an unusable -o: before loading
     jobs = planned.jobs
     has_video = any(job.kind == "video" for job in jobs)
-    _, video = _import_video_modules(has_video or effect is not None or palette != "rainbow")
+    if args.people and has_video:
+        videos = ", ".join(str(job.source) for job in jobs if job.kind == "video")
+        raise UsageError(f"--people takes images only (one file per person and image), got the video(s) {videos}")
+    _, video = _import_video_modules(has_video or effect is not None or palette != "rainbow" or args.people)
     renderer = None
     if video is not None:
         from person_segmentation.render import Renderer
@@ -317,7 +397,8 @@ def run(args: argparse.Namespace) -> int:
         if not args.quiet:
             _print_summary(jobs, planned.skipped, summary, set(), 0.0, None)
         return 1
-    net = load_net(args)
+    bodypix_net = args.people or args.primary_person
+    net: Any = load_bodypix(args) if bodypix_net else load_net(args)
     if has_video:
         _probe(jobs, video, args.max_frames)
     created = _missing_folders(args.output if not planned.output_file else args.output.parent)
@@ -336,7 +417,14 @@ def run(args: argparse.Namespace) -> int:
     reported: set[Path] = set()
     interrupted: KeyboardInterrupt | None = None
     workers = args.workers
-    segment = _ImageSegmenter(net, args, workers)
+    segment: _ImageSegmenter | _PrimaryPerson | PeopleSegmenter
+    if args.people:
+        segment = PeopleSegmenter(net, args)
+    elif args.primary_person:
+        segment = net = _PrimaryPerson(PeopleSegmenter(net, args))
+    else:
+        segment = _ImageSegmenter(net, args, workers)
+    protected = {key for key in (identity(job.source) for job in jobs) if key is not None}
 
     def report(job: Job, error: BaseException | None, done: str) -> None:
         if error is not None:  # never abort the batch: report the file and go on
@@ -368,7 +456,7 @@ def run(args: argparse.Namespace) -> int:
                 continue
             # Images: decoded, segmented, rendered and saved on `workers` threads, reported in order.
             pool = OrderedPool(
-                lambda job: _segment_image(job, segment, args, renderer, outputs),
+                lambda job: _segment_image(job, segment, args, renderer, outputs, protected),
                 list(group),
                 workers=workers,
                 window=2 * workers,
@@ -380,7 +468,8 @@ def run(args: argparse.Namespace) -> int:
                         report(job, failure, "")
                         continue
                     progress.advance()
-                    report(job, None, f"{job.source} -> {job.target}")
+                    note = f" ({job.note})" if job.note else ""
+                    report(job, None, f"{job.source} -> {job.target}{note}")
             finally:
                 pool.close()  # after an interruption: without waiting for a busy (or stuck) worker
     except KeyboardInterrupt as exc:  # Ctrl+C, or SIGTERM (Terminated)
