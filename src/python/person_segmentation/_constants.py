@@ -247,3 +247,30 @@ BODYPIX_HEAD_LONG_OFFSETS: Final[int] = 140
 HEADS_SIZE_CACHE: Final[int] = 4
 #: Output strides converted into the bundled model's LiteRT file (one signature each).
 BUNDLED_STRIDES: Final[tuple[int, ...]] = (8, 16)
+
+
+# -- the HTTP server (issue 15: person-segmentation serve, helper SERVE) ---------------------------
+#: Inferences run at once per server process (threads sharing the one loaded model).
+SERVE_DEFAULT_THREADS: Final[int] = 2
+#: Requests that may wait for an inference thread; beyond threads + queue: 503 + Retry-After.
+SERVE_DEFAULT_QUEUE: Final[int] = 8
+#: The largest image accepted by the server, in pixels (width x height): 25 megapixels, as a
+#: 6000 x 4000 photo; larger (and decompression bombs) get 413 before any pixel is decoded.
+SERVE_DEFAULT_MAX_PIXELS: Final[int] = 25_000_000
+#: The largest request body accepted, in bytes (20 MiB); checked while it streams in.
+SERVE_DEFAULT_MAX_BODY: Final[int] = 20 * 1024 * 1024
+#: What ``POST /api/segment?output=...`` returns.
+SERVE_OUTPUTS: Final[tuple[str, ...]] = (
+    "mask",
+    "probability",
+    "parts",
+    "people",
+    "poses",
+    "json",
+    "bokeh",
+    "replace",
+    "blur-faces",
+    "parts-overlay",
+)
+#: Image formats of the server's responses (``format=``), with their media types.
+SERVE_FORMATS: Final[dict[str, str]] = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
