@@ -201,6 +201,12 @@ def create_app(config: ServeConfig | None = None, model: Model | None = None) ->
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
         return _error_response(exc)
 
+    @app.exception_handler(Exception)
+    async def _internal(request: Request, exc: Exception) -> JSONResponse:
+        _log.error("internal error on %s", request.url.path, exc_info=exc)
+        message = "the server failed on this request (the error is in its log)"
+        return JSONResponse({"error": "internal_error", "message": message}, status_code=500)
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = []
@@ -378,8 +384,13 @@ def create_app(config: ServeConfig | None = None, model: Model | None = None) ->
                     extra = {"retry_after": int(exc.headers.get("Retry-After", "1"))} if kind == "busy" else {}
                     await websocket.send_text(json.dumps({"type": kind, **exc.body(), **extra}))
                 except (ValueError, UnicodeDecodeError) as exc:
+                    bad = {"type": "error", "error": "bad_message", "message": str(exc)}
+                    await websocket.send_text(json.dumps(bad))
+                except Exception as exc:  # the model or an effect failed: logged, the stream goes on
+                    _log.error("internal error on the WebSocket", exc_info=exc)
+                    failed = "the server failed on this frame (the error is in its log)"
                     await websocket.send_text(
-                        json.dumps({"type": "error", "error": "bad_message", "message": str(exc)})
+                        json.dumps({"type": "error", "error": "internal_error", "message": failed})
                     )
         except WebSocketDisconnect:
             return

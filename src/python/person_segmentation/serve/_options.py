@@ -47,17 +47,17 @@ class SegmentOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    output: Output = Field("mask", description="what to return")
-    format: Format = Field("png", description="image format of image outputs")
+    output: Output = Field(default="mask", description="what to return")
+    format: Format = Field(default="png", description="image format of image outputs")
     quality: Annotated[int, Field(ge=1, le=100, description="JPEG/WebP quality")] = 90
     threshold: Annotated[float, Field(ge=0, le=1, description="person score threshold of the mask")] = 0.7
     internal_resolution: str = Field(
-        "medium",
+        default="medium",
         description="network input size as a fraction of the image: low (0.25), medium (0.5), high (0.75), full "
         f"(1.0) or a number in [{BODYPIX_MIN_INTERNAL_RESOLUTION}, {BODYPIX_MAX_INTERNAL_RESOLUTION}]",
     )
-    output_stride: int | None = Field(None, description="8 or 16 (default: the server's)")
-    flip: bool = Field(False, description="mirror the results left-right")
+    output_stride: int | None = Field(default=None, description="8 or 16 (default: the server's)")
+    flip: bool = Field(default=False, description="mirror the results left-right")
     max_detections: Annotated[int, Field(ge=1, le=50, description="the most poses decoded")] = 10
     score_threshold: Annotated[float, Field(ge=0, le=1, description="least pose score")] = 0.4
     nms_radius: Annotated[float, Field(gt=0, le=1000, description="pose NMS radius (input pixels)")] = 20.0
@@ -66,8 +66,8 @@ class SegmentOptions(BaseModel):
     edge_blur: Annotated[float, Field(ge=0, le=20, description="effects: mask edge blur (px)")] = 3.0
     face_blur: Annotated[float, Field(ge=0, le=MAX_CLI_FACE_BLUR, description="blur-faces: blur (px)")] = 15.0
     opacity: Annotated[float, Field(ge=0, le=1, description="parts-overlay and people: colour opacity")] = 0.7
-    background: str = Field("#00b140", description="replace: the background colour #RRGGBB")
-    palette: Literal["rainbow", "warm"] = Field("rainbow", description="parts colours")
+    background: str = Field(default="#00b140", description="replace: the background colour #RRGGBB")
+    palette: Literal["rainbow", "warm"] = Field(default="rainbow", description="parts colours")
 
     @field_validator("internal_resolution")
     @classmethod
