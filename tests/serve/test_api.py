@@ -438,7 +438,7 @@ def test_websocket_stream(client: TestClient, photo_bytes: bytes, photo: np.ndar
         ws.send_bytes(b"F" + photo_bytes)
         header, image = _result(ws.receive_bytes())
         assert header["type"] == "result" and image.format == "JPEG" and image.size == (640, 480)
-        assert header["people"] == 0 and header["poses"] == 2  # bokeh: the one-mask call, all poses
+        assert header["people"] == 2 and header["poses"] == 2  # bokeh: the one-mask call, its poses
         ws.send_text(json.dumps({"type": "options", "output": "people", "threshold": 0.6}))
         assert json.loads(ws.receive_text()) == {"type": "options", "ok": True}
         ws.send_bytes(b"F" + photo_bytes)

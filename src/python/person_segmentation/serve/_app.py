@@ -150,7 +150,9 @@ class _Work:
         body, media_type = encode(image, o.format, o.quality)
         timings["encode_ms"] = _ms(time.perf_counter() - mark)
         timings["total_ms"] = _ms(time.perf_counter() - start)
-        meta = {"width": width, "height": height, "people": len(seg.people or []), "poses": len(seg.poses)}
+        # people: the per-person calls' people, else the poses scoring at least score_threshold (the same rule)
+        people = len(seg.people) if seg.people is not None else sum(p.score >= o.score_threshold for p in seg.poses)
+        meta = {"width": width, "height": height, "people": people, "poses": len(seg.poses)}
         return body, media_type, {"timings": timings, **meta}
 
 

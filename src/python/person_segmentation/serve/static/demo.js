@@ -20,6 +20,7 @@
   const demo = (window.demo = {
     mode: "idle", // "camera" or "photo"
     received: 0, // results drawn
+    photos: 0, // photo results drawn
     optionsVersion: 0, // bumped on every control change
     resultOptionsVersion: -1, // the options version of the result on the canvas
     lastHeader: null,
@@ -111,6 +112,7 @@
       }
       return;
     }
+    if (demo.mode !== "camera") { inFlight = false; return; } // a late frame after the camera stopped
     const view = new DataView(event.data);
     const length = view.getUint32(0);
     const header = JSON.parse(new TextDecoder().decode(new Uint8Array(event.data, 4, length)));
@@ -213,6 +215,7 @@
     bitmap.close();
     await paint(await response.blob(), { timings: { total_ms: total ? Number(total[1]) : 0 } });
     demo.resultOptionsVersion = version;
+    demo.photos += 1;
     setStatus("photo: " + (response.headers.get("X-People") || "0") + " people");
   }
 
