@@ -10,9 +10,26 @@ offsets.
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def quiet(fn: F) -> F:
+    """NaN and infinity arithmetic is part of the semantics here: no numpy warnings."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with np.errstate(all="ignore"):
+            return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
 
 SEG, PARTS, HEATMAPS, SHORT, FWD, BWD, LONG, CHANNELS = 0, 1, 25, 42, 76, 108, 140, 174
 NUM_KEYPOINTS, NUM_EDGES = 17, 16
@@ -37,6 +54,7 @@ def _resize_axis(n_in: int, n_out: int, align: bool) -> tuple[np.ndarray, np.nda
     return lo.astype(np.int64), hi.astype(np.int64), s - lo
 
 
+@quiet
 def resize_bilinear(img: np.ndarray, nh: int, nw: int, align_corners: bool) -> np.ndarray:
     """tfjs ResizeBilinear (halfPixelCenters false) of an (h, w, c) array: float64 math,
     float32 result."""
@@ -52,6 +70,7 @@ def resize_bilinear(img: np.ndarray, nh: int, nw: int, align_corners: bool) -> n
     return (top + (bottom - top) * fr3).astype(np.float32)
 
 
+@quiet
 def preprocess(pixels: np.ndarray, ih: int, iw: int, padding: tuple[int, int, int, int]) -> np.ndarray:
     t, b, left, right = padding
     values = np.asarray(pixels)
@@ -64,6 +83,7 @@ def preprocess(pixels: np.ndarray, ih: int, iw: int, padding: tuple[int, int, in
     return (resized / np.float32(127.5)).astype(np.float32) - np.float32(1.0)
 
 
+@quiet
 def sigmoid32(x: np.ndarray) -> np.ndarray:
     with np.errstate(over="ignore"):
         return (1.0 / (1.0 + np.exp(-np.asarray(x, np.float64)))).astype(np.float32)
@@ -93,6 +113,7 @@ def _crop_axis(n: int, b1: float, b2: float, size: int) -> np.ndarray:
     return np.array([0.5 * (b1 + b2) * (size - 1)])
 
 
+@quiet
 def crop_and_resize(image: np.ndarray, box: np.ndarray, h: int, w: int) -> np.ndarray:
     """tfjs CropAndResize (bilinear, extrapolation 0) of one (ih, iw, c) image and one box."""
     ih, iw, c = image.shape
@@ -121,6 +142,7 @@ def crop_and_resize(image: np.ndarray, box: np.ndarray, h: int, w: int) -> np.nd
     return out
 
 
+@quiet
 def argmax_tfjs(values: np.ndarray) -> np.ndarray:
     best = values[..., 0].copy()
     index = np.zeros(best.shape, np.int32)
@@ -131,6 +153,7 @@ def argmax_tfjs(values: np.ndarray) -> np.ndarray:
     return index
 
 
+@quiet
 def scale_back(
     heads: np.ndarray, h: int, w: int, ih: int, iw: int, padding: tuple[int, int, int, int], threshold: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -179,6 +202,7 @@ class MaxHeap:
         return len(self.items)
 
 
+@quiet
 def decode_poses(
     heads: np.ndarray,
     stride: int,
@@ -268,6 +292,7 @@ def decode_poses(
     return out.reshape(len(poses), NUM_KEYPOINTS, 3), np.array(pose_scores, np.float64)
 
 
+@quiet
 def decode_instances(
     heads: np.ndarray,
     mask: np.ndarray,

@@ -25,6 +25,7 @@ SURFACE: dict[str, list[str]] = {
         "WeightsError",
         "__version__",
         "build_info",
+        "bundled_model",
         "compute_geometry",
         "default_cache_dir",
         "load",
@@ -120,7 +121,13 @@ MODEL_METHODS = [
 
 
 #: The public methods and attributes of the BodyPix 2 model object (issue 13).
-BODYPIX_METHODS = ["segment_multi_person", "segment_multi_person_parts", "segment_person", "segment_person_parts"]
+BODYPIX_METHODS = [
+    "segment_multi_person",
+    "segment_multi_person_parts",
+    "segment_person",
+    "segment_person_parts",
+    "segment_stream",
+]
 
 
 @pytest.mark.parametrize("module", sorted(SURFACE))

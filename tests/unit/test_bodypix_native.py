@@ -449,3 +449,25 @@ def test_consumed_dlpack_capsule_on_cpu() -> None:
     b = _scale(heads=heads.__dlpack__(), parts=True, probability=True)
     for x, y in zip(a, b, strict=True):
         np.testing.assert_array_equal(x, y)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_extreme_values_match_reference(seed: int) -> None:
+    """Heads full of infinities, NaNs, huge and tiny values: every stage still equals the
+    reference (no crash, no undefined conversion)."""
+    rng = np.random.default_rng(500 + seed)
+    stride = 16
+    g = geometry(int(rng.integers(1, 30)), int(rng.integers(1, 30)), float(rng.uniform(0.6, 2.0)), stride)
+    gh, gw = grid(g, stride)
+    choices = np.array([np.inf, -np.inf, np.nan, 1e30, -1e30, 1e-30, 0.0, -0.0, 3.0, -3.0, 2.0**53, -(2.0**60)])
+    heads = rng.choice(choices, (gh, gw, CH)).astype(np.float32)
+    heads[..., ref.HEATMAPS : ref.SHORT] = rng.normal(0, 3, (gh, gw, 17)).astype(np.float32)
+    check_scale_back(heads, g, 0.5)
+    kp, _ = poses_of(heads, g, stride, score_threshold=0.1)
+    h, w = g["image_height"], g["image_width"]
+    mask = np.ones((h, w), np.uint8)
+    people = rng.choice(choices, (3, 17, 3)).astype(np.float64)
+    people[..., 2] = rng.uniform(0, 1, (3, 17))
+    instances_of(heads, mask, people, g, stride, 4)
+    if len(kp):
+        instances_of(heads, mask, np.ascontiguousarray(kp), g, stride, 2)

@@ -333,8 +333,9 @@ def test_multiplier_mismatch(weights_dir: Path) -> None:
 
 @needs_weights
 def test_missing_locations(weights_dir: Path, tmp_path: Path) -> None:
-    with pytest.raises(WeightsError, match=r"no 1\.x weights for multiplier 0\.75.*075_partmap"):
-        load_weights(0.75, weights_dir)
+    (tmp_path / "base").mkdir()
+    with pytest.raises(WeightsError, match=r"no weights for multiplier 0\.75.*075_partmap.*quant1/075/model-stride16"):
+        load_weights(0.75, tmp_path / "base")
     with pytest.raises(WeightsError, match=r"nowhere does not exist"):
         load_weights(0.5, tmp_path / "nowhere")
     empty = tmp_path / "posenet_mobilenet_050_partmap"
@@ -762,9 +763,9 @@ def test_http_multi_shard_group_stops_at_the_group_size(
 @needs_weights
 def test_http_errors_name_the_url(server: LocalHTTPServer, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
-    missing = server.url + "posenet_mobilenet_075_partmap/weights_manifest.json"
+    missing = server.url + "bodypix/mobilenet/float/075/model-stride16.json"  # 0.75: no 1.x, no float
     with pytest.raises(WeightsError, match=re.escape(f"from {missing}: HTTP 404")):
-        load_weights(0.75, server.url, cache_dir=cache)
+        load_weights(0.75, missing, cache_dir=cache)
     folder_url = server.url + "posenet_mobilenet_050_partmap/"
     with pytest.raises(WeightsError, match=r"050_partmap/weights_manifest\.json are for multiplier 0\.5"):
         load_weights(0.25, folder_url, cache_dir=cache)
@@ -823,3 +824,87 @@ def test_default_is_the_official_base_url_and_its_cache(
     loaded = load_weights(0.5)
     assert loaded.source == OFFICIAL_BASE_URL + "posenet_mobilenet_050_partmap/weights_manifest.json"
     assert_same_tensors(loaded, load_weights(0.5, weights_dir))
+
+
+# --------------------------------------------------------------------------------------------
+# Base mirrors are searched for 2.x models too; first-run errors (issue 12)
+
+
+def _mirror(weights_dir: Path, root: Path, *relatives: str) -> Path:
+    """A base folder holding only the named model folders of the shared mirror."""
+    for relative in relatives:
+        copy_dir(weights_dir / relative, root / relative)
+    return root
+
+
+def test_base_search_order() -> None:
+    assert _weights.base_candidates(0.75) == (
+        "posenet_mobilenet_075_partmap/weights_manifest.json",
+        "bodypix/mobilenet/float/075/model-stride16.json",
+        "bodypix/mobilenet/quant2/075/model-stride16.json",
+        "bodypix/mobilenet/quant1/075/model-stride16.json",
+    )
+
+
+@needs_weights
+def test_local_base_finds_2x_models_in_order(weights_dir: Path, tmp_path: Path) -> None:
+    base = _mirror(weights_dir, tmp_path / "b", "bodypix/mobilenet/quant1/075", "bodypix/mobilenet/quant2/075")
+    loaded = load_weights(0.75, base)
+    assert loaded.format == "2.x" and loaded.source == str(base / "bodypix/mobilenet/quant2/075/model-stride16.json")
+    _mirror(weights_dir, base, "posenet_mobilenet_050_partmap", "bodypix/mobilenet/float/050")
+    assert load_weights(0.5, base).format == "1.x"  # the 1.x folder comes first
+    assert load_weights(0.75, weights_dir).source.endswith("quant2/075/model-stride16.json")
+    assert load_weights(1.0, weights_dir).source.endswith("quant1/100/model-stride16.json")
+
+
+@needs_weights
+def test_http_base_finds_2x_models_in_order(
+    local_http_server: ServerFactory, weights_dir: Path, tmp_path: Path
+) -> None:
+    # (quant1: the shared mirror's quant2/075 JSON is not Google's file, which the sha256 pin refuses)
+    srv = local_http_server(_mirror(weights_dir, tmp_path / "site", "bodypix/mobilenet/quant1/075"))
+    cache = tmp_path / "cache"
+    loaded = load_weights(0.75, srv.url, cache_dir=cache)
+    assert loaded.source == srv.url + "bodypix/mobilenet/quant1/075/model-stride16.json"
+    assert srv.requests[:3] == [
+        "/posenet_mobilenet_075_partmap/weights_manifest.json",
+        "/bodypix/mobilenet/float/075/model-stride16.json",
+        "/bodypix/mobilenet/quant2/075/model-stride16.json",
+    ]
+    # the tries that were not there left no folders behind
+    host = cache / f"127.0.0.1_{srv.port}"
+    assert sorted(p.name for p in host.iterdir()) == ["bodypix"]
+    assert sorted(p.name for p in (host / "bodypix" / "mobilenet").iterdir()) == ["quant1"]
+    with pytest.raises(WeightsError, match=r"no weights for multiplier 0\.5 at this mirror.*tried, in order") as info:
+        load_weights(0.5, srv.url, cache_dir=cache)
+    for relative in _weights.base_candidates(0.5):
+        assert srv.url + relative in str(info.value)
+
+
+@needs_weights
+def test_a_missing_shard_is_not_a_missing_model(
+    local_http_server: ServerFactory, weights_dir: Path, tmp_path: Path
+) -> None:
+    site = _mirror(weights_dir, tmp_path / "site", "bodypix/mobilenet/float/050", "bodypix/mobilenet/quant1/050")
+    (site / "bodypix/mobilenet/float/050/group1-shard1of1.bin").unlink()
+    srv = local_http_server(site)
+    with pytest.raises(WeightsError, match=r"float/050/group1-shard1of1\.bin: HTTP 404"):
+        load_weights(0.5, srv.url, cache_dir=tmp_path / "cache")  # not quietly quant1 instead
+
+
+def test_failed_download_says_how_to_do_without(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    url = "http://127.0.0.1:9/"  # the discard port: connection refused
+    with pytest.raises(WeightsError) as info:
+        load_weights(0.75, url, cache_dir=cache)
+    message = str(info.value)
+    assert "could not download weights manifest from http://127.0.0.1:9/posenet_mobilenet_075_partmap" in message
+    for needed in ("--weights", "$PERSON_SEGMENTATION_WEIGHTS", "bundled_model()", "mirroring the official layout"):
+        assert needed in message
+    assert not any(p.is_dir() for p in cache.rglob("*")), sorted(cache.rglob("*"))  # no empty folder left
+
+
+def test_failed_download_from_the_environment_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PERSON_SEGMENTATION_WEIGHTS", "http://127.0.0.1:9/mirror/")
+    with pytest.raises(WeightsError, match=r"taken from \$PERSON_SEGMENTATION_WEIGHTS\); to work without"):
+        load_weights(0.5, cache_dir=tmp_path / "cache")

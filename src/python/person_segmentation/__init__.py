@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     )
     from person_segmentation._constants import MAX_IMAGE_SIDE, MODEL_INPUT_SIZE, MULTIPLIERS, NUM_PARTS, OUTPUT_STRIDES
     from person_segmentation._native import ResizePadGeometry, build_info, compute_geometry
-    from person_segmentation._weights import OFFICIAL_BASE_URL, WeightsError, default_cache_dir
+    from person_segmentation._weights import OFFICIAL_BASE_URL, WeightsError, bundled_model, default_cache_dir
 
 #: Where each public name lives (loaded on first access).
 _LAZY: dict[str, str] = {
@@ -50,6 +50,7 @@ _LAZY: dict[str, str] = {
     "ResizePadGeometry": "_native",
     "WeightsError": "_weights",
     "build_info": "_native",
+    "bundled_model": "_weights",
     "compute_geometry": "_native",
     "default_cache_dir": "_weights",
     "load": "_api",
@@ -88,6 +89,7 @@ __all__ = [
     "WeightsError",
     "__version__",
     "build_info",
+    "bundled_model",
     "compute_geometry",
     "default_cache_dir",
     "load",

@@ -681,6 +681,12 @@ def check_call_options(value: object, name: str = "call_options") -> dict[str, A
     return dict(value)
 
 
+# -- the bundled model and the engines (issue 12, helper ENGINE) -------------------------------
+def check_bundled_stride(value: object) -> int:
+    """An output stride of the bundled model: 8 or 16 (the strides Google publishes)."""
+    return check_choice(value, "output_stride", BUNDLED_STRIDES)
+
+
 # -- BodyPix 2 options (issue 13: person_segmentation.bodypix; spec BODYPIX2.md sections 1, 3, 4) --
 def check_bodypix_multiplier(value: object) -> float:
     """One of :data:`BODYPIX_MULTIPLIERS` (0.5, 0.75, 1.0), as the canonical float."""
@@ -739,9 +745,3 @@ def check_nms_radius(value: object) -> float:
 def check_refine_steps(value: object) -> int:
     """An int in 1..20 (long-offset refinement steps of the instance decoder)."""
     return check_int(value, "refine_steps", 1, BODYPIX_MAX_REFINE_STEPS)
-
-
-# -- the bundled model and the engines (issue 12, helper ENGINE) -------------------------------
-def check_bundled_stride(value: object) -> int:
-    """An output stride of the bundled model: 8 or 16 (the strides Google publishes)."""
-    return check_choice(value, "output_stride", BUNDLED_STRIDES)

@@ -193,6 +193,13 @@ host, so a faithful mirror is checked too) must have this hash, and so must its 
 """
 
 _WEIGHTS_ENV: Final = "PERSON_SEGMENTATION_WEIGHTS"
+OFFLINE_HINT: Final[str] = (
+    "to work without a download, use local weights (weights= in Python, --weights on the command line, "
+    "or $PERSON_SEGMENTATION_WEIGHTS: a folder mirroring the official layout, one model folder, or a 2.x "
+    "model-stride*.json), or the bundled BodyPix 2 0.75 model (weights=person_segmentation.bundled_model(); "
+    "the command line's default when neither --weights nor --multiplier is given)"
+)
+"""What a failed download's message adds: how to do without the network."""
 _CACHE_ENV: Final = "PERSON_SEGMENTATION_CACHE"
 _MANIFEST_1X: Final = "weights_manifest.json"
 _FOLDER_1X_RE: Final = re.compile(r"posenet_mobilenet_\d{3}_partmap")
@@ -239,6 +246,14 @@ class WeightsError(ValueError):
 
     The message names the file (local path or URL) concerned and says what is wrong.
     """
+
+
+class _NotFound(WeightsError):
+    """A download the server answered with "not there" (HTTP 403, 404 or 410)."""
+
+
+class _Unreachable(WeightsError):
+    """A download that got no answer: no such host, no route, refused, timed out."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -620,18 +635,36 @@ def _local_manifest_of(path: pathlib.Path, multiplier: float) -> pathlib.Path:
         return path
     if (path / _MANIFEST_1X).is_file() or _FOLDER_1X_RE.fullmatch(path.name):
         return path / _MANIFEST_1X  # (b); a missing manifest is reported by the reader
-    folder = path / _folder_1x(multiplier)
-    if not folder.is_dir():
-        raise WeightsError(
-            f"{path} holds no 1.x weights for multiplier {multiplier}: expected "
-            f"{folder / _MANIFEST_1X} (pass a weights_manifest.json folder, or a 2.x "
-            "model-stride*.json file, to load other weights)"
-        )
-    return folder / _MANIFEST_1X
+    for relative in base_candidates(multiplier):  # (a): the first model present
+        if (path / relative).is_file():
+            return path / relative
+    searched = ", ".join(base_candidates(multiplier))
+    raise WeightsError(
+        f"{path} holds no weights for multiplier {multiplier}: searched it as a mirror of the official "
+        f"layout for {searched} (pass a weights_manifest.json folder, or a 2.x model-stride*.json file, to "
+        "load other weights)"
+    )
 
 
 def _folder_1x(multiplier: float) -> str:
     return f"posenet_mobilenet_{round(multiplier * 100):03d}_partmap"
+
+
+def base_candidates(multiplier: float) -> tuple[str, ...]:
+    """What a base mirroring the official layout is searched for, in order, for
+    ``multiplier`` (paths relative to the base; the first one present is loaded):
+
+    1. ``posenet_mobilenet_<m>_partmap/weights_manifest.json``: the 1.x weights of v0.0.x;
+    2. ``bodypix/mobilenet/float/<m>/model-stride16.json``: BodyPix 2, float32;
+    3. ``bodypix/mobilenet/quant2/<m>/model-stride16.json``: BodyPix 2, 16-bit weights;
+    4. ``bodypix/mobilenet/quant1/<m>/model-stride16.json``: BodyPix 2, 8-bit weights.
+
+    (``<m>`` = 100, 075, 050 or 025; Google publishes no 2.x model for 0.25.) The stride-8 and
+    stride-16 JSON files of a 2.x folder hold the same weights."""
+    m = f"{round(multiplier * 100):03d}"
+    return (f"{_folder_1x(multiplier)}/{_MANIFEST_1X}",) + tuple(
+        f"bodypix/mobilenet/{kind}/{m}/model-stride16.json" for kind in ("float", "quant2", "quant1")
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -886,7 +919,7 @@ def _stream_to(url: str, out: Any, what: str, *, limit: int, auth: str | None = 
     received = 0
 
     def timed_out() -> WeightsError:
-        return WeightsError(
+        return _Unreachable(
             f"could not download {what} from {url}: timed out (no response or data for "
             f"{timeout:g} s; set ${_TIMEOUT_ENV} to wait longer)"
         )
@@ -916,16 +949,17 @@ def _stream_to(url: str, out: Any, what: str, *, limit: int, auth: str | None = 
         raise WeightsError(f"could not download {what} from {url}: {exc}") from None
     except urllib.error.HTTPError as exc:
         exc.close()
-        raise WeightsError(f"could not download {what} from {url}: HTTP {exc.code} {exc.reason}") from None
+        kind = _NotFound if exc.code in (403, 404, 410) else WeightsError
+        raise kind(f"could not download {what} from {url}: HTTP {exc.code} {exc.reason}") from None
     except urllib.error.URLError as exc:
         if isinstance(exc.reason, TimeoutError):
             raise timed_out() from None
-        raise WeightsError(f"could not download {what} from {url}: {exc.reason}") from None
+        raise _Unreachable(f"could not download {what} from {url}: {exc.reason}") from None
     except TimeoutError:
         raise timed_out() from None
     except (http.client.HTTPException, OSError) as exc:
         detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        raise WeightsError(f"could not download {what} from {url}: connection failed ({detail})") from None
+        raise _Unreachable(f"could not download {what} from {url}: connection failed ({detail})") from None
     return b"".join(chunks), declared
 
 
@@ -1115,21 +1149,66 @@ def _load_http(manifest_url: str, multiplier: float, cache_dir: pathlib.Path, au
     for group in manifest.groups:
         urls = [urllib.parse.urljoin(manifest_url, p) for p in group.paths]
         dests = [_cache_path(cache_dir, u) for u in urls]
-        buffer = _fetch_group(urls, dests, group.nbytes, manifest_url, auth)
+        try:
+            buffer = _fetch_group(urls, dests, group.nbytes, manifest_url, auth)
+        except _NotFound as exc:  # a missing shard of a model that is there: not "try the next"
+            raise WeightsError(str(exc)) from None
         buffers.append((buffer, ", ".join(urls)))
     return _assemble(manifest, buffers, multiplier, manifest_url)
 
 
-def _url_manifest(url: str, multiplier: float) -> str:
-    """Apply meanings (a)/(b)/(c) to an http(s) URL and return the manifest/model JSON URL."""
+def _url_manifests(url: str, multiplier: float) -> list[str]:
+    """Apply meanings (a)/(b)/(c) to an http(s) URL: the manifest/model JSON URL, or for a
+    base (a) the :func:`base_candidates` URLs, to try in order."""
     path = urllib.parse.urlsplit(url).path
     last = path.rstrip("/").rsplit("/", 1)[-1]
     if last.lower().endswith(".json"):
-        return url  # (b) weights_manifest.json itself, or (c) a 2.x model JSON
+        return [url]  # (b) weights_manifest.json itself, or (c) a 2.x model JSON
     folder = url if path.endswith("/") else _with_path(url, path + "/")
     if _FOLDER_1X_RE.fullmatch(last):
-        return urllib.parse.urljoin(folder, _MANIFEST_1X)  # (b) a 1.x model folder
-    return urllib.parse.urljoin(folder, f"{_folder_1x(multiplier)}/{_MANIFEST_1X}")  # (a)
+        return [urllib.parse.urljoin(folder, _MANIFEST_1X)]  # (b) a 1.x model folder
+    return [urllib.parse.urljoin(folder, relative) for relative in base_candidates(multiplier)]  # (a)
+
+
+def _load_http_first(
+    urls: Sequence[str], multiplier: float, cache_dir: pathlib.Path, auth: str | None
+) -> LoadedWeights:
+    """The weights of the first of ``urls`` the server has: one that is missing there (HTTP
+    403, 404, 410) lets the next be tried; any other failure is reported at once. A failed
+    load leaves no empty folder in the cache."""
+    missing: list[str] = []
+    for url in urls:
+        try:
+            return _load_http(url, multiplier, cache_dir, auth)
+        except _NotFound as exc:
+            missing.append(str(exc))
+        finally:
+            _prune_empty_folders(cache_dir, url)
+    if len(missing) == 1:
+        raise WeightsError(missing[0])
+    raise WeightsError(
+        f"no weights for multiplier {multiplier} at this mirror of the official layout; tried, in order: "
+        + "; ".join(missing)
+    )
+
+
+def _prune_empty_folders(cache_dir: pathlib.Path, url: str) -> None:
+    """Remove the folders of ``url``'s cache entry that are empty (left by a failed download),
+    up to ``cache_dir`` itself (kept)."""
+    try:
+        folder = _cache_path(cache_dir, url).parent
+    except WeightsError:
+        return
+    root = cache_dir.resolve() if cache_dir.exists() else cache_dir
+    while True:
+        try:
+            current = folder.resolve()
+            if current == root or root not in current.parents:
+                return
+            folder.rmdir()  # only succeeds when empty
+        except OSError:
+            return
+        folder = folder.parent
 
 
 def _with_path(url: str, path: str) -> str:
@@ -1243,8 +1322,13 @@ def load_weights(
     try:
         return _load_from(location, is_path=isinstance(weights, os.PathLike), multiplier=requested, cache_dir=cache_dir)
     except WeightsError as exc:
+        message = str(exc)
         if from_env:
-            raise WeightsError(f"{exc} (weights location taken from ${_WEIGHTS_ENV})") from None
+            message += f" (weights location taken from ${_WEIGHTS_ENV})"
+        if isinstance(exc, _Unreachable):
+            message += f"; {OFFLINE_HINT}"
+        if message != str(exc):
+            raise WeightsError(message) from None
         raise
 
 
@@ -1268,5 +1352,5 @@ def _load_from(
     if scheme in ("http", "https"):
         if not parts.hostname:
             raise WeightsError(f"URL {shown} has no host")
-        return _load_http(_url_manifest(shown, multiplier), multiplier, resolve_cache_dir(cache_dir), auth)
+        return _load_http_first(_url_manifests(shown, multiplier), multiplier, resolve_cache_dir(cache_dir), auth)
     raise WeightsError(f"unsupported URL scheme {parts.scheme!r} in {shown} (use http, https or file)")

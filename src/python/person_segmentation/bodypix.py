@@ -55,7 +55,14 @@ from person_segmentation._constants import (
     EngineName,
 )
 from person_segmentation._image import ImageLike, as_image, native_pixels
-from person_segmentation._weights import OFFICIAL_BASE_URL, PART_NAMES_2X, load_weights, resolve_cache_dir
+from person_segmentation._weights import (
+    OFFICIAL_BASE_URL,
+    PART_NAMES_2X,
+    WeightsError,
+    bundled_model,
+    load_weights,
+    resolve_cache_dir,
+)
 
 __all__ = [
     "KEYPOINT_NAMES",
@@ -617,15 +624,13 @@ def _model_location(model_url: str, multiplier: float, quant_bytes: int, output_
     return model_url.rstrip("/") + "/" + relative
 
 
-def _bundled_model(output_stride: int) -> pathlib.Path | None:
-    """The bundled model's JSON for this stride, if the package carries it."""
-    from person_segmentation import _weights
-
-    finder = getattr(_weights, "bundled_model", None)
-    if finder is None:
+def _bundled_model(output_stride: int) -> str | None:
+    """The bundled model's JSON for this stride, or None if the package was installed
+    without it."""
+    try:
+        return str(bundled_model(output_stride))
+    except WeightsError:
         return None
-    path: pathlib.Path = finder(output_stride)
-    return path if path.is_file() else None
 
 
 def load(
@@ -673,11 +678,7 @@ def load(
         location = _model_location(url, multiplier, quant_bytes, output_stride)
     else:
         bundled = _bundled_model(output_stride) if (multiplier, quant_bytes) == _BUNDLED else None
-        location = (
-            str(bundled)
-            if bundled is not None
-            else OFFICIAL_BASE_URL + _official_path(multiplier, quant_bytes, output_stride)
-        )
+        location = bundled or OFFICIAL_BASE_URL + _official_path(multiplier, quant_bytes, output_stride)
     weights = load_weights(multiplier, location, cache_dir=cache_dir)
     if weights.format != "2.x":
         raise ValueError(

@@ -97,12 +97,13 @@ void preprocess_as(const ImageView& image, const Geometry& g, int32_t num_thread
 
 // ---- scale-back ---------------------------------------------------------------------------
 
-/// One input row of scores: segment [input_width], parts [input_width][24] (when computed).
+/// One input row of scores: segment [input_width] (all columns), parts [input_width][24]
+/// (column by column, only those a person pixel samples).
 struct ScoreRow {
   int32_t row = -1;
-  bool has_parts = false;
   std::vector<float> segment;
   std::vector<float> parts;
+  std::vector<uint8_t> has_parts;  // per column
 };
 
 class ScoreRows {
@@ -110,34 +111,44 @@ class ScoreRows {
   ScoreRows(const ScaleBackPlan& plan, const Tensor3& heads, bool want_parts) : plan_(plan), heads_(heads) {
     for (ScoreRow& s : slots_) {
       s.segment.resize(static_cast<size_t>(plan.input_width));
-      if (want_parts) s.parts.resize(static_cast<size_t>(plan.input_width) * kNumParts);
+      if (want_parts) {
+        s.parts.resize(static_cast<size_t>(plan.input_width) * kNumParts);
+        s.has_parts.resize(static_cast<size_t>(plan.input_width));
+      }
     }
   }
 
-  /// The scores of input row `row`, keeping the slot of `keep` (the other row in use).
-  ScoreRow& get(int32_t row, int32_t keep, bool parts) {
-    ScoreRow* slot = nullptr;
+  /// The scores of input row `row` (segment computed), keeping the slot of `keep` (the other
+  /// row in use).
+  ScoreRow& get(int32_t row, int32_t keep) {
     for (ScoreRow& s : slots_)
-      if (s.row == row) slot = &s;
-    if (slot == nullptr) {
-      slot = slots_[0].row == keep ? &slots_[1] : &slots_[0];
-      slot->row = row;
-      slot->has_parts = false;
-      const AxisSample& r = plan_.input_rows[static_cast<size_t>(row)];
-      for (int32_t c = 0; c < plan_.input_width; ++c)
-        slot->segment[static_cast<size_t>(c)] =
-            bodypix_pixel::input_score(heads_, kSegmentChannel, r, plan_.input_columns[static_cast<size_t>(c)]);
+      if (s.row == row) return s;
+    ScoreRow& slot = slots_[0].row == keep ? slots_[1] : slots_[0];
+    slot.row = row;
+    std::fill(slot.has_parts.begin(), slot.has_parts.end(), uint8_t{0});
+    const AxisSample& r = plan_.input_rows[static_cast<size_t>(row)];
+    for (int32_t c = 0; c < plan_.input_width; ++c)
+      slot.segment[static_cast<size_t>(c)] =
+          bodypix_pixel::input_score(heads_, kSegmentChannel, r, plan_.input_columns[static_cast<size_t>(c)]);
+    return slot;
+  }
+
+  /// The 24 part scores of column `column` of a slot, computed on first use.
+  const float* parts(ScoreRow& slot, int32_t column) const {
+    float* dst = slot.parts.data() + static_cast<size_t>(column) * kNumParts;
+    if (slot.has_parts[static_cast<size_t>(column)]) return dst;
+    const AxisSample& r = plan_.input_rows[static_cast<size_t>(slot.row)];
+    const AxisSample& c = plan_.input_columns[static_cast<size_t>(column)];
+    float logits[kNumParts];
+    for (int32_t k = 0; k < kNumParts; ++k) {
+      const int32_t ch = kPartChannel + k;
+      logits[k] = static_cast<float>(
+          bodypix_pixel::blend(heads_.at(r.lower, c.lower, ch), heads_.at(r.lower, c.upper, ch),
+                               heads_.at(r.upper, c.lower, ch), heads_.at(r.upper, c.upper, ch), c.frac, r.frac));
     }
-    if (parts && !slot->has_parts) {
-      const AxisSample& r = plan_.input_rows[static_cast<size_t>(row)];
-      for (int32_t c = 0; c < plan_.input_width; ++c) {
-        float* dst = slot->parts.data() + static_cast<size_t>(c) * kNumParts;
-        const AxisSample& col = plan_.input_columns[static_cast<size_t>(c)];
-        for (int32_t k = 0; k < kNumParts; ++k) dst[k] = bodypix_pixel::input_score(heads_, kPartChannel + k, r, col);
-      }
-      slot->has_parts = true;
-    }
-    return *slot;
+    for (int32_t k = 0; k < kNumParts; ++k) dst[k] = pixel::sigmoid(logits[k]);  // NaN stays NaN
+    slot.has_parts[static_cast<size_t>(column)] = 1;
+    return dst;
   }
 
  private:
@@ -174,11 +185,11 @@ void scale_back(const FloatTensorView& heads, const Geometry& g, float threshold
         uint8_t* mask_row = mask + y * width;
         const float nan = static_cast<float>(bodypix_pixel::nan_value());
         bool any = false;
-        const ScoreRow* top = nullptr;
-        const ScoreRow* bottom = nullptr;
+        ScoreRow* top = nullptr;
+        ScoreRow* bottom = nullptr;
         if (cr.kind == bodypix_pixel::kCropSample) {
-          top = &cache.get(cr.lower, cr.upper, false);
-          bottom = &cache.get(cr.upper, cr.lower, false);
+          top = &cache.get(cr.lower, cr.upper);
+          bottom = &cache.get(cr.upper, cr.lower);
         }
         for (int32_t x = 0; x < width; ++x) {
           const CropSample& cc = plan.crop_columns[static_cast<size_t>(x)];
@@ -204,21 +215,21 @@ void scale_back(const FloatTensorView& heads, const Geometry& g, float threshold
           std::fill(parts_row, parts_row + width, -1);
           continue;
         }
-        // Person pixels are only ever sampled (zero and NaN give no person).
-        top = &cache.get(cr.lower, cr.upper, true);
-        bottom = &cache.get(cr.upper, cr.lower, true);
+        // Person pixels are only ever sampled ones (zero and NaN scores are no person).
+        const double fr = cr.frac;
         for (int32_t x = 0; x < width; ++x) {
           if (!mask_row[x]) {
             parts_row[x] = -1;
             continue;
           }
           const CropSample& cc = plan.crop_columns[static_cast<size_t>(x)];
-          const float* tl = top->parts.data() + static_cast<size_t>(cc.lower) * kNumParts;
-          const float* tr = top->parts.data() + static_cast<size_t>(cc.upper) * kNumParts;
-          const float* bl = bottom->parts.data() + static_cast<size_t>(cc.lower) * kNumParts;
-          const float* br = bottom->parts.data() + static_cast<size_t>(cc.upper) * kNumParts;
+          const float* tl = cache.parts(*top, cc.lower);
+          const float* tr = cache.parts(*top, cc.upper);
+          const float* bl = cache.parts(*bottom, cc.lower);
+          const float* br = cache.parts(*bottom, cc.upper);
+          const double fc = cc.frac;
           for (int32_t k = 0; k < kNumParts; ++k)
-            part_values[k] = bodypix_pixel::crop_value(tl[k], tr[k], bl[k], br[k], cr, cc);
+            part_values[k] = static_cast<float>(bodypix_pixel::blend(tl[k], tr[k], bl[k], br[k], fc, fr));
           parts_row[x] = bodypix_pixel::argmax_tfjs(part_values, kNumParts);
         }
       }
@@ -440,7 +451,7 @@ bodypix_pixel::InstanceParams instance_params(const FloatTensorView& heads, cons
   p.scale_y = static_cast<double>(g.input_height) / (static_cast<double>(g.pad_top) + g.pad_bottom + g.image_height);
   p.pad_top = g.pad_top;
   p.pad_left = g.pad_left;
-  p.stride = output_stride;
+  p.inverse_stride = 1.0 / output_stride;  // 8, 16 or 32: exact
   p.flat_width = bodypix_pixel::js_round((g.input_width - 1.0) / output_stride + 1.0);
   p.cells = static_cast<double>(heads.height) * static_cast<double>(heads.width);
   p.grid_width = static_cast<int32_t>(heads.width);
@@ -450,11 +461,34 @@ bodypix_pixel::InstanceParams instance_params(const FloatTensorView& heads, cons
   return p;
 }
 
+namespace {
+
+/// The long offsets of the five matching keypoints, as float64, per flat cell: [dy 0..4, dx 0..4].
+struct LongOffsetTable {
+  const double* values;
+  void operator()(int64_t n, int32_t k, double* dy, double* dx) const {
+    *dy = values[n * 2 * kInstanceKeypoints + k];
+    *dx = values[n * 2 * kInstanceKeypoints + kInstanceKeypoints + k];
+  }
+};
+
+}  // namespace
+
 void decode_instances(const FloatTensorView& heads, const MaskView& mask, const double* keypoints, int64_t num_people,
                       const Geometry& g, int32_t output_stride, int32_t refine_steps, int32_t num_threads,
                       int32_t* out) {
   const bodypix_pixel::InstanceParams p = instance_params(heads, g, output_stride, refine_steps);
   const Tensor3 t = tensor_of(heads);
+  std::vector<double> table(static_cast<size_t>(heads.height * heads.width) * 2 * kInstanceKeypoints);
+  for (int64_t y = 0; y < heads.height; ++y)
+    for (int64_t x = 0; x < heads.width; ++x) {
+      double* dst = table.data() + (y * heads.width + x) * 2 * kInstanceKeypoints;
+      for (int32_t k = 0; k < kInstanceKeypoints; ++k) {
+        dst[k] = static_cast<double>(t.at(y, x, kLongOffsetChannel + k));
+        dst[kInstanceKeypoints + k] = static_cast<double>(t.at(y, x, kLongOffsetChannel + kNumKeypoints + k));
+      }
+    }
+  const LongOffsetTable offsets{table.data()};
   const int32_t width = g.image_width;
   person_segmentation::cpu::parallel_chunks(g.image_height, 8, num_threads, [&](const auto& next) {
     double ey[kInstanceKeypoints], ex[kInstanceKeypoints];
@@ -463,11 +497,11 @@ void decode_instances(const FloatTensorView& heads, const MaskView& mask, const 
       for (int64_t i = begin; i < end; ++i) {
         int32_t* row = out + i * width;
         const uint8_t* m = mask.data + i * mask.stride_height;
+        const int32_t y = static_cast<int32_t>(i);
         for (int32_t j = 0; j < width; ++j) {
           row[j] = -1;
           if (num_people == 0 || m[j * mask.stride_width] != 1) continue;
-          for (int32_t k = 0; k < kInstanceKeypoints; ++k)
-            bodypix_pixel::embedding(t, kLongOffsetChannel, p, static_cast<int32_t>(i), j, k, &ey[k], &ex[k]);
+          bodypix_pixel::embeddings<1, kInstanceKeypoints>(offsets, p, &y, &j, ey, ex);
           row[j] = bodypix_pixel::nearest_person(ey, ex, kInstanceKeypoints, keypoints, num_people);
         }
       }

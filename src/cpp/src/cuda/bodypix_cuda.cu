@@ -157,8 +157,8 @@ __global__ void instances_kernel(Tensor3 heads, bodypix_pixel::InstanceParams p,
     return;
   }
   double ey[kInstanceKeypoints], ex[kInstanceKeypoints];
-  for (int32_t k = 0; k < kInstanceKeypoints; ++k)
-    bodypix_pixel::embedding(heads, kLongOffsetChannel, p, i, j, k, &ey[k], &ex[k]);
+  const bodypix_pixel::HeadsLongOffsets offsets{heads, kLongOffsetChannel, p.grid_width};
+  bodypix_pixel::embeddings<1, kInstanceKeypoints>(offsets, p, &i, &j, ey, ex);
   out[n] = bodypix_pixel::nearest_person(ey, ex, kInstanceKeypoints, people, num_people);
 }
 

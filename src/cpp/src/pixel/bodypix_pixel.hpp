@@ -22,18 +22,20 @@ PS_HOST_DEVICE inline double nan_value() { return pixel::double_of(0x7ff80000000
 PS_HOST_DEVICE inline bool is_nan(double v) { return v != v; }
 
 /// JavaScript's Math.round: the nearest integer, halves towards +infinity (exact, unlike
-/// floor(v + 0.5) for 0.49999999999999994); NaN and infinities unchanged.
+/// floor(v + 0.5) for 0.49999999999999994); NaN, infinities and |v| >= 2^52 (already integers)
+/// unchanged. Only the sign of a zero result may differ from JS (-0 for v in [-0.5, 0]), which
+/// no caller can observe (the result is an index). Floor by truncation: no libm call.
 PS_HOST_DEVICE inline double js_round(double v) {
-  if (!(v - v == 0.0)) return v;  // NaN or infinity
-  const double f = floor(v);
-  return (v - f >= 0.5) ? f + 1.0 : f;  // v - f is exact
+  if (!(fabs(v) < 4503599627370496.0)) return v;  // NaN, infinity or an integer already
+  // Branch-free (the comparisons are data-dependent: branches would mispredict).
+  int64_t i = static_cast<int64_t>(v);                    // truncation
+  i -= static_cast<int64_t>(static_cast<double>(i) > v);  // floor(v)
+  const double f = static_cast<double>(i);
+  return f + static_cast<double>(v - f >= 0.5);  // v - f is exact
 }
 
-/// JavaScript's Math.min of two numbers: NaN if either is NaN.
-PS_HOST_DEVICE inline double js_min(double a, double b) {
-  if (is_nan(a) || is_nan(b)) return nan_value();
-  return b < a ? b : a;
-}
+/// JavaScript's Math.min of two numbers: NaN if either is NaN (branch-free selects).
+PS_HOST_DEVICE inline double js_min(double a, double b) { return (b < a || b != b) ? b : a; }
 
 /// One axis of tfjs' ResizeBilinear (halfPixelCenters false): the two source indices and the
 /// fraction of the upper one.
@@ -196,54 +198,83 @@ struct InstanceParams {
   double scale_y;  // inH / (padT + padB + H)
   double pad_top;
   double pad_left;
-  double stride;
-  double flat_width;  // round((inW - 1) / stride + 1)
-  double cells;       // outH * outW of the long offsets
+  double inverse_stride;  // 1 / outputStride: a power of two, so x * it == x / outputStride exactly
+  double flat_width;      // round((inW - 1) / stride + 1)
+  double cells;           // outH * outW of the long offsets
   int32_t grid_width;
   double max_y;  // H - 1
   double max_x;  // W - 1
   int32_t refine_steps;
 };
 
-/// The long offsets (dy, dx) of keypoint k at the cell that image position (y, x) maps to:
-/// n = round(((padT + y + 1) * scaleY - 1) / stride) * flat_width + round(... x ...), a flat
-/// index without clamping; outside [0, cells) (or NaN) the reference reads `undefined`: NaN.
-PS_HOST_DEVICE inline void long_offset(const Tensor3& heads, int32_t long_channel, const InstanceParams& p, double y,
-                                       double x, int32_t k, double* dy, double* dx) {
-  const double cy = js_round(((p.pad_top + y + 1.0) * p.scale_y - 1.0) / p.stride);
-  const double cx = js_round(((p.pad_left + x + 1.0) * p.scale_x - 1.0) / p.stride);
+/// The flat cell index n = round(((padT + y + 1) * scaleY - 1) / stride) * flat_width +
+/// round(((padL + x + 1) * scaleX - 1) / stride) that image position (y, x) reads its long
+/// offsets at, without clamping; -1 where the reference's read is `undefined` (n outside
+/// [0, cells), or NaN).
+PS_HOST_DEVICE inline int64_t flat_cell(const InstanceParams& p, double y, double x) {
+  const double cy = js_round(((p.pad_top + y + 1.0) * p.scale_y - 1.0) * p.inverse_stride);
+  const double cx = js_round(((p.pad_left + x + 1.0) * p.scale_x - 1.0) * p.inverse_stride);
   const double n = cy * p.flat_width + cx;
-  if (!(n >= 0.0 && n < p.cells)) {
-    *dy = nan_value();
-    *dx = nan_value();
-    return;
-  }
-  const int64_t cell = static_cast<int64_t>(n);
-  const int64_t gy = cell / p.grid_width;
-  const int64_t gx = cell % p.grid_width;
-  *dy = static_cast<double>(heads.at(gy, gx, long_channel + k));
-  *dx = static_cast<double>(heads.at(gy, gx, long_channel + 17 + k));
+  return (n >= 0.0 && n < p.cells) ? static_cast<int64_t>(n) : int64_t{-1};
 }
 
-/// The embedding (y, x) of pixel (i, j) for keypoint k: one long-offset step from the pixel,
-/// then `refine_steps` times: cap at (H - 1, W - 1) (no lower clamp), step again.
-PS_HOST_DEVICE inline void embedding(const Tensor3& heads, int32_t long_channel, const InstanceParams& p, int32_t i,
-                                     int32_t j, int32_t k, double* out_y, double* out_x) {
-  double dy, dx;
-  const double py = static_cast<double>(i);
-  const double px = static_cast<double>(j);
-  long_offset(heads, long_channel, p, py, px, k, &dy, &dx);
-  double y = py + dy;
-  double x = px + dx;
-  for (int32_t t = 0; t < p.refine_steps; ++t) {
-    y = js_min(y, p.max_y);
-    x = js_min(x, p.max_x);
-    long_offset(heads, long_channel, p, y, x, k, &dy, &dx);
-    y = y + dy;
-    x = x + dx;
+/// Long offsets read straight from the heads (the CUDA kernels; the CPU loops use a compact
+/// table of the same values): (dy, dx) of keypoint k at flat cell n >= 0.
+struct HeadsLongOffsets {
+  Tensor3 heads;
+  int32_t channel;  // the first long-offset channel
+  int32_t grid_width;
+  PS_HOST_DEVICE void operator()(int64_t n, int32_t k, double* dy, double* dx) const {
+    const int64_t gy = n / grid_width;
+    const int64_t gx = n - gy * grid_width;
+    *dy = static_cast<double>(heads.at(gy, gx, channel + k));
+    *dx = static_cast<double>(heads.at(gy, gx, channel + 17 + k));
   }
-  *out_y = y;
-  *out_x = x;
+};
+
+/// The embeddings (y, x) of the P pixels (i[q], j[q]) for keypoints 0..K-1 (at ey/ex[q * K + k]): one long-offset step
+/// from the pixel, then `refine_steps` times: cap at (H - 1, W - 1) (no lower clamp: a negative cx is a flat index into
+/// the previous row), step again. A read outside the offsets is `undefined` in the reference: both coordinates become
+/// NaN, and NaN stays NaN (Math.min(NaN, v) = NaN, a NaN position reads `undefined` again). The P * K chains run in
+/// lockstep (independent, so they overlap in the CPU's pipeline). `offsets(n, k, &dy, &dx)` reads flat cell n >= 0.
+template <int P, int K, typename Offsets>
+PS_HOST_DEVICE inline void embeddings(const Offsets& offsets, const InstanceParams& p, const int32_t* i,
+                                      const int32_t* j, double* ey, double* ex) {
+  constexpr int N = P * K;  // chain c: pixel c / K, keypoint c % K
+  const double nan = nan_value();
+  double y[N], x[N];
+  int64_t n[N];
+  for (int q = 0; q < P; ++q) {
+    const int64_t start = flat_cell(p, static_cast<double>(i[q]), static_cast<double>(j[q]));
+    for (int k = 0; k < K; ++k) {
+      y[q * K + k] = static_cast<double>(i[q]);
+      x[q * K + k] = static_cast<double>(j[q]);
+      n[q * K + k] = start;
+    }
+  }
+  for (int32_t t = 0;; ++t) {
+    for (int c = 0; c < N; ++c) {
+      if (n[c] < 0) {
+        y[c] = nan;
+        x[c] = nan;
+      } else {
+        double dy, dx;
+        offsets(n[c], c % K, &dy, &dx);
+        y[c] = y[c] + dy;
+        x[c] = x[c] + dx;
+      }
+    }
+    if (t == p.refine_steps) break;
+    for (int c = 0; c < N; ++c) {
+      y[c] = js_min(y[c], p.max_y);
+      x[c] = js_min(x[c], p.max_x);
+      n[c] = flat_cell(p, y[c], x[c]);  // NaN y or x: -1
+    }
+  }
+  for (int c = 0; c < N; ++c) {
+    ey[c] = y[c];
+    ex[c] = x[c];
+  }
 }
 
 /// The person of one pixel from its `num_keypoints` embeddings (ey, ex): for each person p (its

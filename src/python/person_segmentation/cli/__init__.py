@@ -96,11 +96,30 @@ def _signals() -> Iterator[None]:
                 signal.signal(number, old)
 
 
+def _verbose() -> None:
+    """``-v``: native log lines of TensorFlow / LiteRT shown as they come, the package's log
+    (downloads, conversions, captured native output) on stderr."""
+    import logging
+
+    from person_segmentation import _quiet
+
+    _quiet.set_verbose(True)
+    logger = logging.getLogger("person_segmentation")
+    if not any(getattr(h, "_person_segmentation_cli", False) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter(f"{PROG}: %(message)s"))
+        handler._person_segmentation_cli = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``person-segmentation`` console script."""
     parser = _parser()
     args = parser.parse_args(argv)
     _check_ranges(parser, args)
+    if getattr(args, "verbose", False):
+        _verbose()
     with _signals():
         try:
             return int(args.run(args))

@@ -121,19 +121,29 @@ def pad_to(frame: np.ndarray, width: int, height: int) -> np.ndarray:
 
 
 def load_net(args: argparse.Namespace) -> PersonSegmentation:
-    """The network the model options ask for; a UsageError when it cannot be loaded."""
-    import person_segmentation as ps
+    """The network the model options ask for; a UsageError when it cannot be loaded.
 
+    With neither ``--weights`` nor ``--multiplier`` (and no ``$PERSON_SEGMENTATION_WEIGHTS``)
+    that is the bundled model (BodyPix 2 MobileNetV1 0.75 quant2), which needs no network and
+    no TensorFlow; otherwise ``ps.load`` as asked (default multiplier 0.75)."""
+    import os
+
+    import person_segmentation as ps
+    from person_segmentation import _weights
+
+    weights, multiplier = args.weights, args.multiplier
     try:
-        return ps.load(args.multiplier, weights=args.weights, engine=args.engine)
-    except (ValueError, OSError) as exc:
+        if weights is None and multiplier is None and not os.environ.get("PERSON_SEGMENTATION_WEIGHTS"):
+            weights, multiplier = _weights.bundled_model(), _weights.BUNDLED_MULTIPLIER
+        return ps.load(0.75 if multiplier is None else multiplier, weights=weights, engine=args.engine)
+    except (ValueError, OSError, RuntimeError) as exc:
         raise UsageError(f"cannot load weights: {exc}") from exc
 
 
 WEIGHTS_HELP = (
     "weights: a local mirror of the official folder layout, one model folder, a 2.x model-stride*.json, "
-    "or an http(s)/file URL (default: $PERSON_SEGMENTATION_WEIGHTS, else the official URL, downloaded once "
-    "into the cache)"
+    "or an http(s)/file URL (default: $PERSON_SEGMENTATION_WEIGHTS, else the bundled BodyPix 2 0.75 model; "
+    "with --multiplier alone, the official URL, downloaded once into the cache)"
 )
 EFFECT_HELP = (
     "'mask' (background darkened by the mask), "
@@ -148,9 +158,10 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--multiplier",
         type=float,
-        default=0.75,
+        default=None,
         choices=MULTIPLIERS,
-        help="MobileNet depth multiplier: larger is more accurate, smaller is faster (default 0.75)",
+        help="MobileNet depth multiplier: larger is more accurate, smaller is faster (default 0.75; "
+        "alone, it selects the official 1.x weights of that multiplier instead of the bundled model)",
     )
     group.add_argument(
         "--output-stride",
@@ -258,4 +269,10 @@ def add_quiet_option(parser: argparse.ArgumentParser) -> None:
         "--progress",
         action="store_true",
         help="show the progress bar even when stderr is not a terminal (it is shown on a terminal anyway; -q hides it)",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also show the log lines of TensorFlow and LiteRT (hidden by default) and the package's own",
     )

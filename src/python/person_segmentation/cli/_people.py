@@ -83,13 +83,13 @@ def load_bodypix(args: argparse.Namespace) -> Any:
 
     try:
         return bodypix.load(
-            args.multiplier,
+            0.75 if args.multiplier is None else args.multiplier,
             output_stride=args.output_stride,
             quant_bytes=args.quant_bytes,
             model_url=args.weights,
             engine=args.engine,
         )
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, RuntimeError) as exc:
         raise UsageError(f"cannot load the BodyPix 2 model: {exc}") from exc
 
 

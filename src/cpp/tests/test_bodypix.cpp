@@ -1,0 +1,334 @@
+// C++ unit tests of the BodyPix 2 post-processing (bodypix.hpp, pixel/bodypix_pixel.hpp), run by
+// CTest (also under the ASan + UBSan build). No test framework: each check prints what failed
+// and the process exits non-zero if any did. Each quirk of BodyPix 2.2.1 that spec/BODYPIX2.md
+// says a port must reproduce has a test of its own name: the float32 box, the last row/column
+// zero case, the instance decoder's missing lower clamp (and its NaN reads), the heap order of
+// equal scores, the inclusive NMS radius, JavaScript's Math.round.
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <limits>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "person_segmentation/bodypix.hpp"
+#include "pixel/bodypix_pixel.hpp"
+
+namespace ps = person_segmentation;
+namespace bp = person_segmentation::bodypix;
+namespace px = person_segmentation::bodypix_pixel;
+
+namespace {
+
+int g_failures = 0;
+int g_checks = 0;
+
+void check(bool ok, const std::string& what) {
+  ++g_checks;
+  if (!ok) {
+    ++g_failures;
+    std::printf("FAILED: %s\n", what.c_str());
+  }
+}
+
+void expect_invalid(const std::function<void()>& f, const std::string& what) {
+  bool threw = false;
+  try {
+    f();
+  } catch (const std::invalid_argument&) {
+    threw = true;
+  }
+  check(threw, "expected std::invalid_argument: " + what);
+}
+
+struct Heads {
+  int h, w;
+  std::vector<float> v;
+  Heads(int h_, int w_, float fill = 0.0f) : h(h_), w(w_), v(static_cast<size_t>(h_) * w_ * bp::kHeadsChannels, fill) {}
+  float& at(int y, int x, int c) { return v[(static_cast<size_t>(y) * w + x) * bp::kHeadsChannels + c]; }
+  ps::FloatTensorView view() const {
+    ps::FloatTensorView t = ps::FloatTensorView::contiguous(v.data(), h, w, bp::kHeadsChannels);
+    t.extent = static_cast<int64_t>(v.size());
+    return t;
+  }
+};
+
+bp::Geometry geometry(int h, int w, int ih, int iw, int top = 0, int bottom = 0, int left = 0, int right = 0) {
+  bp::Geometry g;
+  g.image_height = h;
+  g.image_width = w;
+  g.input_height = ih;
+  g.input_width = iw;
+  g.pad_top = top;
+  g.pad_bottom = bottom;
+  g.pad_left = left;
+  g.pad_right = right;
+  return g;
+}
+
+void test_js_round() {
+  check(px::js_round(2.5) == 3.0, "Math.round(2.5) = 3");
+  check(px::js_round(-2.5) == -2.0, "Math.round(-2.5) = -2");
+  check(px::js_round(0.49999999999999994) == 0.0, "Math.round(0.49999999999999994) = 0 (not floor(v + 0.5))");
+  check(px::js_round(-0.5) == 0.0, "Math.round(-0.5) = -0");
+  check(std::isnan(px::js_round(std::nan(""))), "Math.round(NaN) = NaN");
+  check(px::js_min(std::nan(""), 3.0) != px::js_min(std::nan(""), 3.0), "Math.min(NaN, 3) = NaN");
+}
+
+// The box is a float32 tensor: its edges are float32 roundings of the float64 ratios, and the
+// crop-and-resize coordinates are computed from those (not from the exact ratios).
+void test_float32_box() {
+  const int h = 375, w = 500, ih = 177, iw = 241, pad = 5;
+  const float x1 = px::box_low(pad, w, pad);
+  const float x2 = px::box_high(pad, w, pad);
+  const double exact1 = 5.0 / 509.0, exact2 = 504.0 / 509.0;
+  check(x1 == static_cast<float>(exact1) && static_cast<double>(x1) != exact1, "box x1 is f32(5 / 509)");
+  check(x2 == static_cast<float>(exact2) && static_cast<double>(x2) != exact2, "box x2 is f32(504 / 509)");
+  int differs = 0;
+  for (int x = 0; x < w; ++x) {
+    const px::CropSample s = px::crop_sample(x, w, x1, x2, iw);
+    const double scale = ((static_cast<double>(x2) - x1) * (iw - 1)) / (w - 1);
+    const double coord = static_cast<double>(x1) * (iw - 1) + x * scale;
+    check(s.kind == px::kCropSample && s.frac == coord - std::floor(coord), "crop column from the float32 box");
+    const double exact = exact1 * (iw - 1) + x * (((exact2 - exact1) * (iw - 1)) / (w - 1));
+    differs += (exact - std::floor(exact)) != s.frac;
+  }
+  check(differs > 0, "the float32 box changes the sampling coordinates (a float64 box would not match)");
+  (void)h;
+  (void)ih;
+}
+
+// (H - 1) * ((ih - 1) / (H - 1)) > ih - 1 for H = 160, ih = 121 (and W = 216, iw = 217): the
+// last row (column) is outside the image and gets the extrapolation value 0.
+void test_last_row_zero() {
+  check(px::crop_sample(159, 160, 0.0f, 1.0f, 121).kind == px::kCropZero, "H=160, ih=121: last row is zero");
+  check(px::crop_sample(158, 160, 0.0f, 1.0f, 121).kind == px::kCropSample, "H=160, ih=121: row 158 sampled");
+  check(px::crop_sample(215, 216, 0.0f, 1.0f, 217).kind == px::kCropZero, "W=216, iw=217: last column is zero");
+  for (const auto& c : {std::vector<int>{160, 20, 121, 17}, std::vector<int>{20, 216, 17, 217}}) {
+    Heads heads(5, 5, 8.0f);  // every score ~1
+    const bp::Geometry g = geometry(c[0], c[1], c[2], c[3]);
+    const size_t n = static_cast<size_t>(c[0]) * c[1];
+    std::vector<uint8_t> mask(n);
+    std::vector<int32_t> parts(n);
+    std::vector<float> prob(n);
+    bp::ScaleBackOptions o;
+    o.threshold = 0.7;
+    bp::scale_back(heads.view(), g, o, mask.data(), parts.data(), prob.data());
+    int edge_people = 0, inner_people = 0, edge = 0;
+    for (int y = 0; y < c[0]; ++y)
+      for (int x = 0; x < c[1]; ++x) {
+        const bool on_edge = c[0] == 160 ? y == c[0] - 1 : x == c[1] - 1;
+        const size_t i = static_cast<size_t>(y) * c[1] + x;
+        if (on_edge) {
+          ++edge;
+          edge_people += mask[i];
+          check(prob[i] == 0.0f && parts[i] == -1, "last row/column: score 0, part -1");
+        } else {
+          inner_people += mask[i];
+        }
+      }
+    check(edge_people == 0 && edge > 0, "no person on the zero row/column");
+    check(inner_people == static_cast<int>(n) - edge, "everything else is a person");
+  }
+}
+
+// The instance decoder caps y, x at H - 1, W - 1 but not at 0: a negative cx addresses the end
+// of the previous row of the offset map; before the first row the read is `undefined` (NaN) and
+// the pixel goes to nobody.
+void test_missing_lower_clamp() {
+  const int side = 33;
+  Heads heads(3, 3);
+  heads.at(1, 0, bp::kLongOffsetChannel + 17) = -20.0f;  // pixel (16, 0): x -> -20, cell (1, -1)
+  heads.at(0, 2, bp::kLongOffsetChannel + 0) = 100.0f;   // = flat 2, end of row 0: y += 100
+  heads.at(0, 0, bp::kLongOffsetChannel + 17) = -20.0f;  // pixel (0, 0): cell (0, -1) = flat -1
+  std::vector<uint8_t> mask(static_cast<size_t>(side) * side, 0);
+  mask[16 * side + 0] = 1;
+  mask[0] = 1;
+  std::vector<double> people(2 * 51, 0.0);
+  people[0 * 51 + 2] = 0.9;  // person 0: nose only, where a clamped decoder would end
+  people[0 * 51 + 0] = 16.0;
+  people[0 * 51 + 1] = -20.0;
+  people[1 * 51 + 2] = 0.9;  // person 1: where the wrap sends pixel (16, 0)
+  people[1 * 51 + 0] = 116.0;
+  people[1 * 51 + 1] = -20.0;
+  bp::MaskView m{mask.data(), side, side, side, 1};
+  std::vector<int32_t> out(mask.size(), 7);
+  bp::decode_instances(heads.view(), m, people.data(), 2, geometry(side, side, side, side), 16, 1, 2, out.data());
+  check(out[16 * side] == 1, "missing lower clamp: a negative cx wraps to the previous row");
+  check(out[0] == -1, "a negative flat index reads NaN: nobody");
+  int assigned = 0;
+  for (size_t i = 0; i < out.size(); ++i) assigned += out[i] >= 0;
+  check(assigned == 1, "only mask pixels are assigned");
+}
+
+// Equal scores never swap in posenet's heap (strict <), and a pop moves the last element to
+// the top: candidates c0..c3 of equal score pop as c0, c3, c2, c1.
+void test_heap_order_equal_scores() {
+  Heads heads(9, 9);
+  for (int y = 0; y < 9; ++y)
+    for (int x = 0; x < 9; ++x)
+      for (int k = 0; k < 17; ++k) heads.at(y, x, bp::kHeatmapChannel + k) = -20.0f;
+  const int cells[4][2] = {{2, 2}, {2, 3}, {3, 2}, {3, 3}};  // scan order
+  for (const auto& c : cells) heads.at(c[0], c[1], bp::kHeatmapChannel + 0) = 1.0f;
+  bp::PoseOptions o;
+  o.output_stride = 16;
+  o.max_detections = 10;
+  o.score_threshold = 0.5;
+  o.nms_radius = 1.0;
+  const bp::Poses poses = bp::decode_poses(heads.view(), geometry(129, 129, 129, 129), o);
+  check(poses.scores.size() == 4, "a 2 x 2 plateau gives 4 candidates (equal neighbours do not disqualify)");
+  const int order[4] = {0, 3, 2, 1};
+  for (size_t i = 0; i < poses.scores.size() && i < 4; ++i) {
+    const double y = poses.keypoints[i * 51 + 0], x = poses.keypoints[i * 51 + 1];
+    check(y == cells[order[i]][0] * 16.0 && x == cells[order[i]][1] * 16.0,
+          "heap pop order of equal scores, pose " + std::to_string(i));
+  }
+}
+
+void test_nms_inclusive() {
+  for (const double radius : {48.0, std::nextafter(48.0, 0.0)}) {
+    Heads heads(9, 9);
+    for (int y = 0; y < 9; ++y)
+      for (int x = 0; x < 9; ++x)
+        for (int k = 0; k < 17; ++k) heads.at(y, x, bp::kHeatmapChannel + k) = -20.0f;
+    heads.at(2, 2, bp::kHeatmapChannel + 5) = 3.0f;
+    heads.at(2, 5, bp::kHeatmapChannel + 5) = 2.0f;  // 48 px away
+    bp::PoseOptions o;
+    o.nms_radius = radius;
+    const bp::Poses poses = bp::decode_poses(heads.view(), geometry(129, 129, 129, 129), o);
+    check(poses.scores.size() == (radius == 48.0 ? 1u : 2u), "NMS: a root at exactly r is suppressed, just beyond not");
+  }
+}
+
+void test_validation() {
+  Heads heads(3, 4);
+  const bp::Geometry g = geometry(30, 40, 33, 49, 0, 0, 2, 2);
+  std::vector<uint8_t> mask(30 * 40, 1);
+  std::vector<int32_t> out(30 * 40);
+  bp::ScaleBackOptions so;
+  expect_invalid([&] { bp::scale_back(heads.view(), g, so, nullptr, nullptr, nullptr); }, "null mask");
+  so.threshold = 1.5;
+  expect_invalid([&] { bp::scale_back(heads.view(), g, so, mask.data(), nullptr, nullptr); }, "threshold > 1");
+  so.threshold = std::nan("");
+  expect_invalid([&] { bp::scale_back(heads.view(), g, so, mask.data(), nullptr, nullptr); }, "NaN threshold");
+  so.threshold = 0.5;
+  ps::FloatTensorView v = heads.view();
+  v.channels = 173;
+  expect_invalid([&] { bp::scale_back(v, g, so, mask.data(), nullptr, nullptr); }, "173 channels");
+  v = heads.view();
+  v.extent = 10;
+  expect_invalid([&] { bp::scale_back(v, g, so, mask.data(), nullptr, nullptr); }, "heads beyond its extent");
+  bp::Geometry bad = g;
+  bad.pad_left = -1;
+  expect_invalid([&] { bp::scale_back(heads.view(), bad, so, mask.data(), nullptr, nullptr); }, "negative pad");
+  bad = g;
+  bad.image_height = 0;
+  expect_invalid([&] { bp::scale_back(heads.view(), bad, so, mask.data(), nullptr, nullptr); }, "image_height 0");
+  bp::PoseOptions po;
+  po.output_stride = 8;
+  expect_invalid([&] { bp::decode_poses(heads.view(), g, po); }, "grid does not match stride 8");
+  po.output_stride = 16;
+  po.max_detections = 0;
+  expect_invalid([&] { bp::decode_poses(heads.view(), g, po); }, "max_detections 0");
+  po.max_detections = 1;
+  po.nms_radius = -1;
+  expect_invalid([&] { bp::decode_poses(heads.view(), g, po); }, "nms_radius < 0");
+  bp::MaskView m{mask.data(), 30, 40, 40, 1};
+  std::vector<double> kp(51, 0.0);
+  expect_invalid([&] { bp::decode_instances(heads.view(), m, kp.data(), 1, g, 16, 0, 1, out.data()); },
+                 "refine_steps 0");
+  expect_invalid([&] { bp::decode_instances(heads.view(), m, nullptr, 1, g, 16, 10, 1, out.data()); },
+                 "null keypoints");
+  bp::MaskView small{mask.data(), 30, 39, 40, 1};
+  expect_invalid([&] { bp::decode_instances(heads.view(), small, kp.data(), 1, g, 16, 10, 1, out.data()); },
+                 "mask of another size");
+  std::vector<uint8_t> pixels(30 * 40 * 3);
+  ps::ImageView image = ps::ImageView::contiguous(pixels.data(), ps::PixelType::kUint8, 30, 40);
+  std::vector<float> input(33 * 49 * 3);
+  expect_invalid([&] { bp::preprocess(image, g, -1, input.data()); }, "num_threads -1");
+  image.height = 31;
+  expect_invalid([&] { bp::preprocess(image, g, 0, input.data()); }, "pixels of another size");
+}
+
+// Multithreaded results equal the single-threaded ones (rows split across threads, each with
+// its own two-row score cache).
+void test_threads() {
+  Heads heads(12, 17);
+  for (size_t i = 0; i < heads.v.size(); ++i) heads.v[i] = static_cast<float>(std::sin(0.37 * i) * 6.0);
+  const bp::Geometry g = geometry(333, 500, 177, 257, 0, 0, 3, 4);
+  const size_t n = 333 * 500;
+  std::vector<uint8_t> m1(n), m2(n);
+  std::vector<int32_t> p1(n), p2(n);
+  std::vector<float> q1(n), q2(n);
+  bp::ScaleBackOptions o;
+  o.threshold = 0.5;
+  o.num_threads = 1;
+  bp::scale_back(heads.view(), g, o, m1.data(), p1.data(), q1.data());
+  o.num_threads = 6;
+  bp::scale_back(heads.view(), g, o, m2.data(), p2.data(), q2.data());
+  check(m1 == m2 && p1 == p2 && q1 == q2, "scale_back: 1 and 6 threads agree");
+}
+
+// Random geometries and heads full of infinities, NaNs, huge and tiny values through every
+// entry point (under ASan + UBSan, with float-to-int conversion checks): no crash, no undefined
+// conversion, and the results keep their invariants.
+void test_extreme_values() {
+  std::mt19937 rng(11);
+  const float inf = std::numeric_limits<float>::infinity();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float values[] = {inf, -inf, nan, 1e30f, -1e30f, 1e-30f, 0.0f, -0.0f, 3.0f, -3.0f, 9.1e15f, -1.2e18f};
+  std::uniform_int_distribution<int> pick(0, 11), side(1, 40), pad(0, 6), coin(0, 1);
+  for (int round = 0; round < 60; ++round) {
+    const int stride = coin(rng) ? 8 : 16;
+    const int h = side(rng), w = side(rng);
+    const int gh = 1 + side(rng) / 8, gw = 1 + side(rng) / 8;
+    const bp::Geometry g =
+        geometry(h, w, (gh - 1) * stride + 1, (gw - 1) * stride + 1, pad(rng), pad(rng), pad(rng), pad(rng));
+    Heads heads(gh, gw);
+    for (float& v : heads.v) v = values[pick(rng)];
+    const size_t n = static_cast<size_t>(h) * w;
+    std::vector<uint8_t> mask(n);
+    std::vector<int32_t> parts(n), who(n);
+    std::vector<float> prob(n);
+    bp::ScaleBackOptions so;
+    so.threshold = 0.5;
+    bp::scale_back(heads.view(), g, so, mask.data(), parts.data(), prob.data());
+    bool ok = true;
+    for (size_t i = 0; i < n; ++i)
+      ok = ok && mask[i] <= 1 && parts[i] >= -1 && parts[i] < 24 && (parts[i] >= 0) == mask[i];
+    check(ok, "extreme values: mask 0/1, parts -1 outside and 0..23 inside");
+    bp::PoseOptions po;
+    po.output_stride = stride;
+    po.score_threshold = 0.0;
+    const bp::Poses poses = bp::decode_poses(heads.view(), g, po);
+    check(poses.keypoints.size() == poses.scores.size() * 51, "extreme values: poses shape");
+    std::fill(mask.begin(), mask.end(), uint8_t{1});
+    std::vector<double> people(poses.keypoints);
+    for (int k = 0; k < 51; ++k) people.push_back(static_cast<double>(values[pick(rng)]));
+    const int64_t count = static_cast<int64_t>(people.size() / 51);
+    bp::MaskView m{mask.data(), h, w, w, 1};
+    bp::decode_instances(heads.view(), m, people.data(), count, g, stride, 1 + round % 20, 2, who.data());
+    ok = true;
+    for (size_t i = 0; i < n; ++i) ok = ok && who[i] >= -1 && who[i] < count;
+    check(ok, "extreme values: instance ids in [-1, people)");
+  }
+}
+
+}  // namespace
+
+int main() {
+  test_js_round();
+  test_float32_box();
+  test_last_row_zero();
+  test_missing_lower_clamp();
+  test_heap_order_equal_scores();
+  test_nms_inclusive();
+  test_validation();
+  test_threads();
+  test_extreme_values();
+  std::printf("%d checks, %d failed\n", g_checks, g_failures);
+  return g_failures == 0 ? 0 : 1;
+}
