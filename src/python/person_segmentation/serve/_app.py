@@ -76,7 +76,8 @@ class Inference:
     def _release(self, _: object) -> None:
         self.in_flight -= 1
 
-    async def run(self, work: Callable[[], _T]) -> _T:
+    def check(self) -> None:
+        """503 now when the queue is full (before a request's body is read)."""
         if self.in_flight >= self.capacity:
             raise ApiError(
                 503,
@@ -85,6 +86,10 @@ class Inference:
                 "retry later",
                 headers={"Retry-After": str(self.retry_after())},
             )
+
+    async def run(self, work: Callable[[], _T]) -> _T:
+        """``work()`` on the pool; 503 (:class:`ApiError`) when the queue is full."""
+        self.check()
         self.in_flight += 1
 
         def timed() -> _T:
@@ -292,6 +297,7 @@ def create_app(config: ServeConfig | None = None, model: Model | None = None) ->
         },
     )
     async def segment(request: Request, query: Annotated[SegmentOptions, Query()]) -> Response:
+        inference.check()  # busy: say so before reading the body
         check_content_length(request.headers.get("content-length"), config.max_body)
         content_type = request.headers.get("content-type", "")
         media = content_type.split(";", 1)[0].strip().lower()
