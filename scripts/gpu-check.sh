@@ -5,8 +5,8 @@
 # ends with one line "STEP n ...: PASS | FAIL | SKIP (why)":
 #   1. nvidia-smi, driver and runtime versions; the C++ core, its tests and the Python module
 #      built with CUDA for this device's architecture; the SASS/PTX in the binary (cuobjdump).
-#   2. CTest (CUDA vs CPU kernels bit for bit: test_cuda; and the CPU tests), then test_cuda
-#      under compute-sanitizer --tool memcheck.
+#   2. CTest (CUDA vs CPU kernels bit for bit: test_cuda, test_bodypix_cuda; and the CPU tests),
+#      then test_cuda and test_bodypix_cuda under compute-sanitizer --tool memcheck.
 #   3. The Python extension built with pip install --no-deps --no-build-isolation into a
 #      temporary target, then pytest tests/cuda with PyTorch/CuPy/JAX tensors as producers.
 #   4. The score function over all 2^32 float32 logits, GPU vs CPU (sweep_score_cuda), and a
@@ -93,6 +93,11 @@ step2() {
   have compute-sanitizer || return 0
   PS_TEST_CUDA_QUICK=1 compute-sanitizer --tool memcheck --error-exitcode 1 "$BUILD/test_cuda"
   local rc=$?
+  # The BodyPix 2 kernels (scale-back, instance assignment) under memcheck too.
+  if [ $rc -eq 0 ] && [ -x "$BUILD/test_bodypix_cuda" ]; then
+    compute-sanitizer --tool memcheck --error-exitcode 1 "$BUILD/test_bodypix_cuda"
+    rc=$?
+  fi
   if [ $rc -ne 0 ] && compute-sanitizer --version 2>&1 | grep -qi "not supported"; then
     echo "note: compute-sanitizer does not support this runtime/driver: memcheck skipped"
     return 0

@@ -154,6 +154,7 @@ def test_installed_package(host: Host) -> None:
     include = host.prefix / "include" / "person_segmentation"
     public = (
         "person_segmentation.hpp",
+        "bodypix.hpp",
         "config.hpp",
         "constants.hpp",
         "geometry.hpp",

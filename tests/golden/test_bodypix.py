@@ -67,6 +67,7 @@ def load_bodypix(weights_dir: Path) -> Callable[[dict[str, Any], str], bodypix.B
                 engine=engine,
             )
             assert Path(net.model_source) == weights_dir / case["weights"]
+            assert net.quant_bytes == case["quant_bytes"] and net.multiplier == case["multiplier"]
             cache[key] = net
         return cache[key]
 
@@ -221,3 +222,29 @@ def test_tf_tensor_and_pil_inputs(
         for a, b in zip(people, expected):
             np.testing.assert_array_equal(a.parts, b.parts)
             assert a.pose == b.pose
+
+
+@pytest.mark.weights
+def test_official_layout_over_http_is_downloaded_once_and_cached(
+    weights_dir: Path, tmp_path: Path, local_http_server: Callable[..., Any]
+) -> None:
+    """``model_url`` as an http base mirroring the official layout: the model JSON and its
+    shard are fetched once into ``cache_dir``; a second load reads the cache only."""
+    server = local_http_server(weights_dir)
+    base = server.url.rstrip("/") + "/"
+    first = bodypix.load(0.5, quant_bytes=1, model_url=base, engine="tflite", cache_dir=tmp_path)
+    assert first.model_source == base + "bodypix/mobilenet/quant1/050/model-stride16.json"
+    fetched = list(server.requests)
+    assert sorted(p.rsplit("/", 1)[-1] for p in fetched) == ["group1-shard1of1.bin", "model-stride16.json"]
+    second = bodypix.load(0.5, quant_bytes=1, model_url=base, engine="tflite", cache_dir=tmp_path)
+    assert list(server.requests) == fetched
+    image = np.full((64, 48, 3), 100, np.uint8)
+    np.testing.assert_array_equal(first.segment_person(image).probability, second.segment_person(image).probability)
+
+
+@pytest.mark.weights
+def test_1x_weights_are_refused(weights_dir: Path) -> None:
+    folder = next(weights_dir.glob("posenet_mobilenet_050_partmap"), None)
+    assert folder is not None, f"no 1.x weights under {weights_dir}"
+    with pytest.raises(ValueError, match="2.x"):
+        bodypix.load(0.5, model_url=folder / "weights_manifest.json")

@@ -215,15 +215,17 @@ def test_official_urls() -> None:
     assert bodypix._official_path(1.0, 4, 8) == "bodypix/mobilenet/float/100/model-stride8.json"
     assert bodypix._official_path(0.5, 1, 16) == "bodypix/mobilenet/quant1/050/model-stride16.json"
     base = "https://example.org/mirror/"
-    assert bodypix._model_location(base, 0.5, 1, 8) == base + "bodypix/mobilenet/quant1/050/model-stride8.json"
-    assert bodypix._model_location(base + "m.json", 0.5, 1, 8) == base + "m.json"
+    assert bodypix._model_location(base, 0.5, 1, 8) == (base + "bodypix/mobilenet/quant1/050/model-stride8.json", True)
+    assert bodypix._model_location(base + "m.json", 0.5, 1, 8) == (base + "m.json", False)
+    assert bodypix._model_location(base + "m.json?v=2", 0.5, 1, 8) == (base + "m.json?v=2", False)
 
 
 def test_model_url_folder_forms(tmp_path: Path) -> None:
     (tmp_path / "model-stride8.json").write_text("{}")
-    assert bodypix._model_location(str(tmp_path), 0.5, 4, 8) == str(tmp_path / "model-stride8.json")
-    assert bodypix._model_location(str(tmp_path), 0.5, 4, 16) == str(
-        tmp_path / "bodypix/mobilenet/float/050/model-stride16.json"
+    assert bodypix._model_location(str(tmp_path), 0.5, 4, 8) == (str(tmp_path / "model-stride8.json"), False)
+    assert bodypix._model_location(str(tmp_path), 0.5, 4, 16) == (
+        str(tmp_path / "bodypix/mobilenet/float/050/model-stride16.json"),
+        True,
     )
 
 

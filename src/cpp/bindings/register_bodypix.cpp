@@ -37,6 +37,7 @@ class Heads {
         throw py::type_error("heads must be a float32 numpy array or a DLPack tensor, got " +
                              std::string(py::str(py::type::of(heads).attr("__name__"))));
       capsule = heads.attr("__dlpack__")();
+      if (!py::isinstance<py::capsule>(capsule)) throw py::type_error("heads.__dlpack__() did not return a capsule");
     }
     take(py::reinterpret_borrow<py::capsule>(capsule));
   }

@@ -39,6 +39,7 @@ import inspect
 import math
 import os
 import pathlib
+import urllib.parse
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -284,7 +285,8 @@ class BodyPix:
     Attributes:
         multiplier: the depth multiplier (0.5, 0.75 or 1.0).
         output_stride: 8 or 16, used for the network, the input size and the decoders.
-        quant_bytes: 4 (float), 2 (uint16) or 1 (uint8) weights; None for a ``model_url``.
+        quant_bytes: 4 (float), 2 (uint16) or 1 (uint8) weights; None when ``model_url`` named
+            the model file (or its folder) rather than a base of the official layout.
         engine: ``"tflite"`` (TFLite with XNNPACK, CPU) or ``"tf"`` (TensorFlow).
         num_threads: CPU threads of the network and the native post-processing (0 = one per
             hardware thread).
@@ -609,19 +611,22 @@ def _official_path(multiplier: float, quant_bytes: int, output_stride: int) -> s
     )
 
 
-def _model_location(model_url: str, multiplier: float, quant_bytes: int, output_stride: int) -> str:
-    """``model_url`` as the model JSON to read: itself when it names a ``.json``; a local
-    folder holding ``model-stride{s}.json``: that file; else a base mirroring the official
-    layout (like :data:`person_segmentation.OFFICIAL_BASE_URL`)."""
-    if model_url.lower().rstrip("/").endswith(".json"):
-        return model_url
-    local = pathlib.Path(model_url).expanduser() if "://" not in model_url else None
-    if local is not None and (local / f"model-stride{output_stride}.json").is_file():
-        return str(local / f"model-stride{output_stride}.json")
+def _model_location(model_url: str, multiplier: float, quant_bytes: int, output_stride: int) -> tuple[str, bool]:
+    """``model_url`` as the model JSON to read, and whether it was found through the official
+    layout: itself when it names a ``.json``; a local folder holding ``model-stride{s}.json``:
+    that file; else a base mirroring the official layout (like
+    :data:`person_segmentation.OFFICIAL_BASE_URL`)."""
+    is_url = "://" in model_url
+    path = urllib.parse.urlsplit(model_url).path if is_url else model_url
+    if path.lower().rstrip("/").endswith(".json"):
+        return model_url, False
     relative = _official_path(multiplier, quant_bytes, output_stride)
-    if local is not None:
-        return str(local / relative)
-    return model_url.rstrip("/") + "/" + relative
+    if is_url:
+        return model_url.rstrip("/") + "/" + relative, True
+    local = pathlib.Path(model_url).expanduser()
+    if (local / f"model-stride{output_stride}.json").is_file():
+        return str(local / f"model-stride{output_stride}.json"), False
+    return str(local / relative), True
 
 
 def _bundled_model(output_stride: int) -> str | None:
@@ -674,8 +679,9 @@ def load(
     url = _checks.check_path_or_url(model_url, "model_url")
     _engine.check_engine(engine)
     threads = _checks.check_num_threads(num_threads) or 0
+    layout = True
     if url is not None:
-        location = _model_location(url, multiplier, quant_bytes, output_stride)
+        location, layout = _model_location(url, multiplier, quant_bytes, output_stride)
     else:
         bundled = _bundled_model(output_stride) if (multiplier, quant_bytes) == _BUNDLED else None
         location = bundled or OFFICIAL_BASE_URL + _official_path(multiplier, quant_bytes, output_stride)
@@ -697,7 +703,7 @@ def load(
         net,
         multiplier=multiplier,
         output_stride=output_stride,
-        quant_bytes=None if url is not None else quant_bytes,
+        quant_bytes=quant_bytes if layout else None,
         num_threads=threads,
         model_source=weights.source,
     )
