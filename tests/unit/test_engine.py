@@ -378,3 +378,53 @@ def test_cache_dir_with_a_tilde_is_expanded_for_conversions(  # type: ignore[no-
     ps.PersonSegmentation(weights, engine="tflite", cache_dir="~/models")
     assert list((tmp_path / "home" / "models" / "tflite").glob("*-os16-*.tflite"))
     assert not (tmp_path / "~").exists()
+
+
+# -- issue 12: choosing the engine and finding conversions without TensorFlow -----------------
+
+
+def test_auto_needs_tensorflow_installed_and_a_gpu_present(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    monkeypatch.setattr(_engine, "_gpu_device_present", lambda: True)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None)  # TensorFlow not installed
+    assert _engine.gpu_visible() is False
+    monkeypatch.undo()
+    monkeypatch.setattr(_engine, "_gpu_device_present", lambda: False)
+    assert _engine.gpu_visible() is False  # no GPU: TensorFlow is not asked (nor imported)
+    monkeypatch.setattr(_engine, "_gpu_device_present", lambda: True)
+    assert _engine.gpu_visible() is bool(tf.config.list_physical_devices("GPU"))
+
+
+def test_gpu_presence_comes_from_the_native_probe(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_core, "cuda_compiled", lambda: True)
+    monkeypatch.setattr(_core, "cuda_device_count", lambda: 0)
+    assert _engine._gpu_device_present() is False
+    monkeypatch.setattr(_core, "cuda_device_count", lambda: 2)
+    assert _engine._gpu_device_present() is True
+
+
+def test_the_cache_key_reads_the_tensorflow_version_without_importing_it() -> None:
+    import importlib.metadata
+
+    assert _engine_tflite.tensorflow_version() == importlib.metadata.version("tensorflow") == tf.__version__
+
+
+def test_without_tensorflow_a_cached_conversion_of_any_version_is_used(  # type: ignore[no-untyped-def]
+    weights, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ps.PersonSegmentation(weights, engine="tflite", cache_dir=tmp_path)  # converted and cached
+    (path,) = (tmp_path / "tflite").iterdir()
+    path.rename(path.with_name(path.name.replace(f"-tf{tf.__version__}", "-tf2.0.0")))
+    monkeypatch.setattr(_engine_tflite, "tensorflow_version", lambda: None)
+    net = ps.PersonSegmentation(weights, engine="tflite", cache_dir=tmp_path)
+    assert net.estimate_person_segmentation(np.zeros((10, 10, 3), np.uint8)).shape == (10, 10)
+    with pytest.raises(RuntimeError, match=r"needs TensorFlow, which is not installed: pip install tensorflow"):
+        ps.PersonSegmentation(weights, engine="tflite", cache_dir=tmp_path / "empty")
+
+
+def test_1x_weights_have_no_heads(weights, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    for engine in ("tflite", "tf"):
+        net = ps.PersonSegmentation(weights, engine=engine, cache_dir=tmp_path)
+        with pytest.raises(ValueError, match="no BodyPix 2 heads"):
+            net._engine.heads(np.zeros((33, 33, 3), np.float32), 16)

@@ -31,7 +31,6 @@ import collections
 import contextlib
 import functools
 import hashlib
-import importlib.metadata
 import json
 import logging
 import os
@@ -73,13 +72,15 @@ def weights_digest(tensors: Mapping[str, np.ndarray], multiplier: float) -> str:
     for name in sorted(tensors):
         array = np.ascontiguousarray(tensors[name], dtype=np.float32)
         h.update(f"\n{name}{array.shape}".encode())
-        h.update(array.tobytes())
+        h.update(array.data.cast("B"))  # the bytes, without a copy
     return h.hexdigest()
 
 
 def tensorflow_version() -> str | None:
     """The installed TensorFlow's version, from its package metadata (TensorFlow is not
     imported); None when it is not installed."""
+    import importlib.metadata  # not at the top: it imports the email package (~20 ms)
+
     for distribution in _TF_DISTRIBUTIONS:
         try:
             return importlib.metadata.version(distribution)

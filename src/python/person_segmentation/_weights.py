@@ -47,7 +47,7 @@ Credentials in a URL (``https://user:password@host/...``) are sent as HTTP Basic
 authentication to that URL and to the shard URLs beside it (never to a redirect's target), and
 are never shown: messages, logs and :attr:`LoadedWeights.source` read ``user:***@host``.
 
-Why one module (about 1250 lines): locating, downloading, caching, verifying and decoding are
+Why one module (about 1370 lines): locating, downloading, caching, verifying and decoding are
 one pipeline whose safety rules (atomic renames, locks, size and sha256 checks before use)
 must hold together; its tests patch these internals directly. Splitting it is planned when
 the BodyPix 2 loader lands beside it.
@@ -57,8 +57,8 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import hashlib
-import http.client
 import json
 import logging
 import math
@@ -69,9 +69,7 @@ import stat
 import string
 import tempfile
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -863,40 +861,52 @@ class _Refused(Exception):
     it through) and turned by :func:`_stream_to` into a WeightsError naming the URL."""
 
 
-class _RedirectHandler(urllib.request.HTTPRedirectHandler):
-    """urllib's redirect handling, narrowed: only to http and https URLs without user info, at
-    most ``MAX_REDIRECTS`` for one file, none once the download's deadline has passed, and
-    without reading a redirect's body (urllib reads it whole, however long)."""
+@functools.cache
+def _redirect_handler_class() -> type[Any]:
+    """The redirect handler class (made on first use: urllib.request, and the http.client and
+    email modules it imports, are loaded only when something is downloaded)."""
+    import urllib.request
 
-    def __init__(self, deadline_at: float, deadline_s: float) -> None:
-        super().__init__()
-        self.deadline_at, self.deadline_s = deadline_at, deadline_s
-        self.hops = 0
+    class _RedirectHandler(urllib.request.HTTPRedirectHandler):
+        """urllib's redirect handling, narrowed: only to http and https URLs without user info, at
+        most ``MAX_REDIRECTS`` for one file, none once the download's deadline has passed, and
+        without reading a redirect's body (urllib reads it whole, however long)."""
 
-    def http_error_302(self, req: urllib.request.Request, fp: IO[bytes], code: int, msg: str, headers: Any) -> Any:
-        location = headers.get("location") or headers.get("uri")
-        if location is None:
-            return None  # not a redirect after all: urllib reports the HTTP status
-        fp.close()
-        parts = urllib.parse.urlparse(location)
-        if not parts.path and parts.netloc:
-            parts = parts._replace(path="/")
-        target = urllib.parse.quote(urllib.parse.urlunparse(parts), encoding="iso-8859-1", safe=string.punctuation)
-        target = urllib.parse.urljoin(req.full_url, target)
-        split = urllib.parse.urlsplit(target)
-        if split.scheme.lower() not in ("http", "https"):
-            raise _Refused(f"HTTP {code} redirects to {redact_url(target)}; only http and https redirects are followed")
-        if "@" in split.netloc:
-            raise _Refused(f"HTTP {code} redirects to {redact_url(target)}, a URL with user info; not followed")
-        self.hops += 1
-        if self.hops > MAX_REDIRECTS:
-            raise _Refused(f"more than {MAX_REDIRECTS} redirects (the last to {redact_url(target)})")
-        if time.monotonic() > self.deadline_at:
-            raise _Refused(f"not done after {self.deadline_s:g} s of redirects; set ${_DEADLINE_ENV} to allow longer")
-        new = self.redirect_request(req, fp, code, msg, headers, target)
-        return None if new is None else self.parent.open(new, timeout=req.timeout)
+        def __init__(self, deadline_at: float, deadline_s: float) -> None:
+            super().__init__()
+            self.deadline_at, self.deadline_s = deadline_at, deadline_s
+            self.hops = 0
 
-    http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
+        def http_error_302(self, req: urllib.request.Request, fp: IO[bytes], code: int, msg: str, headers: Any) -> Any:
+            location = headers.get("location") or headers.get("uri")
+            if location is None:
+                return None  # not a redirect after all: urllib reports the HTTP status
+            fp.close()
+            parts = urllib.parse.urlparse(location)
+            if not parts.path and parts.netloc:
+                parts = parts._replace(path="/")
+            target = urllib.parse.quote(urllib.parse.urlunparse(parts), encoding="iso-8859-1", safe=string.punctuation)
+            target = urllib.parse.urljoin(req.full_url, target)
+            split = urllib.parse.urlsplit(target)
+            if split.scheme.lower() not in ("http", "https"):
+                raise _Refused(
+                    f"HTTP {code} redirects to {redact_url(target)}; only http and https redirects are followed"
+                )
+            if "@" in split.netloc:
+                raise _Refused(f"HTTP {code} redirects to {redact_url(target)}, a URL with user info; not followed")
+            self.hops += 1
+            if self.hops > MAX_REDIRECTS:
+                raise _Refused(f"more than {MAX_REDIRECTS} redirects (the last to {redact_url(target)})")
+            if time.monotonic() > self.deadline_at:
+                raise _Refused(
+                    f"not done after {self.deadline_s:g} s of redirects; set ${_DEADLINE_ENV} to allow longer"
+                )
+            new = self.redirect_request(req, fp, code, msg, headers, target)
+            return None if new is None else self.parent.open(new, timeout=req.timeout)
+
+        http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
+
+    return _RedirectHandler
 
 
 def _stream_to(url: str, out: Any, what: str, *, limit: int, auth: str | None = None) -> tuple[bytes, int | None]:
@@ -906,6 +916,10 @@ def _stream_to(url: str, out: Any, what: str, *, limit: int, auth: str | None = 
     reading the rest, and none when the Content-Length is already over ``limit``: the caller
     checks both. ``url`` is the shown form (see :func:`redact_url`); ``auth`` its credentials.
     """
+    import http.client
+    import urllib.error
+    import urllib.request
+
     timeout = _download_timeout()
     deadline = _download_deadline()
     began = time.monotonic()
@@ -914,7 +928,7 @@ def _stream_to(url: str, out: Any, what: str, *, limit: int, auth: str | None = 
     )
     if auth is not None:
         request.add_unredirected_header("Authorization", auth)  # never sent on to a redirect
-    opener = urllib.request.build_opener(_RedirectHandler(began + deadline, deadline))
+    opener = urllib.request.build_opener(_redirect_handler_class()(began + deadline, deadline))
     chunks: list[bytes] = []
     received = 0
 
@@ -1278,7 +1292,11 @@ def load_weights(
             URL, each meaning one of:
 
             (a) a base folder mirroring the official layout (like :data:`OFFICIAL_BASE_URL`):
-                its ``posenet_mobilenet_<100|075|050|025>_partmap/`` 1.x folder is used;
+                searched for the multiplier's 1.x folder
+                ``posenet_mobilenet_<100|075|050|025>_partmap/``, then its 2.x
+                ``bodypix/mobilenet/{float,quant2,quant1}/<m>/model-stride16.json``, in this
+                order (:func:`base_candidates`); the first present is used (over http(s): the
+                first the server does not answer with 403, 404 or 410);
             (b) a 1.x model folder, or its ``weights_manifest.json``;
             (c) a 2.x ``model-stride*.json`` (any graph-model JSON with ``weightsManifest``).
 
@@ -1305,7 +1323,9 @@ def load_weights(
         ValueError: ``multiplier`` is not one of :data:`MULTIPLIERS`.
         WeightsError: the weights are missing, truncated, corrupt, unreachable,
             incomplete or for another multiplier, or their download failed or timed out;
-            the message names the file or URL.
+            the message names the file or URL (and, when the server could not be reached,
+            how to do without it: local weights or :func:`bundled_model`). A failed download
+            leaves no empty folder in the cache.
     """
     requested = check_multiplier(multiplier)
     from_env = False
@@ -1347,7 +1367,9 @@ def _load_from(
     if scheme == "file":
         if parts.netloc not in ("", "localhost"):
             raise WeightsError(f"unsupported file URL {shown}: it names a remote host")
-        local = pathlib.Path(urllib.request.url2pathname(parts.path))
+        from urllib.request import url2pathname
+
+        local = pathlib.Path(url2pathname(parts.path))
         return _load_local(_local_manifest(local, multiplier), multiplier)
     if scheme in ("http", "https"):
         if not parts.hostname:
