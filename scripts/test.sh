@@ -5,6 +5,8 @@
 # AddressSanitizer + UndefinedBehaviorSanitizer, and runs scripts/gpu-check.sh in its dry mode
 # (PS_GPU_CHECK_DRY=1: every step that needs no GPU), so that the GPU check cannot rot. Any finding fails the run.
 #
+# scripts/install-browser.sh installs headless Chromium for tests/browser where it is missing.
+#
 # Shared test material is read from $PERSON_SEGMENTATION_SHARED (default: ../shared).
 # Extra arguments go to pytest, e.g.  scripts/test.sh -k golden
 set -euo pipefail
@@ -14,6 +16,9 @@ PYTHON=${PYTHON:-python3}
 
 echo "== installing person-segmentation[test]"
 "$PYTHON" -m pip install --quiet --disable-pip-version-check ".[test]"
+
+echo "== the browser of tests/browser (headless Chromium + chromedriver)"
+bash scripts/install-browser.sh
 
 echo "== static checks: ruff (lint + format), mypy --strict, clang-format"
 "$PYTHON" -m ruff check src/python tests bench scripts

@@ -56,11 +56,15 @@ def _args(**overrides: Any) -> argparse.Namespace:
     ],
 )
 def test_usage_errors_before_the_model_loads(
-    arguments: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    arguments: list[str],
+    message: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    for name in ("x.jpg", "clip.mp4"):  # inputs that exist (missing ones are skipped before this check)
-        (tmp_path / name).write_bytes(b"not decoded: the usage error comes first")
-    arguments = [str(tmp_path / a) if a in ("x.jpg", "clip.mp4") else a for a in arguments]
+    monkeypatch.chdir(tmp_path)  # the inputs exist (a missing input is skipped, not a usage error)
+    for name in ("x.jpg", "clip.mp4"):
+        (tmp_path / name).write_bytes(b"")
     code = main(["segment", *arguments, "-o", str(tmp_path / "out"), "--weights", str(tmp_path / "unused")])
     assert code == 2
     assert message in capsys.readouterr().err

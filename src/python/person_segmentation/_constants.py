@@ -125,6 +125,7 @@ MAX_CLI_FACE_BLUR: Final[float] = 60.0
 OnError = Literal["raise", "skip"]
 ON_ERROR_CHOICES: Final[tuple[OnError, ...]] = ("raise", "skip")
 
+
 # -- drawing poses and people (issue 13, helper EXTRAS) -----------------------------------------
 #: Keypoints per BodyPix 2 / PoseNet pose (ids 0 nose ... 16 rightAnkle, BODYPIX2.md section 9).
 POSE_NUM_KEYPOINTS: Final[int] = 17
@@ -246,3 +247,30 @@ BODYPIX_KEYPOINT_NAMES: Final[tuple[str, ...]] = (
     "leftAnkle",
     "rightAnkle",
 )
+
+
+# -- the HTTP server (issue 15: person-segmentation serve, helper SERVE) ---------------------------
+#: Inferences run at once per server process (threads sharing the one loaded model).
+SERVE_DEFAULT_THREADS: Final[int] = 2
+#: Requests that may wait for an inference thread; beyond threads + queue: 503 + Retry-After.
+SERVE_DEFAULT_QUEUE: Final[int] = 8
+#: The largest image accepted by the server, in pixels (width x height): 25 megapixels, as a
+#: 6000 x 4000 photo; larger (and decompression bombs) get 413 before any pixel is decoded.
+SERVE_DEFAULT_MAX_PIXELS: Final[int] = 25_000_000
+#: The largest request body accepted, in bytes (20 MiB); checked while it streams in.
+SERVE_DEFAULT_MAX_BODY: Final[int] = 20 * 1024 * 1024
+#: What ``POST /api/segment?output=...`` returns.
+SERVE_OUTPUTS: Final[tuple[str, ...]] = (
+    "mask",
+    "probability",
+    "parts",
+    "people",
+    "poses",
+    "json",
+    "bokeh",
+    "replace",
+    "blur-faces",
+    "parts-overlay",
+)
+#: Image formats of the server's responses (``format=``), with their media types.
+SERVE_FORMATS: Final[dict[str, str]] = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}

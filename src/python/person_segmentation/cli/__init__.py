@@ -4,6 +4,7 @@
     person-segmentation segment photos/ clip.mp4 -o out/ --effect bokeh
     person-segmentation webcam --effect bokeh
     person-segmentation info
+    person-segmentation serve --port 8000
 
 Exit status: 0 when everything worked, 1 when some input failed (it is reported and skipped,
 the rest of the batch still runs), 2 for usage errors (bad options, no weights, no camera,
@@ -25,7 +26,7 @@ from types import FrameType
 from typing import Any
 
 from person_segmentation._constants import MAX_CLI_FACE_BLUR
-from person_segmentation.cli import info, segment, webcam
+from person_segmentation.cli import info, segment, serve, webcam
 from person_segmentation.cli._common import EXIT_INTERRUPTED, EXIT_TERMINATED, PROG, Terminated, UsageError, error
 
 __all__ = ["main"]
@@ -44,6 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     segment.add_parser(commands)
     webcam.add_parser(commands)
     info.add_parser(commands)
+    serve.add_parser(commands)
     for command_parser in commands.choices.values():  # its errors print its own usage
         command_parser.set_defaults(command_parser=command_parser)
     return parser
