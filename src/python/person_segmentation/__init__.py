@@ -24,9 +24,11 @@ if TYPE_CHECKING:
         PART_CHANNELS,
         Logits,
         PersonSegmentation,
+        PersonSegmentationResult,
         load,
         part_segmentation_from_logits,
         person_mask_from_logits,
+        person_probability_from_logits,
         swap_left_right,
     )
     from person_segmentation._constants import MAX_IMAGE_SIDE, MODEL_INPUT_SIZE, MULTIPLIERS, NUM_PARTS, OUTPUT_STRIDES
@@ -44,6 +46,7 @@ _LAZY: dict[str, str] = {
     "OUTPUT_STRIDES": "_constants",
     "PART_CHANNELS": "_api",
     "PersonSegmentation": "_api",
+    "PersonSegmentationResult": "_api",
     "ResizePadGeometry": "_native",
     "WeightsError": "_weights",
     "build_info": "_native",
@@ -52,6 +55,7 @@ _LAZY: dict[str, str] = {
     "load": "_api",
     "part_segmentation_from_logits": "_api",
     "person_mask_from_logits": "_api",
+    "person_probability_from_logits": "_api",
     "swap_left_right": "_api",
 }
 
@@ -79,6 +83,7 @@ __all__ = [
     "PART_CHANNELS",
     "Logits",
     "PersonSegmentation",
+    "PersonSegmentationResult",
     "ResizePadGeometry",
     "WeightsError",
     "__version__",
@@ -88,5 +93,6 @@ __all__ = [
     "load",
     "part_segmentation_from_logits",
     "person_mask_from_logits",
+    "person_probability_from_logits",
     "swap_left_right",
 ]

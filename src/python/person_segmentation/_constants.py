@@ -109,3 +109,30 @@ MAX_VIDEO_SIDE_BY_FOURCC: Final[dict[str, int]] = {"mp4v": 8190, "xvid": 8190, "
 #: MP4 outputs (a top-level ISO BMFF "free" box), so that a re-run into the input folder knows its
 #: own earlier outputs from a user's files of the same name.
 OUTPUT_MARKER: Final[str] = "person-segmentation"
+
+
+# -- accuracy metrics, soft masks and the eval command (issue 12) -------------------------------
+#: Ground-truth encodings :mod:`person_segmentation.metrics` reads (``golden2/index.json``'s
+#: ``gt_encoding`` values, plus ``"auto"``: guessed from the file).
+GT_ENCODINGS: Final[tuple[str, ...]] = ("auto", "binary255", "voc", "alpha", "parsing")
+#: The VOC class id of a person, and VOC's void label (pixels ignored by every metric).
+GT_VOC_PERSON: Final[int] = 15
+GT_VOC_VOID: Final[int] = 255
+#: A matte's alpha at or above this is a person.
+GT_ALPHA_THRESHOLD: Final[int] = 128
+#: The boundary F-score's matching distance as a fraction of the image diagonal (DAVIS' bound_th).
+BOUNDARY_TOLERANCE: Final[float] = 0.008
+#: The mask geometries of ``person-segmentation eval``: "v0" (the v0.0.x 353 x 257 resize-and-pad
+#: pipeline of ``ps.load``) and "bodypix" (BodyPix 2's internal resolution and padding, issue 13).
+EVAL_GEOMETRIES: Final[tuple[str, ...]] = ("v0", "bodypix")
+#: BodyPix 2's named internal resolutions (issue 13).
+INTERNAL_RESOLUTIONS: Final[tuple[str, ...]] = ("low", "medium", "high", "full")
+#: The size of the frame the eval's speed column is measured on (width, height).
+EVAL_TIMING_FRAME: Final[tuple[int, int]] = (640, 480)
+#: Edge refinements of the soft masks (``refine=``): none, or the guided filter (He et al.).
+REFINEMENTS: Final[tuple[str, ...]] = ("none", "guided")
+#: The guided filter's default window radius (pixels) and regularisation epsilon (on 0..1 values).
+GUIDED_RADIUS: Final[int] = 8
+GUIDED_EPS: Final[float] = 1e-3
+#: The ``refine=`` values, as a type.
+Refinement = Literal["none", "guided"]
