@@ -20,7 +20,7 @@ from person_segmentation._constants import (
     DEFAULT_WORKERS,
     DEVICES,
     GUIDED_EPS,
-    GUIDED_RADIUS,
+    GUIDED_RADIUS_FRACTION,
     NUM_PARTS,
     POSTPROCESSORS,
     Device,
@@ -274,7 +274,9 @@ class PersonSegmentation:
         if refine == "guided":
             from person_segmentation import _refine
 
-            probability = _refine.guided_filter(np.asarray(pixels), probability, GUIDED_RADIUS, GUIDED_EPS)
+            height, width = int(pixels.shape[0]), int(pixels.shape[1])
+            radius = max(1, round(GUIDED_RADIUS_FRACTION * float(np.hypot(height, width))))
+            probability = _refine.guided_filter(np.asarray(pixels), probability, radius, GUIDED_EPS)
             mask = (probability > o.threshold).astype(np.uint8)
             if o.parts:
                 result = np.where(mask != 0, result, -1).astype(np.int32)
@@ -429,8 +431,10 @@ class PersonSegmentation:
             parts: also the part map (as :meth:`estimate_part_segmentation`).
             swap_left_right: as for :meth:`estimate_part_segmentation` (with ``parts``).
             refine: ``None`` / ``"none"`` (default), or ``"guided"``: refine the probability's
-                edges with a colour guided filter (He et al.; radius 8, eps 1e-3) guided by
-                the image, then threshold it; it costs about as much as the network on CPU.
+                edges with a colour guided filter (He et al.; radius 3 % of the image
+                diagonal, eps 1e-3) guided by the image, then threshold it. On the shared
+                photos it raises the mean person IoU by 0.01-0.06 and the boundary F-score by
+                0.03-0.2 (docs/notes-eval.md); it costs about 40 ms per 640 x 480 frame.
         Returns:
             A :class:`PersonSegmentationResult`.
         Raises:

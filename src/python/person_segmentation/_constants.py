@@ -131,8 +131,11 @@ INTERNAL_RESOLUTIONS: Final[tuple[str, ...]] = ("low", "medium", "high", "full")
 EVAL_TIMING_FRAME: Final[tuple[int, int]] = (640, 480)
 #: Edge refinements of the soft masks (``refine=``): none, or the guided filter (He et al.).
 REFINEMENTS: Final[tuple[str, ...]] = ("none", "guided")
-#: The guided filter's default window radius (pixels) and regularisation epsilon (on 0..1 values).
-GUIDED_RADIUS: Final[int] = 8
+#: The guided filter's window radius as a fraction of the image diagonal (rounded, at least 1
+#: pixel: 24 px for 640 x 480; about the width of the probability's ramp after the scale-back),
+#: and its regularisation epsilon (on 0..1 colour values). Chosen on the shared photos
+#: (docs/notes-eval.md): 8 or 16 fixed pixels help less; 32 fixed pixels hurt small crops.
+GUIDED_RADIUS_FRACTION: Final[float] = 0.03
 GUIDED_EPS: Final[float] = 1e-3
 #: The ``refine=`` values, as a type.
 Refinement = Literal["none", "guided"]

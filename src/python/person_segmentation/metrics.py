@@ -24,7 +24,7 @@ pixels, which every metric ignores). The encodings (``GT_ENCODINGS``) are those 
 Person IoU: ``|P & G| / |P | G|`` over the valid pixels (1.0 when both are empty).
 
 Boundary F-score (the DAVIS boundary measure F of Perazzi et al., CVPR 2016, as in the DAVIS
-benchmark's ``f_boundary``): the boundary of each mask is its one-pixel-wide outline (a pixel
+benchmark's ``db_eval_boundary``): the boundary of each mask is its one-pixel-wide outline (a pixel
 of the mask with a 4-neighbour outside it, or on the image border); a predicted boundary pixel
 is correct when a ground-truth boundary pixel lies within ``tolerance`` pixels (Euclidean
 distance; a disc), and vice versa. Precision = correct predicted boundary pixels / predicted
@@ -33,10 +33,12 @@ F = 2PR / (P + R). The tolerance is ``BOUNDARY_TOLERANCE`` (0.008) of the image 
 rounded up to whole pixels (at least 1), DAVIS' default bound_th. Boundary pixels that are
 void in the ground truth are left out of both counts (the 255 band VOC draws along every
 object's outline is void: there the predicted boundary is not judged). Conventions for empty
-boundaries: both empty -> F = 1; one empty -> F = 0. DAVIS matches boundaries with a
-one-to-one bipartite matching on thinned boundaries; this module uses the distance rule
+boundaries: both empty -> F = 1; one empty -> F = 0. The Berkeley (BSDS) benchmark matches
+boundaries one to one (a bipartite matching); DAVIS and this module use the distance rule
 (every boundary pixel within the tolerance of the other boundary counts), which is what
-the DAVIS code's dilation-based ``f_measure`` computes, too.
+the DAVIS code's dilation-based ``f_measure`` computes, too (a disc of ``x^2 + y^2 <= r^2``,
+as scikit-image's ``disk``). DAVIS' ``seg2bmap`` marks the pixel on one side of each label change; this
+module marks the inner side (pixels of the mask), which differs by at most one pixel.
 """
 
 from __future__ import annotations
@@ -256,8 +258,8 @@ def mask_boundary(mask: object) -> BoolArray:
 
 def _near(boundary: BoolArray, tolerance: int) -> BoolArray:
     """Pixels within ``tolerance`` (Euclidean) of a boundary pixel: dilation by a disc."""
-    size = 2 * tolerance + 1
-    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    offsets = np.arange(-tolerance, tolerance + 1)
+    disc = (offsets[:, None] ** 2 + offsets[None, :] ** 2 <= tolerance * tolerance).astype(np.uint8)
     return np.asarray(cv2.dilate(boundary.astype(np.uint8), disc) != 0, dtype=np.bool_)
 
 
