@@ -3,6 +3,7 @@
     person-segmentation segment photo.jpg -o mask.png
     person-segmentation segment photos/ clip.mp4 -o out/ --effect bokeh
     person-segmentation webcam --effect bokeh
+    person-segmentation eval photos/ masks/
     person-segmentation info
 
 Exit status: 0 when everything worked, 1 when some input failed (it is reported and skipped,
@@ -24,6 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from types import FrameType
 from typing import Any
 
+from person_segmentation.cli import eval as eval_command
 from person_segmentation.cli import info, segment, webcam
 from person_segmentation.cli._common import EXIT_INTERRUPTED, EXIT_TERMINATED, PROG, Terminated, UsageError, error
 
@@ -42,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
 
     segment.add_parser(commands)
     webcam.add_parser(commands)
+    eval_command.add_parser(commands)
     info.add_parser(commands)
     return parser
 
