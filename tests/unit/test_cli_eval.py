@@ -105,7 +105,9 @@ def test_folder_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
 @pytest.mark.skipif(
     importlib.util.find_spec("person_segmentation.bodypix") is not None, reason="this build has the bodypix module"
 )
-def test_bodypix_geometry_without_the_module_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bodypix_geometry_without_the_module_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     write_png(tmp_path / "d" / "images" / "a.png", np.zeros((2, 2, 3), np.uint8))
     write_png(tmp_path / "d" / "masks" / "a.png", np.zeros((2, 2), np.uint8))
     assert main(["eval", str(tmp_path / "d"), "--geometry", "bodypix"]) == 2

@@ -251,11 +251,7 @@ class PersonSegmentation:
         return _MIRROR[result + 1] if o.swap else result
 
     def _segment_result(
-        self,
-        image: ImageLike,
-        o: _Options,
-        refine: str,
-        num_threads: int | None = None,
+        self, image: ImageLike, o: _Options, refine: str, num_threads: int | None = None
     ) -> PersonSegmentationResult:
         """One image's :class:`PersonSegmentationResult` (mask, probability, parts if ``o.parts``)."""
         pixels, geometry = _prepare(image)
@@ -404,9 +400,7 @@ class PersonSegmentation:
             TypeError, ValueError: for unsupported images or arguments (the message names them).
             FileNotFoundError: ``image`` is a path that does not exist.
         """
-        return self.segment(
-            image, flip_horizontal, output_stride, refine=refine, num_threads=num_threads
-        ).probability
+        return self.segment(image, flip_horizontal, output_stride, refine=refine, num_threads=num_threads).probability
 
     def segment(
         self,

@@ -100,13 +100,9 @@ def _probability(segment_logits: tf.Tensor, geometry: tf.Tensor, flip: tf.Tensor
     return tf.cond(flip, lambda: tf.reverse(probability, [1]), lambda: probability)
 
 
-def person_probability(
-    segment_logits: object, geometry: _core.ResizePadGeometry, flip_horizontal: bool
-) -> np.ndarray:
+def person_probability(segment_logits: object, geometry: _core.ResizePadGeometry, flip_horizontal: bool) -> np.ndarray:
     """float32 (H, W) person probability in [0, 1] from (h, w, 1) segment logits."""
     result: np.ndarray = _probability(
-        tf.convert_to_tensor(segment_logits, tf.float32),
-        _geometry_tensor(geometry),
-        tf.constant(bool(flip_horizontal)),
+        tf.convert_to_tensor(segment_logits, tf.float32), _geometry_tensor(geometry), tf.constant(bool(flip_horizontal))
     ).numpy()
     return result

@@ -46,7 +46,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 import cv2
 import numpy as np
@@ -199,27 +199,18 @@ def read_ground_truth(path: str | os.PathLike[str], encoding: GtEncoding = "auto
         with PIL.Image.open(name) as image:
             image.load()
             mode = image.mode
-            if chosen == "alpha" or (chosen == "auto" and ("A" in mode or "transparency" in image.info and mode != "P")):
-                array = np.asarray(image.convert("RGBA"))
-                mode = "RGBA"
-            elif mode == "P" and chosen in ("auto", "voc"):
+            has_alpha = "A" in mode or (mode != "P" and "transparency" in image.info)
+            if chosen == "alpha" or (chosen == "auto" and has_alpha):
+                array, mode = np.asarray(image.convert("RGBA")), "RGBA"
+            elif mode in ("P", "L"):  # palette images as their indices
                 array = np.asarray(image)
-            elif mode in ("L", "P") and chosen != "auto":
-                array = np.asarray(image)
-            elif mode == "L":
-                array = np.asarray(image)
-            elif mode == "1":
-                array = np.asarray(image.convert("L"))
-                mode = "L"
-            elif mode in ("I;16", "I;16B", "I;16L", "I"):
-                array = np.asarray(image).astype(np.int64)
-                mode = "I"
-            else:
-                array = np.asarray(image.convert("L"))
-                mode = "L"
+            elif mode.startswith("I"):  # 16/32-bit labels as they are
+                array, mode = np.asarray(image).astype(np.int64), "I"
+            else:  # 1-bit (0/255), RGB...
+                array, mode = np.asarray(image.convert("L")), "L"
     except PIL.UnidentifiedImageError as exc:
         raise ValueError(f"{name!r} is not an image file Pillow can read: {exc}") from None
-    return ground_truth_from_array(array, chosen, mode=mode)
+    return ground_truth_from_array(array, cast(GtEncoding, chosen), mode=mode)
 
 
 def person_iou(predicted: object, truth: object, valid: object = None) -> float:
@@ -252,7 +243,9 @@ def mask_boundary(mask: object) -> BoolArray:
     outside the mask; pixels on the image border count as boundary (the outside of the image
     is background, as in DAVIS' seg2bmap)."""
     m = _as_bool(mask, "mask").astype(np.uint8)
-    eroded = cv2.erode(m, np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    eroded = cv2.erode(
+        m, np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0
+    )
     return np.asarray((m != 0) & (eroded == 0), dtype=np.bool_)
 
 

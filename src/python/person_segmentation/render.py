@@ -188,8 +188,9 @@ def soft_alpha(probability: np.ndarray, threshold: float = 0.5, softness: float 
     t = np.float32(_checks.check_threshold(threshold, "threshold"))
     width = _checks.check_softness(softness)
     if width == 0:
-        return (p > t).astype(np.float32)
-    alpha = (p - t) * np.float32(1.0 / width) + np.float32(0.5)
+        hard: npt.NDArray[np.float32] = (p > t).astype(np.float32)
+        return hard
+    alpha: npt.NDArray[np.float32] = (p - t) * np.float32(1.0 / width) + np.float32(0.5)
     np.clip(alpha, 0.0, 1.0, out=alpha)
     return alpha
 

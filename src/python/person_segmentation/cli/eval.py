@@ -260,7 +260,9 @@ def _bodypix_masker(args: argparse.Namespace, resolution: str | float) -> tuple[
     try:
         from person_segmentation import bodypix  # type: ignore[attr-defined,unused-ignore]
     except ImportError as exc:
-        raise UsageError(f"--geometry bodypix needs person_segmentation.bodypix, which this build lacks ({exc})") from exc
+        raise UsageError(
+            f"--geometry bodypix needs person_segmentation.bodypix, which this build lacks ({exc})"
+        ) from exc
     if args.refine != "none":
         raise UsageError("--refine needs --geometry v0 (the BodyPix 2 calls return hard masks)")
     try:
@@ -272,10 +274,7 @@ def _bodypix_masker(args: argparse.Namespace, resolution: str | float) -> tuple[
 
     def masker(pixels: np.ndarray) -> np.ndarray:
         seg = net.segment_person(
-            pixels,
-            flip_horizontal=args.flip,
-            internal_resolution=resolution,
-            segmentation_threshold=args.threshold,
+            pixels, flip_horizontal=args.flip, internal_resolution=resolution, segmentation_threshold=args.threshold
         )
         mask: np.ndarray = seg.mask
         return mask
@@ -324,9 +323,7 @@ def score_pair(dataset: str, pair: Pair, masker: Masker, encoding: str) -> Image
     ms = (time.perf_counter() - start) * 1000.0
     s = metrics.score_mask(predicted, truth)
     b = s.boundary
-    return ImageScore(
-        dataset, pair.image, pair.mask, width, height, s.iou, b.f, b.precision, b.recall, b.tolerance, ms
-    )
+    return ImageScore(dataset, pair.image, pair.mask, width, height, s.iou, b.f, b.precision, b.recall, b.tolerance, ms)
 
 
 def summarise(name: str, scores: Iterable[ImageScore]) -> FolderScore:
@@ -335,11 +332,7 @@ def summarise(name: str, scores: Iterable[ImageScore]) -> FolderScore:
     if n == 0:
         return FolderScore(name, 0, math.nan, math.nan, math.nan)
     return FolderScore(
-        name,
-        n,
-        sum(r.iou for r in rows) / n,
-        sum(r.boundary_f for r in rows) / n,
-        sum(r.ms for r in rows) / n,
+        name, n, sum(r.iou for r in rows) / n, sum(r.boundary_f for r in rows) / n, sum(r.ms for r in rows) / n
     )
 
 
