@@ -58,7 +58,7 @@ def namespace(model: Model, geometry: str, resolution: str | None, refine: str) 
         engine="auto",
         flip=False,
         output_stride=16,
-        threshold=0.7 if geometry == "bodypix" else 0.5,  # each API's own default threshold
+        threshold=None,  # each geometry's own default: 0.5 (v0), 0.7 (bodypix)
         geometry=geometry,
         internal_resolution=resolution,
         refine=refine,

@@ -33,6 +33,18 @@ SURFACE: dict[str, list[str]] = {
         "person_probability_from_logits",
         "swap_left_right",
     ],
+    "person_segmentation.bodypix": [
+        "BodyPix",
+        "KEYPOINT_NAMES",
+        "Keypoint",
+        "PART_CHANNELS",
+        "PartInstance",
+        "PersonInstance",
+        "Pose",
+        "SemanticPartSegmentation",
+        "SemanticPersonSegmentation",
+        "load",
+    ],
     "person_segmentation.cli": ["main"],
     "person_segmentation.encode": [
         "IMAGE_EXTENSIONS",
@@ -115,6 +127,10 @@ MODEL_METHODS = [
 ]
 
 
+#: The public methods and attributes of the BodyPix 2 model object (issue 13).
+BODYPIX_METHODS = ["segment_multi_person", "segment_multi_person_parts", "segment_person", "segment_person_parts"]
+
+
 @pytest.mark.parametrize("module", sorted(SURFACE))
 def test_public_names_of_each_module(module: str) -> None:
     mod = importlib.import_module(module)
@@ -141,3 +157,9 @@ def test_model_methods() -> None:
     import person_segmentation as ps
 
     assert sorted(n for n in dir(ps.PersonSegmentation) if not n.startswith("_")) == MODEL_METHODS
+
+
+def test_bodypix_model_methods() -> None:
+    from person_segmentation import bodypix
+
+    assert sorted(n for n in dir(bodypix.BodyPix) if not n.startswith("_")) == BODYPIX_METHODS

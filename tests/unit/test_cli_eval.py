@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import shutil
 from pathlib import Path
 
@@ -102,18 +101,6 @@ def test_folder_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert exit_info.value.code == 2
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("person_segmentation.bodypix") is not None, reason="this build has the bodypix module"
-)
-def test_bodypix_geometry_without_the_module_is_a_usage_error(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    write_png(tmp_path / "d" / "images" / "a.png", np.zeros((2, 2, 3), np.uint8))
-    write_png(tmp_path / "d" / "masks" / "a.png", np.zeros((2, 2), np.uint8))
-    assert main(["eval", str(tmp_path / "d"), "--geometry", "bodypix"]) == 2
-    assert "needs person_segmentation.bodypix" in capsys.readouterr().err
-
-
 def test_help(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["eval", "--help"])
@@ -160,3 +147,33 @@ def test_a_real_run_scores_what_the_metrics_say(
     table = captured.out.splitlines()
     assert table[0].startswith("| folder") and table[2].startswith("| mixed ")
     assert f"{mean_iou:8.4f}" in table[2]
+
+
+@pytest.mark.weights
+def test_the_bodypix_geometry(
+    tmp_path: Path, data_dir: Path, weights_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--geometry bodypix scores BodyPix 2's segment_person masks (threshold 0.7 by default)."""
+    from person_segmentation import bodypix
+
+    folder = tmp_path / "coco"
+    (folder / "images").mkdir(parents=True)
+    (folder / "masks").mkdir()
+    stem = "000000001296"
+    shutil.copy(data_dir / "coco2017_person_samples" / "images" / f"{stem}.jpg", folder / "images")
+    shutil.copy(data_dir / "coco2017_person_samples" / "masks" / f"{stem}.png", folder / "masks")
+    model = weights_dir / "bodypix" / "mobilenet" / "quant2" / "075" / "model-stride16.json"
+    out = tmp_path / "scores.csv"
+    argv = ["eval", str(folder), "--geometry", "bodypix", "--internal-resolution", "low", "--weights", str(model)]
+    assert main([*argv, "--csv", str(out), "-q"]) == 0
+    with out.open() as file:
+        (row,) = list(csv.DictReader(file))
+    net = bodypix.load(0.75, model_url=model)
+    pixels = read_pixels(folder / "images" / f"{stem}.jpg")
+    seg = net.segment_person(pixels, internal_resolution="low", segmentation_threshold=0.7)
+    expected = metrics.score_mask(seg.mask, metrics.read_ground_truth(folder / "masks" / f"{stem}.png"))
+    assert float(row["iou"]) == pytest.approx(expected.iou, abs=1e-6)
+    assert expected.iou > 0.5
+    capsys.readouterr()
+    assert main([*argv, "-q", "--refine", "guided"]) == 0
+    assert "| coco " in capsys.readouterr().out

@@ -22,6 +22,10 @@ void register_postprocess(pybind11::module_& m);
 /// person_mask_dlpack and part_segmentation_dlpack: the same of DLPack capsules.
 void register_dlpack(pybind11::module_& m);
 
+/// bodypix_preprocess, bodypix_scale_back, bodypix_decode_poses, bodypix_decode_instances
+/// (bodypix.hpp).
+void register_bodypix(pybind11::module_& m);
+
 /// default_num_threads, cuda_compiled, cuda_device_count, build_summary (runtime.hpp).
 void register_runtime(pybind11::module_& m);
 

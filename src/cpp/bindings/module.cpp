@@ -22,5 +22,6 @@ PYBIND11_MODULE(_core, m) {
   b::register_postprocess(m);
   b::register_dlpack(m);
   b::register_preprocess(m);
+  b::register_bodypix(m);
   b::register_runtime(m);
 }

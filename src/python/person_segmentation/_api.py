@@ -19,8 +19,6 @@ from person_segmentation import _checks, _core, _engine, _pipeline, _postprocess
 from person_segmentation._constants import (
     DEFAULT_WORKERS,
     DEVICES,
-    GUIDED_EPS,
-    GUIDED_RADIUS_FRACTION,
     NUM_PARTS,
     POSTPROCESSORS,
     Device,
@@ -270,9 +268,7 @@ class PersonSegmentation:
         if refine == "guided":
             from person_segmentation import _refine
 
-            height, width = int(pixels.shape[0]), int(pixels.shape[1])
-            radius = max(1, round(GUIDED_RADIUS_FRACTION * float(np.hypot(height, width))))
-            probability = _refine.guided_filter(np.asarray(pixels), probability, radius, GUIDED_EPS)
+            probability = _refine.refine_probability(np.asarray(pixels), probability)
             mask = (probability > o.threshold).astype(np.uint8)
             if o.parts:
                 result = np.where(mask != 0, result, -1).astype(np.int32)

@@ -5,8 +5,9 @@ right type but outside what is allowed raises :class:`ValueError`, and every mes
 ``"NAME must be ..., got ..."`` (naming the argument, what is allowed and what was received).
 Bools are never taken for numbers. numpy scalars are accepted wherever a Python number is.
 
-Why one module (about 550 lines): the project's rule is that every argument check lives here,
-so that the messages stay uniform; each function is a few lines, grouped by area.
+Why one module (over 500 lines): the package's rule is that every argument check lives here, so
+that one wording and one TypeError/ValueError convention hold for every entry point; each
+area adds its own headed section.
 """
 
 from __future__ import annotations
@@ -23,6 +24,13 @@ import numpy.typing as npt
 
 from person_segmentation import _core
 from person_segmentation._constants import (
+    BODYPIX_INTERNAL_RESOLUTIONS,
+    BODYPIX_MAX_INTERNAL_RESOLUTION,
+    BODYPIX_MAX_REFINE_STEPS,
+    BODYPIX_MIN_INTERNAL_RESOLUTION,
+    BODYPIX_MULTIPLIERS,
+    BODYPIX_OUTPUT_STRIDES,
+    BODYPIX_QUANT_BYTES,
     DLPACK_DEVICE_TYPES,
     MAX_BLUR_AMOUNT,
     MAX_IMAGE_SIDE,
@@ -497,6 +505,66 @@ def check_video_size(value: object, max_side: int, name: str = "size", codec: st
             f"{name} must be an even (width, height) with sides of at most {max_side}{what}, got {value!r}"
         )
     return width, height
+
+
+# -- BodyPix 2 options (issue 13: person_segmentation.bodypix; spec BODYPIX2.md sections 1, 3, 4) --
+def check_bodypix_multiplier(value: object) -> float:
+    """One of :data:`BODYPIX_MULTIPLIERS` (0.5, 0.75, 1.0), as the canonical float."""
+    if not _is_real(value):
+        raise TypeError(f"multiplier must be one of {BODYPIX_MULTIPLIERS}, got {type(value).__name__} {value!r}")
+    number = float(value)
+    if number not in BODYPIX_MULTIPLIERS:
+        raise ValueError(
+            f"multiplier must be one of {BODYPIX_MULTIPLIERS} (the BodyPix 2 MobileNetV1 models), got {value!r}"
+        )
+    return BODYPIX_MULTIPLIERS[BODYPIX_MULTIPLIERS.index(number)]
+
+
+def check_quant_bytes(value: object) -> int:
+    """1, 2 or 4 (bytes per stored weight: quant1, quant2, float)."""
+    return check_choice(value, "quant_bytes", BODYPIX_QUANT_BYTES)
+
+
+def check_bodypix_output_stride(value: object) -> int:
+    """8 or 16; 32 is refused with its reason (BodyPix 2 accepts it, but no file exists)."""
+    if _is_int(value) and int(value) == 32:
+        raise ValueError(
+            f"output_stride must be one of {BODYPIX_OUTPUT_STRIDES}, got 32: BodyPix 2 accepts 32 but Google "
+            "publishes no MobileNetV1 model-stride32.json"
+        )
+    return check_choice(value, "output_stride", BODYPIX_OUTPUT_STRIDES)
+
+
+def check_internal_resolution(value: object) -> float:
+    """``"low"``, ``"medium"``, ``"high"``, ``"full"`` or a number in [0.1, 2.0]; returned as the
+    fraction of the image size (0.25, 0.5, 0.75, 1.0 for the names)."""
+    low, high = BODYPIX_MIN_INTERNAL_RESOLUTION, BODYPIX_MAX_INTERNAL_RESOLUTION
+    allowed = f"one of {tuple(BODYPIX_INTERNAL_RESOLUTIONS)} or a number in [{low}, {high}]"
+    if isinstance(value, str):
+        if value not in BODYPIX_INTERNAL_RESOLUTIONS:
+            raise ValueError(f"internal_resolution must be {allowed}, got {value!r}")
+        return BODYPIX_INTERNAL_RESOLUTIONS[value]
+    if not _is_real(value):
+        raise TypeError(f"internal_resolution must be {allowed}, got {type(value).__name__} {value!r}")
+    number = float(value)
+    if not (low <= number <= high):  # also refuses NaN
+        raise ValueError(f"internal_resolution must be {allowed}, got {value!r}")
+    return number
+
+
+def check_max_detections(value: object) -> int:
+    """An int >= 1 (the most poses decoded)."""
+    return check_int(value, "max_detections", 1)
+
+
+def check_nms_radius(value: object) -> float:
+    """A finite number > 0 (pose NMS radius, in network-input pixels)."""
+    return check_positive(value, "nms_radius")
+
+
+def check_refine_steps(value: object) -> int:
+    """An int in 1..20 (long-offset refinement steps of the instance decoder)."""
+    return check_int(value, "refine_steps", 1, BODYPIX_MAX_REFINE_STEPS)
 
 
 # -- accuracy metrics, soft masks and the eval command (issue 12) -------------------------------

@@ -111,6 +111,47 @@ MAX_VIDEO_SIDE_BY_FOURCC: Final[dict[str, int]] = {"mp4v": 8190, "xvid": 8190, "
 OUTPUT_MARKER: Final[str] = "person-segmentation"
 
 
+# -- BodyPix 2 API (issue 13: person_segmentation.bodypix; spec BODYPIX2.md) ----------------------
+#: Depth multipliers Google publishes BodyPix 2 MobileNetV1 models for (spec section 1).
+BODYPIX_MULTIPLIERS: Final[tuple[float, ...]] = (0.5, 0.75, 1.0)
+#: Bytes per stored weight: 4 = ``float/``, 2 = ``quant2/`` (uint16), 1 = ``quant1/`` (uint8).
+BODYPIX_QUANT_BYTES: Final[tuple[int, ...]] = (1, 2, 4)
+#: The folder of each ``quant_bytes`` in the official layout.
+BODYPIX_QUANT_FOLDERS: Final[dict[int, str]] = {4: "float", 2: "quant2", 1: "quant1"}
+#: Output strides with a published MobileNet ``model-stride*.json`` (BodyPix 2 also validates
+#: 32, for which no file exists).
+BODYPIX_OUTPUT_STRIDES: Final[tuple[int, ...]] = (8, 16)
+#: The official models' folder below :data:`person_segmentation.OFFICIAL_BASE_URL`.
+BODYPIX_MODELS_PATH: Final[str] = "bodypix/mobilenet"
+#: ``internal_resolution`` names and the fraction of the image size each means (spec section 4).
+BODYPIX_INTERNAL_RESOLUTIONS: Final[dict[str, float]] = {"low": 0.25, "medium": 0.5, "high": 0.75, "full": 1.0}
+#: The range of a numeric ``internal_resolution``.
+BODYPIX_MIN_INTERNAL_RESOLUTION: Final[float] = 0.1
+BODYPIX_MAX_INTERNAL_RESOLUTION: Final[float] = 2.0
+#: The most long-offset refinement steps of the instance decoder (BodyPix 2 validates 0 < n <= 20).
+BODYPIX_MAX_REFINE_STEPS: Final[int] = 20
+#: The 17 pose keypoints, id = index (spec section 9; PoseNet's names).
+BODYPIX_KEYPOINT_NAMES: Final[tuple[str, ...]] = (
+    "nose",
+    "leftEye",
+    "rightEye",
+    "leftEar",
+    "rightEar",
+    "leftShoulder",
+    "rightShoulder",
+    "leftElbow",
+    "rightElbow",
+    "leftWrist",
+    "rightWrist",
+    "leftHip",
+    "rightHip",
+    "leftKnee",
+    "rightKnee",
+    "leftAnkle",
+    "rightAnkle",
+)
+
+
 # -- accuracy metrics, soft masks and the eval command (issue 12) -------------------------------
 #: Ground-truth encodings :mod:`person_segmentation.metrics` reads (``golden2/index.json``'s
 #: ``gt_encoding`` values, plus ``"auto"``: guessed from the file).
@@ -125,8 +166,6 @@ BOUNDARY_TOLERANCE: Final[float] = 0.008
 #: The mask geometries of ``person-segmentation eval``: "v0" (the v0.0.x 353 x 257 resize-and-pad
 #: pipeline of ``ps.load``) and "bodypix" (BodyPix 2's internal resolution and padding, issue 13).
 EVAL_GEOMETRIES: Final[tuple[str, ...]] = ("v0", "bodypix")
-#: BodyPix 2's named internal resolutions (issue 13).
-INTERNAL_RESOLUTIONS: Final[tuple[str, ...]] = ("low", "medium", "high", "full")
 #: The size of the frame the eval's speed column is measured on (width, height).
 EVAL_TIMING_FRAME: Final[tuple[int, int]] = (640, 480)
 #: Edge refinements of the soft masks (``refine=``): none, or the guided filter (He et al.).

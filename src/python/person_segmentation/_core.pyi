@@ -184,3 +184,71 @@ class _CudaRuntimeInfo(TypedDict):
 def cuda_runtime_info() -> _CudaRuntimeInfo: ...
 def default_num_threads() -> int: ...
 def build_summary() -> str: ...
+
+# ---- BodyPix 2 (src/cpp/bindings/register_bodypix.cpp; spec/BODYPIX2.md sections 4-12) ----
+BODYPIX_HEADS_CHANNELS: Final[int]
+"""Channels of the BodyPix 2 heads array (174): segments, part_heatmaps, heatmaps, short
+offsets, displacement_fwd, displacement_bwd, long offsets."""
+
+def bodypix_preprocess(
+    pixels: npt.NDArray[np.uint8] | npt.NDArray[np.float32],
+    *,
+    input_height: int,
+    input_width: int,
+    padding: tuple[int, int, int, int],
+    out: npt.NDArray[np.float32] | None = None,
+    num_threads: int = 0,
+) -> npt.NDArray[np.float32]:
+    """(H, W, 3) pixels zero-padded by (top, bottom, left, right), resized (tfjs resizeBilinear,
+    align_corners=False) to (input_height, input_width) and normalised: float32
+    (input_height, input_width, 3), or ``out`` ((1,) + that shape allowed) filled."""
+
+def bodypix_scale_back(
+    heads: npt.NDArray[np.float32] | object,
+    *,
+    image_height: int,
+    image_width: int,
+    input_height: int,
+    input_width: int,
+    padding: tuple[int, int, int, int],
+    threshold: float,
+    parts: bool = False,
+    probability: bool = False,
+    num_threads: int = 0,
+) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int32] | None, npt.NDArray[np.float32] | None]:
+    """(mask uint8 (H, W) 0/1, parts int32 (H, W) 0..23 / -1 or None, person score float32
+    (H, W) or None) of the (outH, outW, 174) heads (a numpy array or a DLPack tensor; on a
+    CUDA device the CUDA kernels run)."""
+
+def bodypix_decode_poses(
+    heads: npt.NDArray[np.float32] | object,
+    *,
+    output_stride: int,
+    max_detections: int,
+    score_threshold: float,
+    nms_radius: float,
+    image_height: int,
+    image_width: int,
+    input_height: int,
+    input_width: int,
+    padding: tuple[int, int, int, int],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """(keypoints float64 (n, 17, 3) [y, x, score] in image pixels, scores float64 (n,)), in
+    decoding order (BodyPix 2's allPoses)."""
+
+def bodypix_decode_instances(
+    heads: npt.NDArray[np.float32] | object,
+    mask: npt.NDArray[np.uint8],
+    keypoints: npt.NDArray[np.float64],
+    *,
+    output_stride: int,
+    image_height: int,
+    image_width: int,
+    input_height: int,
+    input_width: int,
+    padding: tuple[int, int, int, int],
+    refine_steps: int,
+    num_threads: int = 0,
+) -> npt.NDArray[np.int32]:
+    """int32 (H, W): for every pixel with mask == 1 the index of the nearest person of
+    ``keypoints`` ((n, 17, 3) [y, x, score], the people only), -1 elsewhere or for nobody."""

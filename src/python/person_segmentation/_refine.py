@@ -15,6 +15,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from person_segmentation._constants import GUIDED_EPS, GUIDED_RADIUS_FRACTION
+
 F32 = npt.NDArray[np.float32]
 
 
@@ -64,3 +66,12 @@ def guided_filter(guide: np.ndarray, source: F32, radius: int, eps: float) -> F3
     q = np.einsum("hwc,hwc->hw", _box(a, radius), image) + _box(b_coef, radius)
     out: F32 = np.clip(q, 0.0, 1.0).astype(np.float32)
     return out
+
+
+def refine_probability(pixels: np.ndarray, probability: F32) -> F32:
+    """The ``refine="guided"`` refinement of a person probability: the guided filter with the
+    image as guide, radius ``GUIDED_RADIUS_FRACTION`` of the image diagonal (at least 1 px),
+    regulariser ``GUIDED_EPS``."""
+    height, width = int(pixels.shape[0]), int(pixels.shape[1])
+    radius = max(1, round(GUIDED_RADIUS_FRACTION * float(np.hypot(height, width))))
+    return guided_filter(np.asarray(pixels), probability, radius, GUIDED_EPS)

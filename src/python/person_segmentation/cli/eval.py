@@ -19,10 +19,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from person_segmentation._constants import (
+    BODYPIX_INTERNAL_RESOLUTIONS,
+    BODYPIX_MAX_INTERNAL_RESOLUTION,
+    BODYPIX_MIN_INTERNAL_RESOLUTION,
     EVAL_GEOMETRIES,
     GT_ENCODINGS,
     IMAGE_EXTENSIONS,
-    INTERNAL_RESOLUTIONS,
     REFINEMENTS,
 )
 from person_segmentation.cli._common import PROG, UsageError, add_model_options, add_quiet_option, error, say
@@ -94,7 +96,8 @@ examples:
         "--internal-resolution",
         default=None,
         metavar="R",
-        help="with --geometry bodypix: low, medium (default), high, full or a number in [0.1, 2]",
+        help="with --geometry bodypix: low, medium (default), high, full or a number in [0.1, 2]; "
+        "--threshold then defaults to 0.7 (BodyPix 2's default) instead of 0.5",
     )
     group.add_argument(
         "--refine",
@@ -110,7 +113,8 @@ examples:
     )
     group.add_argument("--csv", type=Path, default=None, metavar="FILE", help="write per-image scores to FILE")
     add_quiet_option(ev)
-    ev.set_defaults(run=run)
+    # --threshold defaults to each geometry's own default (threshold_of), not segment's 0.5.
+    ev.set_defaults(run=run, threshold=None)
 
 
 # -- inputs -------------------------------------------------------------------------------------
@@ -211,21 +215,29 @@ def read_pixels(path: Path) -> np.ndarray:
 
 # -- models -------------------------------------------------------------------------------------
 def parse_internal_resolution(text: str | None) -> str | float:
-    """``--internal-resolution``: a name of INTERNAL_RESOLUTIONS or a number in [0.1, 2]."""
+    """``--internal-resolution``: a name (low, medium, high, full) or a number in [0.1, 2]."""
+    low, high = BODYPIX_MIN_INTERNAL_RESOLUTION, BODYPIX_MAX_INTERNAL_RESOLUTION
     if text is None:
         return "medium"
-    if text in INTERNAL_RESOLUTIONS:
+    if text in BODYPIX_INTERNAL_RESOLUTIONS:
         return text
     try:
         value = float(text)
     except ValueError:
         raise UsageError(
-            f"--internal-resolution must be one of {', '.join(INTERNAL_RESOLUTIONS)} or a number in [0.1, 2], "
-            f"got {text!r}"
+            f"--internal-resolution must be one of {', '.join(BODYPIX_INTERNAL_RESOLUTIONS)} or a number in "
+            f"[{low:g}, {high:g}], got {text!r}"
         ) from None
-    if not 0.1 <= value <= 2.0:
-        raise UsageError(f"--internal-resolution must be a number in [0.1, 2], got {text!r}")
+    if not low <= value <= high:
+        raise UsageError(f"--internal-resolution must be a number in [{low:g}, {high:g}], got {text!r}")
     return value
+
+
+def threshold_of(args: argparse.Namespace) -> float:
+    """``--threshold``, or each geometry's own default: 0.5 (v0.0.x) or 0.7 (BodyPix 2)."""
+    if args.threshold is not None:
+        return float(args.threshold)
+    return 0.7 if args.geometry == "bodypix" else 0.5
 
 
 def make_masker(args: argparse.Namespace) -> tuple[Masker, str]:
@@ -250,7 +262,7 @@ def _v0_masker(args: argparse.Namespace) -> tuple[Masker, str]:
     net = load_net(args)
 
     def masker(pixels: np.ndarray) -> np.ndarray:
-        result = net.segment(pixels, args.flip, args.output_stride, args.threshold, refine=args.refine)
+        result = net.segment(pixels, args.flip, args.output_stride, threshold_of(args), refine=args.refine)
         return result.mask
 
     return masker, f"{net.weights_format} {net.multiplier:g} ({net.weights_source}), v0 geometry"
@@ -258,13 +270,11 @@ def _v0_masker(args: argparse.Namespace) -> tuple[Masker, str]:
 
 def _bodypix_masker(args: argparse.Namespace, resolution: str | float) -> tuple[Masker, str]:
     try:
-        from person_segmentation import bodypix  # type: ignore[attr-defined,unused-ignore]
+        from person_segmentation import bodypix
     except ImportError as exc:
         raise UsageError(
             f"--geometry bodypix needs person_segmentation.bodypix, which this build lacks ({exc})"
         ) from exc
-    if args.refine != "none":
-        raise UsageError("--refine needs --geometry v0 (the BodyPix 2 calls return hard masks)")
     try:
         net = bodypix.load(
             args.multiplier, output_stride=args.output_stride, model_url=args.weights, engine=args.engine
@@ -272,14 +282,21 @@ def _bodypix_masker(args: argparse.Namespace, resolution: str | float) -> tuple[
     except (ValueError, OSError) as exc:
         raise UsageError(f"cannot load weights: {exc}") from exc
 
+    threshold = threshold_of(args)
+
     def masker(pixels: np.ndarray) -> np.ndarray:
         seg = net.segment_person(
-            pixels, flip_horizontal=args.flip, internal_resolution=resolution, segmentation_threshold=args.threshold
+            pixels, flip_horizontal=args.flip, internal_resolution=resolution, segmentation_threshold=threshold
         )
+        if args.refine == "guided":
+            from person_segmentation import _refine
+
+            refined = _refine.refine_probability(pixels, seg.probability)
+            return (refined > threshold).astype("uint8")
         mask: np.ndarray = seg.mask
         return mask
 
-    return masker, f"BodyPix 2 {args.multiplier:g} ({args.weights or 'default'}), internal resolution {resolution}"
+    return masker, f"BodyPix 2 {args.multiplier:g} ({args.weights or 'bundled'}), internal resolution {resolution}"
 
 
 # -- scoring ------------------------------------------------------------------------------------
@@ -439,7 +456,7 @@ def run(args: argparse.Namespace) -> int:
             error(f"--csv {args.csv}: {exc.strerror or exc}")
             return 1
     if not args.quiet:
-        say(f"model: {description}, threshold {args.threshold:g}, refine {args.refine}", sys.stderr)
+        say(f"model: {description}, threshold {threshold_of(args):g}, refine {args.refine}", sys.stderr)
     for line in format_table(folders, images).splitlines():
         say(line)
     return 1 if failed else 0

@@ -1,0 +1,479 @@
+// CPU loops of the BodyPix 2 post-processing (spec/BODYPIX2.md sections 5-11), on the
+// per-pixel math of pixel/bodypix_pixel.hpp.
+//
+// Scale-back, fused: an image pixel's score is a crop-and-resize lerp of four
+// input-resolution scores, each the sigmoid of an align-corners lerp of the logits. Image rows
+// map monotonically onto input rows, so each thread keeps the last two input rows of scores
+// (segment always, the 24 parts only once a row has a person pixel) and reuses them for
+// every image row between them: each input-resolution score is computed about once per thread,
+// and nothing at image resolution is stored but the results.
+#include "cpu/bodypix_cpu.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "cpu/parallel.hpp"
+#include "pixel/preprocess_pixel.hpp"
+
+namespace person_segmentation::bodypix {
+
+using bodypix_pixel::AxisSample;
+using bodypix_pixel::CropSample;
+using bodypix_pixel::Tensor3;
+
+ScaleBackPlan make_scale_back_plan(int32_t grid_height, int32_t grid_width, const Geometry& g) {
+  ScaleBackPlan p;
+  p.grid_height = grid_height;
+  p.grid_width = grid_width;
+  p.input_height = g.input_height;
+  p.input_width = g.input_width;
+  p.image_height = g.image_height;
+  p.image_width = g.image_width;
+  const double ry = bodypix_pixel::resize_ratio(grid_height, g.input_height, true);
+  const double rx = bodypix_pixel::resize_ratio(grid_width, g.input_width, true);
+  p.input_rows.resize(static_cast<size_t>(g.input_height));
+  p.input_columns.resize(static_cast<size_t>(g.input_width));
+  for (int32_t r = 0; r < g.input_height; ++r)
+    p.input_rows[static_cast<size_t>(r)] = bodypix_pixel::resize_sample(r, ry, grid_height);
+  for (int32_t c = 0; c < g.input_width; ++c)
+    p.input_columns[static_cast<size_t>(c)] = bodypix_pixel::resize_sample(c, rx, grid_width);
+  const float y1 = bodypix_pixel::box_low(g.pad_top, g.image_height, g.pad_bottom);
+  const float y2 = bodypix_pixel::box_high(g.pad_top, g.image_height, g.pad_bottom);
+  const float x1 = bodypix_pixel::box_low(g.pad_left, g.image_width, g.pad_right);
+  const float x2 = bodypix_pixel::box_high(g.pad_left, g.image_width, g.pad_right);
+  p.crop_rows.resize(static_cast<size_t>(g.image_height));
+  p.crop_columns.resize(static_cast<size_t>(g.image_width));
+  for (int32_t y = 0; y < g.image_height; ++y)
+    p.crop_rows[static_cast<size_t>(y)] = bodypix_pixel::crop_sample(y, g.image_height, y1, y2, g.input_height);
+  for (int32_t x = 0; x < g.image_width; ++x)
+    p.crop_columns[static_cast<size_t>(x)] = bodypix_pixel::crop_sample(x, g.image_width, x1, x2, g.input_width);
+  return p;
+}
+
+namespace cpu {
+namespace {
+
+Tensor3 tensor_of(const FloatTensorView& v) {
+  return Tensor3{v.data, v.stride_height, v.stride_width, v.stride_channels};
+}
+
+// ---- pre-processing -----------------------------------------------------------------------
+
+template <typename T>
+void preprocess_as(const ImageView& image, const Geometry& g, int32_t num_threads, float* out) {
+  const T* data = static_cast<const T*>(image.data);
+  const int32_t ph = g.image_height + g.pad_top + g.pad_bottom;
+  const int32_t pw = g.image_width + g.pad_left + g.pad_right;
+  const double ry = bodypix_pixel::resize_ratio(ph, g.input_height, false);
+  const double rx = bodypix_pixel::resize_ratio(pw, g.input_width, false);
+  std::vector<AxisSample> columns(static_cast<size_t>(g.input_width));
+  for (int32_t c = 0; c < g.input_width; ++c) columns[static_cast<size_t>(c)] = bodypix_pixel::resize_sample(c, rx, pw);
+  // The padded image's value at (row, column) of channel ch: 0 in the padding.
+  auto value = [&](int32_t row, int32_t column, int32_t ch) -> double {
+    const int32_t y = row - g.pad_top;
+    const int32_t x = column - g.pad_left;
+    if (y < 0 || y >= g.image_height || x < 0 || x >= g.image_width) return 0.0;
+    return static_cast<double>(
+        pixel::pixel_value(data[y * image.stride_height + x * image.stride_width + ch * image.stride_channels]));
+  };
+  person_segmentation::cpu::parallel_for(g.input_height, num_threads, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      const AxisSample sr = bodypix_pixel::resize_sample(static_cast<int32_t>(r), ry, ph);
+      float* dst = out + r * g.input_width * 3;
+      for (int32_t c = 0; c < g.input_width; ++c) {
+        const AxisSample& sc = columns[static_cast<size_t>(c)];
+        for (int32_t ch = 0; ch < 3; ++ch) {
+          const double v =
+              bodypix_pixel::blend(value(sr.lower, sc.lower, ch), value(sr.lower, sc.upper, ch),
+                                   value(sr.upper, sc.lower, ch), value(sr.upper, sc.upper, ch), sc.frac, sr.frac);
+          const float resized = static_cast<float>(v);
+          dst[c * 3 + ch] = resized / 127.5f - 1.0f;  // f32(f32(v / 127.5) - 1)
+        }
+      }
+    }
+  });
+}
+
+// ---- scale-back ---------------------------------------------------------------------------
+
+/// One input row of scores: segment [input_width], parts [input_width][24] (when computed).
+struct ScoreRow {
+  int32_t row = -1;
+  bool has_parts = false;
+  std::vector<float> segment;
+  std::vector<float> parts;
+};
+
+class ScoreRows {
+ public:
+  ScoreRows(const ScaleBackPlan& plan, const Tensor3& heads, bool want_parts) : plan_(plan), heads_(heads) {
+    for (ScoreRow& s : slots_) {
+      s.segment.resize(static_cast<size_t>(plan.input_width));
+      if (want_parts) s.parts.resize(static_cast<size_t>(plan.input_width) * kNumParts);
+    }
+  }
+
+  /// The scores of input row `row`, keeping the slot of `keep` (the other row in use).
+  ScoreRow& get(int32_t row, int32_t keep, bool parts) {
+    ScoreRow* slot = nullptr;
+    for (ScoreRow& s : slots_)
+      if (s.row == row) slot = &s;
+    if (slot == nullptr) {
+      slot = slots_[0].row == keep ? &slots_[1] : &slots_[0];
+      slot->row = row;
+      slot->has_parts = false;
+      const AxisSample& r = plan_.input_rows[static_cast<size_t>(row)];
+      for (int32_t c = 0; c < plan_.input_width; ++c)
+        slot->segment[static_cast<size_t>(c)] =
+            bodypix_pixel::input_score(heads_, kSegmentChannel, r, plan_.input_columns[static_cast<size_t>(c)]);
+    }
+    if (parts && !slot->has_parts) {
+      const AxisSample& r = plan_.input_rows[static_cast<size_t>(row)];
+      for (int32_t c = 0; c < plan_.input_width; ++c) {
+        float* dst = slot->parts.data() + static_cast<size_t>(c) * kNumParts;
+        const AxisSample& col = plan_.input_columns[static_cast<size_t>(c)];
+        for (int32_t k = 0; k < kNumParts; ++k) dst[k] = bodypix_pixel::input_score(heads_, kPartChannel + k, r, col);
+      }
+      slot->has_parts = true;
+    }
+    return *slot;
+  }
+
+ private:
+  const ScaleBackPlan& plan_;
+  Tensor3 heads_;
+  ScoreRow slots_[2];
+};
+
+}  // namespace
+
+void preprocess(const ImageView& image, const Geometry& g, int32_t num_threads, float* out) {
+  if (image.type == PixelType::kUint8)
+    preprocess_as<uint8_t>(image, g, num_threads, out);
+  else
+    preprocess_as<float>(image, g, num_threads, out);
+}
+
+void scale_back(const FloatTensorView& heads, const Geometry& g, float threshold, int32_t num_threads, uint8_t* mask,
+                int32_t* parts, float* probability) {
+  const ScaleBackPlan plan =
+      make_scale_back_plan(static_cast<int32_t>(heads.height), static_cast<int32_t>(heads.width), g);
+  const Tensor3 t = tensor_of(heads);
+  const int32_t width = g.image_width;
+  const int64_t rows = g.image_height;
+  const int64_t chunk = std::max<int64_t>(8, rows / (4 * std::max<int64_t>(1, num_threads)));
+  person_segmentation::cpu::parallel_chunks(rows, chunk, num_threads, [&](const auto& next) {
+    ScoreRows cache(plan, t, parts != nullptr);
+    std::vector<float> row_scores(static_cast<size_t>(width));
+    float part_values[kNumParts];
+    int64_t begin = 0, end = 0;
+    while (next(&begin, &end)) {
+      for (int64_t y = begin; y < end; ++y) {
+        const CropSample& cr = plan.crop_rows[static_cast<size_t>(y)];
+        uint8_t* mask_row = mask + y * width;
+        const float nan = static_cast<float>(bodypix_pixel::nan_value());
+        bool any = false;
+        const ScoreRow* top = nullptr;
+        const ScoreRow* bottom = nullptr;
+        if (cr.kind == bodypix_pixel::kCropSample) {
+          top = &cache.get(cr.lower, cr.upper, false);
+          bottom = &cache.get(cr.upper, cr.lower, false);
+        }
+        for (int32_t x = 0; x < width; ++x) {
+          const CropSample& cc = plan.crop_columns[static_cast<size_t>(x)];
+          float v;
+          if (cr.kind == bodypix_pixel::kCropZero || cc.kind == bodypix_pixel::kCropZero) {
+            v = 0.0f;
+          } else if (cr.kind == bodypix_pixel::kCropNan || cc.kind == bodypix_pixel::kCropNan) {
+            v = nan;
+          } else {
+            v = bodypix_pixel::crop_value(
+                top->segment[static_cast<size_t>(cc.lower)], top->segment[static_cast<size_t>(cc.upper)],
+                bottom->segment[static_cast<size_t>(cc.lower)], bottom->segment[static_cast<size_t>(cc.upper)], cr, cc);
+          }
+          row_scores[static_cast<size_t>(x)] = v;
+          const bool person = bodypix_pixel::is_person(v, threshold);
+          mask_row[x] = person ? 1 : 0;
+          any = any || person;
+        }
+        if (probability != nullptr) std::copy(row_scores.begin(), row_scores.end(), probability + y * width);
+        if (parts == nullptr) continue;
+        int32_t* parts_row = parts + y * width;
+        if (!any) {
+          std::fill(parts_row, parts_row + width, -1);
+          continue;
+        }
+        // Person pixels are only ever sampled (zero and NaN give no person).
+        top = &cache.get(cr.lower, cr.upper, true);
+        bottom = &cache.get(cr.upper, cr.lower, true);
+        for (int32_t x = 0; x < width; ++x) {
+          if (!mask_row[x]) {
+            parts_row[x] = -1;
+            continue;
+          }
+          const CropSample& cc = plan.crop_columns[static_cast<size_t>(x)];
+          const float* tl = top->parts.data() + static_cast<size_t>(cc.lower) * kNumParts;
+          const float* tr = top->parts.data() + static_cast<size_t>(cc.upper) * kNumParts;
+          const float* bl = bottom->parts.data() + static_cast<size_t>(cc.lower) * kNumParts;
+          const float* br = bottom->parts.data() + static_cast<size_t>(cc.upper) * kNumParts;
+          for (int32_t k = 0; k < kNumParts; ++k)
+            part_values[k] = bodypix_pixel::crop_value(tl[k], tr[k], bl[k], br[k], cr, cc);
+          parts_row[x] = bodypix_pixel::argmax_tfjs(part_values, kNumParts);
+        }
+      }
+    }
+  });
+}
+
+// ---- pose decoding ------------------------------------------------------------------------
+
+namespace {
+
+/// The keypoint tree (POSE_CHAIN): edge e goes from kParent[e] to kChild[e].
+constexpr int32_t kParent[kNumEdges] = {0, 1, 0, 2, 0, 5, 7, 5, 11, 13, 0, 6, 8, 6, 12, 14};
+constexpr int32_t kChild[kNumEdges] = {1, 3, 2, 4, 5, 7, 9, 11, 13, 15, 6, 8, 10, 12, 14, 16};
+
+struct Candidate {
+  double score;
+  int32_t y, x, k;
+};
+
+/// posenet's MaxHeap: 1-based index arithmetic on 0-based storage (parent of k is k / 2,
+/// children 2k and 2k + 1, so slot 0's only child is slot 1), exactly, for the same order
+/// among equal scores.
+class MaxHeap {
+ public:
+  bool empty() const { return last_ == -1; }
+  void push(const Candidate& c) {
+    items_.push_back(c);
+    ++last_;
+    int64_t k = last_;
+    while (k > 0 && less(k / 2, k)) {
+      std::swap(items_[static_cast<size_t>(k)], items_[static_cast<size_t>(k / 2)]);
+      k = k / 2;
+    }
+  }
+  Candidate pop() {
+    const Candidate top = items_[0];
+    std::swap(items_[0], items_[static_cast<size_t>(last_)]);
+    --last_;
+    items_.pop_back();
+    int64_t k = 0;
+    while (2 * k <= last_) {
+      int64_t j = 2 * k;
+      if (j < last_ && less(j, j + 1)) ++j;
+      if (!less(k, j)) break;
+      std::swap(items_[static_cast<size_t>(k)], items_[static_cast<size_t>(j)]);
+      k = j;
+    }
+    return top;
+  }
+
+ private:
+  bool less(int64_t i, int64_t j) const {
+    return items_[static_cast<size_t>(i)].score < items_[static_cast<size_t>(j)].score;
+  }
+  std::vector<Candidate> items_;
+  int64_t last_ = -1;
+};
+
+struct Keypoint {
+  double y, x, score;
+};
+
+class PoseDecoder {
+ public:
+  PoseDecoder(const FloatTensorView& heads, int32_t stride) : t_(tensor_of(heads)), stride_(stride) {
+    height_ = static_cast<int32_t>(heads.height);
+    width_ = static_cast<int32_t>(heads.width);
+    scores_.resize(static_cast<size_t>(height_) * width_ * kNumKeypoints);
+    for (int32_t y = 0; y < height_; ++y)
+      for (int32_t x = 0; x < width_; ++x)
+        for (int32_t k = 0; k < kNumKeypoints; ++k) {
+          const float logit = t_.at(y, x, kHeatmapChannel + k);
+          scores_[index(y, x, k)] = logit != logit ? logit : pixel::sigmoid(logit);
+        }
+  }
+
+  size_t index(int32_t y, int32_t x, int32_t k) const {
+    return (static_cast<size_t>(y) * static_cast<size_t>(width_) + static_cast<size_t>(x)) * kNumKeypoints +
+           static_cast<size_t>(k);
+  }
+  double score(int32_t y, int32_t x, int32_t k) const { return static_cast<double>(scores_[index(y, x, k)]); }
+
+  MaxHeap candidates(double threshold) const {
+    MaxHeap heap;
+    for (int32_t y = 0; y < height_; ++y)
+      for (int32_t x = 0; x < width_; ++x)
+        for (int32_t k = 0; k < kNumKeypoints; ++k) {
+          const double sc = score(y, x, k);
+          if (!(sc >= threshold)) continue;
+          bool maximum = true;
+          for (int32_t yy = std::max(y - 1, 0); yy < std::min(y + 2, height_) && maximum; ++yy)
+            for (int32_t xx = std::max(x - 1, 0); xx < std::min(x + 2, width_); ++xx)
+              if (score(yy, xx, k) > sc) {
+                maximum = false;
+                break;
+              }
+          if (maximum) heap.push(Candidate{sc, y, x, k});
+        }
+    return heap;
+  }
+
+  /// getStridedIndexNearPoint: clamp(round(p / stride)); NaN coordinates give no cell (the
+  /// reference's reads there are `undefined`, i.e. NaN).
+  bool cell(double py, double px, int32_t* cy, int32_t* cx) const {
+    const double ry = bodypix_pixel::js_round(py / stride_);
+    const double rx = bodypix_pixel::js_round(px / stride_);
+    if (ry != ry || rx != rx) return false;
+    *cy = static_cast<int32_t>(ry < 0 ? 0.0 : (ry > height_ - 1 ? height_ - 1.0 : ry));
+    *cx = static_cast<int32_t>(rx < 0 ? 0.0 : (rx > width_ - 1 ? width_ - 1.0 : rx));
+    return true;
+  }
+
+  double head(int32_t y, int32_t x, int32_t c) const { return static_cast<double>(t_.at(y, x, c)); }
+
+  Keypoint traverse(int32_t edge, const Keypoint& source, int32_t target, int32_t disp_channel) const {
+    const double nan = bodypix_pixel::nan_value();
+    int32_t cy = 0, cx = 0;
+    Keypoint t{nan, nan, nan};
+    if (cell(source.y, source.x, &cy, &cx)) {
+      t.y = source.y + head(cy, cx, disp_channel + edge);
+      t.x = source.x + head(cy, cx, disp_channel + kNumEdges + edge);
+    }
+    for (int step = 0; step < 2; ++step) {
+      if (cell(t.y, t.x, &cy, &cx)) {
+        t.y = static_cast<double>(cy) * stride_ + head(cy, cx, kShortOffsetChannel + target);
+        t.x = static_cast<double>(cx) * stride_ + head(cy, cx, kShortOffsetChannel + kNumKeypoints + target);
+      } else {
+        t.y = nan;
+        t.x = nan;
+      }
+    }
+    t.score = cell(t.y, t.x, &cy, &cx) ? score(cy, cx, target) : nan;
+    return t;
+  }
+
+  static bool within_nms(const std::vector<std::vector<Keypoint>>& poses, double squared_radius, double y, double x,
+                         int32_t k) {
+    for (const auto& pose : poses) {
+      const double dy = pose[static_cast<size_t>(k)].y - y;
+      const double dx = pose[static_cast<size_t>(k)].x - x;
+      if (dy * dy + dx * dx <= squared_radius) return true;
+    }
+    return false;
+  }
+
+  void decode(const PoseOptions& o, std::vector<std::vector<Keypoint>>* poses, std::vector<double>* scores) const {
+    MaxHeap heap = candidates(o.score_threshold);
+    const double squared_radius = o.nms_radius * o.nms_radius;
+    while (static_cast<int64_t>(poses->size()) < o.max_detections && !heap.empty()) {
+      const Candidate root = heap.pop();
+      const double ry = static_cast<double>(root.y) * stride_ + head(root.y, root.x, kShortOffsetChannel + root.k);
+      const double rx =
+          static_cast<double>(root.x) * stride_ + head(root.y, root.x, kShortOffsetChannel + kNumKeypoints + root.k);
+      if (within_nms(*poses, squared_radius, ry, rx, root.k)) continue;
+      std::vector<Keypoint> kp(kNumKeypoints);
+      bool known[kNumKeypoints] = {};
+      kp[static_cast<size_t>(root.k)] = Keypoint{ry, rx, root.score};
+      known[root.k] = true;
+      for (int32_t e = kNumEdges - 1; e >= 0; --e) {
+        if (known[kChild[e]] && !known[kParent[e]]) {
+          kp[static_cast<size_t>(kParent[e])] =
+              traverse(e, kp[static_cast<size_t>(kChild[e])], kParent[e], kDisplacementBwdChannel);
+          known[kParent[e]] = true;
+        }
+      }
+      for (int32_t e = 0; e < kNumEdges; ++e) {
+        if (known[kParent[e]] && !known[kChild[e]]) {
+          kp[static_cast<size_t>(kChild[e])] =
+              traverse(e, kp[static_cast<size_t>(kParent[e])], kChild[e], kDisplacementFwdChannel);
+          known[kChild[e]] = true;
+        }
+      }
+      double sum = 0.0;
+      for (int32_t k = 0; k < kNumKeypoints; ++k) {
+        const Keypoint& p = kp[static_cast<size_t>(k)];
+        if (!within_nms(*poses, squared_radius, p.y, p.x, k)) sum += p.score;
+      }
+      scores->push_back(sum / kNumKeypoints);
+      poses->push_back(std::move(kp));
+    }
+  }
+
+ private:
+  Tensor3 t_;
+  int32_t stride_;
+  int32_t height_ = 0, width_ = 0;
+  std::vector<float> scores_;
+};
+
+}  // namespace
+
+Poses decode_poses(const FloatTensorView& heads, const Geometry& g, const PoseOptions& options) {
+  const PoseDecoder decoder(heads, options.output_stride);
+  std::vector<std::vector<Keypoint>> poses;
+  Poses result;
+  decoder.decode(options, &poses, &result.scores);
+  // Section 10: x * (W + padL + padR) / inW - padL, likewise y; unclamped.
+  const double scale_y = static_cast<double>(g.image_height + g.pad_top + g.pad_bottom) / g.input_height;
+  const double scale_x = static_cast<double>(g.image_width + g.pad_left + g.pad_right) / g.input_width;
+  const double offset_y = -static_cast<double>(g.pad_top);
+  const double offset_x = -static_cast<double>(g.pad_left);
+  result.keypoints.reserve(poses.size() * kNumKeypoints * 3);
+  for (const auto& pose : poses)
+    for (const Keypoint& k : pose) {
+      result.keypoints.push_back(k.y * scale_y + offset_y);
+      result.keypoints.push_back(k.x * scale_x + offset_x);
+      result.keypoints.push_back(k.score);
+    }
+  return result;
+}
+
+// ---- instance decoding --------------------------------------------------------------------
+
+bodypix_pixel::InstanceParams instance_params(const FloatTensorView& heads, const Geometry& g, int32_t output_stride,
+                                              int32_t refine_steps) {
+  bodypix_pixel::InstanceParams p;
+  p.scale_x = static_cast<double>(g.input_width) / (static_cast<double>(g.pad_left) + g.pad_right + g.image_width);
+  p.scale_y = static_cast<double>(g.input_height) / (static_cast<double>(g.pad_top) + g.pad_bottom + g.image_height);
+  p.pad_top = g.pad_top;
+  p.pad_left = g.pad_left;
+  p.stride = output_stride;
+  p.flat_width = bodypix_pixel::js_round((g.input_width - 1.0) / output_stride + 1.0);
+  p.cells = static_cast<double>(heads.height) * static_cast<double>(heads.width);
+  p.grid_width = static_cast<int32_t>(heads.width);
+  p.max_y = g.image_height - 1.0;
+  p.max_x = g.image_width - 1.0;
+  p.refine_steps = refine_steps;
+  return p;
+}
+
+void decode_instances(const FloatTensorView& heads, const MaskView& mask, const double* keypoints, int64_t num_people,
+                      const Geometry& g, int32_t output_stride, int32_t refine_steps, int32_t num_threads,
+                      int32_t* out) {
+  const bodypix_pixel::InstanceParams p = instance_params(heads, g, output_stride, refine_steps);
+  const Tensor3 t = tensor_of(heads);
+  const int32_t width = g.image_width;
+  person_segmentation::cpu::parallel_chunks(g.image_height, 8, num_threads, [&](const auto& next) {
+    double ey[kInstanceKeypoints], ex[kInstanceKeypoints];
+    int64_t begin = 0, end = 0;
+    while (next(&begin, &end)) {
+      for (int64_t i = begin; i < end; ++i) {
+        int32_t* row = out + i * width;
+        const uint8_t* m = mask.data + i * mask.stride_height;
+        for (int32_t j = 0; j < width; ++j) {
+          row[j] = -1;
+          if (num_people == 0 || m[j * mask.stride_width] != 1) continue;
+          for (int32_t k = 0; k < kInstanceKeypoints; ++k)
+            bodypix_pixel::embedding(t, kLongOffsetChannel, p, static_cast<int32_t>(i), j, k, &ey[k], &ex[k]);
+          row[j] = bodypix_pixel::nearest_person(ey, ex, kInstanceKeypoints, keypoints, num_people);
+        }
+      }
+    }
+  });
+}
+
+}  // namespace cpu
+}  // namespace person_segmentation::bodypix
