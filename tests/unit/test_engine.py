@@ -299,14 +299,16 @@ def test_integer_tensors_are_range_checked(nets: dict[str, ps.PersonSegmentation
 
 
 def test_conversion_is_cached_per_weights_and_stride(weights, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from person_segmentation import _convert
+
     converted: list[int] = []
-    real = _engine_tflite._convert
+    real = _convert.convert_fixed
 
     def spy(net, stride):  # type: ignore[no-untyped-def]
         converted.append(stride)
         return real(net, stride)
 
-    monkeypatch.setattr(_engine_tflite, "_convert", spy)
+    monkeypatch.setattr(_convert, "convert_fixed", spy)
     first = ps.PersonSegmentation(weights, engine="tflite", cache_dir=tmp_path)
     first.estimate_logits(np.zeros((9, 9, 3), np.uint8), output_stride=8)
     assert converted == [16, 8]

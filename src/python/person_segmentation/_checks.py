@@ -31,6 +31,7 @@ from person_segmentation._constants import (
     BODYPIX_MULTIPLIERS,
     BODYPIX_OUTPUT_STRIDES,
     BODYPIX_QUANT_BYTES,
+    BUNDLED_STRIDES,
     DLPACK_DEVICE_TYPES,
     MAX_BLUR_AMOUNT,
     MAX_IMAGE_SIDE,
@@ -617,3 +618,9 @@ def check_refine(value: object) -> str:
     if value is None:
         return "none"
     return check_choice(value, "refine", REFINEMENTS)
+
+
+# -- the bundled model and the engines (issue 12, helper ENGINE) -------------------------------
+def check_bundled_stride(value: object) -> int:
+    """An output stride of the bundled model: 8 or 16 (the strides Google publishes)."""
+    return check_choice(value, "output_stride", BUNDLED_STRIDES)

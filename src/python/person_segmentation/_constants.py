@@ -178,3 +178,32 @@ GUIDED_RADIUS_FRACTION: Final[float] = 0.03
 GUIDED_EPS: Final[float] = 1e-3
 #: The ``refine=`` values, as a type.
 Refinement = Literal["none", "guided"]
+
+
+# -- BodyPix 2 heads and the engines (issue 12, helper ENGINE; INTERFACES.md section 1) --------
+#: The 2.x heads of ``engine.heads()``, concatenated on the channel axis in this order:
+#: (weights name under ``MobilenetV1/``, channels). Part heatmaps in the 2.x channel order.
+BODYPIX_HEADS: Final[tuple[tuple[str, int], ...]] = (
+    ("segment_2", 1),
+    ("part_heatmap_2", 24),
+    ("heatmap_2", 17),
+    ("offset_2", 34),
+    ("displacement_fwd_2", 32),
+    ("displacement_bwd_2", 32),
+    ("embedding_2", 34),
+)
+#: Channels of the heads array: 1 + 24 + 17 + 34 + 32 + 32 + 34.
+BODYPIX_HEADS_CHANNELS: Final[int] = 174
+#: First channel of each head in the heads array.
+BODYPIX_HEAD_SEGMENTS: Final[int] = 0
+BODYPIX_HEAD_PART_HEATMAPS: Final[int] = 1
+BODYPIX_HEAD_HEATMAPS: Final[int] = 25
+BODYPIX_HEAD_SHORT_OFFSETS: Final[int] = 42
+BODYPIX_HEAD_DISPLACEMENT_FWD: Final[int] = 76
+BODYPIX_HEAD_DISPLACEMENT_BWD: Final[int] = 108
+BODYPIX_HEAD_LONG_OFFSETS: Final[int] = 140
+#: Input sizes of ``engine.heads()`` kept ready per engine (LiteRT interpreters resized to
+#: them); the least recently used size beyond these is dropped.
+HEADS_SIZE_CACHE: Final[int] = 4
+#: Output strides converted into the bundled model's LiteRT file (one signature each).
+BUNDLED_STRIDES: Final[tuple[int, ...]] = (8, 16)

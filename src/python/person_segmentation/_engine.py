@@ -1,21 +1,28 @@
 """Where the network runs: the engine interface and the choice of engine.
 
 An engine turns checked pixels into the network's logits. Two implement :class:`Engine`:
-``"tflite"`` (:mod:`person_segmentation._engine_tflite`, TensorFlow Lite + XNNPACK, the default
-on CPU) and ``"tf"`` (:mod:`person_segmentation._engine_tf`, TensorFlow, the default where it
-sees a GPU). :class:`~person_segmentation.PersonSegmentation` holds one and never asks which.
-TensorFlow is imported here only when an engine is built.
+``"tflite"`` (:mod:`person_segmentation._engine_tflite`, LiteRT + XNNPACK, the default on CPU;
+TensorFlow only to convert weights that have no conversion yet) and ``"tf"``
+(:mod:`person_segmentation._engine_tf`, TensorFlow, the default where a GPU is usable).
+:class:`~person_segmentation.PersonSegmentation` holds one and never asks which.
+
+``engine="auto"`` is decided without importing TensorFlow on a machine without a GPU
+(:func:`gpu_visible`): ``"tf"`` only when TensorFlow is installed (found, not imported), the
+native core sees a usable CUDA device (in a build without CUDA: an NVIDIA device node
+``/dev/nvidia<N>`` exists), and TensorFlow, then imported, lists a GPU (it needs CUDA
+libraries of its own); ``"tflite"`` otherwise.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import pathlib
 from collections.abc import Mapping
 from typing import Any, Protocol
 
 import numpy as np
 
-from person_segmentation import _checks, _core
+from person_segmentation import _checks, _core, _quiet
 from person_segmentation._constants import ENGINES
 
 
@@ -47,11 +54,38 @@ class Engine(Protocol):
         """(h, w, 25) numpy logits of a normalised float32 (1, H, W, 3) input."""
         ...
 
+    def heads(
+        self,
+        model_input: np.ndarray,
+        output_stride: int,
+        num_threads: int | None = None,
+        *,
+        symmetric_dilation: bool = False,
+    ) -> np.ndarray:
+        """The BodyPix 2 heads array (INTERFACES section 1): float32 C-contiguous
+        (outH, outW, 174) of a normalised float32 (inH, inW, 3) or (1, inH, inW, 3) input of
+        any size, as BodyPix 2 computes it: its model files dilate the rows only (see
+        :meth:`person_segmentation._network.MobileNetV1.features`); ``symmetric_dilation``
+        dilates both sides (differs only at stride 8, and for the 1.0 net at 16; more
+        accurate). Raises ValueError for weights without the 2.x heads (1.x weights)."""
+        ...
+
+
+def _gpu_device_present() -> bool:
+    """A cheap look for a CUDA GPU, without TensorFlow: the native core's probe when it is
+    built with CUDA, else an NVIDIA device node."""
+    if _core.cuda_compiled():
+        return _core.cuda_device_count() > 0
+    return any(pathlib.Path("/dev").glob("nvidia[0-9]*"))
+
 
 def gpu_visible() -> bool:
-    """Whether TensorFlow sees a GPU (then ``engine="auto"`` means ``"tf"``)."""
-    import tensorflow as tf
-
+    """Whether ``engine="auto"`` means ``"tf"`` (see the module's docstring): TensorFlow is
+    installed, a CUDA GPU is present, and TensorFlow lists it. TensorFlow is imported only
+    when the first two hold."""
+    if importlib.util.find_spec("tensorflow") is None or not _gpu_device_present():
+        return False
+    tf = _quiet.import_tensorflow()
     return bool(tf.config.list_physical_devices("GPU"))
 
 
@@ -61,7 +95,7 @@ def check_engine(engine: object) -> str:
 
 
 def resolve_engine(engine: object) -> str:
-    """``"tf"`` or ``"tflite"`` for an ``engine`` argument (``"auto"`` asks TensorFlow for a GPU)."""
+    """``"tf"`` or ``"tflite"`` for an ``engine`` argument (``"auto"``: :func:`gpu_visible`)."""
     name = check_engine(engine)
     if name == "auto":
         return "tf" if gpu_visible() else "tflite"
@@ -81,15 +115,13 @@ def create(
     num_threads: int,
     cache_dir: pathlib.Path | None,
 ) -> Engine:
-    """Build the engine ``engine`` (``"tf"`` or ``"tflite"``, resolved) for these weights."""
-    from person_segmentation._network import MobileNetV1
-
-    net = MobileNetV1(tensors, multiplier)
+    """Build the engine ``engine`` (``"tf"`` or ``"tflite"``, resolved) for these weights.
+    The ``"tflite"`` engine imports TensorFlow only if it must convert the weights."""
     if engine == "tflite":
         from person_segmentation import _engine_tflite
 
-        digest = _engine_tflite.weights_digest(tensors, multiplier)
-        return _engine_tflite.TFLiteEngine(net, digest, num_threads, cache_dir)
+        return _engine_tflite.TFLiteEngine(tensors, multiplier, num_threads, cache_dir)
     from person_segmentation import _engine_tf
+    from person_segmentation._network import MobileNetV1
 
-    return _engine_tf.TFEngine(net)
+    return _engine_tf.TFEngine(MobileNetV1(tensors, multiplier))

@@ -11,10 +11,14 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import tensorflow as tf
 
-from person_segmentation import _core, _graph
-from person_segmentation._network import MobileNetV1
+from person_segmentation import _checks, _core, _quiet
+
+_quiet.import_tensorflow()  # quietly, before the plain imports below
+import tensorflow as tf  # noqa: E402
+
+from person_segmentation import _graph  # noqa: E402
+from person_segmentation._network import MobileNetV1, effective_output_stride  # noqa: E402
 
 
 class TFEngine:
@@ -30,6 +34,7 @@ class TFEngine:
     def __init__(self, net: MobileNetV1) -> None:
         self._net = net
         self._functions: dict[tuple[int, bool, bool], Callable[..., tf.Tensor]] = {}
+        self._heads: dict[tuple[int, bool], Callable[..., tf.Tensor]] = {}
         self._lock = threading.Lock()
 
     def _function(self, output_stride: int, with_parts: bool, flip: bool) -> Callable[..., tf.Tensor]:
@@ -70,4 +75,41 @@ class TFEngine:
         """(h, w, 25) logits of a normalised (1, H, W, 3) input, any H and W."""
         x = tf.constant(model_input)
         result: np.ndarray = self._net.heads(self._net.features(x, output_stride), True)[0].numpy()
+        return result
+
+    def heads(
+        self,
+        model_input: np.ndarray,
+        output_stride: int,
+        num_threads: int | None = None,
+        *,
+        symmetric_dilation: bool = False,
+    ) -> np.ndarray:
+        """The (outH, outW, 174) float32 heads array (INTERFACES section 1) of a normalised
+        float32 (inH, inW, 3) or (1, inH, inW, 3) input, any size: one trace per stride, for
+        every input size (``[1, None, None, 3]``), so new sizes never retrace. As BodyPix 2
+        computes it (rows-only dilation), or with ``symmetric_dilation`` both sides dilated.
+        ``num_threads`` is TensorFlow's own business here.
+
+        Raises:
+            ValueError: 1.x weights (no 2.x heads), or a bad input / stride / num_threads.
+        """
+        if not self._net.has_heads_2x:
+            raise ValueError("these weights have no BodyPix 2 heads (1.x weights): heads() needs 2.x weights")
+        stride = effective_output_stride(self._net.multiplier, _checks.check_output_stride(output_stride))
+        _checks.check_num_threads(num_threads)
+        symmetric = _checks.check_bool(symmetric_dilation, "symmetric_dilation")
+        x = _checks.check_model_input(model_input)
+        key = (stride, symmetric)
+        with self._lock:
+            if key not in self._heads:
+                net = self._net
+
+                def run(x: tf.Tensor) -> tf.Tensor:
+                    return net.heads_2x(net.features(x, stride, height_only=not symmetric))[0]
+
+                spec = tf.TensorSpec([1, None, None, 3], tf.float32)
+                self._heads[key] = tf.function(run, input_signature=[spec])
+            function = self._heads[key]
+        result: np.ndarray = function(tf.constant(x)).numpy()
         return result

@@ -6,9 +6,10 @@ TensorFlow).
 
 from __future__ import annotations
 
-import tensorflow as tf
+from person_segmentation import _core, _quiet
 
-from person_segmentation import _core
+_quiet.import_tensorflow()  # quietly, before the plain import below
+import tensorflow as tf  # noqa: E402
 
 #: Pixel dtypes TensorFlow's ResizeBilinear reads directly (it always computes in float32).
 _RESIZABLE = (

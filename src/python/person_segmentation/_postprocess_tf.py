@@ -7,9 +7,11 @@ did (``postprocess="tf"``); the native code is tested against it. Imported only 
 from __future__ import annotations
 
 import numpy as np
-import tensorflow as tf
 
-from person_segmentation import _core
+from person_segmentation import _core, _quiet
+
+_quiet.import_tensorflow()  # quietly, before the plain import below
+import tensorflow as tf  # noqa: E402
 
 
 def _geometry_tensor(geometry: _core.ResizePadGeometry) -> tf.Tensor:

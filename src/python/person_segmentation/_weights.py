@@ -79,7 +79,7 @@ from typing import IO, Any, Final, TypeGuard
 
 import numpy as np
 
-from person_segmentation._checks import check_multiplier
+from person_segmentation._checks import check_bundled_stride, check_multiplier
 from person_segmentation._constants import (
     DOWNLOAD_DEADLINE_S,
     MAX_MANIFEST_BYTES,
@@ -103,6 +103,7 @@ __all__ = [
     "PART_NAMES_2X",
     "LoadedWeights",
     "WeightsError",
+    "bundled_model",
     "default_cache_dir",
     "load_weights",
     "resolve_cache_dir",
@@ -1137,6 +1138,30 @@ def _with_path(url: str, path: str) -> str:
 
 # --------------------------------------------------------------------------------------------
 # Public API
+
+
+#: Where the package keeps its bundled model (INTERFACES section 3): the official files of
+#: ``bodypix/mobilenet/quant2/075/`` (BodyPix 2, MobileNetV1 0.75, uint16 weights) and their
+#: pre-converted LiteRT model; licence in ``models/NOTICE``.
+BUNDLED_RELATIVE: Final = "bodypix/mobilenet/quant2/075"
+BUNDLED_MULTIPLIER: Final = 0.75
+_MODELS_DIR: Final = pathlib.Path(__file__).resolve().parent / "models"
+
+
+def bundled_model(output_stride: int = 16) -> pathlib.Path:
+    """The model JSON of the bundled BodyPix 2 model (MobileNetV1 0.75, quant2) for
+    ``output_stride`` 8 or 16: a local file, loadable with no network, e.g.
+    ``load_weights(0.75, bundled_model())``.
+
+    Raises:
+        ValueError: ``output_stride`` is not 8 or 16.
+        WeightsError: the package was installed without its bundled model.
+    """
+    stride = check_bundled_stride(output_stride)
+    path = _MODELS_DIR / BUNDLED_RELATIVE / f"model-stride{stride}.json"
+    if not path.is_file():
+        raise WeightsError(f"the bundled model is missing from this installation: {path} does not exist")
+    return path
 
 
 def default_cache_dir() -> pathlib.Path:
