@@ -122,7 +122,7 @@ def main() -> int:
         if "bodypix" in args.geometry and has_bodypix and model.format == "2.x":
             runs.extend(("bodypix", r) for r in args.resolutions)
         for geometry, resolution in runs:
-            for refine in args.refine if geometry == "v0" else ["none"]:
+            for refine in args.refine:
                 masker, _ = make_masker(namespace(model, geometry, resolution, refine))
                 images, folders = evaluate(datasets, masker, quiet=True)
                 ms = time_frame(masker, frame, args.repeats)

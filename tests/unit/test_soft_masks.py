@@ -174,6 +174,11 @@ def test_guided_filter_keeps_constants_and_snaps_to_guide_edges() -> None:
     assert ramp[20, 20] - ramp[20, 19] == pytest.approx(0.125)
     assert out[20, 20] - out[20, 19] > 0.5
     assert (out[20] > 0.5).tolist() == [False] * 20 + [True] * 20
+    # the fast form (coefficients fitted at 1/2 resolution) keeps constants and the snap
+    np.testing.assert_allclose(_refine.guided_filter(guide, constant, 4, 1e-3, subsample=2), 0.3, atol=1e-5)
+    fast = _refine.guided_filter(guide, ramp, 6, 1e-4, subsample=2)
+    assert fast[20, 20] - fast[20, 19] > 0.5
+    assert (fast[20] > 0.5).tolist() == [False] * 20 + [True] * 20
 
 
 # -- compositing -------------------------------------------------------------------------------
@@ -211,3 +216,20 @@ def test_a_soft_alpha_feathers_the_edge_without_a_blur() -> None:
     out = render.replace_background(image, render.soft_alpha(probability, 0.5, 0.2), (0, 0, 0), 0)
     # alpha = 0, 0.25, 0.5, 0.75, 1: the edge is a ramp from the background to the person
     np.testing.assert_array_equal(out[0, :, 0], [0, 50, 100, 150, 200])
+
+
+@pytest.mark.parametrize("parts", [False, True])
+def test_video_frames_carry_the_smoothed_probability(
+    net: ps.PersonSegmentation, photo: np.ndarray, parts: bool
+) -> None:
+    from person_segmentation import video
+
+    segmenter = video.VideoSegmenter(net, smoothing=0.6, parts=parts, segmentation_threshold=0.45)
+    frames = [photo, photo[::-1].copy(), photo]
+    for frame in frames:
+        result = segmenter.process(frame)
+        assert result.probability is not None and result.probability.dtype == np.float32
+        np.testing.assert_array_equal(result.mask, (result.probability > 0.45).astype(np.uint8))
+    plain = video.VideoSegmenter(net, smoothing=0.0).process(photo)
+    assert plain.probability is not None
+    np.testing.assert_array_equal(plain.probability, net.estimate_person_probability(photo))

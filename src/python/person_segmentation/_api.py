@@ -421,10 +421,11 @@ class PersonSegmentation:
             parts: also the part map (as :meth:`estimate_part_segmentation`).
             swap_left_right: as for :meth:`estimate_part_segmentation` (with ``parts``).
             refine: ``None`` / ``"none"`` (default), or ``"guided"``: refine the probability's
-                edges with a colour guided filter (He et al.; radius 3 % of the image
-                diagonal, eps 1e-3) guided by the image, then threshold it. On the shared
-                photos it raises the mean person IoU by 0.01-0.06 and the boundary F-score by
-                0.03-0.2 (docs/notes-eval.md); it costs about 40 ms per 640 x 480 frame.
+                edges with a colour guided filter (He et al.'s fast form; radius 3 % of the
+                image diagonal, eps 1e-3) guided by the image, then threshold it. On the
+                shared photos with the 2.x weights it raises the mean person IoU by 0.01-0.07
+                and the boundary F-score by 0.04-0.2 (docs/notes-eval.md); about 5 ms per
+                640 x 480 frame.
         Returns:
             A :class:`PersonSegmentationResult`.
         Raises:

@@ -176,6 +176,8 @@ REFINEMENTS: Final[tuple[str, ...]] = ("none", "guided")
 #: (docs/notes-eval.md): 8 or 16 fixed pixels help less; 32 fixed pixels hurt small crops.
 GUIDED_RADIUS_FRACTION: Final[float] = 0.03
 GUIDED_EPS: Final[float] = 1e-3
+#: The fast guided filter's subsampling factor (coefficients fitted at 1/4 of the resolution).
+GUIDED_SUBSAMPLE: Final[int] = 4
 #: The ``refine=`` values, as a type.
 Refinement = Literal["none", "guided"]
 
