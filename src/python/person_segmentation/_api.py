@@ -423,9 +423,9 @@ class PersonSegmentation:
             refine: ``None`` / ``"none"`` (default), or ``"guided"``: refine the probability's
                 edges with a colour guided filter (He et al.'s fast form; radius 3 % of the
                 image diagonal, eps 1e-3) guided by the image, then threshold it. On the
-                shared photos with the 2.x weights it raises the mean person IoU by 0.01-0.07
-                and the boundary F-score by 0.04-0.2 (docs/notes-eval.md); about 5 ms per
-                640 x 480 frame.
+                shared photos with the 2.x float/quant2 weights it raises the mean person IoU
+                of each folder by 0.01-0.07 and its boundary F-score by 0.04-0.2
+                (docs/notes-eval.md); about 5 ms per 640 x 480 frame.
         Returns:
             A :class:`PersonSegmentationResult`.
         Raises:
