@@ -103,3 +103,23 @@ def test_gpu_resident_logits_go_through_dlpack_to_the_cuda_kernels() -> None:
     g = ps.compute_geometry(480, 640)
     got = _core.part_segmentation_dlpack(tf.experimental.dlpack.to_dlpack(logits), g)
     np.testing.assert_array_equal(got, _core.part_segmentation(values[..., :1], values[..., 1:], g))
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize(("H", "W", "h", "w"), SHAPES)
+@pytest.mark.parametrize("flip", [False, True])
+def test_cuda_probability_equals_the_cpu_reference(H: int, W: int, h: int, w: int, flip: bool) -> None:
+    """The CUDA probability kernel (direct::probability_at, shared with the host) gives the CPU
+    kernels' probability bit for bit, and the mask beside it is the CPU mask (issue 12)."""
+    rng = np.random.default_rng(H * 7 + W)
+    seg = rng.normal(0, 3, (h, w, 1)).astype(np.float32)
+    parts = rng.normal(0, 2, (h, w, 24)).astype(np.float32)
+    g = ps.compute_geometry(H, W)
+    mask_cpu, p_cpu = _core.person_probability(seg, g, flip_horizontal=flip)
+    mask_gpu, p_gpu = _core.person_probability(seg, g, flip_horizontal=flip, device="cuda")
+    np.testing.assert_array_equal(p_gpu, p_cpu)
+    np.testing.assert_array_equal(mask_gpu, mask_cpu)
+    parts_cpu, q_cpu = _core.part_segmentation_with_probability(seg, parts, g, flip_horizontal=flip)
+    parts_gpu, q_gpu = _core.part_segmentation_with_probability(seg, parts, g, flip_horizontal=flip, device="cuda")
+    np.testing.assert_array_equal(parts_gpu, parts_cpu)
+    np.testing.assert_array_equal(q_gpu, q_cpu)

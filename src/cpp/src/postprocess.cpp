@@ -203,4 +203,48 @@ void part_segmentation(const FloatTensorView& segment_logits, const FloatTensorV
                          resolve_threads(options, geometry, kPartPixelsPerThread), out);
 }
 
+void person_probability(const FloatTensorView& segment_logits, const ResizePadGeometry& geometry,
+                        const PostprocessOptions& options_in, float* probability, uint8_t* mask) {
+  validate_common(segment_logits, geometry, options_in, probability);
+  if (reinterpret_cast<uintptr_t>(probability) % alignof(float) != 0)
+    fail("the probability buffer must be aligned to " + std::to_string(alignof(float)) + " bytes (float32)");
+  if (options_in.output_device != Device::kCpu)
+    fail("person_probability writes to host memory only (output_device must be kCpu)");
+  const PostprocessOptions options = kernel_options(options_in);
+  const int32_t device = cuda_device_of_call(segment_logits, nullptr, options, probability, sizeof(float));
+  if (device >= 0) {
+    cuda::person_probability(segment_logits, geometry, options, device, probability);
+    if (mask != nullptr) cuda::person_mask(segment_logits, geometry, options, device, mask);
+    return;
+  }
+  cpu::person_mask(segment_logits, geometry, options, resolve_threads(options, geometry, kMaskPixelsPerThread), mask,
+                   probability);
+}
+
+void part_segmentation_with_probability(const FloatTensorView& segment_logits, const FloatTensorView& part_logits,
+                                        const ResizePadGeometry& geometry, const PostprocessOptions& options_in,
+                                        int32_t* out, float* probability) {
+  if (probability == nullptr) fail("the probability buffer is a null pointer");
+  if (reinterpret_cast<uintptr_t>(probability) % alignof(float) != 0)
+    fail("the probability buffer must be aligned to " + std::to_string(alignof(float)) + " bytes (float32)");
+  if (options_in.output_device != Device::kCpu)
+    fail("part_segmentation_with_probability writes to host memory only (output_device must be kCpu)");
+  validate_common(segment_logits, geometry, options_in, out);
+  const PostprocessOptions options = kernel_options(options_in);
+  validate_tensor(part_logits, "part_logits", kMaxPartChannels);
+  if (part_logits.height != segment_logits.height || part_logits.width != segment_logits.width)
+    fail("part_logits grid " + shape_of(part_logits) + " does not match segment_logits grid " +
+         shape_of(segment_logits));
+  if (reinterpret_cast<uintptr_t>(out) % alignof(int32_t) != 0)
+    fail("the output buffer must be aligned to " + std::to_string(alignof(int32_t)) + " bytes (int32)");
+  const int32_t device = cuda_device_of_call(segment_logits, &part_logits, options, out, sizeof(int32_t));
+  if (device >= 0) {
+    cuda::part_segmentation(segment_logits, part_logits, geometry, options, device, out);
+    cuda::person_probability(segment_logits, geometry, options, device, probability);
+    return;
+  }
+  cpu::part_segmentation(segment_logits, part_logits, geometry, options,
+                         resolve_threads(options, geometry, kPartPixelsPerThread), out, probability);
+}
+
 }  // namespace person_segmentation

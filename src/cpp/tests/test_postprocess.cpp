@@ -294,18 +294,35 @@ void test_direct_pixel_path_equals_cpu_kernels() {
     ps::person_mask(ps::FloatTensorView::contiguous(seg.v.data(), gh, gw, 1), g, opt, mask.data());
     ps::part_segmentation(ps::FloatTensorView::contiguous(seg.v.data(), gh, gw, 1),
                           ps::FloatTensorView::contiguous(parts.v.data(), gh, gw, 24), g, opt, part_map.data());
-    int mask_diff = 0, part_diff = 0;
+    // The person probability, alone (with the mask beside it) and from the part pass.
+    std::vector<float> probability(mask.size());
+    std::vector<float> part_probability(mask.size());
+    std::vector<uint8_t> mask_with_probability(mask.size());
+    std::vector<int32_t> part_map_with_probability(mask.size());
+    ps::person_probability(ps::FloatTensorView::contiguous(seg.v.data(), gh, gw, 1), g, opt, probability.data(),
+                           mask_with_probability.data());
+    ps::part_segmentation_with_probability(ps::FloatTensorView::contiguous(seg.v.data(), gh, gw, 1),
+                                           ps::FloatTensorView::contiguous(parts.v.data(), gh, gw, 24), g, opt,
+                                           part_map_with_probability.data(), part_probability.data());
+    int mask_diff = 0, part_diff = 0, probability_diff = 0;
     for (int y = 0; y < image_h; ++y)
       for (int x = 0; x < image_w; ++x) {
         const size_t o = static_cast<size_t>(y) * image_w + x;
         mask_diff += ps::direct::mask_at(seg_scores.data(), seg_only, y, x, 0.4f) != mask[o];
         part_diff += ps::direct::part_at(scores.data(), s, y, x, 0.4f) != part_map[o];
+        const float p = probability[o];
+        probability_diff += ps::direct::probability_at(seg_scores.data(), seg_only, y, x) != p;
+        probability_diff += ps::direct::probability_at(scores.data(), s, y, x) != p;
+        probability_diff += part_probability[o] != p || !(p >= 0.0f && p <= 1.0f);
+        mask_diff += mask_with_probability[o] != mask[o] || (p > 0.4f) != (mask[o] == 1);
+        part_diff += part_map_with_probability[o] != part_map[o];
       }
-    char what[160];
+    char what[200];
     std::snprintf(what, sizeof what,
-                  "direct (CUDA) pixel path == CPU kernels for image %dx%d grid %dx%d (mask diff %d, part diff %d)",
-                  image_h, image_w, gh, gw, mask_diff, part_diff);
-    check(mask_diff == 0 && part_diff == 0, what);
+                  "direct (CUDA) pixel path == CPU kernels for image %dx%d grid %dx%d (mask diff %d, part diff %d, "
+                  "probability diff %d)",
+                  image_h, image_w, gh, gw, mask_diff, part_diff, probability_diff);
+    check(mask_diff == 0 && part_diff == 0 && probability_diff == 0, what);
   }
 }
 

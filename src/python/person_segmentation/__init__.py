@@ -25,10 +25,12 @@ if TYPE_CHECKING:
         FailedImage,
         Logits,
         PersonSegmentation,
+        PersonSegmentationResult,
         load,
         part_name,
         part_segmentation_from_logits,
         person_mask_from_logits,
+        person_probability_from_logits,
         swap_left_right,
     )
     from person_segmentation._constants import MAX_IMAGE_SIDE, MODEL_INPUT_SIZE, MULTIPLIERS, NUM_PARTS, OUTPUT_STRIDES
@@ -47,6 +49,7 @@ _LAZY: dict[str, str] = {
     "OUTPUT_STRIDES": "_constants",
     "PART_CHANNELS": "_api",
     "PersonSegmentation": "_api",
+    "PersonSegmentationResult": "_api",
     "ResizePadGeometry": "_native",
     "WeightsError": "_weights",
     "build_info": "_native",
@@ -57,6 +60,7 @@ _LAZY: dict[str, str] = {
     "part_name": "_api",
     "part_segmentation_from_logits": "_api",
     "person_mask_from_logits": "_api",
+    "person_probability_from_logits": "_api",
     "swap_left_right": "_api",
 }
 
@@ -85,6 +89,7 @@ __all__ = [
     "PART_CHANNELS",
     "Logits",
     "PersonSegmentation",
+    "PersonSegmentationResult",
     "ResizePadGeometry",
     "WeightsError",
     "__version__",
@@ -96,5 +101,6 @@ __all__ = [
     "part_name",
     "part_segmentation_from_logits",
     "person_mask_from_logits",
+    "person_probability_from_logits",
     "swap_left_right",
 ]

@@ -44,6 +44,7 @@ from person_segmentation._constants import (
     ON_ERROR_CHOICES,
     OUTPUT_STRIDES,
     POSE_NUM_KEYPOINTS,
+    REFINEMENTS,
     OnError,
 )
 
@@ -745,3 +746,55 @@ def check_nms_radius(value: object) -> float:
 def check_refine_steps(value: object) -> int:
     """An int in 1..20 (long-offset refinement steps of the instance decoder)."""
     return check_int(value, "refine_steps", 1, BODYPIX_MAX_REFINE_STEPS)
+
+
+# -- accuracy metrics, soft masks and the eval command (issue 12) -------------------------------
+def check_label_array(value: object, name: str) -> np.ndarray[Any, Any]:
+    """An integer (or bool) array of 2 or 3 dimensions with both sides >= 1: ground-truth labels."""
+    array = check_array(value, name)
+    if not (array.dtype == np.bool_ or np.issubdtype(array.dtype, np.integer)):
+        raise TypeError(f"{name} must be an integer array of labels (H, W) or (H, W, C), got {describe(array)}")
+    if array.ndim not in (2, 3) or array.shape[0] < 1 or array.shape[1] < 1:
+        raise ValueError(f"{name} must be an integer array of labels (H, W) or (H, W, C), got {describe(array)}")
+    return array
+
+
+def check_same_shape(value: np.ndarray[Any, Any], name: str, shape: tuple[int, ...], other: str) -> None:
+    """``value`` has exactly ``shape`` (that of ``other``)."""
+    if tuple(value.shape) != tuple(shape):
+        raise ValueError(f"{name} must have the shape of {other}, {tuple(shape)}, got {describe(value)}")
+
+
+def check_boundary_fraction(value: object, name: str = "fraction") -> float:
+    """A fraction of the image diagonal in (0, 1)."""
+    if not _is_real(value):
+        raise TypeError(f"{name} must be a number in (0, 1), got {type(value).__name__} {value!r}")
+    number = float(value)
+    if not 0.0 < number < 1.0:
+        raise ValueError(f"{name} must be a number in (0, 1), got {value!r}")
+    return number
+
+
+def check_probability(value: object, name: str = "probability") -> npt.NDArray[np.float32]:
+    """A float (H, W) array of values in [0, 1] (a person probability), as float32."""
+    array = check_array(value, name)
+    if not np.issubdtype(array.dtype, np.floating):
+        raise TypeError(f"{name} must be a float (H, W) array of values in [0, 1], got {describe(array)}")
+    if array.ndim != 2 or array.shape[0] < 1 or array.shape[1] < 1:
+        raise ValueError(f"{name} must be a float (H, W) array of values in [0, 1], got {describe(array)}")
+    values = np.asarray(array, dtype=np.float32)
+    if not np.isfinite(values).all() or values.min() < 0 or values.max() > 1:
+        raise ValueError(f"{name} must hold finite values in [0, 1], got {describe(array)}")
+    return values
+
+
+def check_softness(value: object, name: str = "softness") -> float:
+    """The width of a soft edge in probability units: a number in [0, 1]."""
+    return check_interval(value, name)
+
+
+def check_refine(value: object) -> str:
+    """``None`` / "none" or "guided"."""
+    if value is None:
+        return "none"
+    return check_choice(value, "refine", REFINEMENTS)

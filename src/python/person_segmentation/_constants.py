@@ -274,3 +274,32 @@ SERVE_OUTPUTS: Final[tuple[str, ...]] = (
 )
 #: Image formats of the server's responses (``format=``), with their media types.
 SERVE_FORMATS: Final[dict[str, str]] = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
+
+# -- accuracy metrics, soft masks and the eval command (issue 12) -------------------------------
+#: Ground-truth encodings :mod:`person_segmentation.metrics` reads (``golden2/index.json``'s
+#: ``gt_encoding`` values, plus ``"auto"``: guessed from the file).
+GT_ENCODINGS: Final[tuple[str, ...]] = ("auto", "binary255", "voc", "alpha", "parsing")
+#: The VOC class id of a person, and VOC's void label (pixels ignored by every metric).
+GT_VOC_PERSON: Final[int] = 15
+GT_VOC_VOID: Final[int] = 255
+#: A matte's alpha at or above this is a person.
+GT_ALPHA_THRESHOLD: Final[int] = 128
+#: The boundary F-score's matching distance as a fraction of the image diagonal (DAVIS' bound_th).
+BOUNDARY_TOLERANCE: Final[float] = 0.008
+#: The mask geometries of ``person-segmentation eval``: "v0" (the v0.0.x 353 x 257 resize-and-pad
+#: pipeline of ``ps.load``) and "bodypix" (BodyPix 2's internal resolution and padding, issue 13).
+EVAL_GEOMETRIES: Final[tuple[str, ...]] = ("v0", "bodypix")
+#: The size of the frame the eval's speed column is measured on (width, height).
+EVAL_TIMING_FRAME: Final[tuple[int, int]] = (640, 480)
+#: Edge refinements of the soft masks (``refine=``): none, or the guided filter (He et al.).
+REFINEMENTS: Final[tuple[str, ...]] = ("none", "guided")
+#: The guided filter's window radius as a fraction of the image diagonal (rounded, at least 1
+#: pixel: 24 px for 640 x 480; about the width of the probability's ramp after the scale-back),
+#: and its regularisation epsilon (on 0..1 colour values). Chosen on the shared photos
+#: (docs/notes-eval.md): 8 or 16 fixed pixels help less; 32 fixed pixels hurt small crops.
+GUIDED_RADIUS_FRACTION: Final[float] = 0.03
+GUIDED_EPS: Final[float] = 1e-3
+#: The fast guided filter's subsampling factor (coefficients fitted at 1/4 of the resolution).
+GUIDED_SUBSAMPLE: Final[int] = 4
+#: The ``refine=`` values, as a type.
+Refinement = Literal["none", "guided"]

@@ -92,6 +92,29 @@ def part_segmentation(
     num_threads: int = 0,
     device: str = "cpu",
 ) -> npt.NDArray[np.int32]: ...
+def person_probability(
+    segment_logits: npt.NDArray[np.float32],
+    geometry: ResizePadGeometry,
+    *,
+    segmentation_threshold: float = 0.5,
+    flip_horizontal: bool = False,
+    num_threads: int = 0,
+    device: str = "cpu",
+) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.float32]]:
+    """(mask, probability) in one pass: the mask as person_mask and the float32 person
+    probability in [0, 1] it thresholds."""
+
+def part_segmentation_with_probability(
+    segment_logits: npt.NDArray[np.float32],
+    part_logits: npt.NDArray[np.float32],
+    geometry: ResizePadGeometry,
+    *,
+    segmentation_threshold: float = 0.5,
+    flip_horizontal: bool = False,
+    num_threads: int = 0,
+    device: str = "cpu",
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.float32]]:
+    """(parts, probability): the part map as part_segmentation and the person probability."""
 
 #: A result left where the kernels ran: (DLPack capsule, (device_type, device_id), (height, width)).
 KeptResult = tuple[object, tuple[int, int], tuple[int, int]]

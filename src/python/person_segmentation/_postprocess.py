@@ -232,3 +232,49 @@ def _dlpack(
         kept, where, shape = out
         return DLPackResult(kept, where, shape, "int32" if parts else "uint8")
     return out
+
+
+def run_probability(
+    logits: Any,
+    geometry: _core.ResizePadGeometry,
+    *,
+    parts: bool,
+    threshold: float,
+    flip: bool,
+    num_threads: int = 0,
+    method: str = "native",
+    device: str = "cpu",
+) -> tuple[np.ndarray, np.ndarray]:
+    """The mask (or, with ``parts``, the part map) and the person probability of checked
+    logits, computed in one pass: ``(result, probability)``, probability float32 (H, W) in
+    [0, 1] with ``result`` exactly what :func:`run` returns and, for masks,
+    ``mask == (probability > threshold)``.
+
+    Arguments as for :func:`run`. Logits in CUDA memory (any DLPack producer) are copied to the
+    host first (the kernels that keep the result on the device return masks only);
+    ``device="cuda"`` with host logits runs the CUDA kernels.
+    """
+    if method == "tf":
+        from person_segmentation import _postprocess_tf
+
+        if not (isinstance(logits, np.ndarray) or is_tf_tensor(logits)):
+            logits = np.from_dlpack(logits)
+        _check_reference_logits(logits, parts)
+        probability = _postprocess_tf.person_probability(logits[..., :1], geometry, flip)
+        if parts:
+            result = _postprocess_tf.part_segmentation(logits[..., :1], logits[..., 1:], geometry, threshold, flip)
+        else:
+            result = (probability > threshold).astype(np.uint8)
+        return result, probability
+    if not isinstance(logits, np.ndarray):
+        logits = logits.numpy() if is_tf_tensor(logits) else np.from_dlpack(logits, device="cpu", copy=True)
+    options: dict[str, Any] = dict(
+        segmentation_threshold=threshold, flip_horizontal=flip, num_threads=num_threads, device=device
+    )
+    if parts:
+        result, probability = _core.part_segmentation_with_probability(
+            logits[..., :1], logits[..., 1:], geometry, **options
+        )
+    else:
+        result, probability = _core.person_probability(logits[..., :1], geometry, **options)
+    return result, probability

@@ -91,3 +91,20 @@ def part_segmentation(
         tf.constant(bool(flip_horizontal)),
     ).numpy()
     return result
+
+
+@tf.function(reduce_retracing=True)
+def _probability(segment_logits: tf.Tensor, geometry: tf.Tensor, flip: tf.Tensor) -> tf.Tensor:
+    scores = tf.math.sigmoid(segment_logits)
+    # NaN logits score -1 (as in the native core: never a person), clipped to 0 after the resizes.
+    scores = tf.where(tf.math.is_nan(scores), -tf.ones_like(scores), scores)
+    probability = tf.maximum(_scale_back(scores, geometry)[:, :, 0], 0.0)
+    return tf.cond(flip, lambda: tf.reverse(probability, [1]), lambda: probability)
+
+
+def person_probability(segment_logits: object, geometry: _core.ResizePadGeometry, flip_horizontal: bool) -> np.ndarray:
+    """float32 (H, W) person probability in [0, 1] from (h, w, 1) segment logits."""
+    result: np.ndarray = _probability(
+        tf.convert_to_tensor(segment_logits, tf.float32), _geometry_tensor(geometry), tf.constant(bool(flip_horizontal))
+    ).numpy()
+    return result

@@ -39,7 +39,10 @@ docs/reliability.md). The command line allows 0..20.
 Masks: the person masks given to :func:`draw_bokeh_effect` and :func:`replace_background`
 are what ``estimate_person_segmentation`` returns (integer or bool, values 0/1); a float
 "soft" mask with values in 0..1 (e.g. temporally smoothed scores) is accepted too and used
-directly as the blending weight.
+directly as the blending weight. Feathered edges without a separate blur: pass
+``soft_alpha(net.estimate_person_probability(image))`` (or ``result.probability`` of
+``net.segment``) with ``edge_blur_amount=0``; the alpha then follows the network's own
+confidence across the edge instead of a blur of uniform width.
 
 Poses and people (BodyPix 2): :func:`draw_keypoints`, :func:`draw_skeleton` and
 :func:`draw_poses` draw one or several poses (PoseNet's skeleton, :data:`POSE_SKELETON`), person
@@ -104,6 +107,7 @@ __all__ = [
     "draw_skeleton",
     "person_colors",
     "replace_background",
+    "soft_alpha",
     "to_colored_part_image",
     "to_colored_people_image",
     "to_mask_image",
@@ -193,6 +197,32 @@ def _unpack_rgba(packed: npt.NDArray[np.uint32]) -> UInt8Array:
 # --------------------------------------------------------------------------------------------
 # Mask and part images
 # --------------------------------------------------------------------------------------------
+def soft_alpha(probability: np.ndarray, threshold: float = 0.5, softness: float = 0.25) -> npt.NDArray[np.float32]:
+    """A blending alpha (float32 (H, W) in 0..1) from a person probability: a linear ramp of
+    width ``softness`` (in probability units) centred on ``threshold``,
+    ``clip((probability - threshold) / softness + 0.5, 0, 1)``; ``softness=0`` gives the hard
+    mask ``probability > threshold`` (as 0.0/1.0) exactly, ``softness=1`` a wide feather.
+    Pass it as the ``mask`` of :func:`draw_bokeh_effect` or :func:`replace_background`
+    (with ``edge_blur_amount=0``: the edge is feathered by the network's confidence itself).
+
+    Args:
+        probability: float (H, W) in [0, 1] (``estimate_person_probability``).
+        threshold: the mask's threshold, in [0, 1] (alpha is 0.5 there).
+        softness: the ramp's width, in [0, 1].
+    Raises:
+        TypeError, ValueError: a non-float or out-of-range probability, or bad numbers.
+    """
+    p = _checks.check_probability(probability)
+    t = np.float32(_checks.check_threshold(threshold, "threshold"))
+    width = _checks.check_softness(softness)
+    if width == 0:
+        hard: npt.NDArray[np.float32] = (p > t).astype(np.float32)
+        return hard
+    alpha: npt.NDArray[np.float32] = (p - t) * np.float32(1.0 / width) + np.float32(0.5)
+    np.clip(alpha, 0.0, 1.0, out=alpha)
+    return alpha
+
+
 def to_mask_image(mask: np.ndarray, foreground: Color = (0, 0, 0, 0), background: Color = (0, 0, 0, 255)) -> UInt8Array:
     """An RGBA image of a person mask: ``foreground`` where the mask is 1, ``background`` elsewhere.
 

@@ -46,9 +46,10 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from person_segmentation import _checks
-from person_segmentation._api import Logits, PersonSegmentation, part_segmentation_from_logits, person_mask_from_logits
+from person_segmentation._api import Logits, PersonSegmentation
 from person_segmentation._constants import DEFAULT_SMOOTHING, MAX_VIDEO_SIDE, MAX_VIDEO_SIDE_BY_FOURCC
 from person_segmentation._image import ImageLike
+from person_segmentation._postprocess import run_probability
 
 __all__ = [
     "DEFAULT_SMOOTHING",
@@ -91,11 +92,15 @@ class FrameResult:
             ``parts=True``, else None. ``mask == (parts >= 0)``.
         index: the frame's number: 0 for the first frame given to :meth:`VideoSegmenter.process`
             after construction or :meth:`VideoSegmenter.reset`, then 1, 2, ...
+        probability: float32 (H, W) in [0, 1], the (smoothed) person probability the mask
+            thresholds: ``mask == (probability > segmentation_threshold)``; computed in the
+            same native pass (a soft mask for :func:`person_segmentation.render.soft_alpha`).
     """
 
     mask: np.ndarray
     parts: np.ndarray | None
     index: int
+    probability: np.ndarray | None = None
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -218,17 +223,22 @@ class VideoSegmenter:
             self._size = size
         logits = self._smooth(logits)
         net = self.net
+        values = logits.segment if logits.parts is None else np.concatenate((logits.segment, logits.parts), axis=-1)
+        result_map, probability = run_probability(
+            values,
+            logits.geometry,
+            parts=self.parts,
+            threshold=self.segmentation_threshold,
+            flip=logits.flip_horizontal,
+            num_threads=net.num_threads,
+            method=net.postprocess,
+        )
         if self.parts:
-            parts = part_segmentation_from_logits(
-                logits, self.segmentation_threshold, postprocess=net.postprocess, num_threads=net.num_threads
-            )
-            mask = (parts >= 0).view(np.uint8)
+            parts: np.ndarray | None = result_map
+            mask = (result_map >= 0).view(np.uint8)
         else:
-            parts = None
-            mask = person_mask_from_logits(
-                logits, self.segmentation_threshold, postprocess=net.postprocess, num_threads=net.num_threads
-            )
-        result = FrameResult(mask, parts, self._index)
+            parts, mask = None, result_map
+        result = FrameResult(mask, parts, self._index, probability)
         self._index += 1
         return result
 

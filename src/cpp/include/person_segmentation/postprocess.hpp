@@ -116,4 +116,20 @@ void person_mask(const FloatTensorView& segment_logits, const ResizePadGeometry&
 void part_segmentation(const FloatTensorView& segment_logits, const FloatTensorView& part_logits,
                        const ResizePadGeometry& geometry, const PostprocessOptions& options, int32_t* out);
 
+/// Person probability: `probability` receives image_height * image_width float32 values in
+/// [0, 1], row-major (flipped like the mask): the full-resolution sigmoid score that
+/// person_mask thresholds (0 where NaN logits reach). When `mask` is not null it also receives
+/// exactly what person_mask writes, computed from the same scores in the same pass; for every
+/// threshold >= 0, mask == (probability > threshold) bit for bit. Results go to host memory
+/// (output_device kCpu: kCuda is refused); logits on a CUDA device run on the CUDA kernels.
+/// Throws as person_mask does.
+void person_probability(const FloatTensorView& segment_logits, const ResizePadGeometry& geometry,
+                        const PostprocessOptions& options, float* probability, uint8_t* mask = nullptr);
+
+/// part_segmentation, and the person probability (as person_probability) into `probability`
+/// in the same pass on the CPU. Host results only (output_device kCpu).
+void part_segmentation_with_probability(const FloatTensorView& segment_logits, const FloatTensorView& part_logits,
+                                        const ResizePadGeometry& geometry, const PostprocessOptions& options,
+                                        int32_t* out, float* probability);
+
 }  // namespace person_segmentation

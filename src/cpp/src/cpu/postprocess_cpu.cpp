@@ -339,32 +339,36 @@ bool use_avx2() {
 #endif
 
 /// One output row of the part map: the segment score, and where it is a person, the parts'
-/// argmax (`best` computes it), written flipped if asked.
+/// argmax (`best` computes it), written flipped if asked; with `probability` (not null) the
+/// person probability of the row too.
 template <typename Rows, typename Best>
 PS_ALWAYS_INLINE inline void part_row(Rows& rows, int top, int bottom, float y_lerp, float threshold, bool flip,
-                                      int32_t width, int32_t* dst, const Best& best) {
+                                      int32_t width, int32_t* dst, float* probability, const Best& best) {
   const float* top_segment = rows.segment(top);
   const float* bottom_segment = rows.segment(bottom);
   for (int32_t x = 0; x < width; ++x) {
-    const bool person = pixel::is_person(pixel::lerp(top_segment[x], bottom_segment[x], y_lerp), threshold);
+    const float score = pixel::lerp(top_segment[x], bottom_segment[x], y_lerp);
+    const bool person = pixel::is_person(score, threshold);
     // Parts are only needed (and only computed) where the mask is on.
     const int32_t part = person ? best(rows.parts(top, x), rows.parts(bottom, x), y_lerp) : 0;
-    dst[pixel::output_column(x, width, flip)] = pixel::masked_part(part, person);
+    const int32_t column = pixel::output_column(x, width, flip);
+    dst[column] = pixel::masked_part(part, person);
+    if (probability != nullptr) probability[column] = pixel::probability_of_score(score);
   }
 }
 
 #if PS_HAVE_AVX2_DISPATCH
 template <typename Rows>
 PS_TARGET_AVX2 void part_row_avx2(Rows& rows, int top, int bottom, float y_lerp, float threshold, bool flip,
-                                  int32_t width, int32_t* dst) {
-  part_row(rows, top, bottom, y_lerp, threshold, flip, width, dst, BestPartAvx2{});
+                                  int32_t width, int32_t* dst, float* probability) {
+  part_row(rows, top, bottom, y_lerp, threshold, flip, width, dst, probability, BestPartAvx2{});
 }
 #endif
 
 /// The part kernel; `Channels` = parts + 1 (the segment is the last channel).
 template <typename Channels, typename NumParts>
 void part_rows(const Plan& plan, const ResizePadGeometry& g, const PostprocessOptions& options, int32_t num_threads,
-               Channels channels, NumParts num_parts, int32_t* out) {
+               Channels channels, NumParts num_parts, int32_t* out, float* probability) {
   const int32_t width = g.image_width;
   const float threshold = options.segmentation_threshold;
   const bool flip = options.flip_horizontal;
@@ -373,15 +377,16 @@ void part_rows(const Plan& plan, const ResizePadGeometry& g, const PostprocessOp
 #endif
   for_each_output_row(plan, num_threads, channels, [&](int64_t y, auto& rows, int top, int bottom, float y_lerp) {
     int32_t* dst = out + y * width;
+    float* row_probability = probability == nullptr ? nullptr : probability + y * width;
 #if PS_HAVE_AVX2_DISPATCH
     if (avx2) {
-      part_row_avx2(rows, top, bottom, y_lerp, threshold, flip, width, dst);
+      part_row_avx2(rows, top, bottom, y_lerp, threshold, flip, width, dst, row_probability);
       return;
     }
 #endif
     thread_local std::vector<float> scratch;
     scratch.resize(static_cast<size_t>(static_cast<int32_t>(num_parts)));
-    part_row(rows, top, bottom, y_lerp, threshold, flip, width, dst,
+    part_row(rows, top, bottom, y_lerp, threshold, flip, width, dst, row_probability,
              [&](const float* t, const float* b, float l) { return best_part(t, b, l, num_parts, scratch.data()); });
   });
 }
@@ -389,7 +394,7 @@ void part_rows(const Plan& plan, const ResizePadGeometry& g, const PostprocessOp
 }  // namespace
 
 void person_mask(const FloatTensorView& segment_logits, const ResizePadGeometry& g, const PostprocessOptions& options,
-                 int32_t num_threads, uint8_t* out) {
+                 int32_t num_threads, uint8_t* out, float* probability) {
   const Plan plan = make_plan(segment_logits, nullptr, g, num_threads);
   const int32_t width = g.image_width;
   const float threshold = options.segmentation_threshold;
@@ -398,26 +403,35 @@ void person_mask(const FloatTensorView& segment_logits, const ResizePadGeometry&
       plan, num_threads, Const<1>{}, [&](int64_t y, auto& rows, int top_slot, int bottom_slot, float y_lerp) {
         const float* top = rows.segment(top_slot);
         const float* bottom = rows.segment(bottom_slot);
-        uint8_t* dst = out + y * width;
-        if (flip) {
+        if (out != nullptr) {
+          uint8_t* dst = out + y * width;
+          if (flip) {
+            for (int32_t x = 0; x < width; ++x)
+              dst[width - 1 - x] = pixel::is_person(pixel::lerp(top[x], bottom[x], y_lerp), threshold) ? 1 : 0;
+          } else {
+            for (int32_t x = 0; x < width; ++x)
+              dst[x] = pixel::is_person(pixel::lerp(top[x], bottom[x], y_lerp), threshold) ? 1 : 0;
+          }
+        }
+        if (probability != nullptr) {
+          // The same lerp as the mask's (bit for bit), so mask == (probability > threshold).
+          float* dst = probability + y * width;
           for (int32_t x = 0; x < width; ++x)
-            dst[width - 1 - x] = pixel::is_person(pixel::lerp(top[x], bottom[x], y_lerp), threshold) ? 1 : 0;
-        } else {
-          for (int32_t x = 0; x < width; ++x)
-            dst[x] = pixel::is_person(pixel::lerp(top[x], bottom[x], y_lerp), threshold) ? 1 : 0;
+            dst[pixel::output_column(x, width, flip)] =
+                pixel::probability_of_score(pixel::lerp(top[x], bottom[x], y_lerp));
         }
       });
 }
 
 void part_segmentation(const FloatTensorView& segment_logits, const FloatTensorView& part_logits,
-                       const ResizePadGeometry& g, const PostprocessOptions& options, int32_t num_threads,
-                       int32_t* out) {
+                       const ResizePadGeometry& g, const PostprocessOptions& options, int32_t num_threads, int32_t* out,
+                       float* probability) {
   const Plan plan = make_plan(segment_logits, &part_logits, g, num_threads);
   const int32_t num_parts = plan.channels - 1;
   if (num_parts == kBodyPixParts) {
-    part_rows(plan, g, options, num_threads, Const<kBodyPixParts + 1>{}, Const<kBodyPixParts>{}, out);
+    part_rows(plan, g, options, num_threads, Const<kBodyPixParts + 1>{}, Const<kBodyPixParts>{}, out, probability);
   } else {
-    part_rows(plan, g, options, num_threads, plan.channels, num_parts, out);
+    part_rows(plan, g, options, num_threads, plan.channels, num_parts, out, probability);
   }
 }
 

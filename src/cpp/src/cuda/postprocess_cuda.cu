@@ -89,6 +89,16 @@ __global__ void mask_kernel(const float* scores, Sampling s, float threshold, bo
       direct::mask_at(scores, s, first_row + r, x, threshold);
 }
 
+/// Rows of the person probability as mask_kernel.
+__global__ void probability_kernel(const float* scores, Sampling s, bool flip, int32_t first_row, int32_t rows,
+                                   float* out) {
+  const int32_t x = static_cast<int32_t>(blockIdx.x * blockDim.x + threadIdx.x);
+  const int32_t r = static_cast<int32_t>(blockIdx.y * blockDim.y + threadIdx.y);
+  if (x >= s.image_width || r >= rows) return;
+  out[static_cast<int64_t>(r) * s.image_width + pixel::output_column(x, s.image_width, flip)] =
+      direct::probability_at(scores, s, first_row + r, x);
+}
+
 /// Rows of the part map as mask_kernel; `Out` is int32_t, or int8_t for the copy to the host
 /// (part ids are -1..31).
 template <typename Out>
@@ -408,6 +418,17 @@ void person_mask(const FloatTensorView& segment_logits, const ResizePadGeometry&
           int32_t rows, uint8_t* dst) {
         mask_kernel<<<grid, block, 0, stream>>>(scores, s, threshold, flip, first, rows, dst);
         check(cudaGetLastError(), "launching mask_kernel");
+      });
+}
+
+void person_probability(const FloatTensorView& segment_logits, const ResizePadGeometry& g,
+                        const PostprocessOptions& options, int32_t device, float* out) {
+  const bool flip = options.flip_horizontal;
+  run(segment_logits, nullptr, g, options, device, out,
+      [&](dim3 grid, dim3 block, cudaStream_t stream, const float* scores, const Sampling& s, int32_t first,
+          int32_t rows, float* dst) {
+        probability_kernel<<<grid, block, 0, stream>>>(scores, s, flip, first, rows, dst);
+        check(cudaGetLastError(), "launching probability_kernel");
       });
 }
 

@@ -53,4 +53,8 @@ void part_segmentation(const FloatTensorView& segment_logits, const FloatTensorV
                        const ResizePadGeometry& geometry, const PostprocessOptions& options, int32_t device,
                        int32_t* out);
 
+/// The person probability (direct::probability_at) into `out` (host memory).
+void person_probability(const FloatTensorView& segment_logits, const ResizePadGeometry& geometry,
+                        const PostprocessOptions& options, int32_t device, float* out);
+
 }  // namespace person_segmentation::cuda

@@ -46,4 +46,8 @@ void part_segmentation(const FloatTensorView&, const FloatTensorView&, const Res
   not_compiled("part_segmentation");
 }
 
+void person_probability(const FloatTensorView&, const ResizePadGeometry&, const PostprocessOptions&, int32_t, float*) {
+  not_compiled("person_probability");
+}
+
 }  // namespace person_segmentation::cuda

@@ -68,6 +68,13 @@ PS_HOST_DEVICE inline uint8_t mask_at(const float* scores, const Sampling& s, in
   return pixel::is_person(score_at(scores, s, r, c, s.channels - 1), threshold) ? 1 : 0;
 }
 
+/// Person probability (see pixel::probability_of_score) of output pixel (`y`, `x`), before any flip.
+PS_HOST_DEVICE inline float probability_at(const float* scores, const Sampling& s, int32_t y, int32_t x) {
+  const pixel::SourceCoord r = pixel::source_coord(y, s.scale2_y, s.resized_height);
+  const pixel::SourceCoord c = pixel::source_coord(x, s.scale2_x, s.resized_width);
+  return pixel::probability_of_score(score_at(scores, s, r, c, s.channels - 1));
+}
+
 /// Part id (or -1) of output pixel (`y`, `x`), before any flip.
 PS_HOST_DEVICE inline int32_t part_at(const float* scores, const Sampling& s, int32_t y, int32_t x, float threshold) {
   const pixel::SourceCoord r = pixel::source_coord(y, s.scale2_y, s.resized_height);

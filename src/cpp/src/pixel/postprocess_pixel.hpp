@@ -137,6 +137,11 @@ PS_HOST_DEVICE inline float score_of_logit(float logit) { return logit != logit 
 /// The original's strict threshold: a pixel is a person when its score is above it.
 PS_HOST_DEVICE inline bool is_person(float score, float threshold) { return score > threshold; }
 
+/// The person probability reported for a full-resolution score: the score itself, except that
+/// the -1 of NaN logits (and blends with it) reads as 0, so every probability is in [0, 1].
+/// For every threshold >= 0, `probability_of_score(s) > threshold` iff `is_person(s, threshold)`.
+PS_HOST_DEVICE inline float probability_of_score(float score) { return score > 0.0f ? score : 0.0f; }
+
 /// `(part + 1) * mask - 1`: the part id where the mask is on, -1 elsewhere.
 PS_HOST_DEVICE inline int32_t masked_part(int32_t part, bool person) { return person ? part : -1; }
 

@@ -3,6 +3,7 @@
     person-segmentation segment photo.jpg -o mask.png
     person-segmentation segment photos/ clip.mp4 -o out/ --effect bokeh
     person-segmentation webcam --effect bokeh
+    person-segmentation eval photos/ masks/
     person-segmentation info
     person-segmentation serve --port 8000
 
@@ -26,6 +27,7 @@ from types import FrameType
 from typing import Any
 
 from person_segmentation._constants import MAX_CLI_FACE_BLUR
+from person_segmentation.cli import eval as eval_command
 from person_segmentation.cli import info, segment, serve, webcam
 from person_segmentation.cli._common import EXIT_INTERRUPTED, EXIT_TERMINATED, PROG, Terminated, UsageError, error
 
@@ -44,6 +46,7 @@ def _parser() -> argparse.ArgumentParser:
 
     segment.add_parser(commands)
     webcam.add_parser(commands)
+    eval_command.add_parser(commands)
     info.add_parser(commands)
     serve.add_parser(commands)
     for command_parser in commands.choices.values():  # its errors print its own usage
