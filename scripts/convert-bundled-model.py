@@ -5,7 +5,7 @@
 
 Loads the bundled BodyPix 2 weights (``src/python/person_segmentation/models/bodypix/mobilenet/
 quant2/075/``), converts them with TensorFlow into one LiteRT flatbuffer holding the heads array
-(INTERFACES section 1) for a dynamic ``[1, -1, -1, 3]`` input, one signature per output stride
+(the layout of `_constants.BODYPIX_HEADS`) for a dynamic ``[1, -1, -1, 3]`` input, one signature per output stride
 (8 and 16), and writes it beside the model JSON files with a description naming the digest of
 the weights it was made from (how the engine recognises it). The conversion is deterministic:
 the same weights and TensorFlow version give the same bytes. ``--check`` writes nothing and
@@ -35,7 +35,7 @@ def build() -> tuple[bytes, bytes]:
         "weights_sha256": _engine_tflite.weights_digest(loaded.tensors, loaded.multiplier),
         "output_strides": list(BUNDLED_STRIDES),
         "input_shape": [1, -1, -1, 3],
-        "output": "heads (outH, outW, 174): see INTERFACES section 1",
+        "output": "heads (outH, outW, 174): see _constants.BODYPIX_HEADS",
         "tensorflow": _engine_tflite.tensorflow_version(),
         "sha256": hashlib.sha256(content).hexdigest(),
         "generated_by": "scripts/convert-bundled-model.py",

@@ -2,8 +2,8 @@
 (``../shared/spec/BODYPIX2.md`` sections 4-12), written from the spec: slow, simple, float64 where the
 reference computes in JS numbers. The library itself runs the native functions of ``_core``
 (``bodypix_preprocess``, ``bodypix_scale_back``, ``bodypix_decode_poses``,
-``bodypix_decode_instances``); the functions here take the same arguments (INTERFACES
-section 2), so the tests can compare the two stage by stage. (``tests/_bodypix_reference.py`` is the
+``bodypix_decode_instances``); the functions here take the same arguments (see
+``_core.pyi``), so the tests can compare the two stage by stage. (``tests/_bodypix_reference.py`` is the
 native core's own, independently written reference, with positional signatures.)
 
 ``heads``: float32 (outH, outW, 174), channels segments (1), part heatmaps (24, 2.x order),

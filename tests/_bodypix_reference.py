@@ -3,7 +3,7 @@
 tests (tests/unit/test_bodypix_native.py). Slow on purpose: loops where the spec describes
 loops, float64 where the reference computes in JS numbers, float32 where it stores tensors.
 
-Heads layout (INTERFACES section 1): 0 segments, 1..24 part heatmaps, 25..41 heatmaps, 42..75
+Heads layout (the layout of `_constants.BODYPIX_HEADS`): 0 segments, 1..24 part heatmaps, 25..41 heatmaps, 42..75
 short offsets (y then x), 76..107 displacement fwd, 108..139 displacement bwd, 140..173 long
 offsets.
 """

@@ -22,7 +22,7 @@ from person_segmentation import _core
 
 from ..conftest import SHARED_DIR
 
-# The heads in the channel order of the (outH, outW, 174) heads array (INTERFACES section 1).
+# The heads in the channel order of the (outH, outW, 174) heads array (the layout of `_constants.BODYPIX_HEADS`).
 HEAD_ORDER = (
     "segments",
     "part_heatmaps",

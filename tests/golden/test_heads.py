@@ -1,4 +1,4 @@
-"""``engine.heads()`` (INTERFACES section 1) against the raw heads of BodyPix 2.2.1 in golden2,
+"""``engine.heads()`` (the layout of `_constants.BODYPIX_HEADS`) against the raw heads of BodyPix 2.2.1 in golden2,
 on both engines, and the engines' size cache."""
 
 from __future__ import annotations

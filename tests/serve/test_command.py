@@ -35,7 +35,7 @@ def _get(url: str) -> dict[str, object]:
 @pytest.mark.parametrize("workers", [1, 2])
 def test_serve_runs_answers_and_stops_on_sigterm(workers: int, data_dir: Path) -> None:
     port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT / "src" / "python")}
+    env = dict(os.environ)  # the package under test: installed, or PYTHONPATH as set
     command = [sys.executable, "-m", "person_segmentation", "serve", "--port", str(port), "--workers", str(workers)]
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:

@@ -1,4 +1,4 @@
-"""The bundled model (INTERFACES section 3): the official files, their licence, the shipped
+"""The bundled model (README, "Weights"): the official files, their licence, the shipped
 LiteRT conversion (same logits as a fresh conversion) and a start without TensorFlow."""
 
 from __future__ import annotations

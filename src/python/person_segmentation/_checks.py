@@ -532,7 +532,7 @@ def check_on_error(value: object) -> OnError:
     return check_choice(value, "on_error", ON_ERROR_CHOICES)
 
 
-# -- drawing poses and people (issue 13, helper EXTRAS) -----------------------------------------
+# -- drawing poses and people (issue 13) -----------------------------------------------------------
 _POSES_WHAT = (
     f"a pose or a sequence of poses (bodypix.Pose objects, people of segment_multi_person*, or float "
     f"({POSE_NUM_KEYPOINTS}, 3) / (n, {POSE_NUM_KEYPOINTS}, 3) arrays of [y, x, score])"
@@ -682,7 +682,7 @@ def check_call_options(value: object, name: str = "call_options") -> dict[str, A
     return dict(value)
 
 
-# -- the bundled model and the engines (issue 12, helper ENGINE) -------------------------------
+# -- the bundled model and the engines (issue 12) -------------------------------------------------
 def check_bundled_stride(value: object) -> int:
     """An output stride of the bundled model: 8 or 16 (the strides Google publishes)."""
     return check_choice(value, "output_stride", BUNDLED_STRIDES)

@@ -126,7 +126,7 @@ OnError = Literal["raise", "skip"]
 ON_ERROR_CHOICES: Final[tuple[OnError, ...]] = ("raise", "skip")
 
 
-# -- drawing poses and people (issue 13, helper EXTRAS) -----------------------------------------
+# -- drawing poses and people (issue 13) -----------------------------------------------------------
 #: Keypoints per BodyPix 2 / PoseNet pose (ids 0 nose ... 16 rightAnkle, BODYPIX2.md section 9).
 POSE_NUM_KEYPOINTS: Final[int] = 17
 #: The skeleton drawn between a pose's keypoints, as (keypoint id, keypoint id) pairs: PoseNet's
@@ -179,7 +179,7 @@ BODYPIX_CALLS: Final[tuple[str, ...]] = (
 )
 
 
-# -- BodyPix 2 heads and the engines (issue 12, helper ENGINE; INTERFACES.md section 1) --------
+# -- BodyPix 2 heads and the engines (issue 12) -----------------------------------------------
 #: The 2.x heads of ``engine.heads()``, concatenated on the channel axis in this order:
 #: (weights name under ``MobilenetV1/``, channels). Part heatmaps in the 2.x channel order.
 BODYPIX_HEADS: Final[tuple[tuple[str, int], ...]] = (
@@ -204,6 +204,9 @@ BODYPIX_HEAD_LONG_OFFSETS: Final[int] = 140
 #: Input sizes of ``engine.heads()`` kept ready per engine (LiteRT interpreters resized to
 #: them); the least recently used size beyond these is dropped.
 HEADS_SIZE_CACHE: Final[int] = 4
+#: The depth multiplier of the bundled model (BodyPix 2 MobileNetV1 0.75 quant2), also what the
+#: command line's model options mean when ``--multiplier`` is not given.
+BUNDLED_MULTIPLIER: Final[float] = 0.75
 #: Output strides converted into the bundled model's LiteRT file (one signature each).
 BUNDLED_STRIDES: Final[tuple[int, ...]] = (8, 16)
 
@@ -249,7 +252,7 @@ BODYPIX_KEYPOINT_NAMES: Final[tuple[str, ...]] = (
 )
 
 
-# -- the HTTP server (issue 15: person-segmentation serve, helper SERVE) ---------------------------
+# -- the HTTP server (issue 15: person-segmentation serve) ---------------------------------------
 #: Inferences run at once per server process (threads sharing the one loaded model).
 SERVE_DEFAULT_THREADS: Final[int] = 2
 #: Requests that may wait for an inference thread; beyond threads + queue: 503 + Retry-After.

@@ -6,7 +6,7 @@ with the package for the bundled model). Two kinds of conversion:
 * **fixed** (:func:`convert_fixed`): the v0.0.x network for the fixed 353 x 257 input, one output
   stride, 25 channels (``segment_2``, then ``part_heatmap_2`` in 1.x part order). Used for
   weights without the 2.x heads (the 1.x weights).
-* **heads** (:func:`convert_heads`): the heads array of INTERFACES section 1 (174 channels, 2.x
+* **heads** (:func:`convert_heads`): the heads array (layout: `_constants.BODYPIX_HEADS`) (174 channels, 2.x
   part order) for a dynamic input ``[1, -1, -1, 3]``, one signature ``stride<N>`` per output
   stride, as BodyPix 2 runs the model (rows-only dilation), plus ``stride<N>_symmetric`` where
   the network is dilated at that stride (both sides dilated: the v0.0.x reading), all in one

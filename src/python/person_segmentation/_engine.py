@@ -62,7 +62,7 @@ class Engine(Protocol):
         *,
         symmetric_dilation: bool = False,
     ) -> np.ndarray:
-        """The BodyPix 2 heads array (INTERFACES section 1): float32 C-contiguous
+        """The BodyPix 2 heads array (the layout of `_constants.BODYPIX_HEADS`): float32 C-contiguous
         (outH, outW, 174) of a normalised float32 (inH, inW, 3) or (1, inH, inW, 3) input of
         any size, as BodyPix 2 computes it: its model files dilate the rows only (see
         :meth:`person_segmentation._network.MobileNetV1.features`); ``symmetric_dilation``

@@ -85,7 +85,7 @@ class TFEngine:
         *,
         symmetric_dilation: bool = False,
     ) -> np.ndarray:
-        """The (outH, outW, 174) float32 heads array (INTERFACES section 1) of a normalised
+        """The (outH, outW, 174) float32 heads array (the layout of `_constants.BODYPIX_HEADS`) of a normalised
         float32 (inH, inW, 3) or (1, inH, inW, 3) input, any size: one trace per stride, for
         every input size (``[1, None, None, 3]``), so new sizes never retrace. As BodyPix 2
         computes it (rows-only dilation), or with ``symmetric_dilation`` both sides dilated.

@@ -430,7 +430,7 @@ class TFLiteEngine:
         *,
         symmetric_dilation: bool = False,
     ) -> np.ndarray:
-        """The (outH, outW, 174) float32 heads array (INTERFACES section 1) of a normalised
+        """The (outH, outW, 174) float32 heads array (the layout of `_constants.BODYPIX_HEADS`) of a normalised
         float32 (inH, inW, 3) or (1, inH, inW, 3) input, any size, as BodyPix 2 computes it
         (rows-only dilation); ``symmetric_dilation=True`` dilates both sides instead (more
         accurate where the network is dilated: stride 8, or the 1.0 net at 16).

@@ -186,7 +186,7 @@ class MobileNetV1:
         return tf.concat([seg, parts], axis=-1)
 
     def heads_2x(self, features: Any) -> Any:
-        """The heads array (INTERFACES section 1): every 2.x head, raw, concatenated on the
+        """The heads array (the layout of `_constants.BODYPIX_HEADS`): every 2.x head, raw, concatenated on the
         channel axis in :data:`BODYPIX_HEADS` order (174 channels, parts in the 2.x order).
 
         Raises:

@@ -1233,11 +1233,10 @@ def _with_path(url: str, path: str) -> str:
 # Public API
 
 
-#: Where the package keeps its bundled model (INTERFACES section 3): the official files of
+#: Where the package keeps its bundled model (README, "Weights"): the official files of
 #: ``bodypix/mobilenet/quant2/075/`` (BodyPix 2, MobileNetV1 0.75, uint16 weights) and their
 #: pre-converted LiteRT model; licence in ``models/NOTICE``.
 BUNDLED_RELATIVE: Final = "bodypix/mobilenet/quant2/075"
-BUNDLED_MULTIPLIER: Final = 0.75
 _MODELS_DIR: Final = pathlib.Path(__file__).resolve().parent / "models"
 
 

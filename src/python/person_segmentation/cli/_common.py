@@ -11,6 +11,7 @@ import sys
 from typing import TYPE_CHECKING, TextIO
 
 from person_segmentation._constants import (
+    BUNDLED_MULTIPLIER,
     DEFAULT_FACE_BLUR,
     DEFAULT_SMOOTHING,
     ENGINES,
@@ -120,6 +121,11 @@ def pad_to(frame: np.ndarray, width: int, height: int) -> np.ndarray:
     return np.pad(frame, pad, mode="edge")
 
 
+def multiplier_of(args: argparse.Namespace) -> float:
+    """``--multiplier``, or the bundled model's (0.75) when it is not given."""
+    return BUNDLED_MULTIPLIER if args.multiplier is None else float(args.multiplier)
+
+
 def load_net(args: argparse.Namespace) -> PersonSegmentation:
     """The network the model options ask for; a UsageError when it cannot be loaded.
 
@@ -134,8 +140,8 @@ def load_net(args: argparse.Namespace) -> PersonSegmentation:
     weights, multiplier = args.weights, args.multiplier
     try:
         if weights is None and multiplier is None and not os.environ.get("PERSON_SEGMENTATION_WEIGHTS"):
-            weights, multiplier = _weights.bundled_model(), _weights.BUNDLED_MULTIPLIER
-        return ps.load(0.75 if multiplier is None else multiplier, weights=weights, engine=args.engine)
+            weights = _weights.bundled_model()
+        return ps.load(multiplier_of(args), weights=weights, engine=args.engine)
     except (ValueError, OSError, RuntimeError) as exc:
         raise UsageError(f"cannot load weights: {exc}") from exc
 

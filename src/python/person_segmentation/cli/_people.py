@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from person_segmentation.cli._common import UsageError
+from person_segmentation.cli._common import UsageError, multiplier_of
 from person_segmentation.cli._outputs import Outputs, is_own_output, png_is_marked, save_image
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -83,7 +83,7 @@ def load_bodypix(args: argparse.Namespace) -> Any:
 
     try:
         return bodypix.load(
-            0.75 if args.multiplier is None else args.multiplier,
+            multiplier_of(args),
             output_stride=args.output_stride,
             quant_bytes=args.quant_bytes,
             model_url=args.weights,

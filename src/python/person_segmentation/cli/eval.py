@@ -27,7 +27,15 @@ from person_segmentation._constants import (
     IMAGE_EXTENSIONS,
     REFINEMENTS,
 )
-from person_segmentation.cli._common import PROG, UsageError, add_model_options, add_quiet_option, error, say
+from person_segmentation.cli._common import (
+    PROG,
+    UsageError,
+    add_model_options,
+    add_quiet_option,
+    error,
+    multiplier_of,
+    say,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -277,7 +285,7 @@ def _bodypix_masker(args: argparse.Namespace, resolution: str | float) -> tuple[
         ) from exc
     try:
         net = bodypix.load(
-            args.multiplier, output_stride=args.output_stride, model_url=args.weights, engine=args.engine
+            multiplier_of(args), output_stride=args.output_stride, model_url=args.weights, engine=args.engine
         )
     except (ValueError, OSError) as exc:
         raise UsageError(f"cannot load weights: {exc}") from exc
@@ -296,7 +304,7 @@ def _bodypix_masker(args: argparse.Namespace, resolution: str | float) -> tuple[
         mask: np.ndarray = seg.mask
         return mask
 
-    return masker, f"BodyPix 2 {args.multiplier:g} ({args.weights or 'bundled'}), internal resolution {resolution}"
+    return masker, f"BodyPix 2 {multiplier_of(args):g} ({args.weights or 'bundled'}), internal resolution {resolution}"
 
 
 # -- scoring ------------------------------------------------------------------------------------
