@@ -480,7 +480,7 @@ class PersonSegmentation:
                 image diagonal, eps 1e-3) guided by the image, then threshold it. On the
                 shared photos with the 2.x float/quant2 weights it raises the mean person IoU
                 of each folder by 0.01-0.07 and its boundary F-score by 0.04-0.2
-                (docs/notes-eval.md); about 5 ms per 640 x 480 frame.
+                (docs/accuracy.md); about 5 ms per 640 x 480 frame.
         Returns:
             A :class:`PersonSegmentationResult`.
         Raises:

@@ -299,7 +299,7 @@ REFINEMENTS: Final[tuple[str, ...]] = ("none", "guided")
 #: The guided filter's window radius as a fraction of the image diagonal (rounded, at least 1
 #: pixel: 24 px for 640 x 480; about the width of the probability's ramp after the scale-back),
 #: and its regularisation epsilon (on 0..1 colour values). Chosen on the shared photos
-#: (docs/notes-eval.md): 8 or 16 fixed pixels help less; 32 fixed pixels hurt small crops.
+#: (docs/accuracy.md): 8 or 16 fixed pixels help less; 32 fixed pixels hurt small crops.
 GUIDED_RADIUS_FRACTION: Final[float] = 0.03
 GUIDED_EPS: Final[float] = 1e-3
 #: The fast guided filter's subsampling factor (coefficients fitted at 1/4 of the resolution).
