@@ -14,8 +14,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <vector>
 
+#include "cpu/bodypix_instances_simd.hpp"
 #include "cpu/parallel.hpp"
 #include "pixel/preprocess_pixel.hpp"
 
@@ -475,12 +478,131 @@ struct LongOffsetTable {
   }
 };
 
+/// Whether an opt-out variable is set (to a non-empty value other than "0").
+bool disabled_by(const char* variable) {
+  const char* v = std::getenv(variable);
+  return v != nullptr && v[0] != '\0' && !(v[0] == '0' && v[1] == '\0');
+}
+
+/// The SIMD kernel of the instance decoder this CPU runs (nullptr: the scalar loop). Where the
+/// kernels are built (x86-64, GCC/Clang): AVX-512F, else AVX2, else none;
+/// PERSON_SEGMENTATION_DISABLE_AVX512 skips the first, PERSON_SEGMENTATION_DISABLE_AVX2 both (as
+/// for the v0.0.x kernels), so that tests run every path on one machine.
+using AssignRow = void (*)(const simd::InstanceKernel&, int32_t, const int32_t*, int32_t, int32_t*);
+AssignRow instance_kernel() {
+#if PS_HAVE_INSTANCE_SIMD
+  static const AssignRow kernel = []() -> AssignRow {
+    if (disabled_by("PERSON_SEGMENTATION_DISABLE_AVX2")) return nullptr;
+    if (__builtin_cpu_supports("avx512f") && !disabled_by("PERSON_SEGMENTATION_DISABLE_AVX512"))
+      return &simd::assign_avx512;
+    if (__builtin_cpu_supports("avx2")) return &simd::assign_avx2;
+    return nullptr;
+  }();
+  return kernel;
+#else
+  return nullptr;
+#endif
+}
+
+/// The pixels of mask row i whose value is exactly 1, as column indices.
+int32_t mask_columns(const MaskView& mask, int64_t i, int32_t width, int32_t* columns) {
+  const uint8_t* m = mask.data + i * mask.stride_height;
+  int32_t count = 0;
+  for (int32_t j = 0; j < width; ++j) {
+    columns[count] = j;
+    count += m[j * mask.stride_width] == 1 ? 1 : 0;  // branch-free compaction
+  }
+  return count;
+}
+
+/// The SIMD decoder: only the keypoints that some person uses (score > 0.3) are followed, and
+/// only the persons that use any are compared (both exact, see cpu/bodypix_instances_kernel.hpp).
+void decode_instances_simd(AssignRow assign, const FloatTensorView& heads, const MaskView& mask,
+                           const double* keypoints, int64_t num_people, const bodypix_pixel::InstanceParams& p,
+                           int32_t width, int64_t height, int32_t num_threads, int32_t* out) {
+  simd::InstanceKernel k{};
+  k.scale_x = p.scale_x;
+  k.scale_y = p.scale_y;
+  k.pad_top = p.pad_top;
+  k.pad_left = p.pad_left;
+  k.inverse_stride = p.inverse_stride;
+  k.flat_width = p.flat_width;
+  k.cells = p.cells;
+  k.max_y = p.max_y;
+  k.max_x = p.max_x;
+  k.refine_steps = p.refine_steps;
+  int32_t slot_of[kInstanceKeypoints];
+  for (int32_t kp = 0; kp < kInstanceKeypoints; ++kp) {
+    bool used = false;
+    for (int64_t q = 0; q < num_people; ++q) used = used || keypoints[q * 51 + kp * 3 + 2] > 0.3;
+    slot_of[kp] = used ? k.num_slots++ : -1;
+  }
+  std::vector<simd::InstancePerson> people;
+  for (int64_t q = 0; q < num_people; ++q) {
+    simd::InstancePerson person{};
+    person.index = static_cast<double>(q);
+    for (int32_t kp = 0; kp < kInstanceKeypoints; ++kp) {
+      const double* v = keypoints + q * 51 + kp * 3;
+      if (!(v[2] > 0.3)) continue;
+      const int32_t s = slot_of[kp];
+      person.uses[s] = 1;
+      person.y[s] = v[0];
+      person.x[s] = v[1];
+      person.count += 1.0;
+    }
+    if (person.count > 0.0) people.push_back(person);
+  }
+  if (people.empty()) {  // every distance is +inf: nobody is assigned
+    std::fill(out, out + height * width, -1);
+    return;
+  }
+  k.people = people.data();
+  k.num_people = static_cast<int64_t>(people.size());
+  // One table per slot: the float32 pair (dy, dx) in one 64-bit word (a single gather).
+  const Tensor3 t = tensor_of(heads);
+  const int64_t cells = heads.height * heads.width;
+  std::vector<uint64_t> tables(static_cast<size_t>(cells) * static_cast<size_t>(k.num_slots));
+  for (int32_t kp = 0; kp < kInstanceKeypoints; ++kp) {
+    if (slot_of[kp] < 0) continue;
+    uint64_t* table = tables.data() + slot_of[kp] * cells;
+    k.tables[slot_of[kp]] = table;
+    for (int64_t y = 0; y < heads.height; ++y)
+      for (int64_t x = 0; x < heads.width; ++x) {
+        const float dy = t.at(y, x, kLongOffsetChannel + kp);
+        const float dx = t.at(y, x, kLongOffsetChannel + kNumKeypoints + kp);
+        uint32_t bits_y, bits_x;
+        std::memcpy(&bits_y, &dy, 4);
+        std::memcpy(&bits_x, &dx, 4);
+        table[y * heads.width + x] = static_cast<uint64_t>(bits_y) | (static_cast<uint64_t>(bits_x) << 32);
+      }
+  }
+  person_segmentation::cpu::parallel_chunks(height, 8, num_threads, [&](const auto& next) {
+    std::vector<int32_t> columns(static_cast<size_t>(width));
+    int64_t begin = 0, end = 0;
+    while (next(&begin, &end)) {
+      for (int64_t i = begin; i < end; ++i) {
+        int32_t* row = out + i * width;
+        std::fill(row, row + width, -1);
+        const int32_t count = mask_columns(mask, i, width, columns.data());
+        if (count > 0) assign(k, static_cast<int32_t>(i), columns.data(), count, row);
+      }
+    }
+  });
+}
+
 }  // namespace
 
 void decode_instances(const FloatTensorView& heads, const MaskView& mask, const double* keypoints, int64_t num_people,
                       const Geometry& g, int32_t output_stride, int32_t refine_steps, int32_t num_threads,
                       int32_t* out) {
   const bodypix_pixel::InstanceParams p = instance_params(heads, g, output_stride, refine_steps);
+  const int32_t width = g.image_width;
+  // The SIMD kernels index cells with int32 (any real heads grid is far smaller).
+  const AssignRow assign = instance_kernel();
+  if (assign != nullptr && p.cells < 2147483648.0) {
+    decode_instances_simd(assign, heads, mask, keypoints, num_people, p, width, g.image_height, num_threads, out);
+    return;
+  }
   const Tensor3 t = tensor_of(heads);
   std::vector<double> table(static_cast<size_t>(heads.height * heads.width) * 2 * kInstanceKeypoints);
   for (int64_t y = 0; y < heads.height; ++y)
@@ -492,7 +614,6 @@ void decode_instances(const FloatTensorView& heads, const MaskView& mask, const 
       }
     }
   const LongOffsetTable offsets{table.data()};
-  const int32_t width = g.image_width;
   person_segmentation::cpu::parallel_chunks(g.image_height, 8, num_threads, [&](const auto& next) {
     double ey[kInstanceKeypoints], ex[kInstanceKeypoints];
     int64_t begin = 0, end = 0;
