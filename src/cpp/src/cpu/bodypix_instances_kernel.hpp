@@ -16,7 +16,8 @@
 // - Math.min(v, H - 1) with a finite cap is min_pd(cap, v) = cap < v ? cap : v: a NaN v stays
 //   NaN, as js_min;
 // - the long offsets are float32: widening them to float64 (what the scalar table holds) is exact;
-// - a lane whose cell is outside [0, cells) or NaN reads nothing (masked gather) and becomes NaN,
+// - a lane whose cell is outside [0, cells) or NaN reads nothing (masked gather), gets a NaN pair
+//   and so becomes NaN (y + NaN),
 //   as the reference's `undefined`; a NaN position gives a NaN cell again;
 // - distances add (x - X)^2 + (y - Y)^2 over a person's used keypoints in ascending order,
 //   divide by their count, and move to a person only on a strictly smaller value (NaN never
@@ -44,6 +45,10 @@
 namespace person_segmentation::bodypix::cpu::simd {
 namespace {
 
+/// Two float32 quiet NaNs as a (dy, dx) pair: what a gather gives the lanes that read nothing,
+/// so that y + dy and x + dx turn them into NaN (the reference's `undefined`) with no select.
+constexpr long long kNanPair = 0x7fc000007fc00000LL;
+
 #if defined(__AVX512F__)
 /// 8 float64 lanes, AVX-512F.
 struct Avx512 {
@@ -65,10 +70,11 @@ struct Avx512 {
   static M ge(D a, D b) { return _mm512_cmp_pd_mask(a, b, _CMP_GE_OQ); }
   static M both(M a, M b) { return static_cast<M>(a & b); }
   static D select(M m, D yes, D no) { return _mm512_mask_blend_pd(m, no, yes); }
+  static D add_if(M m, D a, D b) { return _mm512_mask_add_pd(a, m, a, b); }  // m ? a + b : a
   static I index(D n) { return _mm512_cvttpd_epi32(n); }
-  /// The (dy, dx) pairs of the lanes in `m` (others: anything, they are not used).
+  /// The (dy, dx) pairs of the lanes in `m`; the others read nothing and get (NaN, NaN).
   static void gather(const uint64_t* table, I index, M m, D* dy, D* dx) {
-    const __m512i pairs = _mm512_mask_i32gather_epi64(_mm512_setzero_si512(), m, index, table, 8);
+    const __m512i pairs = _mm512_mask_i32gather_epi64(_mm512_set1_epi64(kNanPair), m, index, table, 8);
     *dy = _mm512_cvtps_pd(_mm256_castsi256_ps(_mm512_cvtepi64_epi32(pairs)));
     *dx = _mm512_cvtps_pd(_mm256_castsi256_ps(_mm512_cvtepi64_epi32(_mm512_srli_epi64(pairs, 32))));
   }
@@ -99,10 +105,12 @@ struct Avx2 {
   static M ge(D a, D b) { return _mm256_cmp_pd(a, b, _CMP_GE_OQ); }
   static M both(M a, M b) { return _mm256_and_pd(a, b); }
   static D select(M m, D yes, D no) { return _mm256_blendv_pd(no, yes, m); }
+  static D add_if(M m, D a, D b) { return _mm256_add_pd(a, _mm256_and_pd(m, b)); }  // m ? a + b : a (+ 0)
   static I index(D n) { return _mm256_cvttpd_epi32(n); }
+  /// The (dy, dx) pairs of the lanes in `m`; the others read nothing and get (NaN, NaN).
   static void gather(const uint64_t* table, I index, M m, D* dy, D* dx) {
-    const __m256i pairs = _mm256_mask_i32gather_epi64(_mm256_setzero_si256(), reinterpret_cast<const long long*>(table),
-                                                      index, _mm256_castpd_si256(m), 8);
+    const __m256i pairs = _mm256_mask_i32gather_epi64(
+        _mm256_set1_epi64x(kNanPair), reinterpret_cast<const long long*>(table), index, _mm256_castpd_si256(m), 8);
     // 32-bit elements 0, 2, 4, 6 are the dy bit patterns, 1, 3, 5, 7 the dx ones.
     const __m256i split = _mm256_permutevar8x32_epi32(pairs, _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7));
     *dy = _mm256_cvtps_pd(_mm_castsi128_ps(_mm256_castsi256_si128(split)));
@@ -118,11 +126,11 @@ struct Avx2 {
 template <typename V>
 inline typename V::D js_round(typename V::D v) {
   const typename V::D f = V::floor(v);
-  return V::add(f, V::select(V::ge(V::sub(v, f), V::set1(0.5)), V::set1(1.0), V::set1(0.0)));
+  return V::add_if(V::ge(V::sub(v, f), V::set1(0.5)), f, V::set1(1.0));
 }
 
 /// The flat cell of positions (y, x) (bodypix_pixel::flat_cell): `valid` marks the lanes
-/// inside [0, cells), the others get index 0 (never read).
+/// inside [0, cells); the others' index is meaningless (a masked gather reads nothing there).
 template <typename V>
 inline typename V::I flat_cell(const InstanceKernel& k, typename V::D y, typename V::D x, typename V::M* valid) {
   using D = typename V::D;
@@ -133,7 +141,7 @@ inline typename V::I flat_cell(const InstanceKernel& k, typename V::D y, typenam
                                   V::set1(k.inverse_stride)));
   const D n = V::add(V::mul(cy, V::set1(k.flat_width)), cx);
   *valid = V::both(V::ge(n, V::set1(0.0)), V::lt(n, V::set1(k.cells)));
-  return V::index(V::select(*valid, n, V::set1(0.0)));
+  return V::index(n);
 }
 
 /// L pixels (row, columns[0..L)): the embeddings of the S slots (all chains in lockstep: they
@@ -143,7 +151,6 @@ inline void assign_lanes(const InstanceKernel& k, int32_t row, const int32_t* co
   using D = typename V::D;
   using M = typename V::M;
   using I = typename V::I;
-  const D nan = V::set1(__builtin_nan(""));
   const D max_y = V::set1(k.max_y);
   const D max_x = V::set1(k.max_x);
   D y[S], x[S];
@@ -165,8 +172,8 @@ inline void assign_lanes(const InstanceKernel& k, int32_t row, const int32_t* co
     for (int s = 0; s < S; ++s) {
       D dy, dx;
       V::gather(k.tables[s], index[s], valid[s], &dy, &dx);
-      y[s] = V::select(valid[s], V::add(y[s], dy), nan);
-      x[s] = V::select(valid[s], V::add(x[s], dx), nan);
+      y[s] = V::add(y[s], dy);  // NaN in the lanes that read nothing
+      x[s] = V::add(x[s], dx);
     }
     if (t == k.refine_steps) break;
     for (int s = 0; s < S; ++s) {
