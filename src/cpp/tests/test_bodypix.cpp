@@ -390,6 +390,73 @@ void test_instances_match_pixel_reference() {
   check(assigned > 1000, "instance decoder reference test assigns pixels (" + std::to_string(assigned) + ")");
 }
 
+/// The scale-back's parts (whichever argmax kernel this CPU dispatches to; CTest runs this binary
+/// once per path) against a per-pixel reference built from pixel/bodypix_pixel.hpp alone: the 24
+/// input-resolution part scores at the four corners (input_score), their crop lerp (crop_value),
+/// argmax_tfjs. Random logits with NaN / inf / ties (+0, -0 and repeated values) mixed in.
+void test_parts_match_pixel_reference() {
+  std::mt19937 rng(99);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  const float specials[] = {std::numeric_limits<float>::quiet_NaN(),
+                            std::numeric_limits<float>::infinity(),
+                            -std::numeric_limits<float>::infinity(),
+                            0.0f,
+                            -0.0f,
+                            2.0f,
+                            2.0f,
+                            -40.0f};
+  std::uniform_int_distribution<int> side(1, 40), pad(0, 5), special(0, 7);
+  bool all_equal = true;
+  int64_t person_pixels = 0;
+  for (int round = 0; round < 40; ++round) {
+    const int h = side(rng), w = side(rng);
+    const int gh = 1 + side(rng) / 4, gw = 1 + side(rng) / 4;
+    const bp::Geometry g = geometry(h, w, (gh - 1) * 8 + 1, (gw - 1) * 8 + 1, pad(rng), pad(rng), pad(rng), pad(rng));
+    Heads heads(gh, gw);
+    const double rare = round % 2 == 0 ? 0.02 : 0.3;
+    for (int y = 0; y < gh; ++y)
+      for (int x = 0; x < gw; ++x) {
+        heads.at(y, x, bp::kSegmentChannel) = static_cast<float>(unit(rng) * 8.0 - 2.0);
+        for (int k = 0; k < 24; ++k)
+          heads.at(y, x, bp::kPartChannel + k) =
+              unit(rng) < rare ? specials[special(rng)] : static_cast<float>(unit(rng) * 6.0 - 3.0);
+      }
+    const size_t n = static_cast<size_t>(h) * w;
+    std::vector<uint8_t> mask(n);
+    std::vector<int32_t> parts(n);
+    bp::ScaleBackOptions so;
+    so.threshold = 0.5;
+    so.num_threads = 1 + round % 3;
+    bp::scale_back(heads.view(), g, so, mask.data(), parts.data(), nullptr);
+    const bp::ScaleBackPlan plan = bp::make_scale_back_plan(gh, gw, g);
+    const px::Tensor3 t{heads.v.data(), static_cast<int64_t>(gw) * bp::kHeadsChannels, bp::kHeadsChannels, 1};
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) {
+        const size_t i = static_cast<size_t>(y) * w + x;
+        if (!mask[i]) {
+          all_equal = all_equal && parts[i] == -1;
+          continue;
+        }
+        ++person_pixels;
+        const px::CropSample& cr = plan.crop_rows[static_cast<size_t>(y)];
+        const px::CropSample& cc = plan.crop_columns[static_cast<size_t>(x)];
+        auto score = [&](int32_t row, int32_t column, int32_t c) {
+          return px::input_score(t, c, plan.input_rows[static_cast<size_t>(row)],
+                                 plan.input_columns[static_cast<size_t>(column)]);
+        };
+        float values[24];
+        for (int k = 0; k < 24; ++k) {
+          const int32_t c = bp::kPartChannel + k;
+          values[k] = px::crop_value(score(cr.lower, cc.lower, c), score(cr.lower, cc.upper, c),
+                                     score(cr.upper, cc.lower, c), score(cr.upper, cc.upper, c), cr, cc);
+        }
+        all_equal = all_equal && parts[i] == px::argmax_tfjs(values, 24);
+      }
+  }
+  check(all_equal, "scale-back parts == pixel reference (input_score, crop_value, argmax_tfjs), bit for bit");
+  check(person_pixels > 1000, "parts reference test has person pixels (" + std::to_string(person_pixels) + ")");
+}
+
 }  // namespace
 
 int main() {
@@ -402,6 +469,7 @@ int main() {
   test_validation();
   test_threads();
   test_instances_match_pixel_reference();
+  test_parts_match_pixel_reference();
   test_extreme_values();
   std::printf("%d checks, %d failed\n", g_checks, g_failures);
   return g_failures == 0 ? 0 : 1;

@@ -18,7 +18,7 @@
 #include <cstring>
 #include <vector>
 
-#include "cpu/bodypix_instances_simd.hpp"
+#include "cpu/bodypix_simd.hpp"
 #include "cpu/parallel.hpp"
 #include "pixel/preprocess_pixel.hpp"
 
@@ -163,6 +163,65 @@ class ScoreRows {
   ScoreRow slots_[2];
 };
 
+/// Whether an opt-out variable is set (to a non-empty value other than "0").
+bool disabled_by(const char* variable) {
+  const char* v = std::getenv(variable);
+  return v != nullptr && v[0] != '\0' && !(v[0] == '0' && v[1] == '\0');
+}
+
+/// The SIMD kernels this CPU runs (kScalar: the scalar loops). Where the kernels are built
+/// (x86-64, GCC/Clang): AVX-512F, else AVX2, else none; PERSON_SEGMENTATION_DISABLE_AVX512 skips
+/// the first, PERSON_SEGMENTATION_DISABLE_AVX2 both (as for the v0.0.x kernels), so that tests run
+/// every path on one machine.
+enum class Isa { kScalar, kAvx2, kAvx512 };
+Isa simd_isa() {
+#if PS_HAVE_BODYPIX_SIMD
+  static const Isa isa = [] {
+    if (disabled_by("PERSON_SEGMENTATION_DISABLE_AVX2")) return Isa::kScalar;
+    if (__builtin_cpu_supports("avx512f") && !disabled_by("PERSON_SEGMENTATION_DISABLE_AVX512")) return Isa::kAvx512;
+    if (__builtin_cpu_supports("avx2")) return Isa::kAvx2;
+    return Isa::kScalar;
+  }();
+  return isa;
+#else
+  return Isa::kScalar;
+#endif
+}
+
+using AssignRow = void (*)(const simd::InstanceKernel&, int32_t, const int32_t*, int32_t, int32_t*);
+using PartArgmax = void (*)(const float* const*, const double*, int32_t, double, int32_t*);
+
+AssignRow instance_kernel() {
+#if PS_HAVE_BODYPIX_SIMD
+  switch (simd_isa()) {
+    case Isa::kAvx512:
+      return &simd::assign_avx512;
+    case Isa::kAvx2:
+      return &simd::assign_avx2;
+    default:
+      return nullptr;
+  }
+#else
+  return nullptr;
+#endif
+}
+
+PartArgmax part_kernel() {
+  static_assert(kNumParts == 24, "the SIMD part kernels are for 24 parts");
+#if PS_HAVE_BODYPIX_SIMD
+  switch (simd_isa()) {
+    case Isa::kAvx512:
+      return &simd::part_argmax_avx512;
+    case Isa::kAvx2:
+      return &simd::part_argmax_avx2;
+    default:
+      return nullptr;
+  }
+#else
+  return nullptr;
+#endif
+}
+
 }  // namespace
 
 void preprocess(const ImageView& image, const Geometry& g, int32_t num_threads, float* out) {
@@ -180,10 +239,15 @@ void scale_back(const FloatTensorView& heads, const Geometry& g, float threshold
   const int32_t width = g.image_width;
   const int64_t rows = g.image_height;
   const int64_t chunk = std::max<int64_t>(8, rows / (4 * std::max<int64_t>(1, num_threads)));
+  const PartArgmax argmax = parts != nullptr ? part_kernel() : nullptr;
   person_segmentation::cpu::parallel_chunks(rows, chunk, num_threads, [&](const auto& next) {
     ScoreRows cache(plan, t, parts != nullptr);
     std::vector<float> row_scores(static_cast<size_t>(width));
     float part_values[kNumParts];
+    // The SIMD path's per-row lists: the four corners' part scores, the column weight, the column.
+    std::vector<const float*> corners(argmax != nullptr ? 4 * static_cast<size_t>(width) : 0);
+    std::vector<double> fcs(argmax != nullptr ? static_cast<size_t>(width) : 0);
+    std::vector<int32_t> columns(fcs.size()), found(fcs.size());
     int64_t begin = 0, end = 0;
     while (next(&begin, &end)) {
       for (int64_t y = begin; y < end; ++y) {
@@ -223,6 +287,26 @@ void scale_back(const FloatTensorView& heads, const Geometry& g, float threshold
         }
         // Person pixels are only ever sampled ones (zero and NaN scores are no person).
         const double fr = cr.frac;
+        if (argmax != nullptr) {  // SIMD: the row's person pixels in one call
+          int32_t count = 0;
+          for (int32_t x = 0; x < width; ++x) {
+            parts_row[x] = -1;
+            if (!mask_row[x]) continue;
+            const CropSample& cc = plan.crop_columns[static_cast<size_t>(x)];
+            const float** c = corners.data() + 4 * count;
+            c[0] = cache.parts(*top, cc.lower);
+            c[1] = cache.parts(*top, cc.upper);
+            c[2] = cache.parts(*bottom, cc.lower);
+            c[3] = cache.parts(*bottom, cc.upper);
+            fcs[static_cast<size_t>(count)] = cc.frac;
+            columns[static_cast<size_t>(count)] = x;
+            ++count;
+          }
+          argmax(corners.data(), fcs.data(), count, fr, found.data());
+          for (int32_t q = 0; q < count; ++q)
+            parts_row[columns[static_cast<size_t>(q)]] = found[static_cast<size_t>(q)];
+          continue;
+        }
         for (int32_t x = 0; x < width; ++x) {
           if (!mask_row[x]) {
             parts_row[x] = -1;
@@ -478,32 +562,6 @@ struct LongOffsetTable {
   }
 };
 
-/// Whether an opt-out variable is set (to a non-empty value other than "0").
-bool disabled_by(const char* variable) {
-  const char* v = std::getenv(variable);
-  return v != nullptr && v[0] != '\0' && !(v[0] == '0' && v[1] == '\0');
-}
-
-/// The SIMD kernel of the instance decoder this CPU runs (nullptr: the scalar loop). Where the
-/// kernels are built (x86-64, GCC/Clang): AVX-512F, else AVX2, else none;
-/// PERSON_SEGMENTATION_DISABLE_AVX512 skips the first, PERSON_SEGMENTATION_DISABLE_AVX2 both (as
-/// for the v0.0.x kernels), so that tests run every path on one machine.
-using AssignRow = void (*)(const simd::InstanceKernel&, int32_t, const int32_t*, int32_t, int32_t*);
-AssignRow instance_kernel() {
-#if PS_HAVE_INSTANCE_SIMD
-  static const AssignRow kernel = []() -> AssignRow {
-    if (disabled_by("PERSON_SEGMENTATION_DISABLE_AVX2")) return nullptr;
-    if (__builtin_cpu_supports("avx512f") && !disabled_by("PERSON_SEGMENTATION_DISABLE_AVX512"))
-      return &simd::assign_avx512;
-    if (__builtin_cpu_supports("avx2")) return &simd::assign_avx2;
-    return nullptr;
-  }();
-  return kernel;
-#else
-  return nullptr;
-#endif
-}
-
 /// The pixels of mask row i whose value is exactly 1, as column indices.
 int32_t mask_columns(const MaskView& mask, int64_t i, int32_t width, int32_t* columns) {
   const uint8_t* m = mask.data + i * mask.stride_height;
@@ -516,7 +574,7 @@ int32_t mask_columns(const MaskView& mask, int64_t i, int32_t width, int32_t* co
 }
 
 /// The SIMD decoder: only the keypoints that some person uses (score > 0.3) are followed, and
-/// only the persons that use any are compared (both exact, see cpu/bodypix_instances_kernel.hpp).
+/// only the persons that use any are compared (both exact, see cpu/bodypix_simd_kernels.hpp).
 void decode_instances_simd(AssignRow assign, const FloatTensorView& heads, const MaskView& mask,
                            const double* keypoints, int64_t num_people, const bodypix_pixel::InstanceParams& p,
                            int32_t width, int64_t height, int32_t num_threads, int32_t* out) {

@@ -1,7 +1,7 @@
-// The SIMD kernels of the BodyPix 2 CPU instance decoder (spec/BODYPIX2.md section 11), each in
-// its own translation unit compiled for its instruction set (bodypix_instances_avx512.cpp,
-// bodypix_instances_avx2.cpp); bodypix_cpu.cpp builds the InstanceKernel and calls one of them
-// only where the CPU has it (runtime dispatch), else its scalar loop.
+// The SIMD kernels of the BodyPix 2 CPU loops: the instance decoder (spec/BODYPIX2.md section
+// 11) and the parts argmax of the scale-back (section 8), each instruction set in its own
+// translation unit compiled for it (bodypix_simd_avx512.cpp, bodypix_simd_avx2.cpp);
+// bodypix_cpu.cpp calls them only where the CPU has it (runtime dispatch), else its scalar loops.
 //
 // This header is all those translation units share with the rest of the core: plain data and
 // two functions, nothing inline (an inline function compiled there with AVX-512 could be the
@@ -48,5 +48,12 @@ struct InstanceKernel {
 /// index, or -1. Needs AVX-512F (assign_avx512) or AVX2 (assign_avx2).
 void assign_avx512(const InstanceKernel& kernel, int32_t row, const int32_t* columns, int32_t count, int32_t* out_row);
 void assign_avx2(const InstanceKernel& kernel, int32_t row, const int32_t* columns, int32_t count, int32_t* out_row);
+
+/// The scale-back's part of `count` person pixels of one image row: for pixel q, the tfjs argmax
+/// (first index wins ties, NaN never wins, a NaN at index 0 keeps 0) over the 24 parts of
+/// f32(blend(tl[k], tr[k], bl[k], br[k], fc[q], fr)) (bodypix_pixel::blend), where
+/// corners[4q .. 4q + 3] = tl, tr, bl, br point at 24 input-resolution float32 part scores.
+void part_argmax_avx512(const float* const* corners, const double* fc, int32_t count, double fr, int32_t* out);
+void part_argmax_avx2(const float* const* corners, const double* fc, int32_t count, double fr, int32_t* out);
 
 }  // namespace person_segmentation::bodypix::cpu::simd

@@ -1,7 +1,8 @@
-// The instance decoder of section 11, L pixels of a row at a time in float64 SIMD lanes; included
-// only by the translation units compiled for one instruction set (bodypix_instances_avx512.cpp
-// with -mavx512f, bodypix_instances_avx2.cpp with -mavx2), each of which defines its `Vec` and
-// instantiates assign_row<Vec>. Everything here has internal linkage (see bodypix_instances_simd.hpp).
+// The instance decoder of section 11, L pixels of a row at a time in float64 SIMD lanes, and the
+// parts argmax of the scale-back (section 8, at the end); included
+// only by the translation units compiled for one instruction set (bodypix_simd_avx512.cpp
+// with -mavx512f, bodypix_simd_avx2.cpp with -mavx2), each of which defines its `Vec` and
+// instantiates assign_row<Vec>. Everything here has internal linkage (see bodypix_simd.hpp).
 //
 // Bit-identical to the scalar reference (pixel/bodypix_pixel.hpp embeddings + nearest_person):
 // - every lane does the reference's float64 operations in the same order (add, multiply,
@@ -40,7 +41,7 @@
 
 #include <cstdint>
 
-#include "cpu/bodypix_instances_simd.hpp"
+#include "cpu/bodypix_simd.hpp"
 
 namespace person_segmentation::bodypix::cpu::simd {
 namespace {
@@ -75,8 +76,11 @@ struct Avx512 {
   /// The (dy, dx) pairs of the lanes in `m`; the others read nothing and get (NaN, NaN).
   static void gather(const uint64_t* table, I index, M m, D* dy, D* dx) {
     const __m512i pairs = _mm512_mask_i32gather_epi64(_mm512_set1_epi64(kNanPair), m, index, table, 8);
-    *dy = _mm512_cvtps_pd(_mm256_castsi256_ps(_mm512_cvtepi64_epi32(pairs)));
-    *dx = _mm512_cvtps_pd(_mm256_castsi256_ps(_mm512_cvtepi64_epi32(_mm512_srli_epi64(pairs, 32))));
+    // 32-bit elements 0, 2, .., 14 are the dy bit patterns, 1, 3, .., 15 the dx ones.
+    const __m512i split =
+        _mm512_permutexvar_epi32(_mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15), pairs);
+    *dy = _mm512_cvtps_pd(_mm256_castsi256_ps(_mm512_castsi512_si256(split)));
+    *dx = _mm512_cvtps_pd(_mm256_castsi256_ps(_mm512_extracti64x4_epi64(split, 1)));
   }
   static void store_index(int32_t* dst, D who) {
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), _mm512_cvttpd_epi32(who));
@@ -240,6 +244,69 @@ void assign_row(const InstanceKernel& k, int32_t row, const int32_t* columns, in
       break;
   }
 }
+
+// ---- the parts argmax of the scale-back ------------------------------------------------------
+//
+// Exact as bodypix_pixel::blend + argmax_tfjs: each lane does the float64 lerps in the reference's
+// order (no fusing), rounded to float32 as the reference (cvtpd_ps rounds to nearest). The tfjs
+// argmax moves only on a strictly greater value, so it returns 0 when value 0 is NaN (nothing is
+// greater than NaN), and otherwise the first index whose value equals the maximum M of the
+// non-NaN values: every earlier value is < M (none equals it), so the scan reaches it and never
+// moves past it. M is found with max_ps(v, acc) = v > acc ? v : acc, which keeps acc when v is
+// NaN, from acc = value 0; which zero a {+0, -0} maximum is does not matter (+0 == -0).
+
+#if defined(__AVX512F__)
+/// The 24 part values of one pixel, as three float32 vectors of 8.
+inline void part_values_avx512(const float* const* c, double fc, double fr, __m256 v[3]) {
+  const __m512d wc = _mm512_set1_pd(fc);
+  const __m512d wr = _mm512_set1_pd(fr);
+  for (int h = 0; h < 3; ++h) {
+    const __m512d tl = _mm512_cvtps_pd(_mm256_loadu_ps(c[0] + 8 * h));
+    const __m512d tr = _mm512_cvtps_pd(_mm256_loadu_ps(c[1] + 8 * h));
+    const __m512d bl = _mm512_cvtps_pd(_mm256_loadu_ps(c[2] + 8 * h));
+    const __m512d br = _mm512_cvtps_pd(_mm256_loadu_ps(c[3] + 8 * h));
+    const __m512d top = _mm512_add_pd(tl, _mm512_mul_pd(_mm512_sub_pd(tr, tl), wc));
+    const __m512d bottom = _mm512_add_pd(bl, _mm512_mul_pd(_mm512_sub_pd(br, bl), wc));
+    v[h] = _mm512_cvtpd_ps(_mm512_add_pd(top, _mm512_mul_pd(_mm512_sub_pd(bottom, top), wr)));
+  }
+}
+#endif
+
+#if defined(__AVX2__)
+/// The same with 4 float64 lanes.
+inline void part_values_avx2(const float* const* c, double fc, double fr, __m256 v[3]) {
+  const __m256d wc = _mm256_set1_pd(fc);
+  const __m256d wr = _mm256_set1_pd(fr);
+  __m128 q[6];
+  for (int h = 0; h < 6; ++h) {
+    const __m256d tl = _mm256_cvtps_pd(_mm_loadu_ps(c[0] + 4 * h));
+    const __m256d tr = _mm256_cvtps_pd(_mm_loadu_ps(c[1] + 4 * h));
+    const __m256d bl = _mm256_cvtps_pd(_mm_loadu_ps(c[2] + 4 * h));
+    const __m256d br = _mm256_cvtps_pd(_mm_loadu_ps(c[3] + 4 * h));
+    const __m256d top = _mm256_add_pd(tl, _mm256_mul_pd(_mm256_sub_pd(tr, tl), wc));
+    const __m256d bottom = _mm256_add_pd(bl, _mm256_mul_pd(_mm256_sub_pd(br, bl), wc));
+    q[h] = _mm256_cvtpd_ps(_mm256_add_pd(top, _mm256_mul_pd(_mm256_sub_pd(bottom, top), wr)));
+  }
+  for (int h = 0; h < 3; ++h) v[h] = _mm256_set_m128(q[2 * h + 1], q[2 * h]);
+}
+
+/// argmax_tfjs of the 24 values v[0..2] (see above); AVX2 (also in the AVX-512 unit).
+inline int32_t argmax24(const __m256 v[3]) {
+  const float first = _mm_cvtss_f32(_mm256_castps256_ps128(v[0]));
+  if (first != first) return 0;
+  __m256 acc = _mm256_set1_ps(first);
+  for (int h = 0; h < 3; ++h) acc = _mm256_max_ps(v[h], acc);  // NaN lanes keep acc
+  // The horizontal maximum (no NaN left).
+  __m128 m = _mm_max_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+  m = _mm_max_ss(m, _mm_shuffle_ps(m, m, 1));
+  const __m256 best = _mm256_broadcastss_ps(m);
+  uint32_t hits = 0;
+  for (int h = 0; h < 3; ++h)
+    hits |= static_cast<uint32_t>(_mm256_movemask_ps(_mm256_cmp_ps(v[h], best, _CMP_EQ_OQ))) << (8 * h);
+  return __builtin_ctz(hits);  // hits != 0: the maximum is one of the values
+}
+#endif
 
 }  // namespace
 }  // namespace person_segmentation::bodypix::cpu::simd
