@@ -103,66 +103,6 @@ void preprocess_as(const ImageView& image, const Geometry& g, int32_t num_thread
 
 // ---- scale-back ---------------------------------------------------------------------------
 
-/// One input row of scores: segment [input_width] (all columns), parts [input_width][24]
-/// (column by column, only those a person pixel samples).
-struct ScoreRow {
-  int32_t row = -1;
-  std::vector<float> segment;
-  std::vector<float> parts;
-  std::vector<uint8_t> has_parts;  // per column
-};
-
-class ScoreRows {
- public:
-  ScoreRows(const ScaleBackPlan& plan, const Tensor3& heads, bool want_parts) : plan_(plan), heads_(heads) {
-    for (ScoreRow& s : slots_) {
-      s.segment.resize(static_cast<size_t>(plan.input_width));
-      if (want_parts) {
-        s.parts.resize(static_cast<size_t>(plan.input_width) * kNumParts);
-        s.has_parts.resize(static_cast<size_t>(plan.input_width));
-      }
-    }
-  }
-
-  /// The scores of input row `row` (segment computed), keeping the slot of `keep` (the other
-  /// row in use).
-  ScoreRow& get(int32_t row, int32_t keep) {
-    for (ScoreRow& s : slots_)
-      if (s.row == row) return s;
-    ScoreRow& slot = slots_[0].row == keep ? slots_[1] : slots_[0];
-    slot.row = row;
-    std::fill(slot.has_parts.begin(), slot.has_parts.end(), uint8_t{0});
-    const AxisSample& r = plan_.input_rows[static_cast<size_t>(row)];
-    for (int32_t c = 0; c < plan_.input_width; ++c)
-      slot.segment[static_cast<size_t>(c)] =
-          bodypix_pixel::input_score(heads_, kSegmentChannel, r, plan_.input_columns[static_cast<size_t>(c)]);
-    return slot;
-  }
-
-  /// The 24 part scores of column `column` of a slot, computed on first use.
-  const float* parts(ScoreRow& slot, int32_t column) const {
-    float* dst = slot.parts.data() + static_cast<size_t>(column) * kNumParts;
-    if (slot.has_parts[static_cast<size_t>(column)]) return dst;
-    const AxisSample& r = plan_.input_rows[static_cast<size_t>(slot.row)];
-    const AxisSample& c = plan_.input_columns[static_cast<size_t>(column)];
-    float logits[kNumParts];
-    for (int32_t k = 0; k < kNumParts; ++k) {
-      const int32_t ch = kPartChannel + k;
-      logits[k] = static_cast<float>(
-          bodypix_pixel::blend(heads_.at(r.lower, c.lower, ch), heads_.at(r.lower, c.upper, ch),
-                               heads_.at(r.upper, c.lower, ch), heads_.at(r.upper, c.upper, ch), c.frac, r.frac));
-    }
-    for (int32_t k = 0; k < kNumParts; ++k) dst[k] = pixel::sigmoid(logits[k]);  // NaN stays NaN
-    slot.has_parts[static_cast<size_t>(column)] = 1;
-    return dst;
-  }
-
- private:
-  const ScaleBackPlan& plan_;
-  Tensor3 heads_;
-  ScoreRow slots_[2];
-};
-
 /// Whether an opt-out variable is set (to a non-empty value other than "0").
 bool disabled_by(const char* variable) {
   const char* v = std::getenv(variable);
@@ -221,6 +161,110 @@ PartArgmax part_kernel() {
   return nullptr;
 #endif
 }
+
+/// The 24 part scores of one input cell: the sigmoid of the float32 align-corners lerp of the
+/// logits. Always inlined, so that the copies below compiled for AVX-512F / AVX2 vectorise the
+/// two loops (the same IEEE operations per element; no FMA: -ffp-contract=off).
+#if PS_HAVE_BODYPIX_SIMD
+__attribute__((always_inline))
+#endif
+inline void
+part_scores_at(const Tensor3& heads, const AxisSample& r, const AxisSample& c, float* dst) {
+  float logits[kNumParts];
+  for (int32_t k = 0; k < kNumParts; ++k) {
+    const int32_t ch = kPartChannel + k;
+    logits[k] = static_cast<float>(bodypix_pixel::blend(heads.at(r.lower, c.lower, ch), heads.at(r.lower, c.upper, ch),
+                                                        heads.at(r.upper, c.lower, ch), heads.at(r.upper, c.upper, ch),
+                                                        c.frac, r.frac));
+  }
+  for (int32_t k = 0; k < kNumParts; ++k) dst[k] = pixel::sigmoid(logits[k]);  // NaN stays NaN
+}
+
+using PartScores = void (*)(const Tensor3&, const AxisSample&, const AxisSample&, float*);
+
+void part_scores_baseline(const Tensor3& heads, const AxisSample& r, const AxisSample& c, float* dst) {
+  part_scores_at(heads, r, c, dst);
+}
+
+#if PS_HAVE_BODYPIX_SIMD
+// Only these two functions are compiled for the wider instruction sets (the inline functions they
+// inline keep their baseline out-of-line copies), and they run only where simd_isa() says so.
+__attribute__((target("avx512f"))) void part_scores_avx512(const Tensor3& heads, const AxisSample& r,
+                                                           const AxisSample& c, float* dst) {
+  part_scores_at(heads, r, c, dst);
+}
+__attribute__((target("avx2"))) void part_scores_avx2(const Tensor3& heads, const AxisSample& r, const AxisSample& c,
+                                                      float* dst) {
+  part_scores_at(heads, r, c, dst);
+}
+#endif
+
+PartScores part_scores_for_isa() {
+#if PS_HAVE_BODYPIX_SIMD
+  switch (simd_isa()) {
+    case Isa::kAvx512:
+      return &part_scores_avx512;
+    case Isa::kAvx2:
+      return &part_scores_avx2;
+    default:
+      break;
+  }
+#endif
+  return &part_scores_baseline;
+}
+
+/// One input row of scores: segment [input_width] (all columns), parts [input_width][24]
+/// (column by column, only those a person pixel samples).
+struct ScoreRow {
+  int32_t row = -1;
+  std::vector<float> segment;
+  std::vector<float> parts;
+  std::vector<uint8_t> has_parts;  // per column
+};
+
+class ScoreRows {
+ public:
+  ScoreRows(const ScaleBackPlan& plan, const Tensor3& heads, bool want_parts) : plan_(plan), heads_(heads) {
+    for (ScoreRow& s : slots_) {
+      s.segment.resize(static_cast<size_t>(plan.input_width));
+      if (want_parts) {
+        s.parts.resize(static_cast<size_t>(plan.input_width) * kNumParts);
+        s.has_parts.resize(static_cast<size_t>(plan.input_width));
+      }
+    }
+  }
+
+  /// The scores of input row `row` (segment computed), keeping the slot of `keep` (the other
+  /// row in use).
+  ScoreRow& get(int32_t row, int32_t keep) {
+    for (ScoreRow& s : slots_)
+      if (s.row == row) return s;
+    ScoreRow& slot = slots_[0].row == keep ? slots_[1] : slots_[0];
+    slot.row = row;
+    std::fill(slot.has_parts.begin(), slot.has_parts.end(), uint8_t{0});
+    const AxisSample& r = plan_.input_rows[static_cast<size_t>(row)];
+    for (int32_t c = 0; c < plan_.input_width; ++c)
+      slot.segment[static_cast<size_t>(c)] =
+          bodypix_pixel::input_score(heads_, kSegmentChannel, r, plan_.input_columns[static_cast<size_t>(c)]);
+    return slot;
+  }
+
+  /// The 24 part scores of column `column` of a slot, computed on first use.
+  const float* parts(ScoreRow& slot, int32_t column) const {
+    float* dst = slot.parts.data() + static_cast<size_t>(column) * kNumParts;
+    if (slot.has_parts[static_cast<size_t>(column)]) return dst;
+    part_scores_(heads_, plan_.input_rows[static_cast<size_t>(slot.row)],
+                 plan_.input_columns[static_cast<size_t>(column)], dst);
+    slot.has_parts[static_cast<size_t>(column)] = 1;
+    return dst;
+  }
+
+ private:
+  const ScaleBackPlan& plan_;
+  Tensor3 heads_;
+  PartScores part_scores_ = part_scores_for_isa();
+  ScoreRow slots_[2];
+};
 
 }  // namespace
 
