@@ -72,7 +72,15 @@ struct Avx512 {
   static M both(M a, M b) { return static_cast<M>(a & b); }
   static D select(M m, D yes, D no) { return _mm512_mask_blend_pd(m, no, yes); }
   static D add_if(M m, D a, D b) { return _mm512_mask_add_pd(a, m, a, b); }  // m ? a + b : a
-  static I index(D n) { return _mm512_cvttpd_epi32(n); }
+  /// The int32 cell of the integer-valued n, and whether 0 <= n < cells: cvttpd is exact on
+  /// integers in int32 range and gives INT32_MIN for NaN, +-inf and every value out of range, so
+  /// one unsigned comparison does both bounds (a negative index is >= 2^31 unsigned, cells < 2^31).
+  static I cell_index(D n, double cells, M* valid) {
+    const __m256i index = _mm512_cvttpd_epi32(n);
+    *valid = static_cast<M>(
+        _mm512_cmplt_epu32_mask(_mm512_zextsi256_si512(index), _mm512_set1_epi32(static_cast<int32_t>(cells))));
+    return index;
+  }
   /// The (dy, dx) pairs of the lanes in `m`; the others read nothing and get (NaN, NaN).
   static void gather(const uint64_t* table, I index, M m, D* dy, D* dx) {
     const __m512i pairs = _mm512_mask_i32gather_epi64(_mm512_set1_epi64(kNanPair), m, index, table, 8);
@@ -110,7 +118,11 @@ struct Avx2 {
   static M both(M a, M b) { return _mm256_and_pd(a, b); }
   static D select(M m, D yes, D no) { return _mm256_blendv_pd(no, yes, m); }
   static D add_if(M m, D a, D b) { return _mm256_add_pd(a, _mm256_and_pd(m, b)); }  // m ? a + b : a (+ 0)
-  static I index(D n) { return _mm256_cvttpd_epi32(n); }
+  /// The int32 cell of n (meaningless where invalid), and whether 0 <= n < cells.
+  static I cell_index(D n, double cells, M* valid) {
+    *valid = both(ge(n, set1(0.0)), lt(n, set1(cells)));
+    return _mm256_cvttpd_epi32(n);
+  }
   /// The (dy, dx) pairs of the lanes in `m`; the others read nothing and get (NaN, NaN).
   static void gather(const uint64_t* table, I index, M m, D* dy, D* dx) {
     const __m256i pairs = _mm256_mask_i32gather_epi64(
@@ -144,8 +156,9 @@ inline typename V::I flat_cell(const InstanceKernel& k, typename V::D y, typenam
   const D cx = js_round<V>(V::mul(V::sub(V::mul(V::add(V::add(V::set1(k.pad_left), x), one), V::set1(k.scale_x)), one),
                                   V::set1(k.inverse_stride)));
   const D n = V::add(V::mul(cy, V::set1(k.flat_width)), cx);
-  *valid = V::both(V::ge(n, V::set1(0.0)), V::lt(n, V::set1(k.cells)));
-  return V::index(n);
+  // n is integer-valued (or NaN, +-inf): cy, cx are Math.round results, flat_width an integer,
+  // and rounded sums and products of integers are integers.
+  return V::cell_index(n, k.cells, valid);
 }
 
 /// L pixels (row, columns[0..L)): the embeddings of the S slots (all chains in lockstep: they
