@@ -8,6 +8,11 @@
 // every image row between them: each input-resolution score is computed about once per thread,
 // and nothing at image resolution is stored but the results.
 //
+// SIMD: where the CPU has AVX-512F or AVX2 (runtime dispatch, simd_isa()), the parts lerp +
+// argmax and the instance decoder run the kernels of cpu/bodypix_simd_*.cpp, and the part
+// scores of an input cell a copy of part_scores_at compiled for that instruction set; all are
+// bit-identical to the scalar loops here (see cpu/bodypix_simd_kernels.hpp for why).
+//
 // Why one module: the four stages are the CPU side of one interface (bodypix_cpu.hpp) and share
 // its plan and helpers; each is a short section below.
 #include "cpu/bodypix_cpu.hpp"
@@ -21,6 +26,14 @@
 #include "cpu/bodypix_simd.hpp"
 #include "cpu/parallel.hpp"
 #include "pixel/preprocess_pixel.hpp"
+
+// PS_HAVE_BODYPIX_SIMD (set by CMake on x86-64 with GCC/Clang): the AVX-512F / AVX2 kernels of
+// cpu/bodypix_simd_*.cpp are linked in, and functions here may carry target attributes.
+#if PS_HAVE_BODYPIX_SIMD
+#define PS_BODYPIX_ALWAYS_INLINE __attribute__((always_inline))
+#else
+#define PS_BODYPIX_ALWAYS_INLINE
+#endif
 
 namespace person_segmentation::bodypix {
 
@@ -103,11 +116,13 @@ void preprocess_as(const ImageView& image, const Geometry& g, int32_t num_thread
 
 // ---- scale-back ---------------------------------------------------------------------------
 
+#if PS_HAVE_BODYPIX_SIMD
 /// Whether an opt-out variable is set (to a non-empty value other than "0").
 bool disabled_by(const char* variable) {
   const char* v = std::getenv(variable);
   return v != nullptr && v[0] != '\0' && !(v[0] == '0' && v[1] == '\0');
 }
+#endif
 
 /// The SIMD kernels this CPU runs (kScalar: the scalar loops). Where the kernels are built
 /// (x86-64, GCC/Clang): AVX-512F, else AVX2, else none; PERSON_SEGMENTATION_DISABLE_AVX512 skips
@@ -165,11 +180,8 @@ PartArgmax part_kernel() {
 /// The 24 part scores of one input cell: the sigmoid of the float32 align-corners lerp of the
 /// logits. Always inlined, so that the copies below compiled for AVX-512F / AVX2 vectorise the
 /// two loops (the same IEEE operations per element; no FMA: -ffp-contract=off).
-#if PS_HAVE_BODYPIX_SIMD
-__attribute__((always_inline))
-#endif
-inline void
-part_scores_at(const Tensor3& heads, const AxisSample& r, const AxisSample& c, float* dst) {
+PS_BODYPIX_ALWAYS_INLINE inline void part_scores_at(const Tensor3& heads, const AxisSample& r, const AxisSample& c,
+                                                    float* dst) {
   float logits[kNumParts];
   for (int32_t k = 0; k < kNumParts; ++k) {
     const int32_t ch = kPartChannel + k;
