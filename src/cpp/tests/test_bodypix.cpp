@@ -4,6 +4,7 @@
 // says a port must reproduce has a test of its own name: the float32 box, the last row/column
 // zero case, the instance decoder's missing lower clamp (and its NaN reads), the heap order of
 // equal scores, the inclusive NMS radius, JavaScript's Math.round.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -14,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "cpu/bodypix_cpu.hpp"
 #include "person_segmentation/bodypix.hpp"
 #include "pixel/bodypix_pixel.hpp"
 
@@ -317,6 +319,144 @@ void test_extreme_values() {
   }
 }
 
+/// The instance decoder (whichever kernel this CPU dispatches to: AVX-512, AVX2 or scalar; CTest
+/// runs this binary once per path) against the per-pixel reference functions of
+/// pixel/bodypix_pixel.hpp, bit for bit: random geometries (row tails of every length), long
+/// offsets that move within and out of the grid (with NaN / inf / huge ones mixed in), people
+/// whose keypoint scores straddle 0.3 (so some keypoints, and some people, are unused), mask
+/// values 0, 1 and 2.
+void test_instances_match_pixel_reference() {
+  std::mt19937 rng(1234);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  const float specials[] = {std::numeric_limits<float>::quiet_NaN(),
+                            std::numeric_limits<float>::infinity(),
+                            -std::numeric_limits<float>::infinity(),
+                            1e30f,
+                            -1e30f,
+                            0.5f,
+                            -0.5f};
+  std::uniform_int_distribution<int> side(1, 45), pad(0, 9), coin(0, 1), special(0, 6), people_count(0, 6);
+  bool all_equal = true;
+  int64_t assigned = 0;
+  for (int round = 0; round < 80; ++round) {
+    const int stride = coin(rng) ? 8 : 16;
+    const int h = side(rng), w = side(rng);
+    const int gh = 1 + side(rng) / 6, gw = 1 + side(rng) / 6;
+    const bp::Geometry g =
+        geometry(h, w, (gh - 1) * stride + 1, (gw - 1) * stride + 1, pad(rng), pad(rng), pad(rng), pad(rng));
+    Heads heads(gh, gw);
+    const double reach = 0.25 * std::max(h, w);
+    for (int y = 0; y < gh; ++y)
+      for (int x = 0; x < gw; ++x)
+        for (int c = bp::kLongOffsetChannel; c < bp::kHeadsChannels; ++c)
+          heads.at(y, x, c) =
+              unit(rng) < 0.03 ? specials[special(rng)] : static_cast<float>((unit(rng) * 2.0 - 1.0) * reach);
+    const int count = people_count(rng);
+    std::vector<double> people(static_cast<size_t>(count) * 51);
+    for (int q = 0; q < count; ++q)
+      for (int k = 0; k < 17; ++k) {
+        double* kp = people.data() + q * 51 + k * 3;
+        kp[0] = (unit(rng) * 1.4 - 0.2) * h;
+        kp[1] = (unit(rng) * 1.4 - 0.2) * w;
+        const double r = unit(rng);
+        kp[2] = r < 0.05 ? std::numeric_limits<double>::quiet_NaN() : (r < 0.1 ? 0.3 : r * 0.6);
+        if (unit(rng) < 0.02) kp[1] = std::numeric_limits<double>::quiet_NaN();
+      }
+    const size_t n = static_cast<size_t>(h) * w;
+    std::vector<uint8_t> mask(n);
+    const double density = unit(rng);
+    for (uint8_t& m : mask) m = unit(rng) < density ? 1 : (coin(rng) ? 2 : 0);
+    const int refine = 1 + round % 12;
+    std::vector<int32_t> who(n, 7);
+    bp::MaskView mv{mask.data(), h, w, w, 1};
+    bp::decode_instances(heads.view(), mv, people.data(), count, g, stride, refine, 1 + round % 3, who.data());
+    const px::InstanceParams p = bp::cpu::instance_params(heads.view(), g, stride, refine);
+    const px::HeadsLongOffsets offsets{
+        px::Tensor3{heads.v.data(), static_cast<int64_t>(gw) * bp::kHeadsChannels, bp::kHeadsChannels, 1},
+        bp::kLongOffsetChannel, gw};
+    for (int32_t i = 0; i < h; ++i)
+      for (int32_t j = 0; j < w; ++j) {
+        int32_t expected = -1;
+        if (count > 0 && mask[static_cast<size_t>(i) * w + j] == 1) {
+          double ey[bp::kInstanceKeypoints], ex[bp::kInstanceKeypoints];
+          px::embeddings<1, bp::kInstanceKeypoints>(offsets, p, &i, &j, ey, ex);
+          expected = px::nearest_person(ey, ex, bp::kInstanceKeypoints, people.data(), count);
+        }
+        all_equal = all_equal && who[static_cast<size_t>(i) * w + j] == expected;
+        assigned += expected >= 0 ? 1 : 0;
+      }
+  }
+  check(all_equal, "instance decoder == pixel reference (embeddings + nearest_person), bit for bit");
+  check(assigned > 1000, "instance decoder reference test assigns pixels (" + std::to_string(assigned) + ")");
+}
+
+/// The scale-back's parts (whichever argmax kernel this CPU dispatches to; CTest runs this binary
+/// once per path) against a per-pixel reference built from pixel/bodypix_pixel.hpp alone: the 24
+/// input-resolution part scores at the four corners (input_score), their crop lerp (crop_value),
+/// argmax_tfjs. Random logits with NaN / inf / ties (+0, -0 and repeated values) mixed in.
+void test_parts_match_pixel_reference() {
+  std::mt19937 rng(99);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  const float specials[] = {std::numeric_limits<float>::quiet_NaN(),
+                            std::numeric_limits<float>::infinity(),
+                            -std::numeric_limits<float>::infinity(),
+                            0.0f,
+                            -0.0f,
+                            2.0f,
+                            2.0f,
+                            -40.0f};
+  std::uniform_int_distribution<int> side(1, 40), pad(0, 5), special(0, 7);
+  bool all_equal = true;
+  int64_t person_pixels = 0;
+  for (int round = 0; round < 40; ++round) {
+    const int h = side(rng), w = side(rng);
+    const int gh = 1 + side(rng) / 4, gw = 1 + side(rng) / 4;
+    const bp::Geometry g = geometry(h, w, (gh - 1) * 8 + 1, (gw - 1) * 8 + 1, pad(rng), pad(rng), pad(rng), pad(rng));
+    Heads heads(gh, gw);
+    const double rare = round % 2 == 0 ? 0.02 : 0.3;
+    for (int y = 0; y < gh; ++y)
+      for (int x = 0; x < gw; ++x) {
+        heads.at(y, x, bp::kSegmentChannel) = static_cast<float>(unit(rng) * 8.0 - 2.0);
+        for (int k = 0; k < 24; ++k)
+          heads.at(y, x, bp::kPartChannel + k) =
+              unit(rng) < rare ? specials[special(rng)] : static_cast<float>(unit(rng) * 6.0 - 3.0);
+      }
+    const size_t n = static_cast<size_t>(h) * w;
+    std::vector<uint8_t> mask(n);
+    std::vector<int32_t> parts(n);
+    bp::ScaleBackOptions so;
+    so.threshold = 0.5;
+    so.num_threads = 1 + round % 3;
+    bp::scale_back(heads.view(), g, so, mask.data(), parts.data(), nullptr);
+    const bp::ScaleBackPlan plan = bp::make_scale_back_plan(gh, gw, g);
+    const px::Tensor3 t{heads.v.data(), static_cast<int64_t>(gw) * bp::kHeadsChannels, bp::kHeadsChannels, 1};
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) {
+        const size_t i = static_cast<size_t>(y) * w + x;
+        if (!mask[i]) {
+          all_equal = all_equal && parts[i] == -1;
+          continue;
+        }
+        ++person_pixels;
+        const px::CropSample& cr = plan.crop_rows[static_cast<size_t>(y)];
+        const px::CropSample& cc = plan.crop_columns[static_cast<size_t>(x)];
+        auto score = [&](int32_t row, int32_t column, int32_t c) {
+          return px::input_score(t, c, plan.input_rows[static_cast<size_t>(row)],
+                                 plan.input_columns[static_cast<size_t>(column)]);
+        };
+        float values[24];
+        for (int k = 0; k < 24; ++k) {
+          const int32_t c = bp::kPartChannel + k;
+          values[k] = px::crop_value(score(cr.lower, cc.lower, c), score(cr.lower, cc.upper, c),
+                                     score(cr.upper, cc.lower, c), score(cr.upper, cc.upper, c), cr, cc);
+        }
+        all_equal = all_equal && parts[i] == px::argmax_tfjs(values, 24);
+      }
+  }
+  check(all_equal, "scale-back parts == pixel reference (input_score, crop_value, argmax_tfjs), bit for bit");
+  check(person_pixels > 1000, "parts reference test has person pixels (" + std::to_string(person_pixels) + ")");
+}
+
 }  // namespace
 
 int main() {
@@ -328,6 +468,8 @@ int main() {
   test_nms_inclusive();
   test_validation();
   test_threads();
+  test_instances_match_pixel_reference();
+  test_parts_match_pixel_reference();
   test_extreme_values();
   std::printf("%d checks, %d failed\n", g_checks, g_failures);
   return g_failures == 0 ? 0 : 1;

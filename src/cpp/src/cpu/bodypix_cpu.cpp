@@ -8,16 +8,32 @@
 // every image row between them: each input-resolution score is computed about once per thread,
 // and nothing at image resolution is stored but the results.
 //
+// SIMD: where the CPU has AVX-512F or AVX2 (runtime dispatch, simd_isa()), the parts lerp +
+// argmax and the instance decoder run the kernels of cpu/bodypix_simd_*.cpp, and the part
+// scores of an input cell a copy of part_scores_at compiled for that instruction set; all are
+// bit-identical to the scalar loops here (see cpu/bodypix_simd_kernels.hpp for why).
+//
 // Why one module: the four stages are the CPU side of one interface (bodypix_cpu.hpp) and share
 // its plan and helpers; each is a short section below.
 #include "cpu/bodypix_cpu.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <vector>
 
+#include "cpu/bodypix_simd.hpp"
 #include "cpu/parallel.hpp"
 #include "pixel/preprocess_pixel.hpp"
+
+// PS_HAVE_BODYPIX_SIMD (set by CMake on x86-64 with GCC/Clang): the AVX-512F / AVX2 kernels of
+// cpu/bodypix_simd_*.cpp are linked in, and functions here may carry target attributes.
+#if PS_HAVE_BODYPIX_SIMD
+#define PS_BODYPIX_ALWAYS_INLINE __attribute__((always_inline))
+#else
+#define PS_BODYPIX_ALWAYS_INLINE
+#endif
 
 namespace person_segmentation::bodypix {
 
@@ -100,6 +116,115 @@ void preprocess_as(const ImageView& image, const Geometry& g, int32_t num_thread
 
 // ---- scale-back ---------------------------------------------------------------------------
 
+#if PS_HAVE_BODYPIX_SIMD
+/// Whether an opt-out variable is set (to a non-empty value other than "0").
+bool disabled_by(const char* variable) {
+  const char* v = std::getenv(variable);
+  return v != nullptr && v[0] != '\0' && !(v[0] == '0' && v[1] == '\0');
+}
+#endif
+
+/// The SIMD kernels this CPU runs (kScalar: the scalar loops). Where the kernels are built
+/// (x86-64, GCC/Clang): AVX-512F, else AVX2, else none; PERSON_SEGMENTATION_DISABLE_AVX512 skips
+/// the first, PERSON_SEGMENTATION_DISABLE_AVX2 both (as for the v0.0.x kernels), so that tests run
+/// every path on one machine.
+enum class Isa { kScalar, kAvx2, kAvx512 };
+Isa simd_isa() {
+#if PS_HAVE_BODYPIX_SIMD
+  static const Isa isa = [] {
+    if (disabled_by("PERSON_SEGMENTATION_DISABLE_AVX2")) return Isa::kScalar;
+    if (__builtin_cpu_supports("avx512f") && !disabled_by("PERSON_SEGMENTATION_DISABLE_AVX512")) return Isa::kAvx512;
+    if (__builtin_cpu_supports("avx2")) return Isa::kAvx2;
+    return Isa::kScalar;
+  }();
+  return isa;
+#else
+  return Isa::kScalar;
+#endif
+}
+
+using AssignRow = void (*)(const simd::InstanceKernel&, int32_t, const int32_t*, int32_t, int32_t*);
+using PartArgmax = void (*)(const float* const*, const double*, int32_t, double, int32_t*);
+
+AssignRow instance_kernel() {
+#if PS_HAVE_BODYPIX_SIMD
+  switch (simd_isa()) {
+    case Isa::kAvx512:
+      return &simd::assign_avx512;
+    case Isa::kAvx2:
+      return &simd::assign_avx2;
+    default:
+      return nullptr;
+  }
+#else
+  return nullptr;
+#endif
+}
+
+PartArgmax part_kernel() {
+  static_assert(kNumParts == 24, "the SIMD part kernels are for 24 parts");
+#if PS_HAVE_BODYPIX_SIMD
+  switch (simd_isa()) {
+    case Isa::kAvx512:
+      return &simd::part_argmax_avx512;
+    case Isa::kAvx2:
+      return &simd::part_argmax_avx2;
+    default:
+      return nullptr;
+  }
+#else
+  return nullptr;
+#endif
+}
+
+/// The 24 part scores of one input cell: the sigmoid of the float32 align-corners lerp of the
+/// logits. Always inlined, so that the copies below compiled for AVX-512F / AVX2 vectorise the
+/// two loops (the same IEEE operations per element; no FMA: -ffp-contract=off).
+PS_BODYPIX_ALWAYS_INLINE inline void part_scores_at(const Tensor3& heads, const AxisSample& r, const AxisSample& c,
+                                                    float* dst) {
+  float logits[kNumParts];
+  for (int32_t k = 0; k < kNumParts; ++k) {
+    const int32_t ch = kPartChannel + k;
+    logits[k] = static_cast<float>(bodypix_pixel::blend(heads.at(r.lower, c.lower, ch), heads.at(r.lower, c.upper, ch),
+                                                        heads.at(r.upper, c.lower, ch), heads.at(r.upper, c.upper, ch),
+                                                        c.frac, r.frac));
+  }
+  for (int32_t k = 0; k < kNumParts; ++k) dst[k] = pixel::sigmoid(logits[k]);  // NaN stays NaN
+}
+
+using PartScores = void (*)(const Tensor3&, const AxisSample&, const AxisSample&, float*);
+
+void part_scores_baseline(const Tensor3& heads, const AxisSample& r, const AxisSample& c, float* dst) {
+  part_scores_at(heads, r, c, dst);
+}
+
+#if PS_HAVE_BODYPIX_SIMD
+// Only these two functions are compiled for the wider instruction sets (the inline functions they
+// inline keep their baseline out-of-line copies), and they run only where simd_isa() says so.
+__attribute__((target("avx512f"))) void part_scores_avx512(const Tensor3& heads, const AxisSample& r,
+                                                           const AxisSample& c, float* dst) {
+  part_scores_at(heads, r, c, dst);
+}
+__attribute__((target("avx2"))) void part_scores_avx2(const Tensor3& heads, const AxisSample& r, const AxisSample& c,
+                                                      float* dst) {
+  part_scores_at(heads, r, c, dst);
+}
+#endif
+
+PartScores part_scores_for_isa() {
+#if PS_HAVE_BODYPIX_SIMD
+  switch (simd_isa()) {
+    case Isa::kAvx512:
+      return &part_scores_avx512;
+    case Isa::kAvx2:
+      return &part_scores_avx2;
+    default:
+      break;
+  }
+#endif
+  return &part_scores_baseline;
+}
+
 /// One input row of scores: segment [input_width] (all columns), parts [input_width][24]
 /// (column by column, only those a person pixel samples).
 struct ScoreRow {
@@ -140,16 +265,8 @@ class ScoreRows {
   const float* parts(ScoreRow& slot, int32_t column) const {
     float* dst = slot.parts.data() + static_cast<size_t>(column) * kNumParts;
     if (slot.has_parts[static_cast<size_t>(column)]) return dst;
-    const AxisSample& r = plan_.input_rows[static_cast<size_t>(slot.row)];
-    const AxisSample& c = plan_.input_columns[static_cast<size_t>(column)];
-    float logits[kNumParts];
-    for (int32_t k = 0; k < kNumParts; ++k) {
-      const int32_t ch = kPartChannel + k;
-      logits[k] = static_cast<float>(
-          bodypix_pixel::blend(heads_.at(r.lower, c.lower, ch), heads_.at(r.lower, c.upper, ch),
-                               heads_.at(r.upper, c.lower, ch), heads_.at(r.upper, c.upper, ch), c.frac, r.frac));
-    }
-    for (int32_t k = 0; k < kNumParts; ++k) dst[k] = pixel::sigmoid(logits[k]);  // NaN stays NaN
+    part_scores_(heads_, plan_.input_rows[static_cast<size_t>(slot.row)],
+                 plan_.input_columns[static_cast<size_t>(column)], dst);
     slot.has_parts[static_cast<size_t>(column)] = 1;
     return dst;
   }
@@ -157,6 +274,7 @@ class ScoreRows {
  private:
   const ScaleBackPlan& plan_;
   Tensor3 heads_;
+  PartScores part_scores_ = part_scores_for_isa();
   ScoreRow slots_[2];
 };
 
@@ -177,10 +295,15 @@ void scale_back(const FloatTensorView& heads, const Geometry& g, float threshold
   const int32_t width = g.image_width;
   const int64_t rows = g.image_height;
   const int64_t chunk = std::max<int64_t>(8, rows / (4 * std::max<int64_t>(1, num_threads)));
+  const PartArgmax argmax = parts != nullptr ? part_kernel() : nullptr;
   person_segmentation::cpu::parallel_chunks(rows, chunk, num_threads, [&](const auto& next) {
     ScoreRows cache(plan, t, parts != nullptr);
     std::vector<float> row_scores(static_cast<size_t>(width));
     float part_values[kNumParts];
+    // The SIMD path's per-row lists: the four corners' part scores, the column weight, the column.
+    std::vector<const float*> corners(argmax != nullptr ? 4 * static_cast<size_t>(width) : 0);
+    std::vector<double> fcs(argmax != nullptr ? static_cast<size_t>(width) : 0);
+    std::vector<int32_t> columns(fcs.size()), found(fcs.size());
     int64_t begin = 0, end = 0;
     while (next(&begin, &end)) {
       for (int64_t y = begin; y < end; ++y) {
@@ -220,6 +343,26 @@ void scale_back(const FloatTensorView& heads, const Geometry& g, float threshold
         }
         // Person pixels are only ever sampled ones (zero and NaN scores are no person).
         const double fr = cr.frac;
+        if (argmax != nullptr) {  // SIMD: the row's person pixels in one call
+          int32_t count = 0;
+          for (int32_t x = 0; x < width; ++x) {
+            parts_row[x] = -1;
+            if (!mask_row[x]) continue;
+            const CropSample& cc = plan.crop_columns[static_cast<size_t>(x)];
+            const float** c = corners.data() + 4 * count;
+            c[0] = cache.parts(*top, cc.lower);
+            c[1] = cache.parts(*top, cc.upper);
+            c[2] = cache.parts(*bottom, cc.lower);
+            c[3] = cache.parts(*bottom, cc.upper);
+            fcs[static_cast<size_t>(count)] = cc.frac;
+            columns[static_cast<size_t>(count)] = x;
+            ++count;
+          }
+          argmax(corners.data(), fcs.data(), count, fr, found.data());
+          for (int32_t q = 0; q < count; ++q)
+            parts_row[columns[static_cast<size_t>(q)]] = found[static_cast<size_t>(q)];
+          continue;
+        }
         for (int32_t x = 0; x < width; ++x) {
           if (!mask_row[x]) {
             parts_row[x] = -1;
@@ -475,12 +618,105 @@ struct LongOffsetTable {
   }
 };
 
+/// The pixels of mask row i whose value is exactly 1, as column indices.
+int32_t mask_columns(const MaskView& mask, int64_t i, int32_t width, int32_t* columns) {
+  const uint8_t* m = mask.data + i * mask.stride_height;
+  int32_t count = 0;
+  for (int32_t j = 0; j < width; ++j) {
+    columns[count] = j;
+    count += m[j * mask.stride_width] == 1 ? 1 : 0;  // branch-free compaction
+  }
+  return count;
+}
+
+/// The SIMD decoder: only the keypoints that some person uses (score > 0.3) are followed, and
+/// only the persons that use any are compared (both exact, see cpu/bodypix_simd_kernels.hpp).
+void decode_instances_simd(AssignRow assign, const FloatTensorView& heads, const MaskView& mask,
+                           const double* keypoints, int64_t num_people, const bodypix_pixel::InstanceParams& p,
+                           int32_t width, int64_t height, int32_t num_threads, int32_t* out) {
+  simd::InstanceKernel k{};
+  k.scale_x = p.scale_x;
+  k.scale_y = p.scale_y;
+  k.pad_top = p.pad_top;
+  k.pad_left = p.pad_left;
+  k.inverse_stride = p.inverse_stride;
+  k.flat_width = p.flat_width;
+  k.cells = p.cells;
+  k.max_y = p.max_y;
+  k.max_x = p.max_x;
+  k.refine_steps = p.refine_steps;
+  int32_t slot_of[kInstanceKeypoints];
+  for (int32_t kp = 0; kp < kInstanceKeypoints; ++kp) {
+    bool used = false;
+    for (int64_t q = 0; q < num_people; ++q) used = used || keypoints[q * 51 + kp * 3 + 2] > 0.3;
+    slot_of[kp] = used ? k.num_slots++ : -1;
+  }
+  std::vector<simd::InstancePerson> people;
+  for (int64_t q = 0; q < num_people; ++q) {
+    simd::InstancePerson person{};
+    person.index = static_cast<double>(q);
+    for (int32_t kp = 0; kp < kInstanceKeypoints; ++kp) {
+      const double* v = keypoints + q * 51 + kp * 3;
+      if (!(v[2] > 0.3)) continue;
+      const int32_t s = slot_of[kp];
+      person.uses[s] = 1;
+      person.y[s] = v[0];
+      person.x[s] = v[1];
+      person.count += 1.0;
+    }
+    if (person.count > 0.0) people.push_back(person);
+  }
+  if (people.empty()) {  // every distance is +inf: nobody is assigned
+    std::fill(out, out + height * width, -1);
+    return;
+  }
+  k.people = people.data();
+  k.num_people = static_cast<int64_t>(people.size());
+  // One table per slot: the float32 pair (dy, dx) in one 64-bit word (a single gather).
+  const Tensor3 t = tensor_of(heads);
+  const int64_t cells = heads.height * heads.width;
+  std::vector<uint64_t> tables(static_cast<size_t>(cells) * static_cast<size_t>(k.num_slots));
+  for (int32_t kp = 0; kp < kInstanceKeypoints; ++kp) {
+    if (slot_of[kp] < 0) continue;
+    uint64_t* table = tables.data() + slot_of[kp] * cells;
+    k.tables[slot_of[kp]] = table;
+    for (int64_t y = 0; y < heads.height; ++y)
+      for (int64_t x = 0; x < heads.width; ++x) {
+        const float dy = t.at(y, x, kLongOffsetChannel + kp);
+        const float dx = t.at(y, x, kLongOffsetChannel + kNumKeypoints + kp);
+        uint32_t bits_y, bits_x;
+        std::memcpy(&bits_y, &dy, 4);
+        std::memcpy(&bits_x, &dx, 4);
+        table[y * heads.width + x] = static_cast<uint64_t>(bits_y) | (static_cast<uint64_t>(bits_x) << 32);
+      }
+  }
+  person_segmentation::cpu::parallel_chunks(height, 8, num_threads, [&](const auto& next) {
+    std::vector<int32_t> columns(static_cast<size_t>(width));
+    int64_t begin = 0, end = 0;
+    while (next(&begin, &end)) {
+      for (int64_t i = begin; i < end; ++i) {
+        int32_t* row = out + i * width;
+        std::fill(row, row + width, -1);
+        const int32_t count = mask_columns(mask, i, width, columns.data());
+        if (count > 0) assign(k, static_cast<int32_t>(i), columns.data(), count, row);
+      }
+    }
+  });
+}
+
 }  // namespace
 
 void decode_instances(const FloatTensorView& heads, const MaskView& mask, const double* keypoints, int64_t num_people,
                       const Geometry& g, int32_t output_stride, int32_t refine_steps, int32_t num_threads,
                       int32_t* out) {
   const bodypix_pixel::InstanceParams p = instance_params(heads, g, output_stride, refine_steps);
+  const int32_t width = g.image_width;
+  // The SIMD kernels index cells with int32 (any real heads grid is far smaller).
+  const AssignRow assign = instance_kernel();
+  if (assign != nullptr && p.cells < 2147483648.0) {
+    decode_instances_simd(assign, heads, mask, keypoints, num_people, p, width, g.image_height, num_threads, out);
+    return;
+  }
   const Tensor3 t = tensor_of(heads);
   std::vector<double> table(static_cast<size_t>(heads.height * heads.width) * 2 * kInstanceKeypoints);
   for (int64_t y = 0; y < heads.height; ++y)
@@ -492,7 +728,6 @@ void decode_instances(const FloatTensorView& heads, const MaskView& mask, const 
       }
     }
   const LongOffsetTable offsets{table.data()};
-  const int32_t width = g.image_width;
   person_segmentation::cpu::parallel_chunks(g.image_height, 8, num_threads, [&](const auto& next) {
     double ey[kInstanceKeypoints], ex[kInstanceKeypoints];
     int64_t begin = 0, end = 0;
