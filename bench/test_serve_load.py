@@ -95,7 +95,7 @@ def _sample(pid: int, stop: float, samples: list[float]) -> None:
 
 def run_load(body: bytes) -> dict[str, Any]:
     port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT / "src" / "python")}
+    env = dict(os.environ)  # the package under test: installed, or PYTHONPATH as set
     command = [sys.executable, "-m", "person_segmentation", "serve", "--port", str(port), "--log-level", "warning"]
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:

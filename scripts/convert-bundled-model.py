@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Regenerate the bundled model's LiteRT conversion (``heads.tflite`` + ``heads.tflite.json``).
 
-    PYTHONPATH=src/python python scripts/convert-bundled-model.py [--check]
+    python scripts/convert-bundled-model.py [--check]   (with the package installed: scripts/test.sh)
 
 Loads the bundled BodyPix 2 weights (``src/python/person_segmentation/models/bodypix/mobilenet/
 quant2/075/``), converts them with TensorFlow into one LiteRT flatbuffer holding the heads array
