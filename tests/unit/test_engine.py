@@ -358,14 +358,19 @@ def test_weights_digest_depends_on_every_tensor(weights) -> None:  # type: ignor
 
 
 def test_the_readme_states_the_conversion_cache_key(tmp_path: Path) -> None:
-    """The README's description of the TFLite cache file name is what the code does."""
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    template = "`<cache_dir>/tflite/<digest[:40]>-os<stride>-v<conversion version>-tf<TensorFlow version>.tflite`"
-    assert template in readme.replace("\n", " ")
+    """The README's description of the LiteRT cache file names is what the code does."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text().replace("\n", " ")
+    assert "`<cache_dir>/tflite/<name>.tflite`" in readme
+    assert "`<digest[:40]>-os<stride>-v<conversion version>-tf<TensorFlow version>.tflite`" in readme
+    assert "`<digest[:40]>-heads-os<stride>-v<version>-tf<TensorFlow version>.tflite`" in readme
     digest = "ab" * 32
     path = _engine_tflite.conversion_path(tmp_path, digest, 8)
     assert path.parent == tmp_path / "tflite"
     assert path.name == f"{digest[:40]}-os8-v{_engine_tflite._CONVERSION_VERSION}-tf{tf.__version__}.tflite"
+    heads = _engine_tflite.conversion_path(tmp_path, digest, 16, "heads")
+    assert heads.parent == tmp_path / "tflite"
+    version = _engine_tflite._HEADS_CONVERSION_VERSION
+    assert heads.name == f"{digest[:40]}-heads-os16-v{version}-tf{tf.__version__}.tflite"
 
 
 def test_cache_dir_with_a_tilde_is_expanded_for_conversions(  # type: ignore[no-untyped-def]
