@@ -444,3 +444,92 @@ def test_odd_file_names_under_a_strict_stdout_encoding(tmp_path: Path, data_dir:
     assert f"{folder}/caf\\xe9.jpg -> {tmp_path}/out/caf\\xe9.mask.png" in lines
     assert f"{folder}/two\\nlines.jpg -> {tmp_path}/out/two\\nlines.mask.png" in lines
     assert "21 of 21 files done (21 images; 21 frames)" in stderr
+
+
+# -- issue 12: --probability (the soft mask) and --refine guided, with the bundled model
+@pytest.fixture
+def bundled(monkeypatch: pytest.MonkeyPatch) -> ps.PersonSegmentation:
+    """The network ``segment`` loads by default (the bundled model through ``ps.load``)."""
+    from person_segmentation import _weights
+
+    monkeypatch.delenv("PERSON_SEGMENTATION_WEIGHTS", raising=False)
+    return ps.load(0.75, weights=_weights.bundled_model())
+
+
+def test_probability_png_is_the_rounded_soft_mask_and_thresholds_to_the_mask(
+    tmp_path: Path, data_dir: Path, bundled: ps.PersonSegmentation
+) -> None:
+    out = tmp_path / "out"
+    assert main(["segment", str(data_dir / PHOTO), str(data_dir / HIKE), "-o", str(out), "--probability", "-q"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["001408.probability.png", "hike_00024.probability.png"]
+    for name, stem in ((PHOTO, "001408"), (HIKE, "hike_00024")):
+        written = _load(out / f"{stem}.probability.png")
+        assert written.mode == "L"
+        png = np.asarray(written)
+        probability = bundled.estimate_person_probability(data_dir / name)
+        np.testing.assert_array_equal(png, np.rint(probability.astype(np.float64) * 255))
+        assert png.max() > 180 and png.min() < 10  # a person and background, shades between
+        assert np.count_nonzero((png > 10) & (png < 245)) > 0
+        for t in (0.3, 0.5, 0.7):
+            mask = bundled.estimate_person_segmentation(data_dir / name, segmentation_threshold=t)
+            # png / 255 > t is the mask except where the 8-bit rounding falls on t
+            differ = (png / 255 > t) != (mask != 0)
+            assert np.all(np.abs(probability[differ].astype(np.float64) - t) <= 0.5 / 255 + 1e-7)
+    # a re-run into the same folder replaces its own outputs (they are not taken as inputs)
+    assert main(["segment", str(out), "-o", str(out), "--probability", "-q"]) == 1  # nothing else to read
+    assert sorted(p.name for p in out.iterdir()) == ["001408.probability.png", "hike_00024.probability.png"]
+
+
+def test_refine_guided_applies_to_the_mask_the_parts_and_the_probability(
+    tmp_path: Path, data_dir: Path, bundled: ps.PersonSegmentation
+) -> None:
+    image = data_dir / PHOTO
+    refined = bundled.segment(image, refine="guided", parts=True)
+    plain = bundled.segment(image)
+    assert np.count_nonzero(refined.mask != plain.mask) > 0  # the refinement changes something here
+    assert main(["segment", str(image), "-o", str(tmp_path / "soft.png"), "--probability", "--refine", "guided"]) == 0
+    np.testing.assert_array_equal(
+        np.asarray(_load(tmp_path / "soft.png")), np.rint(refined.probability.astype(np.float64) * 255)
+    )
+    assert main(["segment", str(image), "-o", str(tmp_path / "mask.png"), "--refine", "guided", "-q"]) == 0
+    np.testing.assert_array_equal(np.asarray(_load(tmp_path / "mask.png")), refined.mask * 255)
+    assert main(["segment", str(image), "-o", str(tmp_path / "parts.png"), "--refine", "guided", "--parts", "-q"]) == 0
+    assert refined.parts is not None
+    np.testing.assert_array_equal(
+        np.asarray(_load(tmp_path / "parts.png")), np.where(refined.parts < 0, 24, refined.parts)
+    )
+
+
+def test_probability_of_a_video_is_a_grayscale_video_of_the_smoothed_soft_mask(
+    tmp_path: Path, data_dir: Path, bundled: ps.PersonSegmentation
+) -> None:
+    from person_segmentation import video
+
+    frames = [
+        np.asarray(_load(p).convert("RGB"))
+        for p in sorted((data_dir / "davis2016_person/images").glob("hike_*.jpg"))[:3]
+    ]
+    assert len(frames) == 3
+    height, width = frames[0].shape[:2]
+    source = tmp_path / "clip.mp4"
+    with video.VideoWriter(source, 24.0, size=(width, height)) as writer:
+        for frame in frames:
+            writer.write(frame)
+    out = tmp_path / "out"
+    for refine in ("none", "guided"):
+        assert main(["segment", str(source), "-o", str(out), "--probability", "--refine", refine, "-q"]) == 0
+        written = list(video.read_video(out / "clip.probability.mp4"))
+        decoded = list(video.read_video(source))
+        assert len(written) == len(decoded) == 3
+        segmenter = video.VideoSegmenter(bundled)  # the CLI's defaults: smoothing 0.5, stride 16
+        for frame, result in zip(decoded, written, strict=True):
+            probability = segmenter.process(frame).probability
+            assert probability is not None
+            if refine == "guided":
+                from person_segmentation import _refine
+
+                probability = _refine.refine_probability(frame, probability)
+            got = result.astype(np.int16)
+            assert np.abs(got[..., 0] - got[..., 1]).max() <= 3 and np.abs(got[..., 0] - got[..., 2]).max() <= 3
+            error = np.abs(got[..., 1] - np.rint(probability * 255)[: got.shape[0], : got.shape[1]])
+            assert error.mean() < 3.0  # mp4v is lossy: close, not exact

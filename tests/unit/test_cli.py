@@ -42,6 +42,9 @@ def test_rainbow_is_the_render_palette() -> None:
         (["x.jpg", "--opacity", "nan"], "--opacity must be in [0, 1]"),
         (["x.jpg", "--edge-blur", "-1"], "must be >= 0"),
         (["x.mp4", "--max-frames", "0"], "must be >= 1"),
+        (["x.jpg", "--probability", "--parts"], "not allowed with argument"),
+        (["x.jpg", "--probability", "--effect", "bokeh"], "not allowed with argument"),
+        (["x.jpg", "--refine", "bilateral"], "invalid choice"),
     ],
 )
 def test_bad_arguments_exit_with_usage_errors(
@@ -140,6 +143,9 @@ def test_help_of_every_command(command: str, capsys: pytest.CaptureFixture[str])
     wanted = {
         "segment": [
             "--parts",
+            "--probability",
+            "round(probability * 255)",
+            "--refine",
             "--effect",
             "bokeh",
             "blur-faces",
@@ -479,3 +485,51 @@ def test_the_summary_after_an_interruption_counts_what_was_done(capsys: pytest.C
     line = capsys.readouterr().err
     assert line.startswith("interrupted: 3 of 5 files done (2 images, 1 video; 178 frames) in 2.0 s, 89.0 frames/s")
     assert "d.mp4 stopped after 146 frames (its output discarded)" in line
+
+
+# -- issue 12: --probability (the soft mask) and --refine in segment
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--probability", "--people"], "--probability takes no --people"),
+        (["--probability", "--primary-person"], "--probability takes no --primary-person"),
+        (
+            ["--refine", "guided", "--people"],
+            "--refine guided refines the single-person soft mask; it takes no --people",
+        ),
+        (["--refine", "guided", "--primary-person"], "it takes no --primary-person"),
+    ],
+)
+def test_probability_and_refine_refuse_the_bodypix2_people_before_loading(
+    extra: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import PIL.Image
+
+    image = tmp_path / "x.png"
+    PIL.Image.new("RGB", (8, 8)).save(image)
+    code = main(["segment", str(image), "-o", str(tmp_path / "out"), *extra, "--weights", str(tmp_path / "unused")])
+    assert code == 2
+    assert message in capsys.readouterr().err  # not "cannot load weights": refused before the model
+    assert not (tmp_path / "out").exists()
+
+
+def test_probability_bytes_round_half_to_even_and_clip() -> None:
+    from person_segmentation.cli.segment import probability_bytes
+
+    p = np.array([[0.0, 1.0, -0.5, 1.5], [0.5 / 255, 1.5 / 255, 0.5, 254.5 / 255]], dtype=np.float32)
+    out = probability_bytes(p)
+    assert out.dtype == np.uint8 and out.shape == p.shape
+    expected = np.rint(np.clip(p, 0, 1).astype(np.float64) * 255)  # float32 * 255 is exact in float64
+    np.testing.assert_array_equal(out, expected)
+    assert out[0].tolist() == [0, 255, 0, 255]
+    assert out[1, 2] == 128  # 127.50000... (0.5 as float32 is exact: 127.5 rounds to even 128)
+
+
+def test_probability_output_names_follow_the_labels(tmp_path: Path) -> None:
+    from person_segmentation.cli._plan import plan
+
+    (tmp_path / "in").mkdir()
+    for name in ("a.jpg", "b.mp4"):
+        (tmp_path / "in" / name).write_bytes(b"")
+    planned = plan([str(tmp_path / "in")], tmp_path / "out", "probability")
+    assert sorted(job.target.name for job in planned.jobs) == ["a.probability.png", "b.probability.mp4"]

@@ -1,6 +1,7 @@
-"""``person-segmentation segment``: images, folders and videos to masks, part maps or effects.
+"""``person-segmentation segment``: images, folders and videos to masks, soft masks, part maps
+or effects.
 
-Why one module (about 510 lines): it is one command, whose help text (a third of the lines),
+Why one module (about 640 lines): it is one command, whose help text (a third of the lines),
 options, per-image and per-video work and summary belong together; the planning of outputs
 (``_plan``), their writing (``_outputs``) and the BodyPix 2 people outputs (``_people``) live
 beside it.
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from person_segmentation._constants import REFINEMENTS
 from person_segmentation.cli._common import (
     EFFECT_HELP,
     EXIT_INTERRUPTED,
@@ -54,7 +56,7 @@ from person_segmentation.cli.progress import Progress, progress_enabled
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
-    from person_segmentation import PersonSegmentation
+    from person_segmentation import PersonSegmentation, PersonSegmentationResult
     from person_segmentation.render import Effect, Renderer
 
 #: Video frames decoded ahead of the one being segmented.
@@ -75,9 +77,11 @@ Inputs: image files (.jpg .png .webp .bmp .tif ...) and video files (.mp4 .mov .
 output directory are skipped).
 
 Outputs: one file per input in the directory OUT, named <stem>.<what>.png for images and
-<stem>.<what>.mp4 for videos, where <what> is 'mask' (8-bit PNG, 255 = person), 'parts'
-(palette PNG whose pixel values are the part ids 0..23, 24 = background) or the effect
-(mask-overlay, parts-overlay, bokeh, blur-faces, replaced; RGB). A directory's tree is
+<stem>.<what>.mp4 for videos, where <what> is 'mask' (8-bit PNG, 255 = person), 'probability'
+(--probability: the soft mask, an 8-bit grayscale PNG of round(probability * 255), 255 =
+certainly a person, 0 = certainly not), 'parts' (palette PNG whose pixel values are the part
+ids 0..23, 24 = background) or the effect (mask-overlay, parts-overlay, bokeh, blur-faces,
+replaced; RGB). A directory's tree is
 mirrored under OUT; two inputs with the same name get '-2', '-3' appended, and so does an
 output whose name is taken by an input: no input is ever written over (a hard or symbolic
 link of an input counts as that input). Where OUT is inside an input folder, this command's
@@ -106,7 +110,16 @@ Videos are read and written with OpenCV at the input's size and frame rate (MPEG
 sides padded by one pixel). The audio track is NOT kept (add it back with e.g.
 ffmpeg -i out.mp4 -i in.mp4 -map 0:v -map 1:a -c copy -shortest with_audio.mp4). Without
 --effect a video gives a mask video (white person on black) or, with --parts, the coloured
-parts. The mask is smoothed over time (--smoothing).
+parts, and with --probability a grayscale video of the (smoothed) soft mask (lossy, as
+every video output: only the PNG of an image holds the exact values). The mask is smoothed
+over time (--smoothing).
+
+--probability writes the person probability that the mask thresholds (--threshold does not
+change it): (png / 255 > T) is the mask of --threshold T except where the rounding to 8 bits
+falls on T. It replaces the mask output and takes no --parts, --effect, --people or
+--primary-person. --refine guided refines the soft mask's edges with a guided filter on the
+image (then thresholds it): the mask, the parts, the effects and --probability all use the
+refined one; it needs OpenCV and takes no --people / --primary-person.
 
 A progress bar (tqdm: files, frames, frames/s, ETA) is shown on stderr when it is a
 terminal (not in logs or pipes unless --progress asks for it; never with -q); each written
@@ -123,6 +136,7 @@ done so far are kept and counted in the summary, and no temporary file is left."
 examples:
   person-segmentation segment photo.jpg -o mask.png
   person-segmentation segment photos/ -o out/ --parts
+  person-segmentation segment photo.jpg -o soft.png --probability --refine guided
   person-segmentation segment photo.jpg -o bokeh.png --effect bokeh
   person-segmentation segment clip.mp4 -o out/ --effect replace=#00b140 --smoothing 0.6
   person-segmentation segment party/ -o blurred/ --effect blur-faces --multiplier 1.0
@@ -143,6 +157,13 @@ examples:
         "--parts", action="store_true", help="write the body-part map instead of the person mask (no --effect)"
     )
     what.add_argument(
+        "--probability",
+        action="store_true",
+        help="write the soft mask instead of the mask: <stem>.probability.png, 8-bit grayscale, "
+        "round(probability * 255), 255 = certainly a person (videos: a grayscale video); no --people, "
+        "--primary-person",
+    )
+    what.add_argument(
         "--effect",
         type=parse_effect,
         default=None,
@@ -150,6 +171,14 @@ examples:
         help="render an effect instead of writing the raw mask: " + EFFECT_HELP,
     )
     add_model_options(seg)
+    seg.add_argument(
+        "--refine",
+        choices=REFINEMENTS,
+        default="none",
+        help="edge refinement of the soft mask before the threshold: none (default) or guided (a guided filter "
+        "on the image; the mask, parts, effects and --probability use the refined one; no --people, "
+        "--primary-person)",
+    )
     add_options(seg)
     add_render_options(seg)
     add_video_options(seg, webcam=False)
@@ -207,6 +236,43 @@ class _ImageSegmenter:
             pixels, a.flip, a.output_stride, a.threshold, num_threads=self._threads
         )
 
+    def result(self, pixels: np.ndarray, parts: bool) -> PersonSegmentationResult:
+        """Mask, probability and (``parts``) parts in one pass, refined as ``--refine`` asks."""
+        a = self._args
+        return self._net.segment(
+            pixels, a.flip, a.output_stride, a.threshold, parts=parts, refine=a.refine, num_threads=self._threads
+        )
+
+
+def probability_bytes(probability: np.ndarray) -> np.ndarray:
+    """The ``--probability`` output of a float probability in [0, 1]: uint8
+    ``round(probability * 255)`` (half to even, computed exactly in float64)."""
+    import numpy as np
+
+    scaled = np.clip(probability, 0.0, 1.0).astype(np.float64) * 255.0
+    result: np.ndarray = np.rint(scaled).astype(np.uint8)
+    return result
+
+
+class _Refined:
+    """``--refine guided`` on a video: the (smoothed) probability of each frame refined with the
+    frame as guide and thresholded again; parts outside the refined mask become -1 (as
+    ``PersonSegmentation.segment(refine="guided")`` does for one image)."""
+
+    def __init__(self, segmenter: Any, threshold: float) -> None:
+        self._segmenter, self._threshold = segmenter, threshold
+
+    def process(self, frame: np.ndarray) -> _Frame:
+        import numpy as np
+
+        from person_segmentation import _refine
+
+        result = self._segmenter.process(frame)
+        probability = _refine.refine_probability(frame, result.probability)
+        mask = (probability > self._threshold).astype(np.uint8)
+        parts = None if result.parts is None else np.where(mask != 0, result.parts, -1).astype(np.int32)
+        return _Frame(mask, parts, probability)
+
 
 class _PrimaryPerson:
     """``--primary-person``: (mask, parts or None) of the largest person of a frame."""
@@ -222,6 +288,7 @@ class _PrimaryPerson:
 class _Frame:
     mask: np.ndarray
     parts: np.ndarray | None
+    probability: np.ndarray | None = None
 
 
 class _PrimaryVideo:
@@ -261,6 +328,12 @@ def _segment_image(
     needs_parts = args.parts or (renderer is not None and renderer.needs_parts)
     if isinstance(segment, _PrimaryPerson):
         mask, parts = segment(pixels, needs_parts)
+    elif args.probability or args.refine != "none":
+        result = segment.result(pixels, needs_parts)
+        if args.probability:
+            save_image(PIL.Image.fromarray(probability_bytes(result.probability)), job.target, outputs)
+            return
+        mask, parts = result.mask, result.parts
     elif needs_parts:
         parts = segment(pixels, True)
         mask = (parts >= 0).astype(np.uint8)
@@ -308,6 +381,8 @@ def _segment_video(
             flip_horizontal=args.flip,
             parts=renderer.needs_parts or args.parts,
         )
+        if args.refine != "none":
+            segmenter = _Refined(segmenter, args.threshold)
     job.target.parent.mkdir(parents=True, exist_ok=True)
     temporary, fd = outputs.reserve(job.target)
     written = 0
@@ -320,7 +395,10 @@ def _segment_video(
                     if args.max_frames and written >= args.max_frames:
                         break
                     result = segmenter.process(frame)
-                    out = renderer(frame, result.mask, result.parts, raw_parts=args.parts)
+                    if args.probability:  # a grayscale frame (the writer makes it BGR)
+                        out = probability_bytes(result.probability)
+                    else:
+                        out = renderer(frame, result.mask, result.parts, raw_parts=args.parts)
                     writer.write(pad_to(out, width, height))
                     written += 1
                     summary.partial_frames = written
@@ -349,7 +427,7 @@ def _import_video_modules(needed: bool) -> tuple[Any, Any]:
         from person_segmentation import render, video
     except ImportError as exc:
         raise UsageError(
-            f"effects and videos need OpenCV ({exc}); install it with: pip install opencv-python "
+            f"effects, videos and --refine guided need OpenCV ({exc}); install it with: pip install opencv-python "
             "(or opencv-python-headless on servers)"
         ) from exc
     return render, video
@@ -359,6 +437,15 @@ def run(args: argparse.Namespace) -> int:
     """The ``segment`` command."""
     effect: Effect | None = args.effect
     label = effect.label if effect is not None else ("parts" if args.parts else "mask")
+    for option, given in (("--people", args.people), ("--primary-person", args.primary_person)):
+        if given and args.probability:
+            raise UsageError(
+                f"{option} uses the BodyPix 2 people, which give no soft mask; --probability takes no {option}"
+            )
+        if given and args.refine != "none":
+            raise UsageError(f"--refine {args.refine} refines the single-person soft mask; it takes no {option}")
+    if args.probability:
+        label = "probability"
     if args.people:
         if effect is not None:
             raise UsageError("--people writes its own overlay (<stem>.people.png); it takes no --effect")
@@ -373,7 +460,9 @@ def run(args: argparse.Namespace) -> int:
     if args.people and has_video:
         videos = ", ".join(str(job.source) for job in jobs if job.kind == "video")
         raise UsageError(f"--people takes images only (one file per person and image), got the video(s) {videos}")
-    _, video = _import_video_modules(has_video or effect is not None or palette != "rainbow" or args.people)
+    _, video = _import_video_modules(
+        has_video or effect is not None or palette != "rainbow" or args.people or args.refine != "none"
+    )
     renderer = None
     if video is not None:
         from person_segmentation.render import Renderer
