@@ -103,6 +103,29 @@ def test_call_options_and_threshold_reach_the_call(model_url: str, bodypix_net: 
 
 
 @pytest.mark.weights
+@pytest.mark.weights
+@pytest.mark.parametrize("call", CALLS[:2])
+def test_single_person_calls_give_the_calls_probability(
+    call: str, model_url: str, bodypix_net: Any, files: list[Path]
+) -> None:
+    segmenter = Segmenter(weights=model_url, call=call, probability=True, probability_column="soft")
+    out = segmenter({"image": [str(f) for f in files]})
+    assert set(out) == {"image", "mask" if call == "segment_person" else "parts", "poses", "poses_scores", "soft"}
+    for got, f in zip(out["soft"], files, strict=True):
+        expected = getattr(bodypix_net, call)(f)
+        assert got.dtype == np.float32
+        np.testing.assert_array_equal(got, expected.probability, err_msg=f"{call} {f.name}")
+
+
+@pytest.mark.parametrize("call", CALLS[2:])
+def test_multi_person_calls_refuse_the_probability(call: str, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="probability must be False with call="):
+        Segmenter(call=call, probability=True)
+    with pytest.raises(ValueError, match="probability must be False with call="):
+        segment_dataset(tmp_path, tmp_path / "out", call=call, format="npy", probability=True)
+
+
+@pytest.mark.weights
 def test_bad_call_options_fail_at_construction(model_url: str) -> None:
     with pytest.raises(ValueError, match="internal_resolution"):
         Segmenter(weights=model_url, call="segment_person", call_options={"internal_resolution": "huge"})

@@ -171,7 +171,7 @@ def test_segmenter_in_map_batches_on_variable_size_images(
     rows = [{"name": f.as_posix(), "image": read_image(f)} for f in files]
     dataset = local_ray.data.from_items(rows).map_batches(
         Segmenter,
-        fn_constructor_kwargs={"multiplier": MULTIPLIER, "weights": weights_dir, "parts": True},
+        fn_constructor_kwargs={"multiplier": MULTIPLIER, "weights": weights_dir, "parts": True, "probability": True},
         compute=actor_pool(1),  # two calls at a time on the actor (the segmentation one at a time)
         batch_size=4,
     )
@@ -179,10 +179,12 @@ def test_segmenter_in_map_batches_on_variable_size_images(
     assert sorted(out) == sorted(f.as_posix() for f in files)
     for f in files:
         row = out[f.as_posix()]
-        assert set(row) == {"name", "image", "parts"}
+        assert set(row) == {"name", "image", "parts", "probability"}
         expected = net.estimate_part_segmentation(f)
         assert row["parts"].dtype == np.int32
         np.testing.assert_array_equal(row["parts"], expected, err_msg=str(f))
+        assert row["probability"].dtype == np.float32
+        np.testing.assert_array_equal(row["probability"], net.segment(f, parts=True).probability, err_msg=str(f))
 
 
 @pytest.fixture(scope="module")
@@ -238,6 +240,45 @@ def test_segmenter_records_failures_in_the_error_column(segmenter: Segmenter, ph
     assert out["person"][1].shape == (500, 333)
     for i in (0, 2, 3, 4):
         assert out["person"][i].shape == (0, 0) and out["person"][i].dtype == np.uint8
+
+
+def test_the_probability_column_is_the_librarys_probability(
+    weights_dir: Path, net: ps.PersonSegmentation, photos: Path
+) -> None:
+    segmenter = Segmenter(
+        MULTIPLIER, weights=weights_dir, probability=True, segmentation_threshold=0.3, error_column="error"
+    )
+    files = [photos / "rotated" / "turned.jpg", photos / "coco" / "000000006894.jpg"]
+    out = segmenter({"image": [str(files[0]), b"not an image", files[1].read_bytes()]})
+    assert set(out) == {"image", "mask", "probability", "error"}
+    assert out["probability"][1].shape == (0, 0) and out["probability"][1].dtype == np.float32
+    for got, mask, f in zip(out["probability"][::2], out["mask"][::2], files):
+        expected = net.segment(f, segmentation_threshold=0.3)
+        assert got.dtype == np.float32
+        np.testing.assert_array_equal(got, expected.probability)
+        np.testing.assert_array_equal(mask, net.estimate_person_segmentation(f, segmentation_threshold=0.3))
+        np.testing.assert_array_equal((got > 0.3).astype(np.uint8), mask)  # one pass: mask = p > threshold
+
+
+@pytest.mark.parametrize("fmt", ["npy", "png"])
+def test_segment_dataset_writes_the_probability(
+    local_ray: Any, net: ps.PersonSegmentation, photos: Path, weights_dir: Path, tmp_path: Path, fmt: str
+) -> None:
+    result = segment_dataset(
+        photos / "voc", tmp_path, multiplier=MULTIPLIER, weights=weights_dir, format=fmt, probability=True
+    )
+    names = [Path(p).name for p in result.probabilities]
+    assert names == [f"001408.probability.{fmt}", f"2008_000733.probability.{fmt}"]
+    for source, output, written in zip(result.sources, result.outputs, result.probabilities, strict=True):
+        expected = net.segment(source)
+        np.testing.assert_array_equal(_read_output(Path(output)), _encoded(expected.mask, False, fmt))
+        probability = _read_output(Path(written))
+        if fmt == "npy":
+            assert probability.dtype == np.float32
+            np.testing.assert_array_equal(probability, expected.probability)
+        else:
+            assert probability.dtype == np.uint8
+            np.testing.assert_array_equal(probability, np.rint(expected.probability * 255).astype(np.uint8))
 
 
 def test_without_an_error_column_a_bad_image_raises(weights_dir: Path, segmenter: Segmenter) -> None:
@@ -305,6 +346,7 @@ def test_asking_for_gpus_the_cluster_lacks_warns_before_waiting(local_ray: Any, 
         ({"num_cpus_per_worker": -1}, ValueError, "num_cpus_per_worker must be"),
         ({"num_gpus_per_worker": "1"}, TypeError, "num_gpus_per_worker must be"),
         ({"batch_size": 0}, ValueError, "batch_size must be"),
+        ({"probability": 1}, TypeError, "probability must be a bool"),
     ],
 )
 def test_segment_dataset_checks_its_arguments(
@@ -343,6 +385,10 @@ def test_segment_dataset_checks_sources_and_output(photos: Path, tmp_path: Path)
         ({"mask_column": 3}, TypeError, "mask_column must be"),
         ({"decode_threads": 0}, ValueError, "decode_threads must be"),
         ({"engine": "gpu"}, ValueError, "engine must be one of"),
+        ({"probability": "yes"}, TypeError, "probability must be a bool"),
+        ({"probability": True, "probability_column": ""}, ValueError, "probability_column must be a non-empty str"),
+        ({"probability": True, "probability_column": "mask"}, ValueError, "probability_column must differ from"),
+        ({"probability": True, "mask_column": "p", "probability_column": "p"}, ValueError, "must differ"),
     ],
 )
 def test_segmenter_checks_its_arguments(kwargs: dict[str, Any], error: type[Exception], message: str) -> None:

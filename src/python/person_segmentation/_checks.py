@@ -44,6 +44,7 @@ from person_segmentation._constants import (
     ON_ERROR_CHOICES,
     OUTPUT_STRIDES,
     POSE_NUM_KEYPOINTS,
+    RAY_PROBABILITY_CALLS,
     REFINEMENTS,
     OnError,
 )
@@ -798,3 +799,25 @@ def check_refine(value: object) -> str:
     if value is None:
         return "none"
     return check_choice(value, "refine", REFINEMENTS)
+
+
+# -- Ray Data: the person probability column (issue 12) ---------------------------------------
+def check_ray_probability(value: object, call: str | None) -> bool:
+    """``probability`` of ``ray_data.Segmenter`` / ``segment_dataset``: a bool, True only for
+    the v0.0.x estimates (``call`` None) and BodyPix 2's single-person calls."""
+    wanted = check_bool(value, "probability")
+    if wanted and call is not None and call not in RAY_PROBABILITY_CALLS:
+        raise ValueError(
+            f"probability must be False with call={call!r} (a multi-person call gives no per-person probability; "
+            f"call=None or one of {', '.join(map(repr, RAY_PROBABILITY_CALLS))} give the image's), got True"
+        )
+    return wanted
+
+
+def check_distinct_column(value: object, name: str, others: dict[str, str | None]) -> str:
+    """An output column name (non-empty str) that none of ``others`` (name -> column) uses."""
+    column = check_name(value, name)
+    for other, taken in others.items():
+        if column == taken:
+            raise ValueError(f"{name} must differ from {other}, got {column!r} for both")
+    return column

@@ -306,3 +306,14 @@ GUIDED_EPS: Final[float] = 1e-3
 GUIDED_SUBSAMPLE: Final[int] = 4
 #: The ``refine=`` values, as a type.
 Refinement = Literal["none", "guided"]
+
+
+# -- Ray Data: the person probability column (issue 12) ---------------------------------------
+#: The calls of ``ray_data.Segmenter(call=...)`` that give a person probability (None, the
+#: v0.0.x estimates, gives one too); the multi-person calls have none per person.
+RAY_PROBABILITY_CALLS: Final[tuple[str, ...]] = ("segment_person", "segment_person_parts")
+#: ``ray_data.Segmenter``'s default probability column, and the kind in the names of
+#: ``segment_dataset``'s probability files (``<name>.probability.png`` / ``.npy``).
+RAY_PROBABILITY_COLUMN: Final[str] = "probability"
+#: A probability PNG's scale: pixel = ``round(probability * 255)`` (8-bit grayscale).
+PROBABILITY_PNG_SCALE: Final[int] = 255

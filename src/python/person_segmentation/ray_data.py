@@ -13,12 +13,13 @@ and :func:`actor_pool`, the ``compute`` strategy that suits :class:`Segmenter`.
 Results are exactly those of the local API: image files are decoded as
 ``person_segmentation``'s own reader does (PIL, EXIF orientation applied, RGB) and each image
 goes through ``net.estimate_person_segmentation`` / ``net.estimate_part_segmentation`` with
-the same arguments. See ``docs/ray.md`` for clusters and GPU workers.
+the same arguments (with ``probability=True``, also the person probability of the same
+pass, as ``net.segment`` gives it). See ``docs/ray.md`` for clusters and GPU workers.
 
 Importing this module does not need Ray; :func:`segment_dataset` and :func:`actor_pool` raise
 an ImportError that names the extra when Ray Data is missing. :class:`Segmenter` itself never imports Ray.
 
-Why one module (about 610 lines): the optional Ray extra is one public entry point that
+Why one module (about 830 lines): the optional Ray extra is one public entry point that
 must stay importable without Ray; keeping the actor classes, the file planning and
 :func:`segment_dataset` together keeps all Ray-specific code out of the rest of the package.
 """
@@ -40,7 +41,14 @@ import numpy as np
 
 from person_segmentation import _checks, _pipeline
 from person_segmentation._api import PersonSegmentation, load
-from person_segmentation._constants import BODYPIX_CALLS, DEFAULT_WORKERS, ENGINES, POSE_NUM_KEYPOINTS
+from person_segmentation._constants import (
+    BODYPIX_CALLS,
+    DEFAULT_WORKERS,
+    ENGINES,
+    POSE_NUM_KEYPOINTS,
+    PROBABILITY_PNG_SCALE,
+    RAY_PROBABILITY_COLUMN,
+)
 from person_segmentation._image import decode_image_bytes, read_image
 from person_segmentation.encode import IMAGE_EXTENSIONS, mask_to_image, parts_to_image
 
@@ -102,7 +110,10 @@ class Segmenter:
     The batch is returned with every input column plus ``mask_column``: a 1-D object array of
     N arrays, uint8 (H, W) 0/1 masks, or int32 (H, W) part ids -1..23 with ``parts=True``,
     each the size of its image and equal to what ``net.estimate_person_segmentation`` /
-    ``net.estimate_part_segmentation`` return for it.
+    ``net.estimate_part_segmentation`` return for it. With ``probability=True`` it also has
+    ``probability_column``: float32 (H, W) person probabilities in [0, 1], from the same
+    native pass as the mask (``net.segment(...).probability``; ``probability >
+    segmentation_threshold`` is the mask).
 
     Args:
         multiplier, weights, engine, num_threads: passed to :func:`person_segmentation.load`
@@ -140,6 +151,12 @@ class Segmenter:
             ``max_detections``, ``score_threshold``, ``nms_radius``, ``min_keypoint_score``,
             ``refine_steps``); checked at construction.
         poses_column: the poses' column with ``call`` (its scores: ``<poses_column>_scores``).
+        probability: also add the person probability (float32 (H, W) in [0, 1]) of each row:
+            ``net.segment(image, ...).probability`` for the v0.0.x estimates, the result's
+            ``.probability`` for ``call="segment_person"`` / ``"segment_person_parts"``
+            (exactly; a failed row gets a (0, 0) array). A ValueError for the multi-person
+            calls, which have no probability per person.
+        probability_column: its column (default ``"probability"``).
     Raises:
         TypeError, ValueError: for a bad argument (the message names it), at construction.
     """
@@ -163,8 +180,11 @@ class Segmenter:
         quant_bytes: int = 2,
         call_options: dict[str, Any] | None = None,
         poses_column: str = "poses",
+        probability: bool = False,
+        probability_column: str = RAY_PROBABILITY_COLUMN,
     ) -> None:
         self.call = None if call is None else _checks.check_choice(call, "call", BODYPIX_CALLS)
+        self.probability = _checks.check_ray_probability(probability, self.call)
         self.parts = _checks.check_bool(parts, "parts")
         self.flip_horizontal = _checks.check_bool(flip_horizontal, "flip_horizontal")
         self.output_stride = _checks.check_output_stride(output_stride)
@@ -181,6 +201,13 @@ class Segmenter:
         multi = self.call is not None and "multi" in self.call
         default_column = _default_column(self.call, self.parts)
         self.mask_column = default_column if mask_column is None else _checks.check_name(mask_column, "mask_column")
+        taken = {"mask_column": self.mask_column, "error_column": self.error_column}
+        if self.call is not None:
+            taken["poses_column"] = self.poses_column
+        # a clash only matters when the column is made
+        self.probability_column = _checks.check_distinct_column(
+            probability_column, "probability_column", taken if self.probability else {}
+        )
         self._empty = np.zeros((0, 0, 0) if multi else (0, 0), np.int32 if self.parts else np.uint8)
         self._pool = ThreadPoolExecutor(
             _checks.check_int(decode_threads, "decode_threads", 1), "person-segmentation-io"
@@ -214,8 +241,9 @@ class Segmenter:
             options["segmentation_threshold"] = self.segmentation_threshold
         return options
 
-    def _run_call(self, image: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The BodyPix 2 call on one image -> (mask/parts array, poses (n, 17, 3), scores (n,))."""
+    def _run_call(self, image: object) -> tuple[np.ndarray, ...]:
+        """The BodyPix 2 call on one image -> (mask/parts array, poses (n, 17, 3), scores (n,)),
+        and the probability (H, W) last with ``probability``."""
         assert self.call is not None
         if isinstance(image, (str, os.PathLike)):
             image = read_image(image)  # here, on the stream's thread, as segment_stream decodes paths
@@ -231,6 +259,8 @@ class Segmenter:
             poses = [p.pose for p in people]
             return stacked.astype(np.int32 if self.parts else np.uint8, copy=False), *_pose_arrays(poses)
         array = np.asarray(result.parts if self.parts else result.mask)
+        if self.probability:
+            return array, *_pose_arrays(result.all_poses), np.asarray(result.probability)
         return array, *_pose_arrays(result.all_poses)
 
     # -- one image ----------------------------------------------------------------------------
@@ -253,16 +283,18 @@ class Segmenter:
 
     # -- a batch ------------------------------------------------------------------------------
     def segment(
-        self, items: Sequence[object], on_mask: Callable[[int, np.ndarray], None] | None = None
-    ) -> tuple[list[np.ndarray], list[str]]:
+        self, items: Sequence[object], on_mask: Callable[[int, Any], None] | None = None
+    ) -> tuple[list[Any], list[str]]:
         """Segment a sequence of images (column elements; None = pass over), pipelined with
-        ``net.segment_stream``; ``on_mask(i, mask)`` is called as each result arrives.
+        ``net.segment_stream``; ``on_mask(i, result)`` is called as each result arrives.
 
         Returns:
-            ``(masks, errors)``, both of ``len(items)``: a mask per item (an empty (0, 0) array
-            where there is none) and a message per item ("" = fine).
+            ``(results, errors)``, both of ``len(items)``: a result per item and a message per
+            item ("" = fine). A result is the mask, or (with ``call`` or ``probability``) a
+            tuple whose first element is the mask and, with ``probability``, whose last is the
+            probability; an empty (0, 0) array where there is none.
         """
-        masks = [self._empty] * len(items)
+        masks: list[Any] = [self._empty] * len(items)
         errors = [""] * len(items)
         todo = [i for i, item in enumerate(items) if item is not None]
         while todo:
@@ -299,13 +331,18 @@ class Segmenter:
         estimates; the BodyPix 2 call on ``DEFAULT_WORKERS`` threads (paths decoded there too)."""
         if self.call is not None:
             return _pipeline.ordered_map(self._run_call, sources, workers=DEFAULT_WORKERS, window=2 * DEFAULT_WORKERS)
-        return self.net.segment_stream(
-            sources,
-            parts=self.parts,
-            flip_horizontal=self.flip_horizontal,
-            output_stride=self.output_stride,
-            segmentation_threshold=0.5 if self.segmentation_threshold is None else self.segmentation_threshold,
-        )
+        options: dict[str, Any] = {
+            "parts": self.parts,
+            "flip_horizontal": self.flip_horizontal,
+            "output_stride": self.output_stride,
+            "segmentation_threshold": 0.5 if self.segmentation_threshold is None else self.segmentation_threshold,
+        }
+        if not self.probability:
+            return self.net.segment_stream(sources, **options)
+        # The mask (or parts) and the probability of one native pass (PersonSegmentation.segment).
+        # (on_error="raise": no FailedImage comes)
+        results: Iterator[Any] = self.net.segment_stream(sources, results=True, **options)
+        return ((r.parts if self.parts else r.mask, r.probability) for r in results)
 
     def _column_items(self, batch: dict[str, Any]) -> list[object]:
         if self.image_column not in batch:
@@ -317,18 +354,26 @@ class Segmenter:
         return items
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
-        """Add the mask column to ``batch`` (see the class docstring for columns and dtypes)."""
+        """Add the mask column (and the others asked for) to ``batch`` (see the class docstring
+        for columns and dtypes)."""
         items = self._column_items(batch)
         results, errors = self.segment(items)
         out = dict(batch)
-        if self.call is None:
+        if self.call is None and not self.probability:
             out[self.mask_column] = _object_array(results)
         else:
-            empty = (self._empty, np.zeros((0, POSE_NUM_KEYPOINTS, 3)), np.zeros(0))
+            empty: tuple[np.ndarray, ...] = (self._empty,)
+            if self.call is not None:
+                empty += (np.zeros((0, POSE_NUM_KEYPOINTS, 3)), np.zeros(0))
+            if self.probability:
+                empty += (np.zeros((0, 0), np.float32),)
             rows = [r if isinstance(r, tuple) else empty for r in results]
             out[self.mask_column] = _object_array([r[0] for r in rows])
-            out[self.poses_column] = _object_array([r[1] for r in rows])
-            out[f"{self.poses_column}_scores"] = _object_array([r[2] for r in rows])
+            if self.call is not None:
+                out[self.poses_column] = _object_array([r[1] for r in rows])
+                out[f"{self.poses_column}_scores"] = _object_array([r[2] for r in rows])
+            if self.probability:
+                out[self.probability_column] = _object_array([r[-1] for r in rows])
         if self.error_column is not None:
             previous = batch.get(self.error_column)
             out[self.error_column] = np.array(
@@ -375,11 +420,14 @@ class SegmentResult:
         outputs: the file written for each of ``sources`` (same order).
         failed: ``(source, message)`` for every image that could not be read or segmented
             (nothing is written for those; the others are).
+        probabilities: with ``probability=True``, the probability file written for each of
+            ``sources`` (same order); else empty.
     """
 
     sources: tuple[str, ...]
     outputs: tuple[str, ...]
     failed: tuple[tuple[str, str], ...]
+    probabilities: tuple[str, ...] = ()
 
     @property
     def count(self) -> int:
@@ -394,12 +442,15 @@ class _Job:
     path: str  # path within that filesystem
     target: str  # path within the output filesystem
     output: str  # as shown to the user
+    probability_target: str = ""  # the probability file's, with probability=True
+    probability_output: str = ""
 
 
 class _FileSegmenter(Segmenter):
     """:class:`Segmenter` that reads each image from a filesystem and writes its mask file.
 
-    Input columns: ``index``, ``filesystem``, ``path``, ``target``; output: ``index``, ``error``.
+    Input columns: ``index``, ``filesystem``, ``path``, ``target`` (and ``probability_target``
+    with ``probability``); output: ``index``, ``error``.
     """
 
     def __init__(
@@ -423,7 +474,7 @@ class _FileSegmenter(Segmenter):
         with fs.open_input_stream(path, compression=None) as stream:
             return decode_image_bytes(stream.readall(), path)
 
-    def _write(self, result: np.ndarray | tuple[np.ndarray, ...], target: str) -> None:
+    def _write(self, result: np.ndarray | tuple[np.ndarray, ...], target: str, probability_target: str) -> None:
         mask = result[0] if isinstance(result, tuple) else result  # a BodyPix 2 call's: its array
         buffer = io.BytesIO()
         if self._format == "npy":
@@ -432,14 +483,25 @@ class _FileSegmenter(Segmenter):
             (parts_to_image(mask) if self.parts else mask_to_image(mask)).save(buffer, format="PNG")
         with self._output.open_output_stream(target, compression=None) as stream:
             stream.write(buffer.getvalue())
+        if self.probability:
+            assert isinstance(result, tuple)
+            probability = np.asarray(result[-1], dtype=np.float32)
+            buffer = io.BytesIO()
+            if self._format == "npy":
+                np.save(buffer, probability, allow_pickle=False)
+            else:
+                _probability_to_image(probability).save(buffer, format="PNG")
+            with self._output.open_output_stream(probability_target, compression=None) as stream:
+                stream.write(buffer.getvalue())
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
         items: list[object] = [(int(f), str(p)) for f, p in zip(batch["filesystem"], batch["path"])]
         targets = [str(t) for t in batch["target"]]
+        probability_targets = [str(t) for t in batch.get("probability_target", [""] * len(targets))]
         writes: dict[int, Future[None]] = {}
 
-        def write(i: int, mask: np.ndarray) -> None:  # while the stream goes on
-            writes[i] = self._pool.submit(self._write, mask, targets[i])
+        def write(i: int, result: Any) -> None:  # while the stream goes on
+            writes[i] = self._pool.submit(self._write, result, targets[i], probability_targets[i])
 
         _, errors = self.segment(items, write)
         for i, future in writes.items():
@@ -448,6 +510,14 @@ class _FileSegmenter(Segmenter):
             except OSError as exc:
                 errors[i] = f"cannot write {targets[i]!r}: {exc}"
         return {"index": np.asarray(batch["index"]), "error": np.array(errors, dtype=object)}
+
+
+def _probability_to_image(probability: np.ndarray) -> Any:
+    """float32 (H, W) probability in [0, 1] -> 8-bit grayscale PIL image, ``round(p * 255)``."""
+    import PIL.Image
+
+    pixels = np.rint(probability * np.float32(PROBABILITY_PNG_SCALE)).astype(np.uint8)
+    return PIL.Image.fromarray(pixels, mode="L")
 
 
 def _import_ray(caller: str = "segment_dataset") -> Any:
@@ -495,9 +565,10 @@ def _join(base: str, relative: str) -> str:
 
 
 def _plan(
-    sources: list[str], output: str, kind: str, format: str
+    sources: list[str], output: str, kind: str, format: str, probability: bool = False
 ) -> tuple[list[pyarrow.fs.FileSystem], pyarrow.fs.FileSystem, list[_Job]]:
-    """List the images under ``sources`` and give each a unique output file."""
+    """List the images under ``sources`` and give each a unique output file (and, with
+    ``probability``, a ``<name>.probability.<format>`` next to it)."""
     import pyarrow.fs
 
     out_fs, out_base = _resolve(output, "output")
@@ -545,7 +616,11 @@ def _plan(
         while name in taken:  # two inputs with the same stem: keep both
             name, n = f"{stem}-{n}.{kind}.{format}", n + 1
         taken.add(name)
-        jobs.append(_Job(shown, index, path, out_prefix + name, _join(output, name)))
+        extra = ("", "")
+        if probability:  # the mask's name with the probability's kind: unique as the mask's
+            other = name[: -len(f"{kind}.{format}")] + f"{RAY_PROBABILITY_COLUMN}.{format}"
+            extra = (out_prefix + other, _join(output, other))
+        jobs.append(_Job(shown, index, path, out_prefix + name, _join(output, name), *extra))
     if out_fs.type_name == "local":  # object stores have no directories to make
         for parent in sorted({posixpath.dirname(job.target) for job in jobs}):
             out_fs.create_dir(parent, recursive=True)
@@ -619,6 +694,7 @@ def segment_dataset(
     call: str | None = None,
     quant_bytes: int = 2,
     call_options: dict[str, Any] | None = None,
+    probability: bool = False,
 ) -> SegmentResult:
     """Segment every image under ``sources`` with Ray Data and write one file per image.
 
@@ -650,6 +726,11 @@ def segment_dataset(
             ``<name>.masks.npy`` / ``<name>.person_parts.npy``, the (n, H, W) stack of the
             people in BodyPix 2's order (``format="npy"`` only; the poses are not written: use
             :class:`Segmenter` for them).
+        probability: also write each image's person probability (as :class:`Segmenter`'s
+            ``probability``: the v0.0.x estimates or a single-person ``call``; a ValueError for
+            the multi-person calls): ``<name>.probability.npy``, float32 (H, W) in [0, 1]
+            exactly, with ``format="npy"``; ``<name>.probability.png``, 8-bit grayscale
+            ``round(probability * 255)``, with ``"png"``. Listed in ``result.probabilities``.
         concurrency: actors: an int for a fixed pool, ``(min, max)`` for an autoscaling one.
             None: a fixed pool of one actor per node alive when the job starts (one per
             ``num_gpus_per_worker`` GPUs with GPUs), since each actor already keeps every core
@@ -695,6 +776,7 @@ def segment_dataset(
         "call": call,
         "quant_bytes": _checks.check_choice(quant_bytes, "quant_bytes", (1, 2, 4)),
         "call_options": _checks.check_call_options(call_options),
+        "probability": _checks.check_ray_probability(probability, call),
     }
     pool = _check_concurrency(concurrency)
     cpus = None if num_cpus_per_worker is None else _check_amount(num_cpus_per_worker, "num_cpus_per_worker")
@@ -704,9 +786,16 @@ def segment_dataset(
     ray = _import_ray()
 
     kind = _default_column(call, call.endswith("_parts") if call is not None else options["parts"])
-    filesystems, out_fs, jobs = _plan(names, os.fspath(output), kind, format)
+    filesystems, out_fs, jobs = _plan(names, os.fspath(output), kind, format, options["probability"])
     rows = [
-        {"index": i, "filesystem": job.filesystem, "path": job.path, "target": job.target} for i, job in enumerate(jobs)
+        {
+            "index": i,
+            "filesystem": job.filesystem,
+            "path": job.path,
+            "target": job.target,
+            "probability_target": job.probability_target,
+        }
+        for i, job in enumerate(jobs)
     ]
     resources: dict[str, float] = {}  # Ray warns when GPU actors are also given CPUs: only if asked
     if cpus is not None or not gpus:
@@ -742,4 +831,5 @@ def segment_dataset(
         sources=tuple(job.source for job in done),
         outputs=tuple(job.output for job in done),
         failed=tuple((job.source, error) for job, error in zip(jobs, errors) if error),
+        probabilities=tuple(job.probability_output for job in done) if options["probability"] else (),
     )
