@@ -57,6 +57,8 @@ SURFACE: dict[str, list[str]] = {
         "mask_to_image",
         "palette_colors",
         "parts_to_image",
+        "probability_to_image",
+        "probability_to_uint8",
     ],
     "person_segmentation.metrics": [
         "BOUNDARY_TOLERANCE",

@@ -513,11 +513,11 @@ def test_probability_and_refine_refuse_the_bodypix2_people_before_loading(
     assert not (tmp_path / "out").exists()
 
 
-def test_probability_bytes_round_half_to_even_and_clip() -> None:
-    from person_segmentation.cli.segment import probability_bytes
+def test_probability_to_uint8_rounds_half_to_even_and_clips() -> None:
+    from person_segmentation.encode import probability_to_uint8
 
     p = np.array([[0.0, 1.0, -0.5, 1.5], [0.5 / 255, 1.5 / 255, 0.5, 254.5 / 255]], dtype=np.float32)
-    out = probability_bytes(p)
+    out = probability_to_uint8(p)
     assert out.dtype == np.uint8 and out.shape == p.shape
     expected = np.rint(np.clip(p, 0, 1).astype(np.float64) * 255)  # float32 * 255 is exact in float64
     np.testing.assert_array_equal(out, expected)

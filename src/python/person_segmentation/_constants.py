@@ -315,5 +315,3 @@ RAY_PROBABILITY_CALLS: Final[tuple[str, ...]] = ("segment_person", "segment_pers
 #: ``ray_data.Segmenter``'s default probability column, and the kind in the names of
 #: ``segment_dataset``'s probability files (``<name>.probability.png`` / ``.npy``).
 RAY_PROBABILITY_COLUMN: Final[str] = "probability"
-#: A probability PNG's scale: pixel = ``round(probability * 255)`` (8-bit grayscale).
-PROBABILITY_PNG_SCALE: Final[int] = 255

@@ -1,8 +1,10 @@
 """Results as image files: the mask and part-map encodings, and the file extensions.
 
 Used by the command line and by :mod:`person_segmentation.ray_data`, so both write the same
-files. A mask becomes an 8-bit grayscale image (person = 255); a part map a palette image
-whose pixel values are the part ids (background = 24, black), coloured with a palette.
+files (and by the server, so that it sends the same images). A mask becomes an 8-bit grayscale
+image (person = 255); a person probability an 8-bit grayscale image ``round(p * 255)``; a part
+map a palette image whose pixel values are the part ids (background = 24, black), coloured with
+a palette.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ __all__ = [
     "mask_to_image",
     "palette_colors",
     "parts_to_image",
+    "probability_to_image",
+    "probability_to_uint8",
 ]
 
 
@@ -39,6 +43,19 @@ RAINBOW: tuple[tuple[int, int, int], ...] = palette_colors("rainbow")
 def mask_to_image(mask: np.ndarray) -> PIL.Image.Image:
     """uint8 (H, W) 0/1 mask -> 8-bit grayscale image, person = 255."""
     return PIL.Image.fromarray((mask * 255).astype(np.uint8), mode="L")
+
+
+def probability_to_uint8(probability: np.ndarray) -> np.ndarray:
+    """float (H, W) person probability -> uint8 ``round(p * 255)``: clipped to [0, 1], scaled
+    in float64 (exact for float32 input) and rounded half to even; 255 = certainly a person."""
+    scaled = np.clip(probability, 0.0, 1.0).astype(np.float64) * 255.0
+    result: np.ndarray = np.rint(scaled).astype(np.uint8)
+    return result
+
+
+def probability_to_image(probability: np.ndarray) -> PIL.Image.Image:
+    """float (H, W) person probability -> 8-bit grayscale image :func:`probability_to_uint8`."""
+    return PIL.Image.fromarray(probability_to_uint8(probability), mode="L")
 
 
 def parts_to_image(parts: np.ndarray, palette: Sequence[Sequence[int]] = RAINBOW) -> PIL.Image.Image:

@@ -46,11 +46,10 @@ from person_segmentation._constants import (
     DEFAULT_WORKERS,
     ENGINES,
     POSE_NUM_KEYPOINTS,
-    PROBABILITY_PNG_SCALE,
     RAY_PROBABILITY_COLUMN,
 )
 from person_segmentation._image import decode_image_bytes, read_image
-from person_segmentation.encode import IMAGE_EXTENSIONS, mask_to_image, parts_to_image
+from person_segmentation.encode import IMAGE_EXTENSIONS, mask_to_image, parts_to_image, probability_to_image
 
 if TYPE_CHECKING:
     import pyarrow.fs
@@ -490,7 +489,7 @@ class _FileSegmenter(Segmenter):
             if self._format == "npy":
                 np.save(buffer, probability, allow_pickle=False)
             else:
-                _probability_to_image(probability).save(buffer, format="PNG")
+                probability_to_image(probability).save(buffer, format="PNG")
             with self._output.open_output_stream(probability_target, compression=None) as stream:
                 stream.write(buffer.getvalue())
 
@@ -510,14 +509,6 @@ class _FileSegmenter(Segmenter):
             except OSError as exc:
                 errors[i] = f"cannot write {targets[i]!r}: {exc}"
         return {"index": np.asarray(batch["index"]), "error": np.array(errors, dtype=object)}
-
-
-def _probability_to_image(probability: np.ndarray) -> Any:
-    """float32 (H, W) probability in [0, 1] -> 8-bit grayscale PIL image, ``round(p * 255)``."""
-    import PIL.Image
-
-    pixels = np.rint(probability * np.float32(PROBABILITY_PNG_SCALE)).astype(np.uint8)
-    return PIL.Image.fromarray(pixels, mode="L")
 
 
 def _import_ray(caller: str = "segment_dataset") -> Any:

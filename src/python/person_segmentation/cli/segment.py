@@ -244,16 +244,6 @@ class _ImageSegmenter:
         )
 
 
-def probability_bytes(probability: np.ndarray) -> np.ndarray:
-    """The ``--probability`` output of a float probability in [0, 1]: uint8
-    ``round(probability * 255)`` (half to even, computed exactly in float64)."""
-    import numpy as np
-
-    scaled = np.clip(probability, 0.0, 1.0).astype(np.float64) * 255.0
-    result: np.ndarray = np.rint(scaled).astype(np.uint8)
-    return result
-
-
 class _Refined:
     """``--refine guided`` on a video: the (smoothed) probability of each frame refined with the
     frame as guide and thresholded again; parts outside the refined mask become -1 (as
@@ -315,7 +305,7 @@ def _segment_image(
     import PIL.Image
 
     from person_segmentation._image import read_image
-    from person_segmentation.encode import mask_to_image, palette_colors, parts_to_image
+    from person_segmentation.encode import mask_to_image, palette_colors, parts_to_image, probability_to_image
 
     pixels = read_image(job.source)
     job.target.parent.mkdir(parents=True, exist_ok=True)
@@ -331,7 +321,7 @@ def _segment_image(
     elif args.probability or args.refine != "none":
         result = segment.result(pixels, needs_parts)
         if args.probability:
-            save_image(PIL.Image.fromarray(probability_bytes(result.probability)), job.target, outputs)
+            save_image(probability_to_image(result.probability), job.target, outputs)
             return
         mask, parts = result.mask, result.parts
     elif needs_parts:
@@ -363,6 +353,7 @@ def _segment_video(
     """Segment one video into ``job.target`` (through a temporary file, published only when
     the video is complete and read back whole); returns the number of frames written."""
     from person_segmentation._pipeline import prefetch
+    from person_segmentation.encode import probability_to_uint8
 
     if job.error is not None:
         raise ValueError(job.error)
@@ -396,7 +387,7 @@ def _segment_video(
                         break
                     result = segmenter.process(frame)
                     if args.probability:  # a grayscale frame (the writer makes it BGR)
-                        out = probability_bytes(result.probability)
+                        out = probability_to_uint8(result.probability)
                     else:
                         out = renderer(frame, result.mask, result.parts, raw_parts=args.parts)
                     writer.write(pad_to(out, width, height))

@@ -9,7 +9,7 @@ import numpy as np
 import PIL.Image
 
 from person_segmentation import render
-from person_segmentation.encode import palette_colors, parts_to_image
+from person_segmentation.encode import palette_colors, parts_to_image, probability_to_image
 from person_segmentation.serve._model import Segmentation
 from person_segmentation.serve._options import SegmentOptions
 
@@ -85,7 +85,7 @@ def draw(
         return PIL.Image.fromarray((seg.mask * 255).astype(np.uint8), mode="L")
     if output == "probability":
         assert seg.probability is not None
-        return PIL.Image.fromarray(np.rint(np.clip(seg.probability, 0, 1) * 255).astype(np.uint8), mode="L")
+        return probability_to_image(seg.probability)
     if output == "parts":
         assert seg.parts is not None
         return parts_to_image(seg.parts, palette_colors(o.palette))
