@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerate the bundled model's LiteRT conversion (``heads.tflite`` + ``heads.tflite.json``).
+"""Regenerate the bundled model's LiteRT conversion (``heads.tflite.gz`` + ``heads.tflite.json``).
 
     python scripts/convert-bundled-model.py [--check]   (with the package installed: scripts/test.sh)
 
@@ -48,16 +48,17 @@ def main() -> int:
     parser.add_argument("--check", action="store_true", help="compare with the shipped files, write nothing")
     args = parser.parse_args()
     folder = _weights.bundled_model(16).parent
-    target = folder / _engine_tflite.SHIPPED_NAME
-    meta_target = target.with_name(target.name + _engine_tflite.SHIPPED_META_SUFFIX)
+    name = _engine_tflite.SHIPPED_NAME
+    target = folder / (name + _engine_tflite.SHIPPED_COMPRESSED_SUFFIX)
+    meta_target = folder / (name + _engine_tflite.SHIPPED_META_SUFFIX)
     content, meta = build()
     if args.check:
-        same = target.is_file() and target.read_bytes() == content
+        same = target.is_file() and _engine_tflite.read_shipped(target) == content
         print(f"{target}: {'identical to' if same else 'DIFFERS from'} a fresh conversion")
         return 0 if same else 1
-    target.write_bytes(content)
+    _engine_tflite.write_shipped(target, content)
     meta_target.write_bytes(meta)
-    print(f"wrote {target} ({len(content)} bytes) and {meta_target}")
+    print(f"wrote {target} ({len(content)} bytes, {target.stat().st_size} compressed) and {meta_target}")
     return 0
 
 

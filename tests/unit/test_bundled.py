@@ -39,7 +39,7 @@ def test_only_the_bundled_model_and_its_notice_are_in_models() -> None:
     assert found == sorted(
         ["NOTICE"]
         + [f"{prefix}/{n}" for n in ("group1-shard1of1.bin", "model-stride16.json", "model-stride8.json")]
-        + [f"{prefix}/heads.tflite", f"{prefix}/heads.tflite.json"]
+        + [f"{prefix}/heads.tflite.gz", f"{prefix}/heads.tflite.json"]
     )
     notice = (models / "NOTICE").read_text()
     assert "Apache License, Version 2.0" in notice and "Google" in notice and _weights.OFFICIAL_SHA256[SHARD] in notice
@@ -64,7 +64,7 @@ def test_both_jsons_decode_to_the_same_weights_as_the_shipped_conversion_names()
         loaded = _weights.load_weights(0.75, _weights.bundled_model(stride))
         assert loaded.format == "2.x" and loaded.multiplier == 0.75
         assert _engine_tflite.weights_digest(loaded.tensors, 0.75) == meta["weights_sha256"]
-    assert meta["sha256"] == hashlib.sha256((FOLDER / "heads.tflite").read_bytes()).hexdigest()
+    assert meta["sha256"] == hashlib.sha256(_engine_tflite.read_shipped(FOLDER / "heads.tflite.gz")).hexdigest()
     assert meta["output_strides"] == list(BUNDLED_STRIDES)
     assert meta["conversion_version"] == _engine_tflite._HEADS_CONVERSION_VERSION
 
@@ -77,7 +77,7 @@ def test_the_shipped_conversion_gives_the_logits_of_a_fresh_one() -> None:
 
     loaded = _weights.load_weights(0.75, _weights.bundled_model())
     fresh = _convert.convert_heads(MobileNetV1(loaded.tensors, 0.75), BUNDLED_STRIDES)
-    shipped = (FOLDER / "heads.tflite").read_bytes()
+    shipped = _engine_tflite.read_shipped(FOLDER / "heads.tflite.gz")
     meta = json.loads((FOLDER / "heads.tflite.json").read_text())
     if meta["tensorflow"] == _engine_tflite.tensorflow_version():
         assert fresh == shipped
