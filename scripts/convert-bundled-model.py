@@ -20,13 +20,13 @@ import json
 import sys
 
 from person_segmentation import _convert, _engine_tflite, _weights
-from person_segmentation._constants import BUNDLED_STRIDES
+from person_segmentation._constants import BUNDLED_MULTIPLIER, BUNDLED_STRIDES
 from person_segmentation._network import MobileNetV1
 
 
 def build() -> tuple[bytes, bytes]:
     """(flatbuffer, description JSON) of a fresh conversion of the bundled weights."""
-    loaded = _weights.load_weights(_weights.BUNDLED_MULTIPLIER, _weights.bundled_model(16))
+    loaded = _weights.load_weights(BUNDLED_MULTIPLIER, _weights.bundled_model(16))
     content = _convert.convert_heads(MobileNetV1(loaded.tensors, loaded.multiplier), BUNDLED_STRIDES)
     meta = {
         "conversion": "heads",
