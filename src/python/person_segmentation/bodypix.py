@@ -358,8 +358,26 @@ class BodyPix:
         )
         return keypoints, scores
 
-    def _instances(self, frame: _Frame, o: _Options, parts: bool) -> tuple[np.ndarray, np.ndarray | None, list[Pose]]:
-        """Person index per pixel (-1 nobody), the part map (when asked) and the people."""
+    def _semantic(
+        self, image: ImageLike, o: _Options, parts: bool
+    ) -> tuple[_Frame, np.ndarray, np.ndarray | None, np.ndarray, list[Pose]]:
+        """The two semantic calls: the frame, mask, part ids (when asked), person score and
+        every pose, mirrored when ``o.flip``."""
+        frame = self._frame(image, o.fraction)
+        mask, part_ids, probability = self._scale_back(frame, o, parts)
+        assert probability is not None
+        poses = _to_poses(*self._poses(frame, o), frame.width, o.flip)
+        if o.flip:
+            mask, probability = _mirror(mask), _mirror(probability)
+            part_ids = None if part_ids is None else _mirror(part_ids)
+        return frame, mask, part_ids, probability, poses
+
+    def _instances(
+        self, image: ImageLike, o: _Options, parts: bool
+    ) -> tuple[_Frame, np.ndarray, np.ndarray | None, list[Pose]]:
+        """The two multi-person calls: the frame, person index per pixel (-1 nobody), the part
+        map (when asked) and the people, mirrored when ``o.flip``."""
+        frame = self._frame(image, o.fraction)
         mask, part_ids, _ = self._scale_back(frame, o, parts, probability=False)
         keypoints, scores = self._poses(frame, o)
         keep = scores >= o.score_threshold
@@ -377,7 +395,7 @@ class BodyPix:
         if o.flip:
             index = _mirror(index)
             part_ids = None if part_ids is None else _mirror(part_ids)
-        return index, part_ids, people
+        return frame, index, part_ids, people
 
     # -- BodyPix 2's four calls ----------------------------------------------------------------
     def segment_person(
@@ -410,12 +428,7 @@ class BodyPix:
         o = _options(
             flip_horizontal, internal_resolution, segmentation_threshold, max_detections, score_threshold, nms_radius
         )
-        frame = self._frame(image, o.fraction)
-        mask, _, probability = self._scale_back(frame, o, parts=False)
-        assert probability is not None
-        poses = _to_poses(*self._poses(frame, o), frame.width, o.flip)
-        if o.flip:
-            mask, probability = _mirror(mask), _mirror(probability)
+        frame, mask, _, probability, poses = self._semantic(image, o, parts=False)
         return SemanticPersonSegmentation(mask, probability, poses, frame.height, frame.width)
 
     def segment_person_parts(
@@ -440,12 +453,8 @@ class BodyPix:
         o = _options(
             flip_horizontal, internal_resolution, segmentation_threshold, max_detections, score_threshold, nms_radius
         )
-        frame = self._frame(image, o.fraction)
-        mask, part_ids, probability = self._scale_back(frame, o, parts=True)
-        assert part_ids is not None and probability is not None
-        poses = _to_poses(*self._poses(frame, o), frame.width, o.flip)
-        if o.flip:
-            mask, part_ids, probability = _mirror(mask), _mirror(part_ids), _mirror(probability)
+        frame, mask, part_ids, probability, poses = self._semantic(image, o, parts=True)
+        assert part_ids is not None
         return SemanticPartSegmentation(part_ids, mask, probability, poses, frame.height, frame.width)
 
     def segment_multi_person(
@@ -486,8 +495,7 @@ class BodyPix:
             min_keypoint_score,
             refine_steps,
         )
-        frame = self._frame(image, o.fraction)
-        index, _, people = self._instances(frame, o, parts=False)
+        frame, index, _, people = self._instances(image, o, parts=False)
         return [
             PersonInstance((index == p).view(np.uint8), pose, frame.height, frame.width)
             for p, pose in enumerate(people)
@@ -524,8 +532,7 @@ class BodyPix:
             min_keypoint_score,
             refine_steps,
         )
-        frame = self._frame(image, o.fraction)
-        index, part_ids, people = self._instances(frame, o, parts=True)
+        frame, index, part_ids, people = self._instances(image, o, parts=True)
         assert part_ids is not None
         result = []
         for p, pose in enumerate(people):
