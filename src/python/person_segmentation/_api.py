@@ -175,14 +175,18 @@ def _options(
     segmentation_threshold: object,
     swap_left_right: object,
 ) -> _Options:
-    """The estimate options checked, in the order of the estimates' signature."""
-    return _Options(
+    """The estimate options checked, in the order of the estimates' signature
+    (``swap_left_right`` only with ``parts``)."""
+    options = _Options(
         parts=_checks.check_bool(parts, "parts"),
         flip=_checks.check_bool(flip_horizontal, "flip_horizontal"),
         stride=_checks.check_output_stride(output_stride),
         threshold=_checks.check_threshold(segmentation_threshold),
         swap=_checks.check_bool(swap_left_right, "swap_left_right"),
     )
+    if options.swap and not options.parts:
+        raise ValueError("swap_left_right needs parts=True")
+    return options
 
 
 class PersonSegmentation:
@@ -488,8 +492,6 @@ class PersonSegmentation:
             FileNotFoundError: ``image`` is a path that does not exist.
         """
         o = _options(parts, flip_horizontal, output_stride, segmentation_threshold, swap_left_right)
-        if o.swap and not o.parts:
-            raise ValueError("swap_left_right needs parts=True")
         how = _checks.check_refine(refine)
         return self._segment_result(image, o, how, _checks.check_num_threads(num_threads))
 
@@ -590,8 +592,6 @@ class PersonSegmentation:
             FileNotFoundError: with ``on_error="raise"``, a path that does not exist.
         """
         o = _options(parts, flip_horizontal, output_stride, segmentation_threshold, swap_left_right)
-        if o.swap and not o.parts:
-            raise ValueError("swap_left_right needs parts=True")
         count = _checks.check_workers(workers) or DEFAULT_WORKERS
         skip = _checks.check_on_error(on_error) == "skip"
         with_results = _checks.check_bool(results, "results")
