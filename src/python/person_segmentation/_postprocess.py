@@ -91,15 +91,19 @@ def _to_host(logits: Any) -> np.ndarray:
         ) from error
 
 
-def _check_reference_logits(logits: Any, parts: bool) -> None:
-    """The checks the native core makes, for the TensorFlow reference (so both methods refuse
-    the same logits with the same kind of error, not with a TensorFlow error)."""
+def _reference_logits(logits: Any, parts: bool) -> Any:
+    """Logits for the TensorFlow reference: a numpy array or TensorFlow tensor as given, any
+    other DLPack producer as numpy; checked as the native core checks them (so both methods
+    refuse the same logits with the same kind of error, not with a TensorFlow error)."""
+    if not (isinstance(logits, np.ndarray) or is_tf_tensor(logits)):
+        logits = np.from_dlpack(logits)
     if str(logits.dtype) != "float32" and getattr(logits.dtype, "name", None) != "float32":
         raise TypeError(f"logits must be a float32 array, got dtype {logits.dtype}")
     shape = tuple(int(d) for d in logits.shape)
     channels = "1 + parts" if parts else "1 or more"
     if len(shape) != 3 or shape[0] < 1 or shape[1] < 1 or shape[2] < (2 if parts else 1):
         raise ValueError(f"logits must have shape (h, w, {channels}) with h, w >= 1, got shape {shape}")
+    return logits
 
 
 @overload
@@ -166,9 +170,7 @@ def run(
 
         if result_on_device:
             raise ValueError("result_on_device=True needs postprocess='native', got postprocess='tf'")
-        if not (isinstance(logits, np.ndarray) or is_tf_tensor(logits)):
-            logits = np.from_dlpack(logits)
-        _check_reference_logits(logits, parts)
+        logits = _reference_logits(logits, parts)
         if parts:
             return _postprocess_tf.part_segmentation(logits[..., :1], logits[..., 1:], geometry, threshold, flip)
         return _postprocess_tf.person_mask(logits[..., :1], geometry, threshold, flip)
@@ -257,9 +259,7 @@ def run_probability(
     if method == "tf":
         from person_segmentation import _postprocess_tf
 
-        if not (isinstance(logits, np.ndarray) or is_tf_tensor(logits)):
-            logits = np.from_dlpack(logits)
-        _check_reference_logits(logits, parts)
+        logits = _reference_logits(logits, parts)
         probability = _postprocess_tf.person_probability(logits[..., :1], geometry, flip)
         if parts:
             result = _postprocess_tf.part_segmentation(logits[..., :1], logits[..., 1:], geometry, threshold, flip)
