@@ -193,14 +193,6 @@ BODYPIX_HEADS: Final[tuple[tuple[str, int], ...]] = (
 )
 #: Channels of the heads array: 1 + 24 + 17 + 34 + 32 + 32 + 34.
 BODYPIX_HEADS_CHANNELS: Final[int] = 174
-#: First channel of each head in the heads array.
-BODYPIX_HEAD_SEGMENTS: Final[int] = 0
-BODYPIX_HEAD_PART_HEATMAPS: Final[int] = 1
-BODYPIX_HEAD_HEATMAPS: Final[int] = 25
-BODYPIX_HEAD_SHORT_OFFSETS: Final[int] = 42
-BODYPIX_HEAD_DISPLACEMENT_FWD: Final[int] = 76
-BODYPIX_HEAD_DISPLACEMENT_BWD: Final[int] = 108
-BODYPIX_HEAD_LONG_OFFSETS: Final[int] = 140
 #: Input sizes of ``engine.heads()`` kept ready per engine (LiteRT interpreters resized to
 #: them); the least recently used size beyond these is dropped.
 HEADS_SIZE_CACHE: Final[int] = 4
@@ -292,8 +284,6 @@ BOUNDARY_TOLERANCE: Final[float] = 0.008
 #: The mask geometries of ``person-segmentation eval``: "v0" (the v0.0.x 353 x 257 resize-and-pad
 #: pipeline of ``ps.load``) and "bodypix" (BodyPix 2's internal resolution and padding, issue 13).
 EVAL_GEOMETRIES: Final[tuple[str, ...]] = ("v0", "bodypix")
-#: The size of the frame the eval's speed column is measured on (width, height).
-EVAL_TIMING_FRAME: Final[tuple[int, int]] = (640, 480)
 #: Edge refinements of the soft masks (``refine=``): none, or the guided filter (He et al.).
 REFINEMENTS: Final[tuple[str, ...]] = ("none", "guided")
 #: The guided filter's window radius as a fraction of the image diagonal (rounded, at least 1
