@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "check.hpp"
 #include "person_segmentation/person_segmentation.hpp"
 
 namespace ps = person_segmentation;
@@ -21,16 +22,7 @@ namespace bp = person_segmentation::bodypix;
 
 namespace {
 
-int failures = 0;
-int checks = 0;
-
-void check(bool ok, const std::string& what) {
-  ++checks;
-  if (!ok) {
-    ++failures;
-    std::fprintf(stderr, "FAIL: %s\n", what.c_str());
-  }
-}
+using ps_test::check;
 
 void cuda_ok(cudaError_t st, const char* what) {
   if (st != cudaSuccess) {
@@ -135,6 +127,5 @@ int main() {
   };
   for (const Case& c : cases)
     for (const bool strided : {false, true}) run_case(c, rng, strided);
-  std::printf("%d checks, %d failed\n", checks, failures);
-  return failures == 0 ? 0 : 1;
+  return ps_test::report();
 }

@@ -19,22 +19,14 @@
 #include <string>
 #include <vector>
 
+#include "check.hpp"
 #include "person_segmentation/person_segmentation.hpp"
 
 namespace ps = person_segmentation;
 
 namespace {
 
-int failures = 0;
-int checks = 0;
-
-void check(bool ok, const std::string& what) {
-  ++checks;
-  if (!ok) {
-    ++failures;
-    std::fprintf(stderr, "FAIL: %s\n", what.c_str());
-  }
-}
+using ps_test::check;
 
 void cuda_ok(cudaError_t st, const char* what) {
   if (st != cudaSuccess) {
@@ -283,6 +275,5 @@ int main() {
   every_stride(rng);
   streams_and_rejections(rng);
   if (!quick) large_output_under_memory_pressure(rng);
-  std::printf("%d checks, %d failures\n", checks, failures);
-  return failures == 0 ? 0 : 1;
+  return ps_test::report();
 }
