@@ -39,19 +39,7 @@ bool is_device(Device d) { return d == Device::kCpu || d == Device::kCuda; }
 /// data, shape (channels in [1, max_channels]), strides and, when given, its extent.
 void validate_tensor(const FloatTensorView& t, const char* name, int64_t max_channels) {
   const std::string n(name);
-  if (!is_device(t.device))
-    fail(n + ".device must be Device::kCpu (0) or Device::kCuda (1), got " +
-         std::to_string(static_cast<int32_t>(t.device)));
-  if (t.device == Device::kCpu && t.device_id != 0)
-    fail(n + ".device_id must be 0 for a CPU tensor, got " + std::to_string(t.device_id));
-  if (t.device_id < 0) fail(n + ".device_id must be >= 0, got " + std::to_string(t.device_id));
-  if (t.data == nullptr) fail(n + " has no data (null pointer)");
-  // A misaligned float read is undefined on the CPU, and on a GPU a sticky error that ends the
-  // process's CUDA context (shared with the framework that made the logits).
-  if (reinterpret_cast<uintptr_t>(t.data) % alignof(float) != 0)
-    fail(n + ".data must be aligned to " + std::to_string(alignof(float)) + " bytes (float32), got address " +
-         std::to_string(reinterpret_cast<uintptr_t>(t.data)) + " (misaligned by " +
-         std::to_string(reinterpret_cast<uintptr_t>(t.data) % alignof(float)) + ")");
+  detail::check_placement(t, n);
   if (t.height < 1 || t.width < 1 || t.channels < 1 || t.height > kMaxGridSide || t.width > kMaxGridSide)
     fail(n + " must have shape (h, w, channels) with 1 <= h, w <= " + std::to_string(kMaxGridSide) +
          " and channels >= 1, got " + shape_of(t));
