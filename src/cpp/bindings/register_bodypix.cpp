@@ -12,7 +12,7 @@
 
 #include "bindings.hpp"
 #include "common.hpp"
-#include "dlpack_abi.hpp"
+#include "dlpack_tensor.hpp"
 #include "person_segmentation/bodypix.hpp"
 #include "person_segmentation/constants.hpp"
 
@@ -39,46 +39,17 @@ class Heads {
       capsule = heads.attr("__dlpack__")();
       if (!py::isinstance<py::capsule>(capsule)) throw py::type_error("heads.__dlpack__() did not return a capsule");
     }
-    take(py::reinterpret_borrow<py::capsule>(capsule));
-  }
-  ~Heads() {
-    if (managed_ && managed_->deleter) managed_->deleter(managed_);
+    tensor_.take(py::reinterpret_borrow<py::capsule>(capsule), "heads", "(outH, outW, 174)");
+    view_ = tensor_.view();
   }
   Heads(const Heads&) = delete;
   Heads& operator=(const Heads&) = delete;
   const FloatTensorView& view() const { return view_; }
 
  private:
-  void take(const py::capsule& capsule) {
-    if (std::string(capsule.name() ? capsule.name() : "") != "dltensor")
-      throw py::value_error("heads must be an unused DLPack capsule (named 'dltensor')");
-    auto* managed = static_cast<dlpack::ManagedTensor*>(capsule.get_pointer());
-    const dlpack::Tensor& t = managed->dl_tensor;
-    if (t.dtype.code != dlpack::kFloat || t.dtype.bits != 32 || t.dtype.lanes != 1)
-      throw py::type_error("heads must be float32, got DLPack dtype code " + std::to_string(t.dtype.code) + " with " +
-                           std::to_string(t.dtype.bits) + " bits");
-    if (t.ndim != 3)
-      throw py::value_error("heads must have shape (outH, outW, 174), got " + std::to_string(t.ndim) + " dimensions");
-    const int32_t type = t.device.device_type;
-    if (type != dlpack::kCPU && type != dlpack::kCUDAHost && type != dlpack::kCUDA && type != dlpack::kCUDAManaged)
-      throw py::value_error("heads must be in CPU or CUDA memory, got DLPack device type " + std::to_string(type));
-    view_.data = reinterpret_cast<const float*>(static_cast<const char*>(t.data) + t.byte_offset);
-    view_.height = t.shape[0];
-    view_.width = t.shape[1];
-    view_.channels = t.shape[2];
-    view_.stride_height = t.strides ? t.strides[0] : t.shape[1] * t.shape[2];
-    view_.stride_width = t.strides ? t.strides[1] : t.shape[2];
-    view_.stride_channels = t.strides ? t.strides[2] : 1;
-    const bool on_device = type == dlpack::kCUDA || type == dlpack::kCUDAManaged;
-    view_.device = on_device ? Device::kCuda : Device::kCpu;
-    view_.device_id = 0;
-    if (PyCapsule_SetName(capsule.ptr(), "used_dltensor") != 0) throw py::error_already_set();
-    managed_ = managed;
-  }
-
   py::array array_;
   FloatTensorView view_;
-  dlpack::ManagedTensor* managed_ = nullptr;
+  DlpackTensor tensor_;
 };
 
 int32_t side_of(const char* name, int64_t v) {
