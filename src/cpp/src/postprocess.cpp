@@ -151,6 +151,17 @@ int32_t cuda_device_of_call(const FloatTensorView& segment, const FloatTensorVie
   return device;
 }
 
+/// The part map's own checks: the part logits, on the segment logits' grid, and the int32
+/// output's alignment.
+void validate_parts(const FloatTensorView& segment_logits, const FloatTensorView& part_logits, const int32_t* out) {
+  validate_tensor(part_logits, "part_logits", kMaxPartChannels);
+  if (part_logits.height != segment_logits.height || part_logits.width != segment_logits.width)
+    fail("part_logits grid " + shape_of(part_logits) + " does not match segment_logits grid " +
+         shape_of(segment_logits));
+  if (reinterpret_cast<uintptr_t>(out) % alignof(int32_t) != 0)
+    fail("the output buffer must be aligned to " + std::to_string(alignof(int32_t)) + " bytes (int32)");
+}
+
 }  // namespace
 
 int32_t postprocess_cuda_device(const FloatTensorView& segment_logits, const PostprocessOptions& options) {
@@ -176,12 +187,7 @@ void part_segmentation(const FloatTensorView& segment_logits, const FloatTensorV
                        const ResizePadGeometry& geometry, const PostprocessOptions& options_in, int32_t* out) {
   validate_common(segment_logits, geometry, options_in, out);
   const PostprocessOptions options = kernel_options(options_in);
-  validate_tensor(part_logits, "part_logits", kMaxPartChannels);
-  if (part_logits.height != segment_logits.height || part_logits.width != segment_logits.width)
-    fail("part_logits grid " + shape_of(part_logits) + " does not match segment_logits grid " +
-         shape_of(segment_logits));
-  if (reinterpret_cast<uintptr_t>(out) % alignof(int32_t) != 0)
-    fail("the output buffer must be aligned to " + std::to_string(alignof(int32_t)) + " bytes (int32)");
+  validate_parts(segment_logits, part_logits, out);
   const int32_t device = cuda_device_of_call(segment_logits, &part_logits, options, out, sizeof(int32_t));
   if (device >= 0) {
     cuda::part_segmentation(segment_logits, part_logits, geometry, options, device, out);
@@ -219,12 +225,7 @@ void part_segmentation_with_probability(const FloatTensorView& segment_logits, c
     fail("part_segmentation_with_probability writes to host memory only (output_device must be kCpu)");
   validate_common(segment_logits, geometry, options_in, out);
   const PostprocessOptions options = kernel_options(options_in);
-  validate_tensor(part_logits, "part_logits", kMaxPartChannels);
-  if (part_logits.height != segment_logits.height || part_logits.width != segment_logits.width)
-    fail("part_logits grid " + shape_of(part_logits) + " does not match segment_logits grid " +
-         shape_of(segment_logits));
-  if (reinterpret_cast<uintptr_t>(out) % alignof(int32_t) != 0)
-    fail("the output buffer must be aligned to " + std::to_string(alignof(int32_t)) + " bytes (int32)");
+  validate_parts(segment_logits, part_logits, out);
   const int32_t device = cuda_device_of_call(segment_logits, &part_logits, options, out, sizeof(int32_t));
   if (device >= 0) {
     cuda::part_segmentation(segment_logits, part_logits, geometry, options, device, out);
