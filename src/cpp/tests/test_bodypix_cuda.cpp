@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "check.hpp"
+#include "cuda_check.hpp"
 #include "person_segmentation/person_segmentation.hpp"
 
 namespace ps = person_segmentation;
@@ -23,24 +24,8 @@ namespace bp = person_segmentation::bodypix;
 namespace {
 
 using ps_test::check;
-
-void cuda_ok(cudaError_t st, const char* what) {
-  if (st != cudaSuccess) {
-    std::fprintf(stderr, "CUDA error in %s: %s\n", what, cudaGetErrorString(st));
-    std::exit(1);
-  }
-}
-
-struct DeviceCopy {
-  void* ptr = nullptr;
-  explicit DeviceCopy(const std::vector<float>& host) {
-    cuda_ok(cudaMalloc(&ptr, host.size() * sizeof(float)), "cudaMalloc");
-    cuda_ok(cudaMemcpy(ptr, host.data(), host.size() * sizeof(float), cudaMemcpyHostToDevice), "cudaMemcpy");
-  }
-  ~DeviceCopy() { cudaFree(ptr); }
-  DeviceCopy(const DeviceCopy&) = delete;
-  DeviceCopy& operator=(const DeviceCopy&) = delete;
-};
+using ps_test::cuda_ok;
+using ps_test::DeviceCopy;
 
 bool same_floats(const std::vector<float>& a, const std::vector<float>& b) {
   if (a.size() != b.size()) return false;
