@@ -6,10 +6,12 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <cstdint>
 #include <string>
 
 #include "person_segmentation/geometry.hpp"
 #include "person_segmentation/postprocess.hpp"
+#include "person_segmentation/preprocess.hpp"
 
 namespace person_segmentation::bindings {
 
@@ -56,6 +58,56 @@ inline FloatTensorView view_of(const py::array& a, const char* name, bool allow_
     v.stride_channels = 1;
   }
   return v;
+}
+
+/// A (h, w, 3) view of a uint8 or float32 numpy image (any strides). Raises TypeError for
+/// another dtype and ValueError for another shape.
+inline ImageView rgb_view_of(const py::array& a, const char* name) {
+  ImageView v;
+  py::ssize_t item = 1;
+  if (a.dtype().equal(py::dtype::of<uint8_t>())) {
+    v.type = PixelType::kUint8;
+  } else if (a.dtype().equal(py::dtype::of<float>())) {
+    v.type = PixelType::kFloat32;
+    item = static_cast<py::ssize_t>(sizeof(float));
+  } else {
+    throw py::type_error(std::string(name) + " must be a uint8 or float32 array, got dtype " +
+                         std::string(py::str(a.dtype())));
+  }
+  if (a.ndim() != 3 || a.shape(2) != 3)
+    throw py::value_error(std::string(name) + " must have shape (H, W, 3), got shape " + shape_string(a));
+  for (py::ssize_t i = 0; i < 3; ++i) {
+    if (a.strides(i) % item != 0)
+      throw py::value_error(std::string(name) +
+                            " has a stride that is not a multiple of its item size (misaligned view)");
+  }
+  v.data = a.data();
+  v.height = a.shape(0);
+  v.width = a.shape(1);
+  v.channels = 3;
+  v.stride_height = a.strides(0) / item;
+  v.stride_width = a.strides(1) / item;
+  v.stride_channels = a.strides(2) / item;
+  return v;
+}
+
+/// `out` checked as the destination of a float32 (h, w, 3) network input (or (1, h, w, 3)),
+/// or a new array when it is None.
+inline py::array_t<float> rgb_destination(const py::object& out, py::ssize_t h, py::ssize_t w) {
+  if (out.is_none()) return py::array_t<float>({h, w, py::ssize_t{3}});
+  if (!py::isinstance<py::array>(out)) throw py::type_error("out must be None or a float32 numpy array");
+  py::array given = py::reinterpret_borrow<py::array>(out);
+  if (!given.dtype().equal(py::dtype::of<float>()))
+    throw py::type_error("out must be a float32 array, got dtype " + std::string(py::str(given.dtype())));
+  const bool shape_ok =
+      (given.ndim() == 3 && given.shape(0) == h && given.shape(1) == w && given.shape(2) == 3) ||
+      (given.ndim() == 4 && given.shape(0) == 1 && given.shape(1) == h && given.shape(2) == w && given.shape(3) == 3);
+  if (!shape_ok)
+    throw py::value_error("out must have shape (" + std::to_string(h) + ", " + std::to_string(w) + ", 3) or (1, " +
+                          std::to_string(h) + ", " + std::to_string(w) + ", 3), got " + shape_string(given));
+  if (!(given.flags() & py::array::c_style)) throw py::value_error("out must be C-contiguous");
+  if (!given.writeable()) throw py::value_error("out must be writeable");
+  return py::reinterpret_borrow<py::array_t<float>>(given);
 }
 
 /// "cpu" or "cuda"; raises ValueError for anything else.

@@ -12,7 +12,7 @@
 
 #include "bindings.hpp"
 #include "common.hpp"
-#include "dlpack_abi.hpp"
+#include "dlpack_tensor.hpp"
 #include "person_segmentation/bodypix.hpp"
 #include "person_segmentation/constants.hpp"
 
@@ -39,46 +39,17 @@ class Heads {
       capsule = heads.attr("__dlpack__")();
       if (!py::isinstance<py::capsule>(capsule)) throw py::type_error("heads.__dlpack__() did not return a capsule");
     }
-    take(py::reinterpret_borrow<py::capsule>(capsule));
-  }
-  ~Heads() {
-    if (managed_ && managed_->deleter) managed_->deleter(managed_);
+    tensor_.take(py::reinterpret_borrow<py::capsule>(capsule), "heads", "(outH, outW, 174)");
+    view_ = tensor_.view();
   }
   Heads(const Heads&) = delete;
   Heads& operator=(const Heads&) = delete;
   const FloatTensorView& view() const { return view_; }
 
  private:
-  void take(const py::capsule& capsule) {
-    if (std::string(capsule.name() ? capsule.name() : "") != "dltensor")
-      throw py::value_error("heads must be an unused DLPack capsule (named 'dltensor')");
-    auto* managed = static_cast<dlpack::ManagedTensor*>(capsule.get_pointer());
-    const dlpack::Tensor& t = managed->dl_tensor;
-    if (t.dtype.code != dlpack::kFloat || t.dtype.bits != 32 || t.dtype.lanes != 1)
-      throw py::type_error("heads must be float32, got DLPack dtype code " + std::to_string(t.dtype.code) + " with " +
-                           std::to_string(t.dtype.bits) + " bits");
-    if (t.ndim != 3)
-      throw py::value_error("heads must have shape (outH, outW, 174), got " + std::to_string(t.ndim) + " dimensions");
-    const int32_t type = t.device.device_type;
-    if (type != dlpack::kCPU && type != dlpack::kCUDAHost && type != dlpack::kCUDA && type != dlpack::kCUDAManaged)
-      throw py::value_error("heads must be in CPU or CUDA memory, got DLPack device type " + std::to_string(type));
-    view_.data = reinterpret_cast<const float*>(static_cast<const char*>(t.data) + t.byte_offset);
-    view_.height = t.shape[0];
-    view_.width = t.shape[1];
-    view_.channels = t.shape[2];
-    view_.stride_height = t.strides ? t.strides[0] : t.shape[1] * t.shape[2];
-    view_.stride_width = t.strides ? t.strides[1] : t.shape[2];
-    view_.stride_channels = t.strides ? t.strides[2] : 1;
-    const bool on_device = type == dlpack::kCUDA || type == dlpack::kCUDAManaged;
-    view_.device = on_device ? Device::kCuda : Device::kCpu;
-    view_.device_id = 0;
-    if (PyCapsule_SetName(capsule.ptr(), "used_dltensor") != 0) throw py::error_already_set();
-    managed_ = managed;
-  }
-
   py::array array_;
   FloatTensorView view_;
-  dlpack::ManagedTensor* managed_ = nullptr;
+  DlpackTensor tensor_;
 };
 
 int32_t side_of(const char* name, int64_t v) {
@@ -129,48 +100,6 @@ int32_t int32_of(const char* name, int64_t v) {
   return static_cast<int32_t>(v);
 }
 
-ImageView pixels_view_of(const py::array& a) {
-  ImageView v;
-  py::ssize_t item = 1;
-  if (a.dtype().equal(py::dtype::of<uint8_t>())) {
-    v.type = PixelType::kUint8;
-  } else if (a.dtype().equal(py::dtype::of<float>())) {
-    v.type = PixelType::kFloat32;
-    item = static_cast<py::ssize_t>(sizeof(float));
-  } else {
-    throw py::type_error("pixels must be a uint8 or float32 array, got dtype " + std::string(py::str(a.dtype())));
-  }
-  if (a.ndim() != 3 || a.shape(2) != 3)
-    throw py::value_error("pixels must have shape (H, W, 3), got shape " + shape_string(a));
-  for (py::ssize_t i = 0; i < 3; ++i)
-    if (a.strides(i) % item != 0) throw py::value_error("pixels has a stride that is not a multiple of its item size");
-  v.data = a.data();
-  v.height = a.shape(0);
-  v.width = a.shape(1);
-  v.channels = 3;
-  v.stride_height = a.strides(0) / item;
-  v.stride_width = a.strides(1) / item;
-  v.stride_channels = a.strides(2) / item;
-  return v;
-}
-
-py::array_t<float> preprocess_destination(const py::object& out, py::ssize_t h, py::ssize_t w) {
-  if (out.is_none()) return py::array_t<float>({h, w, py::ssize_t{3}});
-  if (!py::isinstance<py::array>(out)) throw py::type_error("out must be None or a float32 numpy array");
-  py::array given = py::reinterpret_borrow<py::array>(out);
-  if (!given.dtype().equal(py::dtype::of<float>()))
-    throw py::type_error("out must be a float32 array, got dtype " + std::string(py::str(given.dtype())));
-  const bool shape_ok =
-      (given.ndim() == 3 && given.shape(0) == h && given.shape(1) == w && given.shape(2) == 3) ||
-      (given.ndim() == 4 && given.shape(0) == 1 && given.shape(1) == h && given.shape(2) == w && given.shape(3) == 3);
-  if (!shape_ok)
-    throw py::value_error("out must have shape (" + std::to_string(h) + ", " + std::to_string(w) + ", 3) or (1, " +
-                          std::to_string(h) + ", " + std::to_string(w) + ", 3), got " + shape_string(given));
-  if (!(given.flags() & py::array::c_style)) throw py::value_error("out must be C-contiguous");
-  if (!given.writeable()) throw py::value_error("out must be writeable");
-  return py::reinterpret_borrow<py::array_t<float>>(given);
-}
-
 }  // namespace
 
 void register_bodypix(py::module_& m) {
@@ -180,9 +109,9 @@ void register_bodypix(py::module_& m) {
       "bodypix_preprocess",
       [](const py::array& pixels, int64_t input_height, int64_t input_width, const py::object& padding,
          const py::object& out, int num_threads) -> py::array {
-        const ImageView view = pixels_view_of(pixels);
+        const ImageView view = rgb_view_of(pixels, "pixels");
         const bp::Geometry g = geometry_of(view.height, view.width, input_height, input_width, padding);
-        py::array_t<float> result = preprocess_destination(out, g.input_height, g.input_width);
+        py::array_t<float> result = rgb_destination(out, g.input_height, g.input_width);
         float* dst = result.mutable_data();
         {
           py::gil_scoped_release release;

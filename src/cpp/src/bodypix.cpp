@@ -34,16 +34,7 @@ std::string shape_of(const FloatTensorView& t) {
 }
 
 void validate_heads(const FloatTensorView& t) {
-  if (t.device != Device::kCpu && t.device != Device::kCuda)
-    fail("heads.device must be Device::kCpu (0) or Device::kCuda (1), got " +
-         std::to_string(static_cast<int32_t>(t.device)));
-  if (t.device == Device::kCpu && t.device_id != 0)
-    fail("heads.device_id must be 0 for a CPU tensor, got " + std::to_string(t.device_id));
-  if (t.device_id < 0) fail("heads.device_id must be >= 0, got " + std::to_string(t.device_id));
-  if (t.data == nullptr) fail("heads has no data (null pointer)");
-  if (reinterpret_cast<uintptr_t>(t.data) % alignof(float) != 0)
-    fail("heads.data must be aligned to 4 bytes (float32), got address " +
-         std::to_string(reinterpret_cast<uintptr_t>(t.data)));
+  detail::check_placement(t, "heads");
   if (t.height < 1 || t.width < 1 || t.height > kMaxImageSide || t.width > kMaxImageSide ||
       t.channels != kHeadsChannels)
     fail("heads must have shape (outH, outW, " + std::to_string(kHeadsChannels) +

@@ -39,19 +39,7 @@ bool is_device(Device d) { return d == Device::kCpu || d == Device::kCuda; }
 /// data, shape (channels in [1, max_channels]), strides and, when given, its extent.
 void validate_tensor(const FloatTensorView& t, const char* name, int64_t max_channels) {
   const std::string n(name);
-  if (!is_device(t.device))
-    fail(n + ".device must be Device::kCpu (0) or Device::kCuda (1), got " +
-         std::to_string(static_cast<int32_t>(t.device)));
-  if (t.device == Device::kCpu && t.device_id != 0)
-    fail(n + ".device_id must be 0 for a CPU tensor, got " + std::to_string(t.device_id));
-  if (t.device_id < 0) fail(n + ".device_id must be >= 0, got " + std::to_string(t.device_id));
-  if (t.data == nullptr) fail(n + " has no data (null pointer)");
-  // A misaligned float read is undefined on the CPU, and on a GPU a sticky error that ends the
-  // process's CUDA context (shared with the framework that made the logits).
-  if (reinterpret_cast<uintptr_t>(t.data) % alignof(float) != 0)
-    fail(n + ".data must be aligned to " + std::to_string(alignof(float)) + " bytes (float32), got address " +
-         std::to_string(reinterpret_cast<uintptr_t>(t.data)) + " (misaligned by " +
-         std::to_string(reinterpret_cast<uintptr_t>(t.data) % alignof(float)) + ")");
+  detail::check_placement(t, n);
   if (t.height < 1 || t.width < 1 || t.channels < 1 || t.height > kMaxGridSide || t.width > kMaxGridSide)
     fail(n + " must have shape (h, w, channels) with 1 <= h, w <= " + std::to_string(kMaxGridSide) +
          " and channels >= 1, got " + shape_of(t));
@@ -163,6 +151,17 @@ int32_t cuda_device_of_call(const FloatTensorView& segment, const FloatTensorVie
   return device;
 }
 
+/// The part map's own checks: the part logits, on the segment logits' grid, and the int32
+/// output's alignment.
+void validate_parts(const FloatTensorView& segment_logits, const FloatTensorView& part_logits, const int32_t* out) {
+  validate_tensor(part_logits, "part_logits", kMaxPartChannels);
+  if (part_logits.height != segment_logits.height || part_logits.width != segment_logits.width)
+    fail("part_logits grid " + shape_of(part_logits) + " does not match segment_logits grid " +
+         shape_of(segment_logits));
+  if (reinterpret_cast<uintptr_t>(out) % alignof(int32_t) != 0)
+    fail("the output buffer must be aligned to " + std::to_string(alignof(int32_t)) + " bytes (int32)");
+}
+
 }  // namespace
 
 int32_t postprocess_cuda_device(const FloatTensorView& segment_logits, const PostprocessOptions& options) {
@@ -188,12 +187,7 @@ void part_segmentation(const FloatTensorView& segment_logits, const FloatTensorV
                        const ResizePadGeometry& geometry, const PostprocessOptions& options_in, int32_t* out) {
   validate_common(segment_logits, geometry, options_in, out);
   const PostprocessOptions options = kernel_options(options_in);
-  validate_tensor(part_logits, "part_logits", kMaxPartChannels);
-  if (part_logits.height != segment_logits.height || part_logits.width != segment_logits.width)
-    fail("part_logits grid " + shape_of(part_logits) + " does not match segment_logits grid " +
-         shape_of(segment_logits));
-  if (reinterpret_cast<uintptr_t>(out) % alignof(int32_t) != 0)
-    fail("the output buffer must be aligned to " + std::to_string(alignof(int32_t)) + " bytes (int32)");
+  validate_parts(segment_logits, part_logits, out);
   const int32_t device = cuda_device_of_call(segment_logits, &part_logits, options, out, sizeof(int32_t));
   if (device >= 0) {
     cuda::part_segmentation(segment_logits, part_logits, geometry, options, device, out);
@@ -231,12 +225,7 @@ void part_segmentation_with_probability(const FloatTensorView& segment_logits, c
     fail("part_segmentation_with_probability writes to host memory only (output_device must be kCpu)");
   validate_common(segment_logits, geometry, options_in, out);
   const PostprocessOptions options = kernel_options(options_in);
-  validate_tensor(part_logits, "part_logits", kMaxPartChannels);
-  if (part_logits.height != segment_logits.height || part_logits.width != segment_logits.width)
-    fail("part_logits grid " + shape_of(part_logits) + " does not match segment_logits grid " +
-         shape_of(segment_logits));
-  if (reinterpret_cast<uintptr_t>(out) % alignof(int32_t) != 0)
-    fail("the output buffer must be aligned to " + std::to_string(alignof(int32_t)) + " bytes (int32)");
+  validate_parts(segment_logits, part_logits, out);
   const int32_t device = cuda_device_of_call(segment_logits, &part_logits, options, out, sizeof(int32_t));
   if (device >= 0) {
     cuda::part_segmentation(segment_logits, part_logits, geometry, options, device, out);

@@ -10,6 +10,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "person_segmentation/postprocess.hpp"
+
 namespace person_segmentation::detail {
 
 inline std::string triple(const int64_t v[3]) {
@@ -69,6 +71,25 @@ inline void check_addressable(const std::string& name, const int64_t sizes[3], c
 inline int64_t requested_threads(int32_t num_threads, int64_t hardware) {
   constexpr int64_t kMaxThreads = 256;
   return std::min<int64_t>(num_threads > 0 ? num_threads : hardware, std::max(kMaxThreads, hardware));
+}
+
+/// Checks where a float32 view lives: its device (kCpu with device_id 0, or kCuda with
+/// device_id >= 0) and a non-null data pointer aligned to a float (a misaligned float read is
+/// undefined on the CPU, and on a GPU a sticky error that ends the process's CUDA context,
+/// shared with the framework that made the tensor). Throws std::invalid_argument naming `n`.
+inline void check_placement(const FloatTensorView& t, const std::string& n) {
+  if (t.device != Device::kCpu && t.device != Device::kCuda)
+    throw std::invalid_argument(n + ".device must be Device::kCpu (0) or Device::kCuda (1), got " +
+                                std::to_string(static_cast<int32_t>(t.device)));
+  if (t.device == Device::kCpu && t.device_id != 0)
+    throw std::invalid_argument(n + ".device_id must be 0 for a CPU tensor, got " + std::to_string(t.device_id));
+  if (t.device_id < 0) throw std::invalid_argument(n + ".device_id must be >= 0, got " + std::to_string(t.device_id));
+  if (t.data == nullptr) throw std::invalid_argument(n + " has no data (null pointer)");
+  const uintptr_t address = reinterpret_cast<uintptr_t>(t.data);
+  if (address % alignof(float) != 0)
+    throw std::invalid_argument(n + ".data must be aligned to " + std::to_string(alignof(float)) +
+                                " bytes (float32), got address " + std::to_string(address) + " (misaligned by " +
+                                std::to_string(address % alignof(float)) + ")");
 }
 
 }  // namespace person_segmentation::detail

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "check.hpp"
 #include "cpu/bodypix_cpu.hpp"
 #include "person_segmentation/bodypix.hpp"
 #include "pixel/bodypix_pixel.hpp"
@@ -25,26 +26,8 @@ namespace px = person_segmentation::bodypix_pixel;
 
 namespace {
 
-int g_failures = 0;
-int g_checks = 0;
-
-void check(bool ok, const std::string& what) {
-  ++g_checks;
-  if (!ok) {
-    ++g_failures;
-    std::printf("FAILED: %s\n", what.c_str());
-  }
-}
-
-void expect_invalid(const std::function<void()>& f, const std::string& what) {
-  bool threw = false;
-  try {
-    f();
-  } catch (const std::invalid_argument&) {
-    threw = true;
-  }
-  check(threw, "expected std::invalid_argument: " + what);
-}
+using ps_test::check;
+using ps_test::expect_invalid;
 
 struct Heads {
   int h, w;
@@ -471,6 +454,5 @@ int main() {
   test_instances_match_pixel_reference();
   test_parts_match_pixel_reference();
   test_extreme_values();
-  std::printf("%d checks, %d failed\n", g_checks, g_failures);
-  return g_failures == 0 ? 0 : 1;
+  return ps_test::report();
 }

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "check.hpp"
+#include "cuda_check.hpp"
 #include "person_segmentation/person_segmentation.hpp"
 
 namespace ps = person_segmentation;
@@ -21,34 +23,9 @@ namespace bp = person_segmentation::bodypix;
 
 namespace {
 
-int failures = 0;
-int checks = 0;
-
-void check(bool ok, const std::string& what) {
-  ++checks;
-  if (!ok) {
-    ++failures;
-    std::fprintf(stderr, "FAIL: %s\n", what.c_str());
-  }
-}
-
-void cuda_ok(cudaError_t st, const char* what) {
-  if (st != cudaSuccess) {
-    std::fprintf(stderr, "CUDA error in %s: %s\n", what, cudaGetErrorString(st));
-    std::exit(1);
-  }
-}
-
-struct DeviceCopy {
-  void* ptr = nullptr;
-  explicit DeviceCopy(const std::vector<float>& host) {
-    cuda_ok(cudaMalloc(&ptr, host.size() * sizeof(float)), "cudaMalloc");
-    cuda_ok(cudaMemcpy(ptr, host.data(), host.size() * sizeof(float), cudaMemcpyHostToDevice), "cudaMemcpy");
-  }
-  ~DeviceCopy() { cudaFree(ptr); }
-  DeviceCopy(const DeviceCopy&) = delete;
-  DeviceCopy& operator=(const DeviceCopy&) = delete;
-};
+using ps_test::check;
+using ps_test::cuda_ok;
+using ps_test::DeviceCopy;
 
 bool same_floats(const std::vector<float>& a, const std::vector<float>& b) {
   if (a.size() != b.size()) return false;
@@ -135,6 +112,5 @@ int main() {
   };
   for (const Case& c : cases)
     for (const bool strided : {false, true}) run_case(c, rng, strided);
-  std::printf("%d checks, %d failed\n", checks, failures);
-  return failures == 0 ? 0 : 1;
+  return ps_test::report();
 }

@@ -19,42 +19,17 @@
 #include <string>
 #include <vector>
 
+#include "check.hpp"
+#include "cuda_check.hpp"
 #include "person_segmentation/person_segmentation.hpp"
 
 namespace ps = person_segmentation;
 
 namespace {
 
-int failures = 0;
-int checks = 0;
-
-void check(bool ok, const std::string& what) {
-  ++checks;
-  if (!ok) {
-    ++failures;
-    std::fprintf(stderr, "FAIL: %s\n", what.c_str());
-  }
-}
-
-void cuda_ok(cudaError_t st, const char* what) {
-  if (st != cudaSuccess) {
-    std::fprintf(stderr, "CUDA error in %s: %s\n", what, cudaGetErrorString(st));
-    std::exit(1);
-  }
-}
-
-/// Device memory holding a copy of `host` (or `count` bytes), freed at scope exit.
-struct DeviceCopy {
-  void* ptr = nullptr;
-  explicit DeviceCopy(size_t bytes) { cuda_ok(cudaMalloc(&ptr, bytes == 0 ? 1 : bytes), "cudaMalloc"); }
-  explicit DeviceCopy(const std::vector<float>& host) : DeviceCopy(host.size() * sizeof(float)) {
-    cuda_ok(cudaMemcpy(ptr, host.data(), host.size() * sizeof(float), cudaMemcpyHostToDevice), "cudaMemcpy");
-  }
-  ~DeviceCopy() { cudaFree(ptr); }
-  DeviceCopy(const DeviceCopy&) = delete;
-  DeviceCopy& operator=(const DeviceCopy&) = delete;
-  float* f() const { return static_cast<float*>(ptr); }
-};
+using ps_test::check;
+using ps_test::cuda_ok;
+using ps_test::DeviceCopy;
 
 /// Logits with edge cases mixed in: NaN, +-inf, ties, huge, subnormal and zero values.
 std::vector<float> logits(std::mt19937& rng, size_t count, bool edge_cases) {
@@ -283,6 +258,5 @@ int main() {
   every_stride(rng);
   streams_and_rejections(rng);
   if (!quick) large_output_under_memory_pressure(rng);
-  std::printf("%d checks, %d failures\n", checks, failures);
-  return failures == 0 ? 0 : 1;
+  return ps_test::report();
 }

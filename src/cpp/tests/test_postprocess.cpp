@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "check.hpp"
 #include "person_segmentation/person_segmentation.hpp"
 #include "pixel/direct_pixel.hpp"
 #include "pixel/postprocess_pixel.hpp"
@@ -22,26 +23,8 @@ namespace ps = person_segmentation;
 
 namespace {
 
-int g_failures = 0;
-int g_checks = 0;
-
-void check(bool ok, const std::string& what) {
-  ++g_checks;
-  if (!ok) {
-    ++g_failures;
-    std::printf("FAILED: %s\n", what.c_str());
-  }
-}
-
-void expect_throw(const std::function<void()>& f, const std::string& what) {
-  bool threw = false;
-  try {
-    f();
-  } catch (const std::invalid_argument&) {
-    threw = true;
-  }
-  check(threw, "expected std::invalid_argument: " + what);
-}
+using ps_test::check;
+using ps_test::expect_invalid;
 
 // (h, w, c) float image, C-contiguous.
 struct Image {
@@ -113,11 +96,11 @@ void test_geometry() {
         "1-pixel-high geometry: " + ps::to_string(flat));
   for (int h = 1; h < 400; h += 7)
     for (int w = 1; w < 400; w += 5) ps::validate_geometry(ps::compute_geometry(h, w));
-  expect_throw([] { ps::compute_geometry(0, 5); }, "zero height");
-  expect_throw([] { ps::compute_geometry(5, -1); }, "negative width");
+  expect_invalid([] { ps::compute_geometry(0, 5); }, "zero height");
+  expect_invalid([] { ps::compute_geometry(5, -1); }, "negative width");
   ps::ResizePadGeometry bad = land;
   bad.pad_top += 1;
-  expect_throw([&] { ps::validate_geometry(bad); }, "pads that do not add up");
+  expect_invalid([&] { ps::validate_geometry(bad); }, "pads that do not add up");
 }
 
 void compare_with_reference(std::mt19937& rng, int image_h, int image_w, int grid_h, int grid_w, float threshold,
@@ -204,49 +187,50 @@ void test_validation() {
   const auto g = ps::compute_geometry(10, 10);
   const ps::PostprocessOptions opt;
   const auto seg = ps::FloatTensorView::contiguous(grid.data(), 23, 17, 1);
-  expect_throw([&] { ps::person_mask(ps::FloatTensorView{}, g, opt, mask.data()); }, "null logits");
-  expect_throw([&] { ps::person_mask(ps::FloatTensorView::contiguous(grid.data(), 23, 17, 2), g, opt, mask.data()); },
-               "segment logits with 2 channels");
-  expect_throw([&] { ps::person_mask(ps::FloatTensorView::contiguous(grid.data(), 0, 17, 1), g, opt, mask.data()); },
-               "empty grid");
-  expect_throw([&] { ps::person_mask(ps::FloatTensorView::contiguous(grid.data(), 400, 17, 1), g, opt, mask.data()); },
-               "grid larger than the model input");
-  expect_throw([&] { ps::person_mask(seg, g, opt, nullptr); }, "null output");
+  expect_invalid([&] { ps::person_mask(ps::FloatTensorView{}, g, opt, mask.data()); }, "null logits");
+  expect_invalid([&] { ps::person_mask(ps::FloatTensorView::contiguous(grid.data(), 23, 17, 2), g, opt, mask.data()); },
+                 "segment logits with 2 channels");
+  expect_invalid([&] { ps::person_mask(ps::FloatTensorView::contiguous(grid.data(), 0, 17, 1), g, opt, mask.data()); },
+                 "empty grid");
+  expect_invalid(
+      [&] { ps::person_mask(ps::FloatTensorView::contiguous(grid.data(), 400, 17, 1), g, opt, mask.data()); },
+      "grid larger than the model input");
+  expect_invalid([&] { ps::person_mask(seg, g, opt, nullptr); }, "null output");
   ps::PostprocessOptions nan_opt;
   nan_opt.segmentation_threshold = std::nanf("");
-  expect_throw([&] { ps::person_mask(seg, g, nan_opt, mask.data()); }, "NaN threshold");
+  expect_invalid([&] { ps::person_mask(seg, g, nan_opt, mask.data()); }, "NaN threshold");
   ps::PostprocessOptions neg_threads;
   neg_threads.num_threads = -1;
-  expect_throw([&] { ps::person_mask(seg, g, neg_threads, mask.data()); }, "negative threads");
-  expect_throw(
+  expect_invalid([&] { ps::person_mask(seg, g, neg_threads, mask.data()); }, "negative threads");
+  expect_invalid(
       [&] {
         ps::part_segmentation(seg, ps::FloatTensorView::contiguous(grid.data(), 22, 17, 24), g, opt, parts.data());
       },
       "part grid of another size");
   ps::ResizePadGeometry bad = g;
   bad.resized_width = 0;
-  expect_throw([&] { ps::person_mask(seg, bad, opt, mask.data()); }, "invalid geometry");
+  expect_invalid([&] { ps::person_mask(seg, bad, opt, mask.data()); }, "invalid geometry");
   // A float pointer that is not 4-byte aligned (on a GPU a sticky error that ends the context).
   const auto* bytes = reinterpret_cast<const unsigned char*>(grid.data());
   const auto misaligned = ps::FloatTensorView::contiguous(reinterpret_cast<const float*>(bytes + 1), 2, 2, 1);
-  expect_throw([&] { ps::person_mask(misaligned, g, opt, mask.data()); }, "misaligned segment logits");
-  expect_throw(
+  expect_invalid([&] { ps::person_mask(misaligned, g, opt, mask.data()); }, "misaligned segment logits");
+  expect_invalid(
       [&] {
         ps::part_segmentation(seg,
                               ps::FloatTensorView::contiguous(reinterpret_cast<const float*>(bytes + 2), 23, 17, 2), g,
                               opt, parts.data());
       },
       "misaligned part logits");
-  expect_throw(
+  expect_invalid(
       [&] {
         ps::part_segmentation(seg, seg, g, opt, reinterpret_cast<int32_t*>(reinterpret_cast<char*>(parts.data()) + 1));
       },
       "misaligned int32 output");
   ps::PostprocessOptions device_out;
   device_out.output_device = ps::Device::kCuda;
-  expect_throw([&] { ps::person_mask(seg, g, device_out, mask.data()); }, "output_device kCuda with the CPU kernels");
+  expect_invalid([&] { ps::person_mask(seg, g, device_out, mask.data()); }, "output_device kCuda with the CPU kernels");
   device_out.output_device = static_cast<ps::Device>(7);
-  expect_throw([&] { ps::person_mask(seg, g, device_out, mask.data()); }, "output_device outside the enum");
+  expect_invalid([&] { ps::person_mask(seg, g, device_out, mask.data()); }, "output_device outside the enum");
 }
 
 void test_pixel_helpers() {
@@ -480,19 +464,19 @@ void test_preprocess() {
   const auto g10 = ps::compute_geometry(10, 10);
   std::vector<float> out(static_cast<size_t>(g10.model_height) * g10.model_width * 3);
   const auto view = ps::ImageView::contiguous(small.data(), ps::PixelType::kUint8, 10, 10);
-  expect_throw([&] { ps::resize_pad_normalize(ps::ImageView{}, g10, {}, out.data()); }, "null image");
-  expect_throw([&] { ps::resize_pad_normalize(view, ps::compute_geometry(10, 11), {}, out.data()); },
-               "image size differs from the geometry");
-  expect_throw([&] { ps::resize_pad_normalize(view, g10, {}, nullptr); }, "null output");
+  expect_invalid([&] { ps::resize_pad_normalize(ps::ImageView{}, g10, {}, out.data()); }, "null image");
+  expect_invalid([&] { ps::resize_pad_normalize(view, ps::compute_geometry(10, 11), {}, out.data()); },
+                 "image size differs from the geometry");
+  expect_invalid([&] { ps::resize_pad_normalize(view, g10, {}, nullptr); }, "null output");
   ps::ImageView bad_type = view;
   bad_type.type = static_cast<ps::PixelType>(7);
-  expect_throw([&] { ps::resize_pad_normalize(bad_type, g10, {}, out.data()); }, "pixel type outside the enum");
+  expect_invalid([&] { ps::resize_pad_normalize(bad_type, g10, {}, out.data()); }, "pixel type outside the enum");
   ps::ImageView overrun = view;
   overrun.extent = 10 * 10 * 3 - 1;
-  expect_throw([&] { ps::resize_pad_normalize(overrun, g10, {}, out.data()); }, "image past its extent");
+  expect_invalid([&] { ps::resize_pad_normalize(overrun, g10, {}, out.data()); }, "image past its extent");
   ps::PreprocessOptions negative;
   negative.num_threads = -2;
-  expect_throw([&] { ps::resize_pad_normalize(view, g10, negative, out.data()); }, "negative threads");
+  expect_invalid([&] { ps::resize_pad_normalize(view, g10, negative, out.data()); }, "negative threads");
 }
 
 }  // namespace
@@ -507,6 +491,5 @@ int main() {
   test_constants_and_runtime();
   test_cuda_dispatch();
   test_preprocess();
-  std::printf("%d checks, %d failed\n", g_checks, g_failures);
-  return g_failures == 0 ? 0 : 1;
+  return ps_test::report();
 }

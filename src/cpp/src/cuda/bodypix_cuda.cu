@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "cuda/bodypix_cuda.hpp"
+#include "cuda/cuda_common.cuh"
 #include "pixel/bodypix_pixel.hpp"
 
 namespace person_segmentation::bodypix::cuda {
@@ -27,34 +28,9 @@ namespace {
 using bodypix_pixel::AxisSample;
 using bodypix_pixel::CropSample;
 using bodypix_pixel::Tensor3;
-
-void check(cudaError_t status, const char* what) {
-  if (status != cudaSuccess) {
-    cudaGetLastError();
-    throw std::runtime_error(std::string("CUDA error in ") + what + ": " + cudaGetErrorName(status) + ": " +
-                             cudaGetErrorString(status));
-  }
-}
-
-class DeviceScope {
- public:
-  explicit DeviceScope(int device) {
-    check(cudaGetDevice(&previous_), "cudaGetDevice");
-    if (previous_ != device) {
-      check(cudaSetDevice(device), "cudaSetDevice");
-      changed_ = true;
-    }
-  }
-  ~DeviceScope() {
-    if (changed_) cudaSetDevice(previous_);
-  }
-  DeviceScope(const DeviceScope&) = delete;
-  DeviceScope& operator=(const DeviceScope&) = delete;
-
- private:
-  int previous_ = 0;
-  bool changed_ = false;
-};
+using cuda_common::check;
+using cuda_common::DeviceScope;
+using cuda_common::StreamSync;
 
 /// Device memory (cudaMalloc; cudaFree on scope exit, which waits for the work using it).
 class Buffer {
@@ -75,17 +51,6 @@ class Buffer {
 
  private:
   void* ptr_ = nullptr;
-};
-
-class StreamSync {
- public:
-  explicit StreamSync(cudaStream_t s) : s_(s) {}
-  ~StreamSync() { cudaStreamSynchronize(s_); }
-  StreamSync(const StreamSync&) = delete;
-  StreamSync& operator=(const StreamSync&) = delete;
-
- private:
-  cudaStream_t s_;
 };
 
 /// Heads from a producer that named no stream: wait until they are written.

@@ -32,6 +32,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "cuda/cuda_common.cuh"
 #include "pixel/direct_pixel.hpp"
 #include "pixel/postprocess_pixel.hpp"
 
@@ -42,22 +43,16 @@
 namespace person_segmentation::cuda {
 namespace {
 
+using cuda_common::check;
+using cuda_common::DeviceScope;
+using cuda_common::error_text;
+using cuda_common::StreamSync;
+
 /// Bytes of the bounded device and pinned result buffers (per device): outputs larger than
 /// this are computed and copied in stripes of rows.
 constexpr size_t kStripeBytes = size_t{16} << 20;
 /// Memory our pool keeps cached between calls instead of returning it to the driver.
 constexpr uint64_t kPoolReleaseThreshold = uint64_t{64} << 20;
-
-std::string error_text(cudaError_t status) {
-  return std::string(cudaGetErrorName(status)) + ": " + cudaGetErrorString(status);
-}
-
-void check(cudaError_t status, const char* what) {
-  if (status != cudaSuccess) {
-    cudaGetLastError();  // clear a non-sticky error so that later calls are not blamed for it
-    throw std::runtime_error(std::string("CUDA error in ") + what + ": " + error_text(status));
-  }
-}
 
 // ---- kernels ------------------------------------------------------------------------------
 
@@ -149,28 +144,6 @@ struct Runtime {
   cudaError_t count_status = cudaSuccess;
   int count = 0;
   std::vector<std::unique_ptr<DeviceState>> devices;
-};
-
-/// Sets the current device for a scope when it is not already the current one, and restores
-/// the previous one only then (setting a device creates its context).
-class DeviceScope {
- public:
-  explicit DeviceScope(int device) {
-    check(cudaGetDevice(&previous_), "cudaGetDevice");
-    if (previous_ != device) {
-      check(cudaSetDevice(device), "cudaSetDevice");
-      changed_ = true;
-    }
-  }
-  ~DeviceScope() {
-    if (changed_) cudaSetDevice(previous_);
-  }
-  DeviceScope(const DeviceScope&) = delete;
-  DeviceScope& operator=(const DeviceScope&) = delete;
-
- private:
-  int previous_ = 0;
-  bool changed_ = false;
 };
 
 std::string probe(int d, DeviceState* state) {
@@ -275,18 +248,6 @@ class DeviceBuffer {
   cudaStream_t stream_;
   cudaMemPool_t pool_;
   cudaError_t status_ = cudaSuccess;
-};
-
-/// Synchronises the stream when it goes out of scope, on success and on every error path.
-class StreamSync {
- public:
-  explicit StreamSync(cudaStream_t stream) : stream_(stream) {}
-  ~StreamSync() { cudaStreamSynchronize(stream_); }
-  StreamSync(const StreamSync&) = delete;
-  StreamSync& operator=(const StreamSync&) = delete;
-
- private:
-  cudaStream_t stream_;
 };
 
 /// Gathers a host view into a compact (h, w, c) block at `dst`.
