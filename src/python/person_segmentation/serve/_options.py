@@ -9,6 +9,7 @@ never fails later.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -132,10 +133,12 @@ class OptionsError(ValueError):
         super().__init__("; ".join(f"{p['option']}: {p['message']}" for p in problems))
 
 
-def problems_of(error: ValidationError, skip_location: int = 0) -> list[dict[str, Any]]:
-    """pydantic's errors as ``{"option", "message", "value"}`` (``value`` omitted when absent)."""
+def problems_of(errors: Sequence[Mapping[str, Any]], skip_location: int = 0) -> list[dict[str, Any]]:
+    """pydantic's errors (``ValidationError.errors()``) as ``{"option", "message", "value"}``
+    (``value`` omitted when absent); ``skip_location`` leading parts of each location dropped
+    (1 for FastAPI's ``("query", name)``)."""
     problems = []
-    for item in error.errors():
+    for item in errors:
         location = [str(part) for part in item.get("loc", ())[skip_location:]]
         problem: dict[str, Any] = {"option": ".".join(location) or "options", "message": item["msg"]}
         if item.get("type") == "extra_forbidden":
@@ -155,4 +158,4 @@ def parse_options(values: dict[str, Any]) -> SegmentOptions:
     try:
         return SegmentOptions.model_validate(values)
     except ValidationError as exc:
-        raise OptionsError(problems_of(exc)) from None
+        raise OptionsError(problems_of(exc.errors())) from None
