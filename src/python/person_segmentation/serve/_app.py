@@ -28,6 +28,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from person_segmentation._constants import SERVE_FORMATS, SERVE_OUTPUTS
 from person_segmentation._version import __version__
 from person_segmentation.serve._body import check_content_length, read_limited, read_multipart
 from person_segmentation.serve._config import ServeConfig
@@ -244,8 +245,8 @@ def create_app(config: ServeConfig | None = None, model: Model | None = None) ->
             "build_info": build_info(),
             "limits": {"max_pixels": config.max_pixels, "max_body": config.max_body},
             "server": {"threads": config.threads, "queue": config.queue, "workers": config.workers},
-            "outputs": list(SegmentOptions.model_fields["output"].annotation.__args__),  # type: ignore[union-attr]
-            "formats": ["png", "jpeg", "webp"],
+            "outputs": list(SERVE_OUTPUTS),
+            "formats": list(SERVE_FORMATS),
         }
 
     @app.post(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -20,6 +20,8 @@ from person_segmentation._constants import (
     BODYPIX_MAX_REFINE_STEPS,
     BODYPIX_MIN_INTERNAL_RESOLUTION,
     MAX_CLI_FACE_BLUR,
+    SERVE_FORMATS,
+    SERVE_OUTPUTS,
 )
 from person_segmentation.serve._model import ModelOptions, Need
 
@@ -27,6 +29,8 @@ Output = Literal[
     "mask", "probability", "parts", "people", "poses", "json", "bokeh", "replace", "blur-faces", "parts-overlay"
 ]
 Format = Literal["png", "jpeg", "webp"]
+# the types spell out the constants (what /api/info lists); they must not drift apart
+assert get_args(Output) == SERVE_OUTPUTS and get_args(Format) == tuple(SERVE_FORMATS)
 
 #: The model call each output needs.
 NEEDS: dict[str, Need] = {
