@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from person_segmentation._constants import BODYPIX_QUANT_BYTES
 from person_segmentation.cli._common import UsageError, multiplier_of
 from person_segmentation.cli._outputs import Outputs, is_own_output, png_is_marked, save_image
 
@@ -58,7 +59,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--quant-bytes",
         type=int,
-        choices=(1, 2, 4),
+        choices=BODYPIX_QUANT_BYTES,
         default=2,
         help="quantization of the BodyPix 2 weights when they are downloaded (default 2, the bundled model's)",
     )
