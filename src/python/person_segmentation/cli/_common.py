@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from person_segmentation._constants import (
     BUNDLED_MULTIPLIER,
@@ -144,6 +144,19 @@ def load_net(args: argparse.Namespace) -> PersonSegmentation:
         return ps.load(multiplier_of(args), weights=weights, engine=args.engine)
     except (ValueError, OSError, RuntimeError) as exc:
         raise UsageError(f"cannot load weights: {exc}") from exc
+
+
+def video_segmenter(video: Any, net: PersonSegmentation, args: argparse.Namespace, *, parts: bool) -> Any:
+    """A ``video.VideoSegmenter`` of ``net`` with the model and video options (``--smoothing``,
+    ``--output-stride``, ``--threshold``, ``--flip``); ``video`` is the imported module."""
+    return video.VideoSegmenter(
+        net,
+        smoothing=args.smoothing,
+        output_stride=args.output_stride,
+        segmentation_threshold=args.threshold,
+        flip_horizontal=args.flip,
+        parts=parts,
+    )
 
 
 WEIGHTS_HELP = (

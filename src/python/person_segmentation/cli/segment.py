@@ -38,6 +38,7 @@ from person_segmentation.cli._common import (
     parse_effect,
     positive_int,
     say,
+    video_segmenter,
 )
 from person_segmentation.cli._outputs import Outputs, is_own_output, mark_mp4, save_image
 from person_segmentation.cli._people import (
@@ -364,14 +365,7 @@ def _segment_video(
     if isinstance(net, _PrimaryPerson):
         segmenter = _PrimaryVideo(net, renderer.needs_parts or args.parts)
     else:
-        segmenter = video.VideoSegmenter(
-            net,
-            smoothing=args.smoothing,
-            output_stride=args.output_stride,
-            segmentation_threshold=args.threshold,
-            flip_horizontal=args.flip,
-            parts=renderer.needs_parts or args.parts,
-        )
+        segmenter = video_segmenter(video, net, args, parts=renderer.needs_parts or args.parts)
         if args.refine != "none":
             segmenter = _Refined(segmenter, args.threshold)
     job.target.parent.mkdir(parents=True, exist_ok=True)

@@ -31,6 +31,7 @@ from person_segmentation.cli._common import (
     pad_to,
     parse_effect,
     say,
+    video_segmenter,
 )
 from person_segmentation.cli._plan import check_output_file, identity
 from person_segmentation.cli.progress import Progress, progress_enabled
@@ -279,14 +280,7 @@ def run(args: argparse.Namespace) -> int:
         if not (0.0 < fps < 1000.0):  # cameras often report 0 (or nonsense)
             fps = 30.0
         net = load_net(args)
-        segmenter = video.VideoSegmenter(
-            net,
-            smoothing=args.smoothing,
-            output_stride=args.output_stride,
-            segmentation_threshold=args.threshold,
-            flip_horizontal=args.flip,
-            parts=renderer.needs_parts,
-        )
+        segmenter = video_segmenter(video, net, args, parts=renderer.needs_parts)
         return _loop(args, capture, bgr, segmenter, renderer, video, cv2, fps, (width, height))
     finally:
         capture.release()
