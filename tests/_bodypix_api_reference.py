@@ -27,7 +27,6 @@ SHORT_OFFSETS = (42, 76)
 DISPLACEMENT_FWD = (76, 108)
 DISPLACEMENT_BWD = (108, 140)
 LONG_OFFSETS = (140, 174)
-HEADS_CHANNELS = 174
 
 #: POSE_CHAIN as (parent, child) keypoint ids, edge id = index.
 POSE_CHAIN = (
