@@ -24,7 +24,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -34,9 +33,7 @@ import pytest
 from PIL import Image, ImageOps
 from pytest_benchmark.fixture import BenchmarkFixture
 
-# The helpers beside this file: pytest's importlib import mode does not put bench/ on sys.path.
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from conftest import REPO_ROOT
+from .conftest import REPO_ROOT
 
 GROUP = "vs-bodypix2 640x480 x0.75-quant2 os16 medium"
 STAGE_GROUP = "vs-bodypix2 640x480 stages (ours)"
