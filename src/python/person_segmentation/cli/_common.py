@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
     from person_segmentation import PersonSegmentation
-    from person_segmentation.render import Effect
+    from person_segmentation.render import Effect, Renderer
 
 PROG = "person-segmentation"
 
@@ -157,6 +157,26 @@ def video_segmenter(video: Any, net: PersonSegmentation, args: argparse.Namespac
         flip_horizontal=args.flip,
         parts=parts,
     )
+
+
+def renderer_of(effect: Effect | None, palette: str, args: argparse.Namespace, *, mirror: bool = False) -> Renderer:
+    """The :class:`~person_segmentation.render.Renderer` of ``effect`` with the rendering
+    options (``--opacity``, ``--background-blur``, ``--face-blur``, ``--edge-blur``); a bad
+    value (or an unreadable ``replace=IMG``) is a UsageError."""
+    from person_segmentation.render import Renderer
+
+    try:
+        return Renderer(
+            effect,
+            palette=palette,  # type: ignore[arg-type]
+            opacity=args.opacity,
+            background_blur=args.background_blur,
+            face_blur=args.face_blur,
+            edge_blur=args.edge_blur,
+            mirror=mirror,
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
 
 
 WEIGHTS_HELP = (

@@ -37,6 +37,7 @@ from person_segmentation.cli._common import (
     pad_to,
     parse_effect,
     positive_int,
+    renderer_of,
     say,
     video_segmenter,
 )
@@ -450,19 +451,7 @@ def run(args: argparse.Namespace) -> int:
     )
     renderer = None
     if video is not None:
-        from person_segmentation.render import Renderer
-
-        try:
-            renderer = Renderer(
-                effect,
-                palette=palette,  # type: ignore[arg-type]
-                opacity=args.opacity,
-                background_blur=args.background_blur,
-                face_blur=args.face_blur,
-                edge_blur=args.edge_blur,
-            )
-        except ValueError as exc:
-            raise UsageError(str(exc)) from exc
+        renderer = renderer_of(effect, palette, args)
     summary = Summary()
     for name, reason in planned.skipped:
         error(f"skipped {name}: {reason}")

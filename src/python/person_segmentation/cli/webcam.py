@@ -30,6 +30,7 @@ from person_segmentation.cli._common import (
     load_net,
     pad_to,
     parse_effect,
+    renderer_of,
     say,
     video_segmenter,
 )
@@ -256,20 +257,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"cannot record to {args.output}: it is the --device file itself (the input)")
     size = _parse_size(args.size)
     device = _parse_device(args.device)
-    from person_segmentation.render import Renderer
-
-    try:
-        renderer = Renderer(
-            args.effect,
-            palette=palette,  # type: ignore[arg-type]
-            opacity=args.opacity,
-            background_blur=args.background_blur,
-            face_blur=args.face_blur,
-            edge_blur=args.edge_blur,
-            mirror=args.mirror,
-        )
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
+    renderer = renderer_of(args.effect, palette, args, mirror=args.mirror)
     capture = open_capture(device, size)
     try:
         ok, bgr = capture.read()
