@@ -19,6 +19,7 @@ from person_segmentation._constants import (
     BODYPIX_MAX_INTERNAL_RESOLUTION,
     BODYPIX_MAX_REFINE_STEPS,
     BODYPIX_MIN_INTERNAL_RESOLUTION,
+    BODYPIX_OUTPUT_STRIDES,
     MAX_CLI_FACE_BLUR,
     SERVE_FORMATS,
     SERVE_OUTPUTS,
@@ -93,7 +94,7 @@ class SegmentOptions(BaseModel):
     @field_validator("output_stride")
     @classmethod
     def _stride(cls, value: int | None) -> int | None:
-        if value is not None and value not in (8, 16):
+        if value is not None and value not in BODYPIX_OUTPUT_STRIDES:
             raise ValueError("must be 8 or 16")
         return value
 
