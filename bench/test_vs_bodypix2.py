@@ -41,7 +41,6 @@ STAGE_GROUP = "vs-bodypix2 640x480 stages (ours)"
 PHOTO = Path("data/coco2017_person_samples/images/000000009483.jpg")
 FRAME_SIZE = (640, 480)
 WEIGHTS = "bodypix/mobilenet/quant2/075/model-stride16.json"
-GOLDEN_CASE = "voc2012_person__2010_004222__Q75"
 TFJS_DIR = REPO_ROOT / "bench" / "tfjs"
 HARNESS = TFJS_DIR / "bench_bodypix2.js"
 #: Our fixed rounds and untimed first rounds (the first call at a new size builds the interpreter).
