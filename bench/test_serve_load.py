@@ -35,7 +35,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 CLIENTS = int(os.environ.get("PS_LOAD_CLIENTS", "8"))
 SECONDS = float(os.environ.get("PS_LOAD_SECONDS", "30"))
 OUTPUT = os.environ.get("PS_LOAD_OUTPUT", "mask")

@@ -24,7 +24,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -34,9 +33,7 @@ import pytest
 from PIL import Image, ImageOps
 from pytest_benchmark.fixture import BenchmarkFixture
 
-# The helpers beside this file: pytest's importlib import mode does not put bench/ on sys.path.
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from conftest import REPO_ROOT
+from .conftest import REPO_ROOT
 
 GROUP = "vs-bodypix2 640x480 x0.75-quant2 os16 medium"
 STAGE_GROUP = "vs-bodypix2 640x480 stages (ours)"
@@ -44,7 +41,6 @@ STAGE_GROUP = "vs-bodypix2 640x480 stages (ours)"
 PHOTO = Path("data/coco2017_person_samples/images/000000009483.jpg")
 FRAME_SIZE = (640, 480)
 WEIGHTS = "bodypix/mobilenet/quant2/075/model-stride16.json"
-GOLDEN_CASE = "voc2012_person__2010_004222__Q75"
 TFJS_DIR = REPO_ROOT / "bench" / "tfjs"
 HARNESS = TFJS_DIR / "bench_bodypix2.js"
 #: Our fixed rounds and untimed first rounds (the first call at a new size builds the interpreter).

@@ -27,18 +27,6 @@ SHORT_OFFSETS = (42, 76)
 DISPLACEMENT_FWD = (76, 108)
 DISPLACEMENT_BWD = (108, 140)
 LONG_OFFSETS = (140, 174)
-HEADS_CHANNELS = 174
-
-#: Golden npz keys, in heads order.
-GOLDEN_HEADS = (
-    "heads_segments",
-    "heads_part_heatmaps",
-    "heads_heatmaps",
-    "heads_short_offsets",
-    "heads_displacement_fwd",
-    "heads_displacement_bwd",
-    "heads_long_offsets",
-)
 
 #: POSE_CHAIN as (parent, child) keypoint ids, edge id = index.
 POSE_CHAIN = (
@@ -74,11 +62,6 @@ def js_round(v: float) -> float:
 def js_round_array(v: np.ndarray) -> np.ndarray:
     r = np.floor(v)
     return np.where(v - r >= 0.5, r + 1, r)
-
-
-def heads_from_golden(npz: Any) -> np.ndarray:
-    """The (outH, outW, 174) heads array of a golden npz that has heads."""
-    return np.ascontiguousarray(np.concatenate([npz[k] for k in GOLDEN_HEADS], axis=-1), dtype=np.float32)
 
 
 # -- sections 4 and 5 ------------------------------------------------------------------------

@@ -15,6 +15,7 @@ every server it started. Only loopback addresses are used; every wait is bounded
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 import urllib.parse
@@ -262,6 +263,14 @@ ServerFactory = Callable[..., LocalHTTPServer]
 
 
 PROXY_VARS = ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now (for a server process a test starts itself)."""
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        port: int = s.getsockname()[1]
+        return port
 
 
 def isolate_download_env(monkeypatch: Any) -> None:

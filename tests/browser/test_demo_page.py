@@ -17,7 +17,6 @@ import base64
 import io
 import os
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -31,6 +30,8 @@ import pytest
 
 from person_segmentation import bodypix
 from person_segmentation.serve import BodyPixModel, ServeConfig, create_app
+
+from .._localhttp import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 VIDEO = "video/sam2_05_default_juggle.mp4"
@@ -86,18 +87,11 @@ def write_y4m(video: Path, target: Path, frames: int = FRAMES, size: tuple[int, 
             out.write(cv2.cvtColor(scaled, cv2.COLOR_BGR2YUV_I420).tobytes())  # Y, then U, then V planes
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
     import uvicorn
 
-    config = ServeConfig(port=_free_port())
+    config = ServeConfig(port=free_port())
     app = create_app(config, BodyPixModel(config))
     uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=config.port, log_level="warning"))
     thread = threading.Thread(target=uv.run, daemon=True)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,14 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from .._localhttp import free_port
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _get(url: str) -> dict[str, object]:
@@ -34,7 +28,7 @@ def _get(url: str) -> dict[str, object]:
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_serve_runs_answers_and_stops_on_sigterm(workers: int, data_dir: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ)  # the package under test: installed, or PYTHONPATH as set
     command = [sys.executable, "-m", "person_segmentation", "serve", "--port", str(port), "--workers", str(workers)]
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

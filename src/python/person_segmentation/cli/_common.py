@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from person_segmentation._constants import (
     BUNDLED_MULTIPLIER,
@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
     from person_segmentation import PersonSegmentation
-    from person_segmentation.render import Effect
+    from person_segmentation.render import Effect, Renderer
 
 PROG = "person-segmentation"
 
@@ -144,6 +144,39 @@ def load_net(args: argparse.Namespace) -> PersonSegmentation:
         return ps.load(multiplier_of(args), weights=weights, engine=args.engine)
     except (ValueError, OSError, RuntimeError) as exc:
         raise UsageError(f"cannot load weights: {exc}") from exc
+
+
+def video_segmenter(video: Any, net: PersonSegmentation, args: argparse.Namespace, *, parts: bool) -> Any:
+    """A ``video.VideoSegmenter`` of ``net`` with the model and video options (``--smoothing``,
+    ``--output-stride``, ``--threshold``, ``--flip``); ``video`` is the imported module."""
+    return video.VideoSegmenter(
+        net,
+        smoothing=args.smoothing,
+        output_stride=args.output_stride,
+        segmentation_threshold=args.threshold,
+        flip_horizontal=args.flip,
+        parts=parts,
+    )
+
+
+def renderer_of(effect: Effect | None, palette: str, args: argparse.Namespace, *, mirror: bool = False) -> Renderer:
+    """The :class:`~person_segmentation.render.Renderer` of ``effect`` with the rendering
+    options (``--opacity``, ``--background-blur``, ``--face-blur``, ``--edge-blur``); a bad
+    value (or an unreadable ``replace=IMG``) is a UsageError."""
+    from person_segmentation.render import Renderer
+
+    try:
+        return Renderer(
+            effect,
+            palette=palette,  # type: ignore[arg-type]
+            opacity=args.opacity,
+            background_blur=args.background_blur,
+            face_blur=args.face_blur,
+            edge_blur=args.edge_blur,
+            mirror=mirror,
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
 
 
 WEIGHTS_HELP = (

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from person_segmentation._constants import BODYPIX_QUANT_BYTES
 from person_segmentation.cli._common import UsageError, multiplier_of
 from person_segmentation.cli._outputs import Outputs, is_own_output, png_is_marked, save_image
 
@@ -58,7 +59,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--quant-bytes",
         type=int,
-        choices=(1, 2, 4),
+        choices=BODYPIX_QUANT_BYTES,
         default=2,
         help="quantization of the BodyPix 2 weights when they are downloaded (default 2, the bundled model's)",
     )
@@ -133,12 +134,13 @@ def primary(found: People, height: int, width: int) -> tuple[np.ndarray, np.ndar
     """The largest person's (mask, parts or None); nobody: an empty mask (and all -1 parts)."""
     import numpy as np
 
-    areas = [int(np.count_nonzero(person_mask(p))) for p in found.people]
-    if not areas:
+    masks = [person_mask(p) for p in found.people]
+    if not masks:
         mask = np.zeros((height, width), dtype=np.uint8)
         return mask, (np.full((height, width), -1, dtype=np.int32) if found.parts else None)
-    best = found.people[int(np.argmax(areas))]  # argmax: the first of equal areas
-    return person_mask(best), (np.asarray(best.parts, dtype=np.int32) if found.parts else None)
+    index = int(np.argmax([np.count_nonzero(m) for m in masks]))  # argmax: the first of equal areas
+    parts = np.asarray(found.people[index].parts, dtype=np.int32) if found.parts else None
+    return masks[index], parts
 
 
 def write_people(
@@ -158,18 +160,18 @@ def write_people(
     from person_segmentation.encode import mask_to_image, palette_colors, parts_to_image
 
     kind = "parts" if found.parts else "mask"
+    masks = [person_mask(p) for p in found.people]
     written: list[Path] = []
-    for k, person in enumerate(found.people, start=1):
+    for k, (person, mask) in enumerate(zip(found.people, masks), start=1):
         path = person_path(target, k, kind)
         if identity(path) in protected:
             raise ValueError(f"not writing {path}: it is an input")
         if found.parts:
             image = parts_to_image(person.parts, palette_colors(args.palette))
         else:
-            image = mask_to_image(person_mask(person))
+            image = mask_to_image(mask)
         save_image(image, path, outputs)
         written.append(path)
-    masks = [person_mask(p) for p in found.people]
     overlay = render.draw_people(pixels, masks, poses=_poses(found.people), opacity=args.opacity)
     save_image(PIL.Image.fromarray(overlay), target, outputs)
     return written

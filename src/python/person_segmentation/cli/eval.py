@@ -268,9 +268,10 @@ def _v0_masker(args: argparse.Namespace) -> tuple[Masker, str]:
     from person_segmentation.cli._common import load_net
 
     net = load_net(args)
+    threshold = threshold_of(args)
 
     def masker(pixels: np.ndarray) -> np.ndarray:
-        result = net.segment(pixels, args.flip, args.output_stride, threshold_of(args), refine=args.refine)
+        result = net.segment(pixels, args.flip, args.output_stride, threshold, refine=args.refine)
         return result.mask
 
     return masker, f"{net.weights_format} {net.multiplier:g} ({net.weights_source}), v0 geometry"

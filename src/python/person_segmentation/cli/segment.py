@@ -37,7 +37,9 @@ from person_segmentation.cli._common import (
     pad_to,
     parse_effect,
     positive_int,
+    renderer_of,
     say,
+    video_segmenter,
 )
 from person_segmentation.cli._outputs import Outputs, is_own_output, mark_mp4, save_image
 from person_segmentation.cli._people import (
@@ -364,14 +366,7 @@ def _segment_video(
     if isinstance(net, _PrimaryPerson):
         segmenter = _PrimaryVideo(net, renderer.needs_parts or args.parts)
     else:
-        segmenter = video.VideoSegmenter(
-            net,
-            smoothing=args.smoothing,
-            output_stride=args.output_stride,
-            segmentation_threshold=args.threshold,
-            flip_horizontal=args.flip,
-            parts=renderer.needs_parts or args.parts,
-        )
+        segmenter = video_segmenter(video, net, args, parts=renderer.needs_parts or args.parts)
         if args.refine != "none":
             segmenter = _Refined(segmenter, args.threshold)
     job.target.parent.mkdir(parents=True, exist_ok=True)
@@ -456,19 +451,7 @@ def run(args: argparse.Namespace) -> int:
     )
     renderer = None
     if video is not None:
-        from person_segmentation.render import Renderer
-
-        try:
-            renderer = Renderer(
-                effect,
-                palette=palette,  # type: ignore[arg-type]
-                opacity=args.opacity,
-                background_blur=args.background_blur,
-                face_blur=args.face_blur,
-                edge_blur=args.edge_blur,
-            )
-        except ValueError as exc:
-            raise UsageError(str(exc)) from exc
+        renderer = renderer_of(effect, palette, args)
     summary = Summary()
     for name, reason in planned.skipped:
         error(f"skipped {name}: {reason}")

@@ -7,6 +7,11 @@ import argparse
 from typing import Any
 
 from person_segmentation._constants import (
+    BODYPIX_MULTIPLIERS,
+    BODYPIX_OUTPUT_STRIDES,
+    BODYPIX_QUANT_BYTES,
+    BUNDLED_MULTIPLIER,
+    ENGINES,
     SERVE_DEFAULT_MAX_BODY,
     SERVE_DEFAULT_MAX_PIXELS,
     SERVE_DEFAULT_QUEUE,
@@ -78,15 +83,21 @@ def add_parser(commands: Any) -> None:
     )
     net.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
     model = serve.add_argument_group("model (BodyPix 2; default: the 0.75 quant2 model bundled with the package)")
-    model.add_argument("--multiplier", type=float, default=0.75, choices=(0.5, 0.75, 1.0), help="depth multiplier")
     model.add_argument(
-        "--output-stride", type=int, default=16, choices=(8, 16), help="default stride of requests (default 16)"
+        "--multiplier", type=float, default=BUNDLED_MULTIPLIER, choices=BODYPIX_MULTIPLIERS, help="depth multiplier"
     )
     model.add_argument(
-        "--quant-bytes", type=int, default=2, choices=(1, 2, 4), help="weights' quantization (default 2)"
+        "--output-stride",
+        type=int,
+        default=16,
+        choices=BODYPIX_OUTPUT_STRIDES,
+        help="default stride of requests (default 16)",
+    )
+    model.add_argument(
+        "--quant-bytes", type=int, default=2, choices=BODYPIX_QUANT_BYTES, help="weights' quantization (default 2)"
     )
     model.add_argument("--weights", default=None, metavar="W", help="a 2.x model-stride*.json (path or URL) or a base")
-    model.add_argument("--engine", default="auto", choices=("auto", "tf", "tflite"), help="where the network runs")
+    model.add_argument("--engine", default="auto", choices=ENGINES, help="where the network runs")
     model.add_argument(
         "--num-threads", type=positive_int, default=None, metavar="N", help="CPU threads per inference (default: all)"
     )

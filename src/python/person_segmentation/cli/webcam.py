@@ -30,7 +30,9 @@ from person_segmentation.cli._common import (
     load_net,
     pad_to,
     parse_effect,
+    renderer_of,
     say,
+    video_segmenter,
 )
 from person_segmentation.cli._plan import check_output_file, identity
 from person_segmentation.cli.progress import Progress, progress_enabled
@@ -255,20 +257,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"cannot record to {args.output}: it is the --device file itself (the input)")
     size = _parse_size(args.size)
     device = _parse_device(args.device)
-    from person_segmentation.render import Renderer
-
-    try:
-        renderer = Renderer(
-            args.effect,
-            palette=palette,  # type: ignore[arg-type]
-            opacity=args.opacity,
-            background_blur=args.background_blur,
-            face_blur=args.face_blur,
-            edge_blur=args.edge_blur,
-            mirror=args.mirror,
-        )
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
+    renderer = renderer_of(args.effect, palette, args, mirror=args.mirror)
     capture = open_capture(device, size)
     try:
         ok, bgr = capture.read()
@@ -279,14 +268,7 @@ def run(args: argparse.Namespace) -> int:
         if not (0.0 < fps < 1000.0):  # cameras often report 0 (or nonsense)
             fps = 30.0
         net = load_net(args)
-        segmenter = video.VideoSegmenter(
-            net,
-            smoothing=args.smoothing,
-            output_stride=args.output_stride,
-            segmentation_threshold=args.threshold,
-            flip_horizontal=args.flip,
-            parts=renderer.needs_parts,
-        )
+        segmenter = video_segmenter(video, net, args, parts=renderer.needs_parts)
         return _loop(args, capture, bgr, segmenter, renderer, video, cv2, fps, (width, height))
     finally:
         capture.release()

@@ -28,12 +28,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from person_segmentation._constants import SERVE_FORMATS, SERVE_OUTPUTS
 from person_segmentation._version import __version__
 from person_segmentation.serve._body import check_content_length, read_limited, read_multipart
 from person_segmentation.serve._config import ServeConfig
 from person_segmentation.serve._images import ApiError, allow_pixels, decode, encode
 from person_segmentation.serve._model import BodyPixModel, Model
-from person_segmentation.serve._options import OptionsError, SegmentOptions, parse_options
+from person_segmentation.serve._options import OptionsError, SegmentOptions, parse_options, problems_of
 from person_segmentation.serve._render import document, draw, replace_with_image
 
 _log = logging.getLogger("person_segmentation.serve")
@@ -216,18 +217,7 @@ def create_app(config: ServeConfig | None = None, model: Model | None = None) ->
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = []
-        for item in exc.errors():
-            location = [str(p) for p in item.get("loc", ())]
-            name = location[-1] if location else "options"
-            problem: dict[str, Any] = {"option": name, "message": item.get("msg", "invalid")}
-            if item.get("type") == "extra_forbidden":
-                problem["message"] = "unknown option; the options are " + ", ".join(SegmentOptions.model_fields)
-            value = item.get("input")
-            if isinstance(value, (str, int, float, bool)):
-                problem["value"] = value
-            problems.append(problem)
-        return _options_response(problems)
+        return _options_response(OptionsError(problems_of(exc.errors(), skip_location=1)))
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def index() -> Response:
@@ -255,8 +245,8 @@ def create_app(config: ServeConfig | None = None, model: Model | None = None) ->
             "build_info": build_info(),
             "limits": {"max_pixels": config.max_pixels, "max_body": config.max_body},
             "server": {"threads": config.threads, "queue": config.queue, "workers": config.workers},
-            "outputs": list(SegmentOptions.model_fields["output"].annotation.__args__),  # type: ignore[union-attr]
-            "formats": ["png", "jpeg", "webp"],
+            "outputs": list(SERVE_OUTPUTS),
+            "formats": list(SERVE_FORMATS),
         }
 
     @app.post(
@@ -405,7 +395,7 @@ def create_app(config: ServeConfig | None = None, model: Model | None = None) ->
 
     @app.exception_handler(OptionsError)
     async def _bad_options(request: Request, exc: OptionsError) -> JSONResponse:
-        return _options_response(exc.problems)
+        return _options_response(exc)
 
     return app
 
@@ -414,9 +404,8 @@ def _problems(exc: OptionsError) -> dict[str, Any]:
     return {"message": str(exc), "problems": exc.problems}
 
 
-def _options_response(problems: list[dict[str, Any]]) -> JSONResponse:
-    message = "; ".join(f"{p['option']}: {p['message']}" for p in problems)
-    return JSONResponse({"error": "invalid_options", "message": message, "problems": problems}, status_code=422)
+def _options_response(exc: OptionsError) -> JSONResponse:
+    return JSONResponse({"error": "invalid_options", **_problems(exc)}, status_code=422)
 
 
 def app_factory() -> FastAPI:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from person_segmentation import _checks
 from person_segmentation._constants import (
+    BUNDLED_MULTIPLIER,
     SERVE_DEFAULT_MAX_BODY,
     SERVE_DEFAULT_MAX_PIXELS,
     SERVE_DEFAULT_QUEUE,
@@ -46,7 +47,7 @@ class ServeConfig:
     max_pixels: int = SERVE_DEFAULT_MAX_PIXELS
     max_body: int = SERVE_DEFAULT_MAX_BODY
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
-    multiplier: float = 0.75
+    multiplier: float = BUNDLED_MULTIPLIER
     output_stride: int = 16
     quant_bytes: int = 2
     model_url: str | None = None

@@ -16,6 +16,7 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 
+from person_segmentation._constants import BODYPIX_OUTPUT_STRIDES
 from person_segmentation.serve._config import ServeConfig
 
 Need = Literal["person", "parts", "people", "people-parts"]
@@ -113,7 +114,7 @@ class BodyPixModel:
             "multiplier": net.multiplier,
             "quant_bytes": net.quant_bytes,
             "output_stride": net.output_stride,
-            "output_strides": [8, 16],
+            "output_strides": list(BODYPIX_OUTPUT_STRIDES),
             "engine": net.engine,
             "source": net.model_source,
             "part_names": list(bodypix.PART_CHANNELS),

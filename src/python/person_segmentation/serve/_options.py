@@ -9,7 +9,8 @@ never fails later.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -18,7 +19,10 @@ from person_segmentation._constants import (
     BODYPIX_MAX_INTERNAL_RESOLUTION,
     BODYPIX_MAX_REFINE_STEPS,
     BODYPIX_MIN_INTERNAL_RESOLUTION,
+    BODYPIX_OUTPUT_STRIDES,
     MAX_CLI_FACE_BLUR,
+    SERVE_FORMATS,
+    SERVE_OUTPUTS,
 )
 from person_segmentation.serve._model import ModelOptions, Need
 
@@ -26,6 +30,8 @@ Output = Literal[
     "mask", "probability", "parts", "people", "poses", "json", "bokeh", "replace", "blur-faces", "parts-overlay"
 ]
 Format = Literal["png", "jpeg", "webp"]
+# the types spell out the constants (what /api/info lists); they must not drift apart
+assert get_args(Output) == SERVE_OUTPUTS and get_args(Format) == tuple(SERVE_FORMATS)
 
 #: The model call each output needs.
 NEEDS: dict[str, Need] = {
@@ -88,7 +94,7 @@ class SegmentOptions(BaseModel):
     @field_validator("output_stride")
     @classmethod
     def _stride(cls, value: int | None) -> int | None:
-        if value is not None and value not in (8, 16):
+        if value is not None and value not in BODYPIX_OUTPUT_STRIDES:
             raise ValueError("must be 8 or 16")
         return value
 
@@ -132,10 +138,12 @@ class OptionsError(ValueError):
         super().__init__("; ".join(f"{p['option']}: {p['message']}" for p in problems))
 
 
-def problems_of(error: ValidationError, skip_location: int = 0) -> list[dict[str, Any]]:
-    """pydantic's errors as ``{"option", "message", "value"}`` (``value`` omitted when absent)."""
+def problems_of(errors: Sequence[Mapping[str, Any]], skip_location: int = 0) -> list[dict[str, Any]]:
+    """pydantic's errors (``ValidationError.errors()``) as ``{"option", "message", "value"}``
+    (``value`` omitted when absent); ``skip_location`` leading parts of each location dropped
+    (1 for FastAPI's ``("query", name)``)."""
     problems = []
-    for item in error.errors():
+    for item in errors:
         location = [str(part) for part in item.get("loc", ())[skip_location:]]
         problem: dict[str, Any] = {"option": ".".join(location) or "options", "message": item["msg"]}
         if item.get("type") == "extra_forbidden":
@@ -155,4 +163,4 @@ def parse_options(values: dict[str, Any]) -> SegmentOptions:
     try:
         return SegmentOptions.model_validate(values)
     except ValidationError as exc:
-        raise OptionsError(problems_of(exc)) from None
+        raise OptionsError(problems_of(exc.errors())) from None

@@ -9,7 +9,7 @@ import numpy as np
 import PIL.Image
 
 from person_segmentation import render
-from person_segmentation.encode import palette_colors, parts_to_image, probability_to_image
+from person_segmentation.encode import mask_to_image, palette_colors, parts_to_image, probability_to_image
 from person_segmentation.serve._model import Segmentation
 from person_segmentation.serve._options import SegmentOptions
 
@@ -82,7 +82,7 @@ def draw(
     frame in their colours with their skeletons (:func:`render.draw_people`)."""
     output = o.output
     if output == "mask":
-        return PIL.Image.fromarray((seg.mask * 255).astype(np.uint8), mode="L")
+        return mask_to_image(seg.mask)
     if output == "probability":
         assert seg.probability is not None
         return probability_to_image(seg.probability)
