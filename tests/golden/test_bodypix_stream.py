@@ -62,6 +62,10 @@ def test_stream_checks_at_the_call_and_raises_at_a_bad_image(net: Any, data_dir:
         net.segment_stream([], call="segment_multi_person", max_detections=0)
     with pytest.raises(TypeError, match="images must be an iterable"):
         net.segment_stream(str(data_dir / PHOTOS[0]))
+    import tensorflow as tf
+
+    with pytest.raises(TypeError, match="for one image use segment_person"):  # was iterated row by row
+        net.segment_stream(tf.zeros((48, 64, 3), tf.uint8))
     with pytest.raises(ValueError, match="workers"):
         net.segment_stream([], workers=0)
     broken = tmp_path / "broken.jpg"

@@ -27,7 +27,7 @@ from person_segmentation._constants import (
     Postprocess,
     Refinement,
 )
-from person_segmentation._image import ImageLike, as_image, is_tf_tensor
+from person_segmentation._image import ImageLike, as_image, is_tf_tensor, iter_images
 from person_segmentation._postprocess import DLPackResult
 from person_segmentation._weights import PART_NAMES_1X, LoadedWeights, load_weights, resolve_cache_dir
 
@@ -595,21 +595,7 @@ class PersonSegmentation:
         count = _checks.check_workers(workers) or DEFAULT_WORKERS
         skip = _checks.check_on_error(on_error) == "skip"
         with_results = _checks.check_bool(results, "results")
-        if (
-            isinstance(images, (str, os.PathLike))
-            or is_tf_tensor(images)
-            or (isinstance(images, np.ndarray) and images.ndim != 4)
-        ):
-            raise TypeError(
-                f"images must be an iterable of images (or a 4-D (N, H, W, 3) array), got {type(images).__name__}; "
-                "for one image use estimate_person_segmentation / estimate_part_segmentation"
-            )
-        try:
-            source = iter(images)
-        except TypeError:
-            raise TypeError(
-                f"images must be an iterable of images (or a 4-D (N, H, W, 3) array), got {type(images).__name__}"
-            ) from None
+        source = iter_images(images, "estimate_person_segmentation / estimate_part_segmentation")
         threads = self.threads_per_worker(count)
 
         def one(image: ImageLike) -> Any:

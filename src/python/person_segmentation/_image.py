@@ -22,6 +22,7 @@ from __future__ import annotations
 import io
 import os
 import sys
+from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING, Any, Union
 
 import numpy as np
@@ -287,3 +288,20 @@ def as_image(image: object) -> Any:
     if _checks.is_extension_float(image.dtype):
         return _to_rgb(image).astype(np.float32)
     raise TypeError(f"image dtype must be uint8, another integer type or a float type, got {image.dtype}")
+
+
+def iter_images(images: object, single: str) -> Iterator[Any]:
+    """An iterator over ``images`` for the streaming calls: a TypeError for one image given
+    where many are expected (a path, a TF tensor, an array that is not 4-D (N, H, W, 3): its
+    message names ``single``, the call for one image) or for anything that is not iterable."""
+    what = "images must be an iterable of images (or a 4-D (N, H, W, 3) array)"
+    if (
+        isinstance(images, (str, os.PathLike))
+        or is_tf_tensor(images)
+        or (isinstance(images, np.ndarray) and images.ndim != 4)
+    ):
+        raise TypeError(f"{what}, got {type(images).__name__}; for one image use {single}")
+    try:
+        return iter(images)  # type: ignore[call-overload, no-any-return]
+    except TypeError:
+        raise TypeError(f"{what}, got {type(images).__name__}") from None

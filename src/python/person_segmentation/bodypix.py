@@ -55,7 +55,7 @@ from person_segmentation._constants import (
     DEFAULT_WORKERS,
     EngineName,
 )
-from person_segmentation._image import ImageLike, as_image, native_pixels
+from person_segmentation._image import ImageLike, as_image, iter_images, native_pixels
 from person_segmentation._weights import (
     OFFICIAL_BASE_URL,
     PART_NAMES_2X,
@@ -580,15 +580,7 @@ class BodyPix:
         values = dict(bound.arguments)
         values.pop("image")
         _options(**values)  # every value checked now, not at the first image
-        if isinstance(images, (str, os.PathLike)) or (isinstance(images, np.ndarray) and images.ndim != 4):
-            raise TypeError(
-                f"images must be an iterable of images (or a 4-D (N, H, W, 3) array), got {type(images).__name__}; "
-                f"for one image use {name}"
-            )
-        try:
-            source = iter(images)
-        except TypeError:
-            raise TypeError(f"images must be an iterable of images, got {type(images).__name__}") from None
+        source = iter_images(images, name)
         return _pipeline.ordered_map(lambda image: method(image, **options), source, workers=count, window=2 * count)
 
 
