@@ -189,6 +189,37 @@ def test_scale_back_part_ties_first_index() -> None:
     assert np.all(parts == 3)
 
 
+@pytest.mark.parametrize("case", ["near-ties", "saturated", "tiny", "regions"])
+def test_scale_back_parts_shortcut_edges(case: str) -> None:
+    """Where one part wins over an input cell's four corners by a margin, the native core takes
+    it without the lerps; near that margin (runner-up 0 .. 0.3 below), with saturated scores
+    (sigmoids that round to 1 tie: the first index wins), tiny scores and part regions, every
+    pixel still equals the reference."""
+    rng = np.random.default_rng(len(case))
+    g = geometry(57, 45, 1.0, 8)
+    gh, gw = grid(g, 8)
+    heads = random_heads(rng, gh, gw)
+    heads[..., 0] = 6.0  # a person everywhere
+    parts = heads[..., 1:25]
+    if case == "near-ties":
+        parts[:] = rng.uniform(-5, 1, parts.shape)
+        winner = rng.integers(0, 24, (gh, gw))
+        top = rng.uniform(-8, 8, (gh, gw))
+        gaps = rng.choice([0.0, 1e-7, 1e-5, 1e-3, 0.0499, 0.05, 0.0501, 0.3], (gh, gw))
+        np.put_along_axis(parts, ((winner + 1) % 24)[..., None], (top - gaps)[..., None], axis=-1)
+        np.put_along_axis(parts, winner[..., None], top[..., None], axis=-1)
+    elif case == "saturated":
+        parts[:] = np.where(rng.uniform(size=parts.shape) < 0.5, rng.uniform(8, 40, parts.shape), 20.0)
+    elif case == "tiny":
+        parts[:] = rng.uniform(-40, -10, parts.shape)
+    else:
+        parts[:] = rng.uniform(-4, -2, parts.shape)
+        ys, xs = np.indices((gh, gw))
+        np.put_along_axis(parts, ((ys // 3 + xs // 4) % 24)[..., None], rng.uniform(2, 10, (gh, gw, 1)), axis=-1)
+    _, got, _ = check_scale_back(heads, g, 0.5)
+    assert (got >= 0).mean() > 0.9
+
+
 # ---- pose decoding ---------------------------------------------------------------------------
 
 

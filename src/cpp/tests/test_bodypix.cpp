@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <functional>
 #include <limits>
 #include <random>
@@ -373,13 +374,76 @@ void test_instances_match_pixel_reference() {
   check(assigned > 1000, "instance decoder reference test assigns pixels (" + std::to_string(assigned) + ")");
 }
 
-/// The scale-back's parts (whichever argmax kernel this CPU dispatches to; CTest runs this binary
-/// once per path) against a per-pixel reference built from pixel/bodypix_pixel.hpp alone: the 24
-/// input-resolution part scores at the four corners (input_score), their crop lerp (crop_value),
-/// argmax_tfjs. Random logits with NaN / inf / ties (+0, -0 and repeated values) mixed in.
-void test_parts_match_pixel_reference() {
-  std::mt19937 rng(99);
+/// The scale-back (whichever kernels this CPU dispatches to; CTest runs this binary once per
+/// path) against a per-pixel reference built from pixel/bodypix_pixel.hpp alone: the
+/// input-resolution scores at the four corners (input_score), their crop lerp (crop_value), the
+/// mask rule and argmax_tfjs, bit for bit. `part_logits(rng, y, x, logits)` fills a grid cell's
+/// 24 part logits; `what` names the case.
+template <typename PartLogits>
+void scale_back_matches_pixel_reference(const std::string& what, uint32_t seed, PartLogits part_logits) {
+  std::mt19937 rng(seed);
   std::uniform_real_distribution<double> unit(0.0, 1.0);
+  std::uniform_int_distribution<int> side(1, 40), pad(0, 5);
+  bool parts_equal = true, scores_equal = true;
+  int64_t person_pixels = 0;
+  for (int round = 0; round < 40; ++round) {
+    const int h = side(rng), w = side(rng);
+    const int gh = 1 + side(rng) / 4, gw = 1 + side(rng) / 4;
+    const bp::Geometry g = geometry(h, w, (gh - 1) * 8 + 1, (gw - 1) * 8 + 1, pad(rng), pad(rng), pad(rng), pad(rng));
+    Heads heads(gh, gw);
+    for (int y = 0; y < gh; ++y)
+      for (int x = 0; x < gw; ++x) {
+        heads.at(y, x, bp::kSegmentChannel) = static_cast<float>(unit(rng) * 8.0 - 2.0);
+        float logits[24];
+        part_logits(rng, round, y, x, logits);
+        for (int k = 0; k < 24; ++k) heads.at(y, x, bp::kPartChannel + k) = logits[k];
+      }
+    const size_t n = static_cast<size_t>(h) * w;
+    std::vector<uint8_t> mask(n);
+    std::vector<int32_t> parts(n);
+    std::vector<float> prob(n);
+    bp::ScaleBackOptions so;
+    so.threshold = 0.5;
+    so.num_threads = 1 + round % 3;
+    bp::scale_back(heads.view(), g, so, mask.data(), parts.data(), prob.data());
+    const bp::ScaleBackPlan plan = bp::make_scale_back_plan(gh, gw, g);
+    const px::Tensor3 t{heads.v.data(), static_cast<int64_t>(gw) * bp::kHeadsChannels, bp::kHeadsChannels, 1};
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) {
+        const size_t i = static_cast<size_t>(y) * w + x;
+        const px::CropSample& cr = plan.crop_rows[static_cast<size_t>(y)];
+        const px::CropSample& cc = plan.crop_columns[static_cast<size_t>(x)];
+        auto score = [&](int32_t row, int32_t column, int32_t c) {
+          if (cr.kind != px::kCropSample || cc.kind != px::kCropSample) return 0.0f;  // crop_value ignores it
+          return px::input_score(t, c, plan.input_rows[static_cast<size_t>(row)],
+                                 plan.input_columns[static_cast<size_t>(column)]);
+        };
+        auto crop = [&](int32_t c) {
+          return px::crop_value(score(cr.lower, cc.lower, c), score(cr.lower, cc.upper, c),
+                                score(cr.upper, cc.lower, c), score(cr.upper, cc.upper, c), cr, cc);
+        };
+        const float segment = crop(bp::kSegmentChannel);
+        const bool same =
+            std::memcmp(&segment, &prob[i], sizeof segment) == 0 || (segment != segment && prob[i] != prob[i]);
+        scores_equal = scores_equal && same && mask[i] == (px::is_person(segment, so.threshold) ? 1 : 0);
+        if (!mask[i]) {
+          parts_equal = parts_equal && parts[i] == -1;
+          continue;
+        }
+        ++person_pixels;
+        float values[24];
+        for (int k = 0; k < 24; ++k) values[k] = crop(bp::kPartChannel + k);
+        parts_equal = parts_equal && parts[i] == px::argmax_tfjs(values, 24);
+      }
+  }
+  check(scores_equal, what + ": scale-back scores and mask == pixel reference, bit for bit");
+  check(parts_equal,
+        what + ": scale-back parts == pixel reference (input_score, crop_value, argmax_tfjs), bit for bit");
+  check(person_pixels > 1000, what + ": has person pixels (" + std::to_string(person_pixels) + ")");
+}
+
+/// Random logits with NaN / inf / ties (+0, -0 and repeated values) mixed in.
+void test_parts_match_pixel_reference() {
   const float specials[] = {std::numeric_limits<float>::quiet_NaN(),
                             std::numeric_limits<float>::infinity(),
                             -std::numeric_limits<float>::infinity(),
@@ -388,56 +452,42 @@ void test_parts_match_pixel_reference() {
                             2.0f,
                             2.0f,
                             -40.0f};
-  std::uniform_int_distribution<int> side(1, 40), pad(0, 5), special(0, 7);
-  bool all_equal = true;
-  int64_t person_pixels = 0;
-  for (int round = 0; round < 40; ++round) {
-    const int h = side(rng), w = side(rng);
-    const int gh = 1 + side(rng) / 4, gw = 1 + side(rng) / 4;
-    const bp::Geometry g = geometry(h, w, (gh - 1) * 8 + 1, (gw - 1) * 8 + 1, pad(rng), pad(rng), pad(rng), pad(rng));
-    Heads heads(gh, gw);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  std::uniform_int_distribution<int> special(0, 7);
+  scale_back_matches_pixel_reference("random logits", 99, [&](std::mt19937& rng, int round, int, int, float* logits) {
     const double rare = round % 2 == 0 ? 0.02 : 0.3;
-    for (int y = 0; y < gh; ++y)
-      for (int x = 0; x < gw; ++x) {
-        heads.at(y, x, bp::kSegmentChannel) = static_cast<float>(unit(rng) * 8.0 - 2.0);
-        for (int k = 0; k < 24; ++k)
-          heads.at(y, x, bp::kPartChannel + k) =
-              unit(rng) < rare ? specials[special(rng)] : static_cast<float>(unit(rng) * 6.0 - 3.0);
-      }
-    const size_t n = static_cast<size_t>(h) * w;
-    std::vector<uint8_t> mask(n);
-    std::vector<int32_t> parts(n);
-    bp::ScaleBackOptions so;
-    so.threshold = 0.5;
-    so.num_threads = 1 + round % 3;
-    bp::scale_back(heads.view(), g, so, mask.data(), parts.data(), nullptr);
-    const bp::ScaleBackPlan plan = bp::make_scale_back_plan(gh, gw, g);
-    const px::Tensor3 t{heads.v.data(), static_cast<int64_t>(gw) * bp::kHeadsChannels, bp::kHeadsChannels, 1};
-    for (int y = 0; y < h; ++y)
-      for (int x = 0; x < w; ++x) {
-        const size_t i = static_cast<size_t>(y) * w + x;
-        if (!mask[i]) {
-          all_equal = all_equal && parts[i] == -1;
-          continue;
-        }
-        ++person_pixels;
-        const px::CropSample& cr = plan.crop_rows[static_cast<size_t>(y)];
-        const px::CropSample& cc = plan.crop_columns[static_cast<size_t>(x)];
-        auto score = [&](int32_t row, int32_t column, int32_t c) {
-          return px::input_score(t, c, plan.input_rows[static_cast<size_t>(row)],
-                                 plan.input_columns[static_cast<size_t>(column)]);
-        };
-        float values[24];
-        for (int k = 0; k < 24; ++k) {
-          const int32_t c = bp::kPartChannel + k;
-          values[k] = px::crop_value(score(cr.lower, cc.lower, c), score(cr.lower, cc.upper, c),
-                                     score(cr.upper, cc.lower, c), score(cr.upper, cc.upper, c), cr, cc);
-        }
-        all_equal = all_equal && parts[i] == px::argmax_tfjs(values, 24);
-      }
-  }
-  check(all_equal, "scale-back parts == pixel reference (input_score, crop_value, argmax_tfjs), bit for bit");
-  check(person_pixels > 1000, "parts reference test has person pixels (" + std::to_string(person_pixels) + ")");
+    for (int k = 0; k < 24; ++k)
+      logits[k] = unit(rng) < rare ? specials[special(rng)] : static_cast<float>(unit(rng) * 6.0 - 3.0);
+  });
+}
+
+/// The cases the parts shortcut (a part that wins over the four cells by a margin is taken
+/// without the lerps) must get right or leave to the full computation: a runner-up within
+/// 0 .. 0.3 of the winner (around the shortcut's 0.05), saturated scores (logits 8 .. 40, where
+/// sigmoids round to 1 and tie: first index wins), tiny scores (logits -40 .. -10), and regions
+/// where one part wins everywhere (the shortcut's common case), in every cell layout.
+void test_parts_shortcut_edges() {
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  std::uniform_int_distribution<int> part(0, 23);
+  const double gaps[] = {0.0, 1e-7, 1e-5, 1e-3, 0.0499, 0.05, 0.0501, 0.3};
+  std::uniform_int_distribution<int> gap(0, 7);
+  scale_back_matches_pixel_reference("near ties", 7, [&](std::mt19937& rng, int, int, int, float* logits) {
+    for (int k = 0; k < 24; ++k) logits[k] = static_cast<float>(unit(rng) * 6.0 - 5.0);
+    const int winner = part(rng), runner_up = part(rng);
+    const float top = static_cast<float>(unit(rng) * 16.0 - 8.0);
+    logits[winner] = top;
+    if (runner_up != winner) logits[runner_up] = static_cast<float>(top - gaps[gap(rng)]);
+  });
+  scale_back_matches_pixel_reference("saturated", 8, [&](std::mt19937& rng, int, int, int, float* logits) {
+    for (int k = 0; k < 24; ++k) logits[k] = static_cast<float>(unit(rng) < 0.5 ? 8.0 + unit(rng) * 32.0 : 20.0);
+  });
+  scale_back_matches_pixel_reference("tiny", 9, [&](std::mt19937& rng, int, int, int, float* logits) {
+    for (int k = 0; k < 24; ++k) logits[k] = static_cast<float>(-40.0 + unit(rng) * 30.0);
+  });
+  scale_back_matches_pixel_reference("regions", 10, [&](std::mt19937& rng, int round, int y, int x, float* logits) {
+    for (int k = 0; k < 24; ++k) logits[k] = static_cast<float>(unit(rng) * 2.0 - 4.0);
+    logits[(y / 3 + x / 4 + round) % 24] = static_cast<float>(2.0 + unit(rng) * 8.0);
+  });
 }
 
 }  // namespace
@@ -453,6 +503,7 @@ int main() {
   test_threads();
   test_instances_match_pixel_reference();
   test_parts_match_pixel_reference();
+  test_parts_shortcut_edges();
   test_extreme_values();
   return ps_test::report();
 }

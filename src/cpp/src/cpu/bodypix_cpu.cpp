@@ -21,6 +21,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include "cpu/bodypix_simd.hpp"
@@ -177,105 +178,342 @@ PartArgmax part_kernel() {
 #endif
 }
 
-/// The 24 part scores of one input cell: the sigmoid of the float32 align-corners lerp of the
-/// logits. Always inlined, so that the copies below compiled for AVX-512F / AVX2 vectorise the
-/// two loops (the same IEEE operations per element; no FMA: -ffp-contract=off).
-PS_BODYPIX_ALWAYS_INLINE inline void part_scores_at(const Tensor3& heads, const AxisSample& r, const AxisSample& c,
-                                                    float* dst) {
-  float logits[kNumParts];
+// The scale-back's arithmetic is bodypix_pixel::blend (horizontal lerps, then the vertical one)
+// for both resizes. The horizontal lerp of a row depends only on that row and the column, so it
+// is computed once per row and reused by every row that samples it: the grid rows' segment
+// logits at every input column (once per call), and each input row's segment scores at every
+// image column (once per cached input row). Each output row is then one vertical lerp of two
+// such rows: contiguous arrays that the compiler vectorises, with the same IEEE operations per
+// element as blend (no FMA: -ffp-contract=off). Gathers (an indexed load) are separate scalar
+// loops: GCC 12 does not vectorise them for generic tuning.
+
+/// The 24 part logits of one input cell from the grid's compact part logits (24 floats per
+/// grid cell): the float32 align-corners lerp (the logit half of bodypix_pixel::input_score).
+PS_BODYPIX_ALWAYS_INLINE inline void part_logits_at(const float* tl, const float* tr, const float* bl, const float* br,
+                                                    double fc, double fr, float* dst) {
+  for (int32_t k = 0; k < kNumParts; ++k)
+    dst[k] = static_cast<float>(bodypix_pixel::blend(tl[k], tr[k], bl[k], br[k], fc, fr));
+}
+
+/// The 24 part scores of one input cell from its logits: input_score's sigmoid (NaN stays NaN).
+PS_BODYPIX_ALWAYS_INLINE inline void part_scores_of(const float* logits, float* dst) {
+  for (int32_t k = 0; k < kNumParts; ++k) dst[k] = pixel::sigmoid(logits[k]);
+}
+
+/// The scalar dominance test of four input cells (cells[0..3], 24 part logits each), as
+/// simd::part_dominance_*: -1 if a logit is NaN, else the first part k* with the greatest least
+/// logit over the cells, *least that logit, *rival the greatest logit of the other parts.
+int32_t part_dominance_scalar(const float* const* cells, float* least, float* rival) {
+  float low[kNumParts], high[kNumParts];
   for (int32_t k = 0; k < kNumParts; ++k) {
-    const int32_t ch = kPartChannel + k;
-    logits[k] = static_cast<float>(bodypix_pixel::blend(heads.at(r.lower, c.lower, ch), heads.at(r.lower, c.upper, ch),
-                                                        heads.at(r.upper, c.lower, ch), heads.at(r.upper, c.upper, ch),
-                                                        c.frac, r.frac));
+    const float w = cells[0][k], x = cells[1][k], y = cells[2][k], z = cells[3][k];
+    if (w != w || x != x || y != y || z != z) return -1;
+    low[k] = std::min(std::min(w, x), std::min(y, z));
+    high[k] = std::max(std::max(w, x), std::max(y, z));
   }
-  for (int32_t k = 0; k < kNumParts; ++k) dst[k] = pixel::sigmoid(logits[k]);  // NaN stays NaN
+  int32_t best = 0;
+  for (int32_t k = 1; k < kNumParts; ++k)
+    if (low[k] > low[best]) best = k;
+  float other = -std::numeric_limits<float>::infinity();
+  for (int32_t k = 0; k < kNumParts; ++k)
+    if (k != best && high[k] > other) other = high[k];
+  *least = low[best];
+  *rival = other;
+  return best;
 }
 
-using PartScores = void (*)(const Tensor3&, const AxisSample&, const AxisSample&, float*);
+using PartDominance = int32_t (*)(const float* const*, float*, float*);
 
-void part_scores_baseline(const Tensor3& heads, const AxisSample& r, const AxisSample& c, float* dst) {
-  part_scores_at(heads, r, c, dst);
-}
-
-#if PS_HAVE_BODYPIX_SIMD
-// Only these two functions are compiled for the wider instruction sets (the inline functions they
-// inline keep their baseline out-of-line copies), and they run only where simd_isa() says so.
-__attribute__((target("avx512f"))) void part_scores_avx512(const Tensor3& heads, const AxisSample& r,
-                                                           const AxisSample& c, float* dst) {
-  part_scores_at(heads, r, c, dst);
-}
-__attribute__((target("avx2"))) void part_scores_avx2(const Tensor3& heads, const AxisSample& r, const AxisSample& c,
-                                                      float* dst) {
-  part_scores_at(heads, r, c, dst);
-}
-#endif
-
-PartScores part_scores_for_isa() {
+PartDominance part_dominance_for_isa() {
 #if PS_HAVE_BODYPIX_SIMD
   switch (simd_isa()) {
     case Isa::kAvx512:
-      return &part_scores_avx512;
+      return &simd::part_dominance_avx512;
     case Isa::kAvx2:
-      return &part_scores_avx2;
+      return &simd::part_dominance_avx2;
     default:
       break;
   }
 #endif
-  return &part_scores_baseline;
+  return &part_dominance_scalar;
 }
 
-/// One input row of scores: segment [input_width] (all columns), parts [input_width][24]
-/// (column by column, only those a person pixel samples).
+/// The part every image pixel between four input cells gets, from the cells' part logits,
+/// without the lerps, where one part wins by a margin; else -1 (the caller computes the pixel).
+///
+/// Why it is exact. `dominance` gives k*, the first part with the greatest least logit m over
+/// the four cells, and b, the greatest logit of any other part over them (no logit is NaN).
+/// The scores are S(logit) = pixel::sigmoid, the same function of the logit for every cell:
+/// S is monotone up to at most one float32 ulp (its double is within a few double ulps of the
+/// true sigmoid), so each cell's score of k* is >= S(m) (1 - 2^-23) and each other score
+/// <= S(b) (1 + 2^-23). A pixel's values are f32(blend(...)) of the four cells' scores
+/// (nonnegative): blend in float64 stays within a few double ulps of its operands' range, and
+/// the float32 rounding moves it by at most 2^-24 relatively. So with S(m) >= 2^-19 and
+/// S(m) > S(b) (1 + 2^-17), k*'s value exceeds every other part's by more than 2^-19
+/// relatively: strictly greater, so tfjs' argmax (first index wins ties) is k* whatever the
+/// weights. Anything else (close parts, saturated scores, NaN) returns -1, which is always
+/// safe: the pixel is then computed as before. m <= b can never pass (S(m) <= S(b) (1 + 2^-23)),
+/// so it is refused before the two sigmoids.
+int32_t dominant_part(PartDominance dominance, const float* const* cells) {
+  float least = 0.0f, rival = 0.0f;
+  const int32_t best = dominance(cells, &least, &rival);
+  if (best < 0 || !(least > rival)) return -1;
+  // A sufficient condition without the two sigmoids (true sigmoid s): for -13 <= m <= 8 and
+  // m - b >= 0.05, s(m) / s(b) = 1 + (e^(m - b) - 1) s(-m) >= 1 + 0.05 s(-8) > 1 + 2^-16 and
+  // s(m) >= s(-13) > 1.18 * 2^-19: more than the conditions below, with room for S's ulps.
+  if (least >= -13.0f && least <= 8.0f && static_cast<double>(least) - static_cast<double>(rival) >= 0.05) return best;
+  const double winner = pixel::sigmoid(least);
+  const double runner_up = pixel::sigmoid(rival);
+  return (winner >= 0x1p-19 && winner > runner_up * (1.0 + 0x1p-17)) ? best : -1;
+}
+
+/// The horizontal lerp of one row at n output columns: out[i] = v[lower[i]] +
+/// (v[upper[i]] - v[lower[i]]) * frac[i], via the scratch rows low, high (n each).
+PS_BODYPIX_ALWAYS_INLINE inline void horizontal_at(const double* v, const int32_t* lower, const int32_t* upper,
+                                                   const double* frac, int32_t n, double* low, double* high,
+                                                   double* out) {
+  for (int32_t i = 0; i < n; ++i) {
+    low[i] = v[lower[i]];
+    high[i] = v[upper[i]];
+  }
+  for (int32_t i = 0; i < n; ++i) out[i] = low[i] + (high[i] - low[i]) * frac[i];
+}
+
+/// The segment scores of one input row (input_score), from the horizontal lerps of its two
+/// grid rows: sigmoid(f32(top + (bottom - top) * fr)), widened to float64 (exact).
+PS_BODYPIX_ALWAYS_INLINE inline void segment_row_at(const double* top, const double* bottom, double fr, int32_t n,
+                                                    double* out) {
+  for (int32_t c = 0; c < n; ++c)
+    out[c] = static_cast<double>(pixel::sigmoid(static_cast<float>(top[c] + (bottom[c] - top[c]) * fr)));
+}
+
+/// One image row of the crop-and-resize, from the horizontal lerps of its two input rows: the
+/// score f32(top + (bottom - top) * fr) and the mask rule (the caller mends the columns that
+/// are not sampled, kCropZero / kCropNan).
+PS_BODYPIX_ALWAYS_INLINE inline void crop_row_at(const double* top, const double* bottom, double fr, float threshold,
+                                                 int32_t n, float* scores, uint8_t* mask) {
+  for (int32_t x = 0; x < n; ++x) {
+    const float v = static_cast<float>(top[x] + (bottom[x] - top[x]) * fr);
+    scores[x] = v;
+    mask[x] = static_cast<uint8_t>(bodypix_pixel::is_person(v, threshold));
+  }
+}
+
+/// The scale-back's per-cell and per-row functions, compiled for one instruction set.
+struct RowKernels {
+  void (*part_logits)(const float*, const float*, const float*, const float*, double, double, float*);
+  void (*part_scores)(const float*, float*);
+  void (*horizontal)(const double*, const int32_t*, const int32_t*, const double*, int32_t, double*, double*, double*);
+  void (*segment_row)(const double*, const double*, double, int32_t, double*);
+  void (*crop_row)(const double*, const double*, double, float, int32_t, float*, uint8_t*);
+};
+
+// One copy of the functions per instruction set: `target` is empty for the baseline, else a
+// GCC/Clang target attribute. Only these copies are compiled for the wider instruction sets (the
+// inline functions they inline keep their baseline out-of-line copies), and they run only where
+// simd_isa() says so.
+#define PS_BODYPIX_ROW_KERNELS(name, target)                                                                     \
+  target void name##_part_logits(const float* tl, const float* tr, const float* bl, const float* br, double fc,  \
+                                 double fr, float* dst) {                                                        \
+    part_logits_at(tl, tr, bl, br, fc, fr, dst);                                                                 \
+  }                                                                                                              \
+  target void name##_part_scores(const float* logits, float* dst) { part_scores_of(logits, dst); }               \
+  target void name##_horizontal(const double* v, const int32_t* lower, const int32_t* upper, const double* frac, \
+                                int32_t n, double* low, double* high, double* out) {                             \
+    horizontal_at(v, lower, upper, frac, n, low, high, out);                                                     \
+  }                                                                                                              \
+  target void name##_segment_row(const double* top, const double* bottom, double fr, int32_t n, double* out) {   \
+    segment_row_at(top, bottom, fr, n, out);                                                                     \
+  }                                                                                                              \
+  target void name##_crop_row(const double* top, const double* bottom, double fr, float threshold, int32_t n,    \
+                              float* scores, uint8_t* mask) {                                                    \
+    crop_row_at(top, bottom, fr, threshold, n, scores, mask);                                                    \
+  }                                                                                                              \
+  constexpr RowKernels name##_row_kernels{&name##_part_logits, &name##_part_scores, &name##_horizontal,          \
+                                          &name##_segment_row, &name##_crop_row};
+
+PS_BODYPIX_ROW_KERNELS(baseline, )
+#if PS_HAVE_BODYPIX_SIMD
+PS_BODYPIX_ROW_KERNELS(avx512, __attribute__((target("avx512f"))))
+PS_BODYPIX_ROW_KERNELS(avx2, __attribute__((target("avx2"))))
+#endif
+#undef PS_BODYPIX_ROW_KERNELS
+
+const RowKernels& row_kernels_for_isa() {
+#if PS_HAVE_BODYPIX_SIMD
+  switch (simd_isa()) {
+    case Isa::kAvx512:
+      return avx512_row_kernels;
+    case Isa::kAvx2:
+      return avx2_row_kernels;
+    default:
+      break;
+  }
+#endif
+  return baseline_row_kernels;
+}
+
+/// What every thread of one scale-back reads: the plan's samples as arrays, the grid's segment
+/// logits lerped horizontally to every input column, and the grid's part logits, compact.
+struct ScaleBackArrays {
+  std::vector<int32_t> input_lower, input_upper;  // per input column
+  std::vector<double> input_frac;
+  std::vector<int32_t> crop_lower, crop_upper;  // per image column; 0 where not sampled
+  std::vector<double> crop_frac;
+  std::vector<int32_t> unsampled;    // the image columns that are kCropZero or kCropNan
+  std::vector<double> grid_segment;  // [grid_height][input_width]: horizontal lerps
+  std::vector<float> grid_parts;     // [grid_height][grid_width][24]
+
+  ScaleBackArrays(const ScaleBackPlan& plan, const Tensor3& heads, const RowKernels& kernels, bool want_parts) {
+    for (const AxisSample& s : plan.input_columns) {
+      input_lower.push_back(s.lower);
+      input_upper.push_back(s.upper);
+      input_frac.push_back(s.frac);
+    }
+    for (int32_t x = 0; x < plan.image_width; ++x) {
+      const CropSample& s = plan.crop_columns[static_cast<size_t>(x)];
+      const bool sampled = s.kind == bodypix_pixel::kCropSample;
+      crop_lower.push_back(sampled ? s.lower : 0);
+      crop_upper.push_back(sampled ? s.upper : 0);
+      crop_frac.push_back(sampled ? s.frac : 0.0);
+      if (!sampled) unsampled.push_back(x);
+    }
+    const size_t iw = static_cast<size_t>(plan.input_width);
+    std::vector<double> logits(static_cast<size_t>(plan.grid_width));
+    std::vector<double> low(iw), high(iw);
+    grid_segment.resize(static_cast<size_t>(plan.grid_height) * iw);
+    for (int32_t y = 0; y < plan.grid_height; ++y) {
+      for (int32_t x = 0; x < plan.grid_width; ++x)
+        logits[static_cast<size_t>(x)] = static_cast<double>(heads.at(y, x, kSegmentChannel));
+      kernels.horizontal(logits.data(), input_lower.data(), input_upper.data(), input_frac.data(), plan.input_width,
+                         low.data(), high.data(), grid_segment.data() + static_cast<size_t>(y) * iw);
+    }
+    if (!want_parts) return;
+    grid_parts.reserve(static_cast<size_t>(plan.grid_height) * plan.grid_width * kNumParts);
+    for (int32_t y = 0; y < plan.grid_height; ++y)
+      for (int32_t x = 0; x < plan.grid_width; ++x)
+        for (int32_t k = 0; k < kNumParts; ++k) grid_parts.push_back(heads.at(y, x, kPartChannel + k));
+  }
+};
+
+/// One cached input row: its segment scores lerped horizontally to every image column
+/// [image_width]; its part logits and part scores [input_width][24], column by column, only
+/// those person pixels need.
 struct ScoreRow {
   int32_t row = -1;
-  std::vector<float> segment;
+  std::vector<double> segment;
+  std::vector<float> part_logits;
   std::vector<float> parts;
-  std::vector<uint8_t> has_parts;  // per column
+  std::vector<uint8_t> state;  // per column: kHasLogits | kHasScores
 };
+
+constexpr uint8_t kHasLogits = 1;
+constexpr uint8_t kHasScores = 2;
 
 class ScoreRows {
  public:
-  ScoreRows(const ScaleBackPlan& plan, const Tensor3& heads, bool want_parts) : plan_(plan), heads_(heads) {
+  ScoreRows(const ScaleBackPlan& plan, const ScaleBackArrays& arrays, const RowKernels& kernels, bool want_parts)
+      : plan_(plan),
+        arrays_(arrays),
+        kernels_(kernels),
+        scores_(static_cast<size_t>(plan.input_width)),
+        low_(static_cast<size_t>(std::max(plan.input_width, plan.image_width))),
+        high_(low_.size()) {
     for (ScoreRow& s : slots_) {
-      s.segment.resize(static_cast<size_t>(plan.input_width));
+      s.segment.resize(static_cast<size_t>(plan.image_width));
       if (want_parts) {
+        s.part_logits.resize(static_cast<size_t>(plan.input_width) * kNumParts);
         s.parts.resize(static_cast<size_t>(plan.input_width) * kNumParts);
-        s.has_parts.resize(static_cast<size_t>(plan.input_width));
+        s.state.resize(static_cast<size_t>(plan.input_width));
       }
     }
   }
 
-  /// The scores of input row `row` (segment computed), keeping the slot of `keep` (the other
-  /// row in use).
+  /// Input row `row` (its segment computed), keeping the slot of `keep` (the other row in use).
   ScoreRow& get(int32_t row, int32_t keep) {
     for (ScoreRow& s : slots_)
       if (s.row == row) return s;
     ScoreRow& slot = slots_[0].row == keep ? slots_[1] : slots_[0];
     slot.row = row;
-    std::fill(slot.has_parts.begin(), slot.has_parts.end(), uint8_t{0});
+    std::fill(slot.state.begin(), slot.state.end(), uint8_t{0});
     const AxisSample& r = plan_.input_rows[static_cast<size_t>(row)];
-    for (int32_t c = 0; c < plan_.input_width; ++c)
-      slot.segment[static_cast<size_t>(c)] =
-          bodypix_pixel::input_score(heads_, kSegmentChannel, r, plan_.input_columns[static_cast<size_t>(c)]);
+    const size_t iw = static_cast<size_t>(plan_.input_width);
+    kernels_.segment_row(arrays_.grid_segment.data() + static_cast<size_t>(r.lower) * iw,
+                         arrays_.grid_segment.data() + static_cast<size_t>(r.upper) * iw, r.frac, plan_.input_width,
+                         scores_.data());
+    kernels_.horizontal(scores_.data(), arrays_.crop_lower.data(), arrays_.crop_upper.data(), arrays_.crop_frac.data(),
+                        plan_.image_width, low_.data(), high_.data(), slot.segment.data());
     return slot;
+  }
+
+  /// The 24 part logits of column `column` of a slot, computed on first use.
+  const float* part_logits(ScoreRow& slot, int32_t column) const {
+    float* dst = slot.part_logits.data() + static_cast<size_t>(column) * kNumParts;
+    uint8_t& state = slot.state[static_cast<size_t>(column)];
+    if (state & kHasLogits) return dst;
+    const AxisSample& r = plan_.input_rows[static_cast<size_t>(slot.row)];
+    const AxisSample& c = plan_.input_columns[static_cast<size_t>(column)];
+    auto cell = [&](int32_t y, int32_t x) {
+      return arrays_.grid_parts.data() +
+             (static_cast<size_t>(y) * plan_.grid_width + static_cast<size_t>(x)) * kNumParts;
+    };
+    kernels_.part_logits(cell(r.lower, c.lower), cell(r.lower, c.upper), cell(r.upper, c.lower), cell(r.upper, c.upper),
+                         c.frac, r.frac, dst);
+    state = static_cast<uint8_t>(state | kHasLogits);
+    return dst;
   }
 
   /// The 24 part scores of column `column` of a slot, computed on first use.
   const float* parts(ScoreRow& slot, int32_t column) const {
     float* dst = slot.parts.data() + static_cast<size_t>(column) * kNumParts;
-    if (slot.has_parts[static_cast<size_t>(column)]) return dst;
-    part_scores_(heads_, plan_.input_rows[static_cast<size_t>(slot.row)],
-                 plan_.input_columns[static_cast<size_t>(column)], dst);
-    slot.has_parts[static_cast<size_t>(column)] = 1;
+    uint8_t& state = slot.state[static_cast<size_t>(column)];
+    if (state & kHasScores) return dst;
+    kernels_.part_scores(part_logits(slot, column), dst);
+    state = static_cast<uint8_t>(state | kHasScores);
     return dst;
   }
 
  private:
   const ScaleBackPlan& plan_;
-  Tensor3 heads_;
-  PartScores part_scores_ = part_scores_for_isa();
+  const ScaleBackArrays& arrays_;
+  const RowKernels& kernels_;
+  std::vector<double> scores_, low_, high_;  // scratch
   ScoreRow slots_[2];
+};
+
+/// The dominant part (dominant_part) of the image pixels between input rows top, bottom
+/// and columns (lower, lower + 1), per lower column, for the current pair of rows.
+class DominantParts {
+ public:
+  explicit DominantParts(int32_t input_width)
+      : width_(input_width), dominance_(part_dominance_for_isa()), parts_(static_cast<size_t>(input_width)) {}
+
+  /// For the pixels sampling columns `lower` (and its upper neighbour, if any) of rows top and
+  /// bottom: the part they all get, or -1.
+  int32_t at(ScoreRows& rows, ScoreRow& top, ScoreRow& bottom, int32_t lower) {
+    if (top.row != top_ || bottom.row != bottom_) {
+      top_ = top.row;
+      bottom_ = bottom.row;
+      std::fill(parts_.begin(), parts_.end(), kUnknown);
+    }
+    int8_t& part = parts_[static_cast<size_t>(lower)];
+    if (part == kUnknown) {
+      // The pixel's upper column is lower or lower + 1: a part that wins over both columns wins
+      // over either (its least logit over more cells is lower, the rivals' greatest higher).
+      const int32_t upper = std::min(lower + 1, width_ - 1);
+      const float* cells[4] = {rows.part_logits(top, lower), rows.part_logits(top, upper),
+                               rows.part_logits(bottom, lower), rows.part_logits(bottom, upper)};
+      part = static_cast<int8_t>(dominant_part(dominance_, cells));
+    }
+    return part;
+  }
+
+ private:
+  static constexpr int8_t kUnknown = -2;
+  int32_t width_;
+  PartDominance dominance_;
+  int32_t top_ = -1, bottom_ = -1;
+  std::vector<int8_t> parts_;
 };
 
 }  // namespace
@@ -292,92 +530,93 @@ void scale_back(const FloatTensorView& heads, const Geometry& g, float threshold
   const ScaleBackPlan plan =
       make_scale_back_plan(static_cast<int32_t>(heads.height), static_cast<int32_t>(heads.width), g);
   const Tensor3 t = tensor_of(heads);
+  const RowKernels& kernels = row_kernels_for_isa();
+  const ScaleBackArrays arrays(plan, t, kernels, parts != nullptr);
   const int32_t width = g.image_width;
+  const size_t row_size = static_cast<size_t>(std::max(width, 1));  // validated > 0
   const int64_t rows = g.image_height;
   const int64_t chunk = std::max<int64_t>(8, rows / (4 * std::max<int64_t>(1, num_threads)));
   const PartArgmax argmax = parts != nullptr ? part_kernel() : nullptr;
   person_segmentation::cpu::parallel_chunks(rows, chunk, num_threads, [&](const auto& next) {
-    ScoreRows cache(plan, t, parts != nullptr);
-    std::vector<float> row_scores(static_cast<size_t>(width));
+    ScoreRows cache(plan, arrays, kernels, parts != nullptr);
+    DominantParts dominant(plan.input_width);
+    std::vector<float> row_scores(probability != nullptr ? 0 : static_cast<size_t>(width));
     float part_values[kNumParts];
-    // The SIMD path's per-row lists: the four corners' part scores, the column weight, the column.
-    std::vector<const float*> corners(argmax != nullptr ? 4 * static_cast<size_t>(width) : 0);
-    std::vector<double> fcs(argmax != nullptr ? static_cast<size_t>(width) : 0);
+    // The per-row lists of the pixels no part dominates: the four corners' part scores, the
+    // column weight, the column.
+    std::vector<const float*> corners(4 * static_cast<size_t>(width));
+    std::vector<double> fcs(static_cast<size_t>(width));
     std::vector<int32_t> columns(fcs.size()), found(fcs.size());
     int64_t begin = 0, end = 0;
     while (next(&begin, &end)) {
       for (int64_t y = begin; y < end; ++y) {
         const CropSample& cr = plan.crop_rows[static_cast<size_t>(y)];
         uint8_t* mask_row = mask + y * width;
-        const float nan = static_cast<float>(bodypix_pixel::nan_value());
-        bool any = false;
-        ScoreRow* top = nullptr;
-        ScoreRow* bottom = nullptr;
-        if (cr.kind == bodypix_pixel::kCropSample) {
-          top = &cache.get(cr.lower, cr.upper);
-          bottom = &cache.get(cr.upper, cr.lower);
-        }
-        for (int32_t x = 0; x < width; ++x) {
-          const CropSample& cc = plan.crop_columns[static_cast<size_t>(x)];
-          float v;
-          if (cr.kind == bodypix_pixel::kCropZero || cc.kind == bodypix_pixel::kCropZero) {
-            v = 0.0f;
-          } else if (cr.kind == bodypix_pixel::kCropNan || cc.kind == bodypix_pixel::kCropNan) {
-            v = nan;
-          } else {
-            v = bodypix_pixel::crop_value(
-                top->segment[static_cast<size_t>(cc.lower)], top->segment[static_cast<size_t>(cc.upper)],
-                bottom->segment[static_cast<size_t>(cc.lower)], bottom->segment[static_cast<size_t>(cc.upper)], cr, cc);
-          }
-          row_scores[static_cast<size_t>(x)] = v;
-          const bool person = bodypix_pixel::is_person(v, threshold);
-          mask_row[x] = person ? 1 : 0;
-          any = any || person;
-        }
-        if (probability != nullptr) std::copy(row_scores.begin(), row_scores.end(), probability + y * width);
-        if (parts == nullptr) continue;
-        int32_t* parts_row = parts + y * width;
-        if (!any) {
-          std::fill(parts_row, parts_row + width, -1);
-          continue;
-        }
-        // Person pixels are only ever sampled ones (zero and NaN scores are no person).
-        const double fr = cr.frac;
-        if (argmax != nullptr) {  // SIMD: the row's person pixels in one call
-          int32_t count = 0;
+        float* scores = probability != nullptr ? probability + y * width : row_scores.data();
+        int32_t* parts_row = parts != nullptr ? parts + y * width : nullptr;
+        if (cr.kind != bodypix_pixel::kCropSample) {
+          // A zero row is 0 everywhere; a NaN row NaN but where a column is zero. No person.
+          const float nan = static_cast<float>(bodypix_pixel::nan_value());
           for (int32_t x = 0; x < width; ++x) {
-            parts_row[x] = -1;
-            if (!mask_row[x]) continue;
-            const CropSample& cc = plan.crop_columns[static_cast<size_t>(x)];
-            const float** c = corners.data() + 4 * count;
-            c[0] = cache.parts(*top, cc.lower);
-            c[1] = cache.parts(*top, cc.upper);
-            c[2] = cache.parts(*bottom, cc.lower);
-            c[3] = cache.parts(*bottom, cc.upper);
-            fcs[static_cast<size_t>(count)] = cc.frac;
-            columns[static_cast<size_t>(count)] = x;
-            ++count;
+            const bool zero = cr.kind == bodypix_pixel::kCropZero ||
+                              plan.crop_columns[static_cast<size_t>(x)].kind == bodypix_pixel::kCropZero;
+            scores[x] = zero ? 0.0f : nan;
           }
-          argmax(corners.data(), fcs.data(), count, fr, found.data());
-          for (int32_t q = 0; q < count; ++q)
-            parts_row[columns[static_cast<size_t>(q)]] = found[static_cast<size_t>(q)];
+          std::fill_n(mask_row, row_size, uint8_t{0});
+          if (parts_row != nullptr) std::fill_n(parts_row, row_size, -1);
           continue;
         }
+        ScoreRow& top = cache.get(cr.lower, cr.upper);
+        ScoreRow& bottom = cache.get(cr.upper, cr.lower);
+        kernels.crop_row(top.segment.data(), bottom.segment.data(), cr.frac, threshold, width, scores, mask_row);
+        for (const int32_t x : arrays.unsampled) {
+          const CropSample& cc = plan.crop_columns[static_cast<size_t>(x)];
+          scores[x] = cc.kind == bodypix_pixel::kCropZero ? 0.0f : static_cast<float>(bodypix_pixel::nan_value());
+          mask_row[x] = 0;
+        }
+        if (parts_row == nullptr) continue;
+        // Person pixels are only ever sampled ones (zero and NaN scores are no person).
+        int32_t count = 0;
+        std::fill_n(parts_row, row_size, -1);
         for (int32_t x = 0; x < width; ++x) {
-          if (!mask_row[x]) {
-            parts_row[x] = -1;
+          if (x + 8 <= width) {  // skip eight non-person pixels at a time
+            uint64_t eight;
+            std::memcpy(&eight, mask_row + x, sizeof eight);
+            if (eight == 0) {
+              x += 7;
+              continue;
+            }
+          }
+          if (!mask_row[x]) continue;
+          const CropSample& cc = plan.crop_columns[static_cast<size_t>(x)];
+          const int32_t part = dominant.at(cache, top, bottom, cc.lower);
+          if (part >= 0) {
+            parts_row[x] = part;
             continue;
           }
-          const CropSample& cc = plan.crop_columns[static_cast<size_t>(x)];
-          const float* tl = cache.parts(*top, cc.lower);
-          const float* tr = cache.parts(*top, cc.upper);
-          const float* bl = cache.parts(*bottom, cc.lower);
-          const float* br = cache.parts(*bottom, cc.upper);
-          const double fc = cc.frac;
-          for (int32_t k = 0; k < kNumParts; ++k)
-            part_values[k] = static_cast<float>(bodypix_pixel::blend(tl[k], tr[k], bl[k], br[k], fc, fr));
-          parts_row[x] = bodypix_pixel::argmax_tfjs(part_values, kNumParts);
+          const float** c = corners.data() + 4 * count;
+          c[0] = cache.parts(top, cc.lower);
+          c[1] = cache.parts(top, cc.upper);
+          c[2] = cache.parts(bottom, cc.lower);
+          c[3] = cache.parts(bottom, cc.upper);
+          fcs[static_cast<size_t>(count)] = cc.frac;
+          columns[static_cast<size_t>(count)] = x;
+          ++count;
         }
+        if (count == 0) continue;
+        const double fr = cr.frac;
+        if (argmax != nullptr) {  // SIMD: the row's remaining pixels in one call
+          argmax(corners.data(), fcs.data(), count, fr, found.data());
+        } else {
+          for (int32_t q = 0; q < count; ++q) {
+            const float* const* c = corners.data() + 4 * q;
+            const double fc = fcs[static_cast<size_t>(q)];
+            for (int32_t k = 0; k < kNumParts; ++k)
+              part_values[k] = static_cast<float>(bodypix_pixel::blend(c[0][k], c[1][k], c[2][k], c[3][k], fc, fr));
+            found[static_cast<size_t>(q)] = bodypix_pixel::argmax_tfjs(part_values, kNumParts);
+          }
+        }
+        for (int32_t q = 0; q < count; ++q) parts_row[columns[static_cast<size_t>(q)]] = found[static_cast<size_t>(q)];
       }
     }
   });

@@ -56,4 +56,11 @@ void assign_avx2(const InstanceKernel& kernel, int32_t row, const int32_t* colum
 void part_argmax_avx512(const float* const* corners, const double* fc, int32_t count, double fr, int32_t* out);
 void part_argmax_avx2(const float* const* corners, const double* fc, int32_t count, double fr, int32_t* out);
 
+/// The scale-back's dominance test of four input cells (cells[0..3], 24 part logits each; see
+/// dominant_part in bodypix_cpu.cpp): -1 if a logit is NaN, else the first part k* with the
+/// greatest least logit over the cells, *least that logit, *rival the greatest logit of the
+/// other parts over the cells.
+int32_t part_dominance_avx512(const float* const* cells, float* least, float* rival);
+int32_t part_dominance_avx2(const float* const* cells, float* least, float* rival);
+
 }  // namespace person_segmentation::bodypix::cpu::simd

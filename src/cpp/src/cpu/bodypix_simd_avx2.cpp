@@ -16,4 +16,8 @@ void part_argmax_avx2(const float* const* corners, const double* fc, int32_t cou
   }
 }
 
+int32_t part_dominance_avx2(const float* const* cells, float* least, float* rival) {
+  return dominance24(cells, least, rival);
+}
+
 }  // namespace person_segmentation::bodypix::cpu::simd

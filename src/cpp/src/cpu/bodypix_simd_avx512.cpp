@@ -16,4 +16,8 @@ void part_argmax_avx512(const float* const* corners, const double* fc, int32_t c
   }
 }
 
+int32_t part_dominance_avx512(const float* const* cells, float* least, float* rival) {
+  return dominance24(cells, least, rival);
+}
+
 }  // namespace person_segmentation::bodypix::cpu::simd

@@ -319,6 +319,40 @@ inline int32_t argmax24(const __m256 v[3]) {
     hits |= static_cast<uint32_t>(_mm256_movemask_ps(_mm256_cmp_ps(v[h], best, _CMP_EQ_OQ))) << (8 * h);
   return __builtin_ctz(hits);  // hits != 0: the maximum is one of the values
 }
+
+/// The dominance candidate of four input cells' 24 part logits (see part_dominance in
+/// bodypix_simd.hpp): -1 if any is NaN; else k*, the first part whose least logit over the
+/// cells is the greatest, with *least that logit and *rival the greatest logit of any other part
+/// over the cells (min_ps / max_ps are exact selects; a zero's sign does not matter to the caller).
+inline int32_t dominance24(const float* const* cells, float* least, float* rival) {
+  __m256 low[3], high[3];
+  __m256 unordered = _mm256_setzero_ps();
+  for (int h = 0; h < 3; ++h) {
+    const __m256 w = _mm256_loadu_ps(cells[0] + 8 * h);
+    const __m256 x = _mm256_loadu_ps(cells[1] + 8 * h);
+    const __m256 y = _mm256_loadu_ps(cells[2] + 8 * h);
+    const __m256 z = _mm256_loadu_ps(cells[3] + 8 * h);
+    unordered =
+        _mm256_or_ps(unordered, _mm256_or_ps(_mm256_cmp_ps(w, x, _CMP_UNORD_Q), _mm256_cmp_ps(y, z, _CMP_UNORD_Q)));
+    low[h] = _mm256_min_ps(_mm256_min_ps(w, x), _mm256_min_ps(y, z));
+    high[h] = _mm256_max_ps(_mm256_max_ps(w, x), _mm256_max_ps(y, z));
+  }
+  if (_mm256_movemask_ps(unordered) != 0) return -1;
+  const int32_t best = argmax24(low);  // no NaN: the first index of the maximum
+  alignas(32) float lows[24], highs[24];
+  for (int h = 0; h < 3; ++h) {
+    _mm256_store_ps(lows + 8 * h, low[h]);
+    _mm256_store_ps(highs + 8 * h, high[h]);
+  }
+  *least = lows[best];
+  highs[best] = -__builtin_inff();
+  __m256 m = _mm256_max_ps(_mm256_max_ps(_mm256_load_ps(highs), _mm256_load_ps(highs + 8)), _mm256_load_ps(highs + 16));
+  __m128 q = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+  q = _mm_max_ps(q, _mm_movehl_ps(q, q));
+  q = _mm_max_ss(q, _mm_shuffle_ps(q, q, 1));
+  *rival = _mm_cvtss_f32(q);
+  return best;
+}
 #endif
 
 }  // namespace
