@@ -3,15 +3,18 @@
 //
 // Scale-back, fused: an image pixel's score is a crop-and-resize lerp of four
 // input-resolution scores, each the sigmoid of an align-corners lerp of the logits. Image rows
-// map monotonically onto input rows, so each thread keeps the last two input rows of scores
-// (segment always; the 24 parts only for the columns that person pixels sample) and reuses them for
-// every image row between them: each input-resolution score is computed about once per thread,
-// and nothing at image resolution is stored but the results.
+// map monotonically onto input rows, so each thread keeps the last two input rows (their segment
+// scores lerped horizontally to every image column; the 24 part logits and scores only for the
+// columns that person pixels sample) and reuses them for every image row between them: each
+// input-resolution score is computed about once per thread, and nothing at image resolution is
+// stored but the results. A person pixel whose four cells one part wins by a margin takes that
+// part without the 24 lerps (dominant_part, with its proof); the others are computed in full.
 //
 // SIMD: where the CPU has AVX-512F or AVX2 (runtime dispatch, simd_isa()), the parts lerp +
-// argmax and the instance decoder run the kernels of cpu/bodypix_simd_*.cpp, and the part
-// scores of an input cell a copy of part_scores_at compiled for that instruction set; all are
-// bit-identical to the scalar loops here (see cpu/bodypix_simd_kernels.hpp for why).
+// argmax, the parts' dominance test and the instance decoder run the kernels of
+// cpu/bodypix_simd_*.cpp, and the row and cell loops (RowKernels) copies compiled for that
+// instruction set; all are bit-identical to the scalar loops here (see
+// cpu/bodypix_simd_kernels.hpp for why).
 //
 // Why one module: the four stages are the CPU side of one interface (bodypix_cpu.hpp) and share
 // its plan and helpers; each is a short section below.
@@ -178,9 +181,9 @@ PartArgmax part_kernel() {
 #endif
 }
 
-// The scale-back's arithmetic is bodypix_pixel::blend (horizontal lerps, then the vertical one)
-// for both resizes. The horizontal lerp of a row depends only on that row and the column, so it
-// is computed once per row and reused by every row that samples it: the grid rows' segment
+// The scale-back's arithmetic is bodypix_pixel::blend (bodypix_pixel::lerp horizontally, then
+// vertically) for both resizes. The horizontal lerp of a row depends only on that row and the
+// column, so it is computed once per row and reused by every row that samples it: the grid rows' segment
 // logits at every input column (once per call), and each input row's segment scores at every
 // image column (once per cached input row). Each output row is then one vertical lerp of two
 // such rows: contiguous arrays that the compiler vectorises, with the same IEEE operations per
@@ -276,7 +279,7 @@ PS_BODYPIX_ALWAYS_INLINE inline void horizontal_at(const double* v, const int32_
     low[i] = v[lower[i]];
     high[i] = v[upper[i]];
   }
-  for (int32_t i = 0; i < n; ++i) out[i] = low[i] + (high[i] - low[i]) * frac[i];
+  for (int32_t i = 0; i < n; ++i) out[i] = bodypix_pixel::lerp(low[i], high[i], frac[i]);
 }
 
 /// The segment scores of one input row (input_score), from the horizontal lerps of its two
@@ -284,7 +287,7 @@ PS_BODYPIX_ALWAYS_INLINE inline void horizontal_at(const double* v, const int32_
 PS_BODYPIX_ALWAYS_INLINE inline void segment_row_at(const double* top, const double* bottom, double fr, int32_t n,
                                                     double* out) {
   for (int32_t c = 0; c < n; ++c)
-    out[c] = static_cast<double>(pixel::sigmoid(static_cast<float>(top[c] + (bottom[c] - top[c]) * fr)));
+    out[c] = static_cast<double>(pixel::sigmoid(static_cast<float>(bodypix_pixel::lerp(top[c], bottom[c], fr))));
 }
 
 /// One image row of the crop-and-resize, from the horizontal lerps of its two input rows: the
@@ -293,7 +296,7 @@ PS_BODYPIX_ALWAYS_INLINE inline void segment_row_at(const double* top, const dou
 PS_BODYPIX_ALWAYS_INLINE inline void crop_row_at(const double* top, const double* bottom, double fr, float threshold,
                                                  int32_t n, float* scores, uint8_t* mask) {
   for (int32_t x = 0; x < n; ++x) {
-    const float v = static_cast<float>(top[x] + (bottom[x] - top[x]) * fr);
+    const float v = static_cast<float>(bodypix_pixel::lerp(top[x], bottom[x], fr));
     scores[x] = v;
     mask[x] = static_cast<uint8_t>(bodypix_pixel::is_person(v, threshold));
   }

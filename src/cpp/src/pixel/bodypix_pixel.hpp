@@ -68,12 +68,14 @@ PS_HOST_DEVICE inline AxisSample resize_sample(int32_t index, double ratio, int3
   return s;
 }
 
-/// tfjs' bilinear blend, float64: top = tl + (tr - tl) * fc, bottom likewise, then
-/// top + (bottom - top) * fr.
+/// One lerp of tfjs' ResizeBilinear, float64: a + (b - a) * f.
+PS_HOST_DEVICE inline double lerp(double a, double b, double f) { return a + (b - a) * f; }
+
+/// tfjs' bilinear blend, float64: top = lerp(tl, tr, fc), bottom likewise, then
+/// lerp(top, bottom, fr). (The CPU scale-back computes the horizontal lerps once per row and
+/// the vertical one per pixel: the same operations.)
 PS_HOST_DEVICE inline double blend(double tl, double tr, double bl, double br, double fc, double fr) {
-  const double top = tl + (tr - tl) * fc;
-  const double bottom = bl + (br - bl) * fc;
-  return top + (bottom - top) * fr;
+  return lerp(lerp(tl, tr, fc), lerp(bl, br, fc), fr);
 }
 
 /// The crop box of spec section 6 along one axis, as float32 (the box is a float32 tensor):
