@@ -35,6 +35,7 @@ CASES: list[tuple[int, int, int, int, tuple[int, int, int, int]]] = [
     (61, 400, 33, 17, (0, 0, 0, 0)),  # rx ~ 23: blocks wider than the permute window
     (17, 130, 9, 33, (0, 0, 6, 1)),  # rx ~ 4.1: some blocks fit, some do not
     (64, 96, 32, 48, (0, 0, 0, 0)),  # exact 2x downscale: frac 0 everywhere
+    (200, 300, 361, 481, (2, 3, 4, 1)),  # enough cells (> 2 * 2^16) for 2 threads when asked
 ]
 #: How a test image is passed (each applied to an array built so that the view holds the image).
 VIEWS = ("contiguous", "reversed", "stepped", "channels")
