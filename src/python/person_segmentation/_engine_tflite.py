@@ -22,7 +22,13 @@ run here (a clear error says so). The MobileNetV1 TensorFlow graph is built only
 Interpreters are not thread-safe: each (stride, input size, threads) has a pool, and each
 concurrent call takes its own interpreter from it (made on first need, then reused), so threads
 never wait for each other's inference. Pools of sizes other than 353 x 257 are kept for the
-:data:`HEADS_SIZE_CACHE` most recently used sizes.
+:data:`HEADS_SIZE_CACHE` most recently used sizes. A heads interpreter is called through
+LiteRT's own wrapper, resized and allocated once for its shape, and BodyPix 2's pre-processing
+writes straight into its input tensor (:meth:`TFLiteEngine.bodypix_heads`).
+
+Why one module (about 550 lines): the conversions (cached, shipped or made now), the
+interpreters and their pools are the parts of one engine, used by nothing else, and each is
+short; split, the engine would be spread over files that each make sense only with the others.
 """
 
 from __future__ import annotations
