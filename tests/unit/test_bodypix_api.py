@@ -15,7 +15,7 @@ import PIL.Image
 import pytest
 
 import person_segmentation as ps
-from person_segmentation import bodypix
+from person_segmentation import _core, bodypix
 
 from .. import _bodypix_api_reference as ref
 
@@ -45,6 +45,20 @@ class SyntheticEngine:
         heads[:, :, 25:42] += (6 * blob - 2).astype(np.float32)[:, :, None]
         heads[:, :, 140:174] *= np.float32(0.5)  # long offsets: mostly short hops
         return heads
+
+    def bodypix_heads(
+        self,
+        pixels: np.ndarray,
+        input_height: int,
+        input_width: int,
+        padding: tuple[int, int, int, int],
+        output_stride: int,
+        num_threads: int = 0,
+    ) -> np.ndarray:
+        model_input = _core.bodypix_preprocess(
+            pixels, input_height=input_height, input_width=input_width, padding=padding, num_threads=num_threads
+        )
+        return self.heads(model_input, output_stride, num_threads or None)
 
 
 def _net(seed: int = 0, output_stride: int = 16) -> bodypix.BodyPix:

@@ -70,6 +70,22 @@ class Engine(Protocol):
         accurate). Raises ValueError for weights without the 2.x heads (1.x weights)."""
         ...
 
+    def bodypix_heads(
+        self,
+        pixels: np.ndarray,
+        input_height: int,
+        input_width: int,
+        padding: tuple[int, int, int, int],
+        output_stride: int,
+        num_threads: int = 0,
+    ) -> np.ndarray:
+        """BodyPix 2's pre-processing and network in one: bit for bit
+        ``heads(_core.bodypix_preprocess(pixels, ...), output_stride, num_threads or None)`` of
+        native pixels (``num_threads`` 0: the defaults), with no checks of the pre-processed
+        input, which is finite by construction (an engine may write it straight into the
+        network's input)."""
+        ...
+
 
 def _gpu_device_present() -> bool:
     """A cheap look for a CUDA GPU, without TensorFlow: the native core's probe when it is

@@ -113,3 +113,19 @@ class TFEngine:
             function = self._heads[key]
         result: np.ndarray = function(tf.constant(x)).numpy()
         return result
+
+    def bodypix_heads(
+        self,
+        pixels: np.ndarray,
+        input_height: int,
+        input_width: int,
+        padding: tuple[int, int, int, int],
+        output_stride: int,
+        num_threads: int = 0,
+    ) -> np.ndarray:
+        """``heads(_core.bodypix_preprocess(pixels, ...), output_stride, num_threads or None)``
+        (see :meth:`person_segmentation._engine.Engine.bodypix_heads`)."""
+        model_input = _core.bodypix_preprocess(
+            pixels, input_height=input_height, input_width=input_width, padding=padding, num_threads=num_threads
+        )
+        return self.heads(model_input, output_stride, num_threads or None)

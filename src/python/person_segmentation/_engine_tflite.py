@@ -22,7 +22,13 @@ run here (a clear error says so). The MobileNetV1 TensorFlow graph is built only
 Interpreters are not thread-safe: each (stride, input size, threads) has a pool, and each
 concurrent call takes its own interpreter from it (made on first need, then reused), so threads
 never wait for each other's inference. Pools of sizes other than 353 x 257 are kept for the
-:data:`HEADS_SIZE_CACHE` most recently used sizes.
+:data:`HEADS_SIZE_CACHE` most recently used sizes. A heads interpreter is called through
+LiteRT's own wrapper, resized and allocated once for its shape, and BodyPix 2's pre-processing
+writes straight into its input tensor (:meth:`TFLiteEngine.bodypix_heads`).
+
+Why one module (about 550 lines): the conversions (cached, shipped or made now), the
+interpreters and their pools are the parts of one engine, used by nothing else, and each is
+short; split, the engine would be spread over files that each make sense only with the others.
 """
 
 from __future__ import annotations
@@ -236,6 +242,24 @@ def _new_interpreter(content: bytes, num_threads: int) -> Any:
     return Interpreter(model_content=content, num_threads=num_threads)
 
 
+def _direct_handles(
+    interpreter: Any, runner: Any, input_index: int, output_index: int, shape: tuple[int, ...]
+) -> tuple[Any, int, int, int] | None:
+    """LiteRT's own calls behind a signature runner (its interpreter wrapper and subgraph),
+    with the input resized to ``shape`` and the tensors allocated once: a runner's shape never
+    changes, so the resize and allocation ``SignatureRunner.__call__`` repeats on every call
+    are left out, and the input tensor can be written in place. None (use the signature
+    runner) where the interpreter does not have them (another LiteRT or TensorFlow version)."""
+    wrapper = getattr(interpreter, "_interpreter", None)
+    subgraph = getattr(runner, "_subgraph_index", None)
+    needed = ("ResizeInputTensor", "AllocateTensors", "SetTensor", "Invoke", "GetTensor", "tensor")
+    if wrapper is None or not isinstance(subgraph, int) or not all(hasattr(wrapper, name) for name in needed):
+        return None
+    wrapper.ResizeInputTensor(input_index, np.array(shape, np.int32), False, subgraph)
+    wrapper.AllocateTensors(subgraph)
+    return wrapper, subgraph, input_index, output_index
+
+
 class _Runner:
     """One interpreter, for one input shape; ``signature`` None for a fixed conversion."""
 
@@ -243,6 +267,7 @@ class _Runner:
         global _quiet_done
         self.shape = shape
         self.signature = signature
+        self._direct: tuple[Any, int, int, int] | None = None
         with _first_interpreter:
             first = not _quiet_done
             with _quiet.captured("creating the first LiteRT interpreter") if first else contextlib.nullcontext():
@@ -254,8 +279,11 @@ class _Runner:
                     # a conversion of one function names its signature "serving_default"
                     key = signature if signature in keys or len(keys) != 1 else keys[0]
                     self._runner = self.interpreter.get_signature_runner(key)
-                    (self._input_name,) = self._runner.get_input_details()
-                    (self._output_name,) = self._runner.get_output_details()
+                    ((self._input_name, input_details),) = self._runner.get_input_details().items()
+                    ((self._output_name, output_details),) = self._runner.get_output_details().items()
+                    self._direct = _direct_handles(
+                        self.interpreter, self._runner, int(input_details["index"]), int(output_details["index"]), shape
+                    )
                     self._buffer = np.zeros(shape, np.float32)
                     if first:  # LiteRT prints its XNNPACK line when the first graph is prepared
                         self.run(self._buffer)
@@ -277,8 +305,46 @@ class _Runner:
             self.interpreter.invoke()
             fixed: np.ndarray = self.interpreter.get_tensor(self.output_index)[0]
             return fixed
+        if self._direct is not None:
+            wrapper, subgraph, input_index, output_index = self._direct
+            wrapper.SetTensor(input_index, model_input, subgraph)
+            wrapper.Invoke(subgraph)
+            direct: np.ndarray = wrapper.GetTensor(output_index, subgraph)[0]
+            return direct
         result: np.ndarray = self._runner(**{self._input_name: model_input})[self._output_name][0]
         return result
+
+    def run_bodypix(self, pixels: np.ndarray, padding: tuple[int, int, int, int], num_threads: int) -> np.ndarray:
+        """The heads of native pixels pre-processed as BodyPix 2 does (``_core.bodypix_preprocess``
+        to this runner's input size) straight into the interpreter's input tensor: no model
+        input array, no copy, no check (the values are finite by construction)."""
+        _, height, width, _ = self.shape
+        if self._direct is None:
+            _core.bodypix_preprocess(
+                pixels,
+                input_height=height,
+                input_width=width,
+                padding=padding,
+                out=self._buffer,
+                num_threads=num_threads,
+            )
+            return self.run(self._buffer)
+        wrapper, subgraph, input_index, output_index = self._direct
+        model_input = wrapper.tensor(wrapper, input_index, subgraph)
+        try:
+            _core.bodypix_preprocess(
+                pixels,
+                input_height=height,
+                input_width=width,
+                padding=padding,
+                out=model_input,
+                num_threads=num_threads,
+            )
+        finally:
+            del model_input  # no view of the interpreter's buffers may outlive this call
+        wrapper.Invoke(subgraph)
+        heads: np.ndarray = wrapper.GetTensor(output_index, subgraph)[0]
+        return heads
 
     def run_image(self, pixels: np.ndarray, geometry: _core.ResizePadGeometry, flip: bool) -> np.ndarray:
         """The outputs of an image, pre-processed natively (353 x 257): straight into the
@@ -463,3 +529,28 @@ class TFLiteEngine:
         x = _checks.check_model_input(model_input)
         with self._pool(stride, tuple(x.shape), threads, symmetric=symmetric).runner() as r:
             return r.run(x)
+
+    def bodypix_heads(
+        self,
+        pixels: np.ndarray,
+        input_height: int,
+        input_width: int,
+        padding: tuple[int, int, int, int],
+        output_stride: int,
+        num_threads: int = 0,
+    ) -> np.ndarray:
+        """``heads(_core.bodypix_preprocess(pixels, ...), output_stride, num_threads or None)``
+        of native pixels (``_image.native_pixels``) and a BodyPix 2 geometry, bit for bit,
+        pre-processed straight into the interpreter's input tensor (``num_threads``: the
+        pre-processing's, 0 = one per hardware thread, and the network's, 0 = the engine's).
+
+        Raises:
+            ValueError: 1.x weights (no 2.x heads), or a bad stride / num_threads.
+        """
+        if not self.has_heads:
+            raise ValueError("these weights have no BodyPix 2 heads (1.x weights): heads() needs 2.x weights")
+        stride = _checks.check_output_stride(output_stride)
+        threads = _checks.check_num_threads(num_threads) or 0
+        shape = (1, int(input_height), int(input_width), 3)
+        with self._pool(stride, shape, threads or None, symmetric=False).runner() as r:
+            return r.run_bodypix(pixels, padding, threads)

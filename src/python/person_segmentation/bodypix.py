@@ -324,10 +324,9 @@ class BodyPix:
         height, width = int(pixels.shape[0]), int(pixels.shape[1])
         input_height, input_width = _input_size(height, width, fraction, self.output_stride)
         padding = _padding(height, width, input_height, input_width)
-        model_input = _core.bodypix_preprocess(
-            pixels, input_height=input_height, input_width=input_width, padding=padding, num_threads=self.num_threads
+        heads = self._engine.bodypix_heads(
+            pixels, input_height, input_width, padding, self.output_stride, self.num_threads
         )
-        heads = self._engine.heads(model_input, self.output_stride, self.num_threads or None)
         geometry = dict(
             image_height=height, image_width=width, input_height=input_height, input_width=input_width, padding=padding
         )

@@ -31,6 +31,20 @@
 #include "cpu/parallel.hpp"
 #include "pixel/preprocess_pixel.hpp"
 
+#if PS_HAVE_BODYPIX_SIMD
+// The pre-processing's AVX-512F column lerp (intrinsics in a target("avx512f") function). GCC 12
+// warns inside its own AVX-512 headers (see cpu/bodypix_simd_kernels.hpp): silenced for them only.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <immintrin.h>
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+#endif
+
 // PS_HAVE_BODYPIX_SIMD (set by CMake on x86-64 with GCC/Clang): the AVX-512F / AVX2 kernels of
 // cpu/bodypix_simd_*.cpp are linked in, and functions here may carry target attributes.
 #if PS_HAVE_BODYPIX_SIMD
@@ -81,44 +95,7 @@ Tensor3 tensor_of(const FloatTensorView& v) {
   return Tensor3{v.data, v.stride_height, v.stride_width, v.stride_channels};
 }
 
-// ---- pre-processing -----------------------------------------------------------------------
-
-template <typename T>
-void preprocess_as(const ImageView& image, const Geometry& g, int32_t num_threads, float* out) {
-  const T* data = static_cast<const T*>(image.data);
-  const int32_t ph = g.image_height + g.pad_top + g.pad_bottom;
-  const int32_t pw = g.image_width + g.pad_left + g.pad_right;
-  const double ry = bodypix_pixel::resize_ratio(ph, g.input_height, false);
-  const double rx = bodypix_pixel::resize_ratio(pw, g.input_width, false);
-  std::vector<AxisSample> columns(static_cast<size_t>(g.input_width));
-  for (int32_t c = 0; c < g.input_width; ++c) columns[static_cast<size_t>(c)] = bodypix_pixel::resize_sample(c, rx, pw);
-  // The padded image's value at (row, column) of channel ch: 0 in the padding.
-  auto value = [&](int32_t row, int32_t column, int32_t ch) -> double {
-    const int32_t y = row - g.pad_top;
-    const int32_t x = column - g.pad_left;
-    if (y < 0 || y >= g.image_height || x < 0 || x >= g.image_width) return 0.0;
-    return static_cast<double>(
-        pixel::pixel_value(data[y * image.stride_height + x * image.stride_width + ch * image.stride_channels]));
-  };
-  person_segmentation::cpu::parallel_for(g.input_height, num_threads, [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
-      const AxisSample sr = bodypix_pixel::resize_sample(static_cast<int32_t>(r), ry, ph);
-      float* dst = out + r * g.input_width * 3;
-      for (int32_t c = 0; c < g.input_width; ++c) {
-        const AxisSample& sc = columns[static_cast<size_t>(c)];
-        for (int32_t ch = 0; ch < 3; ++ch) {
-          const double v =
-              bodypix_pixel::blend(value(sr.lower, sc.lower, ch), value(sr.lower, sc.upper, ch),
-                                   value(sr.upper, sc.lower, ch), value(sr.upper, sc.upper, ch), sc.frac, sr.frac);
-          const float resized = static_cast<float>(v);
-          dst[c * 3 + ch] = resized / 127.5f - 1.0f;  // f32(f32(v / 127.5) - 1)
-        }
-      }
-    }
-  });
-}
-
-// ---- scale-back ---------------------------------------------------------------------------
+// ---- instruction set ----------------------------------------------------------------------
 
 #if PS_HAVE_BODYPIX_SIMD
 /// Whether an opt-out variable is set (to a non-empty value other than "0").
@@ -146,6 +123,288 @@ Isa simd_isa() {
   return Isa::kScalar;
 #endif
 }
+
+// ---- pre-processing -----------------------------------------------------------------------
+//
+// tfjs' ResizeBilinear (no align corners) of the zero-padded image, then x / 127.5 - 1. The blend
+// of an output element is top + (bottom - top) * fr, where top and bottom are the horizontal lerps
+// l + (u - l) * fc of its two source rows: those depend only on the source row and the output
+// element, so each thread lerps a source row once (float64, into one of two slots, reused by the
+// next output rows while they sample it) and then blends the two rows of every output row.
+//
+// Every element gets exactly the scalar reference's float64 operations in its order (no FMA:
+// -ffp-contract=off, and no fused intrinsic): float -> double is exact, and add, subtract,
+// multiply are IEEE-exact per SIMD lane. The loops are plain loops over the plan's per-element
+// source indices and fractions, compiled for the baseline and, by simd_isa(), for AVX2 and
+// AVX-512F, where they vectorise; the AVX-512F copy lerps the columns 8 elements at a time with
+// a two-register permute of the 32 floats of the row that the 8 elements read (no gathers, slow on
+// some CPUs), falling back to the plain loop for a block that reads a wider span (a strong
+// downscale).
+
+/// Output elements per block of the AVX-512F column lerp, and the span of a padded row (floats)
+/// that a block may read to take the permute.
+constexpr int32_t kPreprocessBlock = 8;
+constexpr int32_t kPreprocessWindow = 32;
+
+/// What every thread reads: each output row's two source rows (padded-image coordinates), and per
+/// output element j = column * 3 + channel its two source indices in a padded float row (column *
+/// 3 + channel) and the column fraction. The per-element arrays have `lanes` entries (elements
+/// rounded up to whole blocks; the extra ones read index 0). `window[b]`: where block b's window
+/// starts in the padded row, or -1 when its elements span more than kPreprocessWindow floats;
+/// window_index[16 b ...]: their 8 lower then 8 upper indices relative to it.
+struct PreprocessPlan {
+  int32_t image_height = 0, image_width = 0, pad_top = 0, pad_left = 0;
+  int32_t padded_width = 0;
+  int32_t elements = 0;  // input_width * 3
+  int32_t lanes = 0;     // elements rounded up to a multiple of kPreprocessBlock
+  std::vector<AxisSample> rows;
+  std::vector<int32_t> lower, upper;
+  std::vector<double> frac;
+  std::vector<int32_t> window;
+  std::vector<int32_t> window_index;
+};
+
+PreprocessPlan make_preprocess_plan(const Geometry& g) {
+  PreprocessPlan p;
+  p.image_height = g.image_height;
+  p.image_width = g.image_width;
+  p.pad_top = g.pad_top;
+  p.pad_left = g.pad_left;
+  const int32_t ph = g.image_height + g.pad_top + g.pad_bottom;
+  p.padded_width = g.image_width + g.pad_left + g.pad_right;
+  p.elements = g.input_width * 3;
+  p.lanes = (p.elements + kPreprocessBlock - 1) / kPreprocessBlock * kPreprocessBlock;
+  const double ry = bodypix_pixel::resize_ratio(ph, g.input_height, false);
+  const double rx = bodypix_pixel::resize_ratio(p.padded_width, g.input_width, false);
+  p.rows.resize(static_cast<size_t>(g.input_height));
+  for (int32_t r = 0; r < g.input_height; ++r) p.rows[static_cast<size_t>(r)] = bodypix_pixel::resize_sample(r, ry, ph);
+  const size_t lanes = static_cast<size_t>(p.lanes);
+  p.lower.assign(lanes, 0);
+  p.upper.assign(lanes, 0);
+  p.frac.assign(lanes, 0.0);
+  for (int32_t c = 0; c < g.input_width; ++c) {
+    const AxisSample s = bodypix_pixel::resize_sample(c, rx, p.padded_width);
+    for (int32_t ch = 0; ch < 3; ++ch) {
+      const size_t j = static_cast<size_t>(c) * 3 + static_cast<size_t>(ch);
+      p.lower[j] = s.lower * 3 + ch;
+      p.upper[j] = s.upper * 3 + ch;
+      p.frac[j] = s.frac;
+    }
+  }
+  const size_t blocks = lanes / kPreprocessBlock;
+  p.window.assign(blocks, -1);
+  p.window_index.assign(2 * lanes, 0);
+  for (size_t b = 0; b < blocks; ++b) {
+    const size_t j0 = b * kPreprocessBlock;
+    int32_t low = p.lower[j0], high = p.upper[j0];
+    for (size_t j = j0; j < j0 + kPreprocessBlock; ++j) {
+      low = std::min({low, p.lower[j], p.upper[j]});
+      high = std::max({high, p.lower[j], p.upper[j]});
+    }
+    if (high - low >= kPreprocessWindow) continue;
+    p.window[b] = low;
+    for (size_t k = 0; k < kPreprocessBlock; ++k) {
+      p.window_index[2 * j0 + k] = p.lower[j0 + k] - low;
+      p.window_index[2 * j0 + kPreprocessBlock + k] = p.upper[j0 + k] - low;
+    }
+  }
+  return p;
+}
+
+/// One thread's rows: a padded image row as float32 pixel values (zero in the padding columns
+/// and in kPreprocessWindow floats past the end, which a window may read), two horizontally
+/// lerped source rows (float64, `lanes` each) with the source rows they hold (-1: none), and the
+/// lerp of a padding row (+0 everywhere: 0 + (0 - 0) * fc).
+struct PreprocessRows {
+  explicit PreprocessRows(const PreprocessPlan& p)
+      : pixels(static_cast<size_t>(p.padded_width) * 3 + kPreprocessWindow, 0.0f),
+        zeros(static_cast<size_t>(p.lanes), 0.0) {
+    for (std::vector<double>& l : lerped) l.resize(static_cast<size_t>(p.lanes));
+  }
+  std::vector<float> pixels;
+  std::vector<double> lerped[2];
+  int32_t held[2] = {-1, -1};
+  std::vector<double> zeros;
+};
+
+/// Image row `y` as pixel values (pixel::pixel_value) into `dst` (width * 3 floats).
+template <typename T>
+PS_BODYPIX_ALWAYS_INLINE inline void load_pixels(const ImageView& image, int32_t y, int32_t width,
+                                                 float* __restrict dst) {
+  const T* __restrict src = static_cast<const T*>(image.data) + y * image.stride_height;
+  if (image.stride_width == 3 && image.stride_channels == 1) {
+    for (int32_t k = 0; k < width * 3; ++k) dst[k] = pixel::pixel_value(src[k]);
+    return;
+  }
+  for (int32_t x = 0; x < width; ++x)
+    for (int32_t ch = 0; ch < 3; ++ch)
+      dst[x * 3 + ch] = pixel::pixel_value(src[x * image.stride_width + ch * image.stride_channels]);
+}
+
+/// The horizontal lerps of elements [begin, end) of a padded row: dst[j] = l + (u - l) * frac[j]
+/// (the blend's top or bottom).
+PS_BODYPIX_ALWAYS_INLINE inline void lerp_columns(const PreprocessPlan& p, const float* __restrict pixels,
+                                                  int32_t begin, int32_t end, double* __restrict dst) {
+  const int32_t* __restrict lower = p.lower.data();
+  const int32_t* __restrict upper = p.upper.data();
+  const double* __restrict frac = p.frac.data();
+  for (int32_t j = begin; j < end; ++j) {
+    const double l = static_cast<double>(pixels[lower[j]]);
+    const double u = static_cast<double>(pixels[upper[j]]);
+    dst[j] = l + (u - l) * frac[j];
+  }
+}
+
+/// The column lerps of a whole padded row, plain loop (the baseline and AVX2 copies).
+struct PlainColumns {
+  template <typename T>
+  PS_BODYPIX_ALWAYS_INLINE static inline void load(const ImageView& image, int32_t y, int32_t width, float* dst) {
+    load_pixels<T>(image, y, width, dst);
+  }
+  PS_BODYPIX_ALWAYS_INLINE static inline void lerp(const PreprocessPlan& p, const float* pixels, double* dst) {
+    lerp_columns(p, pixels, 0, p.lanes, dst);
+  }
+};
+
+#if PS_HAVE_BODYPIX_SIMD
+/// 16 pixel values (pixel::pixel_value), AVX-512F: uint8 widened (exact); float NaN -> +0, then
+/// < 0 -> 0 and > 255 -> 255 (a -0 stays -0, as in the scalar function).
+__attribute__((target("avx512f"))) inline __m512 pixel_values_avx512(const uint8_t* src) {
+  return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src))));
+}
+__attribute__((target("avx512f"))) inline __m512 pixel_values_avx512(const float* src) {
+  const __m512 zero = _mm512_setzero_ps(), high = _mm512_set1_ps(255.0f);
+  __m512 v = _mm512_loadu_ps(src);
+  v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(v, v, _CMP_ORD_Q), v);
+  v = _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ), zero);
+  return _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, high, _CMP_GT_OQ), high);
+}
+
+/// The column lerps of a whole padded row, AVX-512F: per block of 8 elements, the 8 lower and 8
+/// upper pixels picked out of the block's 32-float window by a permute, widened, lerped. Called,
+/// not inlined (the functions it would be inlined into are baseline ones until they are inlined
+/// into preprocess_rows_avx512); once per source row.
+struct WindowColumnsAvx512 {
+  /// load_pixels, 16 values at a time where the row is contiguous.
+  template <typename T>
+  __attribute__((target("avx512f"))) static void load(const ImageView& image, int32_t y, int32_t width, float* dst) {
+    if (image.stride_width != 3 || image.stride_channels != 1) {
+      load_pixels<T>(image, y, width, dst);
+      return;
+    }
+    const T* src = static_cast<const T*>(image.data) + y * image.stride_height;
+    const int32_t n = width * 3;
+    int32_t k = 0;
+    for (; k + 16 <= n; k += 16) _mm512_storeu_ps(dst + k, pixel_values_avx512(src + k));
+    for (; k < n; ++k) dst[k] = pixel::pixel_value(src[k]);
+  }
+  __attribute__((target("avx512f"))) static void lerp(const PreprocessPlan& p, const float* pixels, double* dst) {
+    const int32_t blocks = p.lanes / kPreprocessBlock;
+    const int32_t* __restrict window = p.window.data();
+    const int32_t* __restrict index = p.window_index.data();
+    const double* __restrict frac = p.frac.data();
+    for (int32_t b = 0; b < blocks; ++b) {
+      const int32_t j = b * kPreprocessBlock;
+      const int32_t start = window[b];
+      if (start < 0) {
+        lerp_columns(p, pixels, j, j + kPreprocessBlock, dst);
+        continue;
+      }
+      // lanes 0-7: the lower pixels, 8-15: the upper ones
+      const __m512 both = _mm512_permutex2var_ps(_mm512_loadu_ps(pixels + start), _mm512_loadu_si512(index + 2 * j),
+                                                 _mm512_loadu_ps(pixels + start + 16));
+      const __m512d l = _mm512_cvtps_pd(_mm512_castps512_ps256(both));
+      const __m512d u = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(both), 1)));
+      _mm512_storeu_pd(dst + j, _mm512_add_pd(l, _mm512_mul_pd(_mm512_sub_pd(u, l), _mm512_loadu_pd(frac + j))));
+    }
+  }
+};
+#endif
+
+/// An output row: top + (bottom - top) * frac, then f32(f32(v) / 127.5f - 1).
+PS_BODYPIX_ALWAYS_INLINE inline void lerp_rows(const double* __restrict top, const double* __restrict bottom,
+                                               double frac, int32_t n, float* __restrict dst) {
+  for (int32_t j = 0; j < n; ++j)
+    dst[j] = pixel::normalize_input(static_cast<float>(top[j] + (bottom[j] - top[j]) * frac));
+}
+
+/// The horizontal lerps of padded row `row`, from a slot (lerped now into the slot not holding
+/// `keep`, the output row's other source row, when neither holds it).
+template <typename T, typename Columns>
+PS_BODYPIX_ALWAYS_INLINE inline const double* lerped_row(const PreprocessPlan& p, const ImageView& image,
+                                                         PreprocessRows& s, int32_t row, int32_t keep) {
+  const int32_t y = row - p.pad_top;
+  if (y < 0 || y >= p.image_height) return s.zeros.data();
+  if (s.held[0] == row) return s.lerped[0].data();
+  if (s.held[1] == row) return s.lerped[1].data();
+  const int i = s.held[0] == keep ? 1 : 0;
+  Columns::template load<T>(image, y, p.image_width, s.pixels.data() + static_cast<size_t>(p.pad_left) * 3);
+  Columns::lerp(p, s.pixels.data(), s.lerped[i].data());
+  s.held[i] = row;
+  return s.lerped[i].data();
+}
+
+/// Output rows [begin, end).
+template <typename T, typename Columns>
+PS_BODYPIX_ALWAYS_INLINE inline void preprocess_rows(const PreprocessPlan& p, const ImageView& image, PreprocessRows& s,
+                                                     int64_t begin, int64_t end, float* out) {
+  for (int64_t r = begin; r < end; ++r) {
+    const AxisSample& sr = p.rows[static_cast<size_t>(r)];
+    const double* top = lerped_row<T, Columns>(p, image, s, sr.lower, sr.upper);
+    const double* bottom = lerped_row<T, Columns>(p, image, s, sr.upper, sr.lower);
+    lerp_rows(top, bottom, sr.frac, p.elements, out + r * p.elements);
+  }
+}
+
+using PreprocessKernel = void (*)(const PreprocessPlan&, const ImageView&, PreprocessRows&, int64_t, int64_t, float*);
+
+template <typename T>
+void preprocess_rows_baseline(const PreprocessPlan& p, const ImageView& image, PreprocessRows& s, int64_t begin,
+                              int64_t end, float* out) {
+  preprocess_rows<T, PlainColumns>(p, image, s, begin, end, out);
+}
+
+#if PS_HAVE_BODYPIX_SIMD
+// As part_scores_avx512/avx2 below: only these are compiled for the wider instruction sets.
+template <typename T>
+__attribute__((target("avx512f"))) void preprocess_rows_avx512(const PreprocessPlan& p, const ImageView& image,
+                                                               PreprocessRows& s, int64_t begin, int64_t end,
+                                                               float* out) {
+  preprocess_rows<T, WindowColumnsAvx512>(p, image, s, begin, end, out);
+}
+template <typename T>
+__attribute__((target("avx2"))) void preprocess_rows_avx2(const PreprocessPlan& p, const ImageView& image,
+                                                          PreprocessRows& s, int64_t begin, int64_t end, float* out) {
+  preprocess_rows<T, PlainColumns>(p, image, s, begin, end, out);
+}
+#endif
+
+template <typename T>
+PreprocessKernel preprocess_kernel() {
+#if PS_HAVE_BODYPIX_SIMD
+  switch (simd_isa()) {
+    case Isa::kAvx512:
+      return &preprocess_rows_avx512<T>;
+    case Isa::kAvx2:
+      return &preprocess_rows_avx2<T>;
+    default:
+      break;
+  }
+#endif
+  return &preprocess_rows_baseline<T>;
+}
+
+template <typename T>
+void preprocess_as(const ImageView& image, const Geometry& g, int32_t num_threads, float* out) {
+  const PreprocessPlan plan = make_preprocess_plan(g);
+  const PreprocessKernel rows = preprocess_kernel<T>();
+  person_segmentation::cpu::parallel_for(g.input_height, num_threads, [&](int64_t begin, int64_t end) {
+    PreprocessRows s(plan);
+    rows(plan, image, s, begin, end, out);
+  });
+}
+
+// ---- scale-back ---------------------------------------------------------------------------
 
 using AssignRow = void (*)(const simd::InstanceKernel&, int32_t, const int32_t*, int32_t, int32_t*);
 using PartArgmax = void (*)(const float* const*, const double*, int32_t, double, int32_t*);
