@@ -194,6 +194,18 @@ def test_bad_multi_person_options(call: str, option: str, value: Any, error: typ
         getattr(_net(), call)(_image(), **{option: value})
 
 
+def test_internal_resolution_as_text() -> None:
+    """The one parser of the command line's and the server's text form: names as they are,
+    numbers as floats, everything else refused with check_internal_resolution's message."""
+    parse = ps._checks.parse_internal_resolution
+    assert parse("high") == "high" and parse("0.75") == 0.75 and parse("2") == 2.0
+    for text in ("huge", "", "nan", "inf", "3", "0.05", "Low"):
+        with pytest.raises(
+            ValueError, match=r"internal_resolution must be one of \('low'.* or a number in \[0.1, 2.0\]"
+        ):
+            parse(text)
+
+
 @pytest.mark.parametrize("call", CALLS[:2])
 def test_single_person_calls_take_no_multi_person_options(call: str) -> None:
     with pytest.raises(TypeError):

@@ -73,7 +73,7 @@ def test_format_table() -> None:
     [
         (["--internal-resolution", "low"], "--internal-resolution needs --geometry bodypix"),
         (["--geometry", "bodypix", "--internal-resolution", "huge"], "--internal-resolution must be one of"),
-        (["--geometry", "bodypix", "--internal-resolution", "3"], "must be a number in [0.1, 2]"),
+        (["--geometry", "bodypix", "--internal-resolution", "3"], "--internal-resolution must be one of"),
         (["--csv", "/nonexistent-folder/x.csv"], "--csv /nonexistent-folder/x.csv: not a file"),
     ],
 )

@@ -717,11 +717,30 @@ def check_bodypix_output_stride(value: object) -> int:
     return check_choice(value, "output_stride", BODYPIX_OUTPUT_STRIDES)
 
 
+def _internal_resolutions() -> str:
+    low, high = BODYPIX_MIN_INTERNAL_RESOLUTION, BODYPIX_MAX_INTERNAL_RESOLUTION
+    return f"one of {tuple(BODYPIX_INTERNAL_RESOLUTIONS)} or a number in [{low}, {high}]"
+
+
+def parse_internal_resolution(text: str) -> str | float:
+    """``internal_resolution`` written as text (a command-line option, an HTTP query field): a
+    name, returned as it is, or a number in [0.1, 2.0], returned as a float; else ValueError,
+    with :func:`check_internal_resolution`'s message."""
+    if text in BODYPIX_INTERNAL_RESOLUTIONS:
+        return text
+    try:
+        number = float(text)
+    except ValueError:
+        raise ValueError(f"internal_resolution must be {_internal_resolutions()}, got {text!r}") from None
+    check_internal_resolution(number)
+    return number
+
+
 def check_internal_resolution(value: object) -> float:
     """``"low"``, ``"medium"``, ``"high"``, ``"full"`` or a number in [0.1, 2.0]; returned as the
     fraction of the image size (0.25, 0.5, 0.75, 1.0 for the names)."""
     low, high = BODYPIX_MIN_INTERNAL_RESOLUTION, BODYPIX_MAX_INTERNAL_RESOLUTION
-    allowed = f"one of {tuple(BODYPIX_INTERNAL_RESOLUTIONS)} or a number in [{low}, {high}]"
+    allowed = _internal_resolutions()
     if isinstance(value, str):
         if value not in BODYPIX_INTERNAL_RESOLUTIONS:
             raise ValueError(f"internal_resolution must be {allowed}, got {value!r}")

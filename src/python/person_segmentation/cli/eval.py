@@ -18,15 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from person_segmentation._constants import (
-    BODYPIX_INTERNAL_RESOLUTIONS,
-    BODYPIX_MAX_INTERNAL_RESOLUTION,
-    BODYPIX_MIN_INTERNAL_RESOLUTION,
-    EVAL_GEOMETRIES,
-    GT_ENCODINGS,
-    IMAGE_EXTENSIONS,
-    REFINEMENTS,
-)
+from person_segmentation._constants import EVAL_GEOMETRIES, GT_ENCODINGS, IMAGE_EXTENSIONS, REFINEMENTS
 from person_segmentation.cli._common import (
     PROG,
     UsageError,
@@ -224,21 +216,14 @@ def read_pixels(path: Path) -> np.ndarray:
 # -- models -------------------------------------------------------------------------------------
 def parse_internal_resolution(text: str | None) -> str | float:
     """``--internal-resolution``: a name (low, medium, high, full) or a number in [0.1, 2]."""
-    low, high = BODYPIX_MIN_INTERNAL_RESOLUTION, BODYPIX_MAX_INTERNAL_RESOLUTION
+    from person_segmentation import _checks  # numpy: not at import (a fast --help)
+
     if text is None:
         return "medium"
-    if text in BODYPIX_INTERNAL_RESOLUTIONS:
-        return text
     try:
-        value = float(text)
-    except ValueError:
-        raise UsageError(
-            f"--internal-resolution must be one of {', '.join(BODYPIX_INTERNAL_RESOLUTIONS)} or a number in "
-            f"[{low:g}, {high:g}], got {text!r}"
-        ) from None
-    if not low <= value <= high:
-        raise UsageError(f"--internal-resolution must be a number in [{low:g}, {high:g}], got {text!r}")
-    return value
+        return _checks.parse_internal_resolution(text)
+    except ValueError as exc:
+        raise UsageError("--internal-resolution" + str(exc).removeprefix("internal_resolution")) from None
 
 
 def threshold_of(args: argparse.Namespace) -> float:

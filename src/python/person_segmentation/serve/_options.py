@@ -14,8 +14,8 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from person_segmentation import _checks
 from person_segmentation._constants import (
-    BODYPIX_INTERNAL_RESOLUTIONS,
     BODYPIX_MAX_INTERNAL_RESOLUTION,
     BODYPIX_MAX_REFINE_STEPS,
     BODYPIX_MIN_INTERNAL_RESOLUTION,
@@ -78,17 +78,7 @@ class SegmentOptions(BaseModel):
     @field_validator("internal_resolution")
     @classmethod
     def _resolution(cls, value: str) -> str:
-        if value in BODYPIX_INTERNAL_RESOLUTIONS:
-            return value
-        try:
-            number = float(value)
-        except ValueError:
-            number = float("nan")
-        if not BODYPIX_MIN_INTERNAL_RESOLUTION <= number <= BODYPIX_MAX_INTERNAL_RESOLUTION:
-            raise ValueError(
-                f"must be one of {', '.join(BODYPIX_INTERNAL_RESOLUTIONS)} or a number in "
-                f"[{BODYPIX_MIN_INTERNAL_RESOLUTION}, {BODYPIX_MAX_INTERNAL_RESOLUTION}]"
-            )
+        _checks.parse_internal_resolution(value)  # ValueError: pydantic's 422 names the field
         return value
 
     @field_validator("output_stride")
@@ -115,9 +105,7 @@ class SegmentOptions(BaseModel):
         return NEEDS[self.output]
 
     def model_options(self, default_stride: int) -> ModelOptions:
-        resolution: str | float = self.internal_resolution
-        if resolution not in BODYPIX_INTERNAL_RESOLUTIONS:
-            resolution = float(resolution)
+        resolution = _checks.parse_internal_resolution(self.internal_resolution)
         return ModelOptions(
             output_stride=int(self.output_stride) if self.output_stride is not None else default_stride,
             flip_horizontal=self.flip,
