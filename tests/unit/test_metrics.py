@@ -4,6 +4,7 @@ ground-truth readers on every encoding (written to PNG files here)."""
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -233,3 +234,15 @@ def test_shared_folders_encodings(data_dir: Path) -> None:
             gt = metrics.read_ground_truth(path)
             assert gt.encoding == encoding, path
             assert 0 < gt.person.sum() < gt.person.size, path
+
+
+def test_ground_truth_must_be_a_regular_file(tmp_path: Path) -> None:
+    """Like the images: a FIFO is refused at once (not read, which would block), a folder too,
+    and a missing file is FileNotFoundError."""
+    fifo = tmp_path / "gt.png"
+    os.mkfifo(fifo)
+    for path in (fifo, tmp_path):
+        with pytest.raises(ValueError, match="regular file"):
+            metrics.read_ground_truth(path)
+    with pytest.raises(FileNotFoundError):
+        metrics.read_ground_truth(tmp_path / "missing.png")

@@ -52,7 +52,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from person_segmentation import _checks
+from person_segmentation import _checks, _image
 from person_segmentation._constants import (
     BOUNDARY_TOLERANCE,
     GT_ALPHA_THRESHOLD,
@@ -188,15 +188,15 @@ def read_ground_truth(path: str | os.PathLike[str], encoding: GtEncoding = "auto
 
     Raises:
         FileNotFoundError: no such file.
-        ValueError: not an image, or values that fit no encoding (see
-            :func:`ground_truth_from_array`).
+        ValueError: not a regular file (a FIFO, device, directory...), not an image, or values
+            that fit no encoding (see :func:`ground_truth_from_array`).
     """
     import PIL.Image
 
     name = _checks.check_file_path(path)
     chosen = _checks.check_choice(encoding, "encoding", GT_ENCODINGS)
     try:
-        with PIL.Image.open(name) as image:
+        with _image.open_regular_file(name, "ground-truth file") as file, PIL.Image.open(file) as image:
             image.load()
             mode = image.mode
             has_alpha = "A" in mode or (mode != "P" and "transparency" in image.info)
