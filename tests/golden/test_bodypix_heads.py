@@ -20,18 +20,9 @@ import pytest
 
 from person_segmentation import _core
 
+from .._golden2 import heads_of
 from ..conftest import SHARED_DIR
 
-# The heads in the channel order of the (outH, outW, 174) heads array (the layout of `_constants.BODYPIX_HEADS`).
-HEAD_ORDER = (
-    "segments",
-    "part_heatmaps",
-    "heatmaps",
-    "short_offsets",
-    "displacement_fwd",
-    "displacement_bwd",
-    "long_offsets",
-)
 POSE_TOLERANCE_PX = 1e-4
 SCORE_TOLERANCE = 1e-6
 
@@ -51,12 +42,6 @@ def golden2_dir(shared_dir: Path) -> Path:
     path = shared_dir / "golden2"
     assert (path / "index.json").exists(), f"{path / 'index.json'} is missing"
     return path
-
-
-def heads_of(npz: Any) -> np.ndarray:
-    heads = np.concatenate([npz[f"heads_{name}"] for name in HEAD_ORDER], axis=2)
-    assert heads.dtype == np.float32 and heads.shape[2] == _core.BODYPIX_HEADS_CHANNELS
-    return np.ascontiguousarray(heads)
 
 
 def geometry_of(case: dict[str, Any]) -> dict[str, Any]:

@@ -16,9 +16,7 @@ import person_segmentation as ps
 from person_segmentation import _engine_tflite, _weights
 from person_segmentation._constants import BODYPIX_HEADS_CHANNELS, HEADS_SIZE_CACHE
 
-#: golden2 npz arrays, in the order of the heads array.
-HEAD_ARRAYS = ("segments", "part_heatmaps", "heatmaps", "short_offsets", "displacement_fwd", "displacement_bwd",
-               "long_offsets")  # fmt: skip
+from .._golden2 import heads_of
 
 
 def _cases(shared_dir: Path) -> list[dict[str, Any]]:
@@ -69,7 +67,7 @@ def test_heads_match_bodypix2(engine: str, nets: dict, shared_dir: Path, weights
     assert len(cases) >= 9, "golden2 has 9 cases with raw heads"
     for case in cases:
         golden = np.load(shared_dir / "golden2" / case["golden"])
-        expected = np.concatenate([golden["heads_" + name] for name in HEAD_ARRAYS], axis=-1)
+        expected = heads_of(golden)
         heads = _net(nets, weights_dir, case, engine).heads(_model_input(case, data_dir), case["output_stride"])
         assert heads.dtype == np.float32 and heads.flags.c_contiguous
         assert heads.shape == expected.shape and heads.shape[-1] == BODYPIX_HEADS_CHANNELS, case["id"]
