@@ -109,3 +109,38 @@ def test_the_bundled_model_takes_the_direct_path(engine: Any) -> None:
     engine.bodypix_heads(images()[0], ih, iw, padding, 16)
     with engine._pool(16, (1, ih, iw, 3), None, symmetric=False).runner() as runner:
         assert runner._direct is not None
+
+
+def test_wrapper_calls_of_another_shape_fall_back(engine: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where LiteRT's private wrapper has the calls but not as this module makes them (another
+    version), a new runner uses the signature runner, with the same results, instead of failing."""
+    from person_segmentation import _engine_tflite
+
+    ih, iw, padding = geometry(120, 161, 0.5, 16)
+    pixels = images()[0]
+    expected = engine.bodypix_heads(pixels, ih, iw, padding, 16)
+
+    class OtherWrapper:
+        def __init__(self, wrapper: Any) -> None:
+            self._wrapper = wrapper
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._wrapper, name)
+
+        def tensor(self, base: Any, index: int) -> Any:  # no subgraph argument
+            raise AssertionError("not called with two arguments")
+
+    real = _engine_tflite._direct_handles
+    probed: list[Any] = []
+
+    def direct_handles(interpreter: Any, *args: Any) -> Any:
+        class Interpreter:
+            _interpreter = OtherWrapper(interpreter._interpreter)
+
+        probed.append(real(Interpreter(), *args))
+        return probed[-1]
+
+    monkeypatch.setattr(_engine_tflite, "_direct_handles", direct_handles)
+    fresh = bodypix.load(num_threads=2)._engine
+    np.testing.assert_array_equal(fresh.bodypix_heads(pixels, ih, iw, padding, 16), expected)
+    assert probed and all(handles is None for handles in probed)

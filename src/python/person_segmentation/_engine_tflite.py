@@ -255,9 +255,16 @@ def _direct_handles(
     needed = ("ResizeInputTensor", "AllocateTensors", "SetTensor", "Invoke", "GetTensor", "tensor")
     if wrapper is None or not isinstance(subgraph, int) or not all(hasattr(wrapper, name) for name in needed):
         return None
-    wrapper.ResizeInputTensor(input_index, np.array(shape, np.int32), False, subgraph)
-    wrapper.AllocateTensors(subgraph)
-    return wrapper, subgraph, input_index, output_index
+    try:  # the calls as this module makes them: a wrapper of another shape falls back, not fails
+        wrapper.ResizeInputTensor(input_index, np.array(shape, np.int32), False, subgraph)
+        wrapper.AllocateTensors(subgraph)
+        view = wrapper.tensor(wrapper, input_index, subgraph)
+        fits = isinstance(view, np.ndarray) and view.shape == shape and view.dtype == np.float32
+        del view  # Invoke (unlike Interpreter.invoke) does not check that no view is alive: none may be
+    except (TypeError, AttributeError, ValueError, RuntimeError) as exc:
+        _log.debug("LiteRT's wrapper calls do not fit (%s): using the signature runner", exc)
+        return None
+    return (wrapper, subgraph, input_index, output_index) if fits else None
 
 
 class _Runner:

@@ -191,6 +191,12 @@ PreprocessPlan make_preprocess_plan(const Geometry& g) {
       p.frac[j] = s.frac;
     }
   }
+  // The lanes past the last element (computed, never stored) repeat its sources, so that the
+  // last block's window stays as narrow as the others.
+  for (size_t j = static_cast<size_t>(p.elements); j < lanes; ++j) {
+    p.lower[j] = p.lower[static_cast<size_t>(p.elements) - 1];
+    p.upper[j] = p.upper[static_cast<size_t>(p.elements) - 1];
+  }
   const size_t blocks = lanes / kPreprocessBlock;
   p.window.assign(blocks, -1);
   p.window_index.assign(2 * lanes, 0);
@@ -281,9 +287,9 @@ __attribute__((target("avx512f"))) inline __m512 pixel_values_avx512(const float
 }
 
 /// The column lerps of a whole padded row, AVX-512F: per block of 8 elements, the 8 lower and 8
-/// upper pixels picked out of the block's 32-float window by a permute, widened, lerped. Called,
-/// not inlined (the functions it would be inlined into are baseline ones until they are inlined
-/// into preprocess_rows_avx512); once per source row.
+/// upper pixels picked out of the block's 32-float window by a permute, widened, lerped; once
+/// per source row. Its functions carry target("avx512f") themselves, like
+/// preprocess_rows_avx512 that they are inlined into.
 struct WindowColumnsAvx512 {
   /// load_pixels, 16 values at a time where the row is contiguous.
   template <typename T>
