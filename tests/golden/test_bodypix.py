@@ -21,6 +21,7 @@ import numpy as np
 import PIL.Image
 import pytest
 
+import person_segmentation as ps
 from person_segmentation import bodypix
 
 from ..conftest import SHARED_DIR
@@ -248,3 +249,26 @@ def test_1x_weights_are_refused(weights_dir: Path) -> None:
     assert folder is not None, f"no 1.x weights under {weights_dir}"
     with pytest.raises(ValueError, match="2.x"):
         bodypix.load(0.5, model_url=folder / "weights_manifest.json")
+
+
+@pytest.mark.weights
+def test_weights_environment_variable_is_the_mirror(
+    weights_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without ``model_url``, a model other than the bundled one is read where
+    ``$PERSON_SEGMENTATION_WEIGHTS`` says (a local mirror of the official layout: offline); the
+    bundled model is used whatever it says; a location without the file says where it looked."""
+    monkeypatch.setenv("PERSON_SEGMENTATION_WEIGHTS", str(weights_dir))
+    net = bodypix.load(0.5, quant_bytes=1, engine="tflite")
+    assert net.model_source == str(weights_dir / "bodypix/mobilenet/quant1/050/model-stride16.json")
+    reference = bodypix.load(0.5, quant_bytes=1, engine="tflite", model_url=str(weights_dir))
+    image = np.full((64, 48, 3), 100, np.uint8)
+    np.testing.assert_array_equal(net.segment_person(image).probability, reference.segment_person(image).probability)
+    assert bodypix.load().model_source == bodypix.load(model_url=str(ps.bundled_model())).model_source
+    monkeypatch.setenv("PERSON_SEGMENTATION_WEIGHTS", str(tmp_path))
+    with pytest.raises(ps.WeightsError, match=r"PERSON_SEGMENTATION_WEIGHTS"):
+        bodypix.load(0.5, quant_bytes=1, engine="tflite")
+    folder = next(weights_dir.glob("posenet_mobilenet_050_partmap"))
+    monkeypatch.setenv("PERSON_SEGMENTATION_WEIGHTS", str(folder / "weights_manifest.json"))
+    with pytest.raises(ValueError, match=r"\$PERSON_SEGMENTATION_WEIGHTS must name BodyPix 2"):
+        bodypix.load(0.5)

@@ -191,6 +191,17 @@ host, so a faithful mirror is checked too) must have this hash, and so must its 
 """
 
 _WEIGHTS_ENV: Final = "PERSON_SEGMENTATION_WEIGHTS"
+
+
+def weights_location_from_env() -> str | None:
+    """``$PERSON_SEGMENTATION_WEIGHTS`` when it is set and not empty, else None."""
+    return os.environ.get(_WEIGHTS_ENV) or None
+
+
+def from_env_note(exc: WeightsError) -> WeightsError:
+    """``exc`` saying that its location came from ``$PERSON_SEGMENTATION_WEIGHTS``."""
+    return WeightsError(f"{exc} (weights location taken from ${_WEIGHTS_ENV})")
+
 OFFLINE_HINT: Final[str] = (
     "to work without a download, use local weights (weights= in Python, --weights on the command line, "
     "or $PERSON_SEGMENTATION_WEIGHTS: a folder mirroring the official layout, one model folder, or a 2.x "
@@ -1329,8 +1340,8 @@ def load_weights(
     requested = check_multiplier(multiplier)
     from_env = False
     if weights is None:
-        env_value = os.environ.get(_WEIGHTS_ENV)
-        from_env = bool(env_value)
+        env_value = weights_location_from_env()
+        from_env = env_value is not None
         location: str = env_value if env_value else OFFICIAL_BASE_URL
     elif isinstance(weights, (str, os.PathLike)):
         location = os.fsdecode(os.fspath(weights))

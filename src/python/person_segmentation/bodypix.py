@@ -61,8 +61,10 @@ from person_segmentation._weights import (
     PART_NAMES_2X,
     WeightsError,
     bundled_model,
+    from_env_note,
     load_weights,
     resolve_cache_dir,
+    weights_location_from_env,
 )
 
 __all__ = [
@@ -651,8 +653,9 @@ def load(
         output_stride: 8 or 16 (32 has no published model).
         quant_bytes: 4 (float weights), 2 (uint16) or 1 (uint8).
         model_url: None: the model bundled with the package for (0.75, quant 2) (no
-            download), else the official file for (multiplier, quant_bytes, output_stride),
-            downloaded once into the cache. Or a local path or http(s)/file URL of a 2.x
+            download), else the file for (multiplier, quant_bytes, output_stride) where
+            ``$PERSON_SEGMENTATION_WEIGHTS`` says (when set: read as ``model_url`` would be),
+            else the official file, downloaded once into the cache. Or a local path or http(s)/file URL of a 2.x
             ``model-stride*.json``, of a local folder holding ``model-stride{output_stride}.json``,
             or of a base mirroring the official layout (``<base>/bodypix/mobilenet/<float|quant2|
             quant1>/<050|075|100>/model-stride{8,16}.json``). The file's weights must be for
@@ -675,16 +678,24 @@ def load(
     url = _checks.check_path_or_url(model_url, "model_url")
     _engine.check_engine(engine)
     threads = _checks.check_num_threads(num_threads) or 0
-    layout = True
-    if url is not None:
-        location, layout = _model_location(url, multiplier, quant_bytes, output_stride)
+    layout, from_env = True, False
+    bundled = _bundled_model(output_stride) if url is None and (multiplier, quant_bytes) == _BUNDLED else None
+    source = url if url is not None or bundled is not None else weights_location_from_env()
+    if source is not None:
+        location, layout = _model_location(source, multiplier, quant_bytes, output_stride)
+        from_env = url is None
     else:
-        bundled = _bundled_model(output_stride) if (multiplier, quant_bytes) == _BUNDLED else None
         location = bundled or OFFICIAL_BASE_URL + _official_path(multiplier, quant_bytes, output_stride)
-    weights = load_weights(multiplier, location, cache_dir=cache_dir)
+    try:
+        weights = load_weights(multiplier, location, cache_dir=cache_dir)
+    except WeightsError as exc:
+        if not from_env:
+            raise
+        raise from_env_note(exc) from None
     if weights.format != "2.x":
         raise ValueError(
-            f"model_url must name BodyPix 2 (2.x graph-model) weights, got {weights.format} weights "
+            f"{'$PERSON_SEGMENTATION_WEIGHTS' if from_env else 'model_url'} must name BodyPix 2 (2.x "
+            f"graph-model) weights, got {weights.format} weights "
             f"from {weights.source}"
         )
     name = _engine.resolve_engine(engine)
