@@ -32,17 +32,7 @@
 #include "pixel/preprocess_pixel.hpp"
 
 #if PS_HAVE_BODYPIX_SIMD
-// The pre-processing's AVX-512F column lerp (intrinsics in a target("avx512f") function). GCC 12
-// warns inside its own AVX-512 headers (see cpu/bodypix_simd_kernels.hpp): silenced for them only.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#include <immintrin.h>
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+#include "cpu/immintrin_quiet.hpp"  // the pre-processing's AVX-512F column lerp (target("avx512f"))
 #endif
 
 // PS_HAVE_BODYPIX_SIMD (set by CMake on x86-64 with GCC/Clang): the AVX-512F / AVX2 kernels of

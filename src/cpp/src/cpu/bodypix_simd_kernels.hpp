@@ -27,21 +27,10 @@
 // enter a distance, the latter have distance +inf, which is never strictly smaller.
 #pragma once
 
-// GCC 12 warns inside its own AVX-512 headers (their _mm512_undefined_* helpers read an
-// uninitialised variable on purpose); silence that for the header's lines only.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#include <immintrin.h>
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
-
 #include <cstdint>
 
 #include "cpu/bodypix_simd.hpp"
+#include "cpu/immintrin_quiet.hpp"
 
 namespace person_segmentation::bodypix::cpu::simd {
 namespace {
