@@ -202,6 +202,7 @@ def from_env_note(exc: WeightsError) -> WeightsError:
     """``exc`` saying that its location came from ``$PERSON_SEGMENTATION_WEIGHTS``."""
     return WeightsError(f"{exc} (weights location taken from ${_WEIGHTS_ENV})")
 
+
 OFFLINE_HINT: Final[str] = (
     "to work without a download, use local weights (weights= in Python, --weights on the command line, "
     "or $PERSON_SEGMENTATION_WEIGHTS: a folder mirroring the official layout, one model folder, or a 2.x "
