@@ -6,7 +6,6 @@
 // downloaded copy of device heads.
 #include "person_segmentation/bodypix.hpp"
 
-#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <limits>
@@ -53,17 +52,6 @@ void check_pad(const char* name, int32_t v) {
   if (v < 0 || v > kMaxImageSide)
     fail(std::string("padding ") + name + " must be in [0, " + std::to_string(kMaxImageSide) + "], got " +
          std::to_string(v));
-}
-
-void check_threads(int32_t num_threads) {
-  if (num_threads < 0) fail("num_threads must be >= 0 (0 = automatic), got " + std::to_string(num_threads));
-}
-
-/// Threads used: the request (or one per hardware thread for 0), but at least `per_thread`
-/// items of work each.
-int32_t resolve_threads(int32_t num_threads, int64_t work, int64_t per_thread) {
-  const int64_t useful = std::max<int64_t>(1, work / per_thread);
-  return static_cast<int32_t>(std::min(detail::requested_threads(num_threads, default_num_threads()), useful));
 }
 
 void check_stride_and_grid(const FloatTensorView& heads, const Geometry& g, int32_t output_stride) {
@@ -116,7 +104,7 @@ void preprocess(const ImageView& image, const Geometry& g, int32_t num_threads, 
          std::to_string(static_cast<int32_t>(image.type)));
   if (image.data == nullptr) fail("pixels has no data (null pointer)");
   validate_geometry(g);
-  check_threads(num_threads);
+  detail::check_num_threads(num_threads);
   if (image.height != g.image_height || image.width != g.image_width || image.channels != 3) {
     std::ostringstream s;
     s << "pixels must have shape (" << g.image_height << ", " << g.image_width << ", 3), got (" << image.height << ", "
@@ -133,14 +121,14 @@ void preprocess(const ImageView& image, const Geometry& g, int32_t num_threads, 
   const int64_t cells = static_cast<int64_t>(g.input_height) * g.input_width;
   // About 2 ns a cell on one AVX-512 core: 2^16 cells per thread (~0.1 ms) outweigh starting it
   // (tens of microseconds on a busy machine); the medium 241 x 321 input of a VGA frame runs on one.
-  cpu::preprocess(image, g, resolve_threads(num_threads, cells, int64_t{1} << 16), out);
+  cpu::preprocess(image, g, detail::thread_count(num_threads, cells, int64_t{1} << 16), out);
 }
 
 void scale_back(const FloatTensorView& heads, const Geometry& g, const ScaleBackOptions& options, uint8_t* mask,
                 int32_t* parts, float* probability) {
   validate_heads(heads);
   validate_geometry(g);
-  check_threads(options.num_threads);
+  detail::check_num_threads(options.num_threads);
   if (!(options.threshold >= 0.0 && options.threshold <= 1.0))
     fail("threshold must be in [0, 1], got " + std::to_string(options.threshold));
   if (mask == nullptr) fail("mask is a null pointer");
@@ -158,7 +146,8 @@ void scale_back(const FloatTensorView& heads, const Geometry& g, const ScaleBack
     return;
   }
   const int64_t pixels = static_cast<int64_t>(g.image_height) * g.image_width;
-  const int32_t threads = resolve_threads(options.num_threads, pixels, parts ? int64_t{1} << 14 : int64_t{1} << 15);
+  const int32_t threads =
+      detail::thread_count(options.num_threads, pixels, parts ? int64_t{1} << 14 : int64_t{1} << 15);
   cpu::scale_back(heads, g, threshold, threads, mask, parts, probability);
 }
 
@@ -187,7 +176,7 @@ void decode_instances(const FloatTensorView& heads, const MaskView& mask, const 
   validate_heads(heads);
   validate_geometry(g);
   check_stride_and_grid(heads, g, output_stride);
-  check_threads(num_threads);
+  detail::check_num_threads(num_threads);
   if (refine_steps < 1 || refine_steps > kMaxRefineSteps)
     fail("refine_steps must be in [1, " + std::to_string(kMaxRefineSteps) + "], got " + std::to_string(refine_steps));
   if (mask.data == nullptr) fail("mask has no data (null pointer)");
@@ -214,7 +203,7 @@ void decode_instances(const FloatTensorView& heads, const MaskView& mask, const 
   }
   const int64_t pixels = static_cast<int64_t>(g.image_height) * g.image_width;
   cpu::decode_instances(heads, mask, keypoints, num_people, g, output_stride, refine_steps,
-                        resolve_threads(num_threads, pixels, int64_t{1} << 14), out);
+                        detail::thread_count(num_threads, pixels, int64_t{1} << 14), out);
 }
 
 }  // namespace person_segmentation::bodypix

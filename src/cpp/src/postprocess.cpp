@@ -63,8 +63,7 @@ void validate_common(const FloatTensorView& segment, const ResizePadGeometry& g,
     fail(s.str());
   }
   if (std::isnan(options.segmentation_threshold)) fail("segmentation_threshold must not be NaN");
-  if (options.num_threads < 0)
-    fail("num_threads must be >= 0 (0 = automatic), got " + std::to_string(options.num_threads));
+  detail::check_num_threads(options.num_threads);
   if (!is_device(options.compute_device))
     fail("compute_device must be Device::kCpu (0) or Device::kCuda (1), got " +
          std::to_string(static_cast<int32_t>(options.compute_device)));
@@ -81,10 +80,8 @@ void validate_common(const FloatTensorView& segment, const ResizePadGeometry& g,
 /// Threads actually used: the request (or one per hardware thread), but never so many that
 /// a thread gets less than `pixels_per_thread` output pixels (starting one costs ~30 us).
 int32_t resolve_threads(const PostprocessOptions& options, const ResizePadGeometry& g, int64_t pixels_per_thread) {
-  const int64_t pixels = static_cast<int64_t>(g.image_height) * g.image_width;
-  const int64_t useful = std::max<int64_t>(1, pixels / pixels_per_thread);
-  const int64_t requested = detail::requested_threads(options.num_threads, default_num_threads());
-  return static_cast<int32_t>(std::min(requested, useful));
+  return detail::thread_count(options.num_threads, static_cast<int64_t>(g.image_height) * g.image_width,
+                              pixels_per_thread);
 }
 
 // Work per output pixel is ~1 ns for a mask and several for a part map.

@@ -2,13 +2,11 @@
 // TensorFlow engine resizes on the device).
 #include "person_segmentation/preprocess.hpp"
 
-#include <algorithm>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 
 #include "cpu/preprocess_cpu.hpp"
-#include "person_segmentation/runtime.hpp"
 #include "view_check.hpp"
 
 namespace person_segmentation {
@@ -38,14 +36,11 @@ void resize_pad_normalize(const ImageView& image, const ResizePadGeometry& geome
   const int64_t strides[3] = {image.stride_height, image.stride_width, image.stride_channels};
   detail::check_addressable("image", sizes, strides, image.type == PixelType::kUint8 ? 1 : 4, image.extent,
                             image.data_offset);
-  if (options.num_threads < 0)
-    fail("num_threads must be >= 0 (0 = automatic), got " + std::to_string(options.num_threads));
+  detail::check_num_threads(options.num_threads);
   if (out == nullptr) fail("output buffer is a null pointer");
 
-  const int64_t requested = detail::requested_threads(options.num_threads, default_num_threads());
-  const int64_t useful = std::max<int64_t>(1, geometry.model_height / kRowsPerThread);
-  cpu::resize_pad_normalize(image, geometry, options.flip_horizontal, static_cast<int32_t>(std::min(requested, useful)),
-                            out);
+  cpu::resize_pad_normalize(image, geometry, options.flip_horizontal,
+                            detail::thread_count(options.num_threads, geometry.model_height, kRowsPerThread), out);
 }
 
 }  // namespace person_segmentation

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "person_segmentation/postprocess.hpp"
+#include "person_segmentation/runtime.hpp"
 
 namespace person_segmentation::detail {
 
@@ -71,6 +72,20 @@ inline void check_addressable(const std::string& name, const int64_t sizes[3], c
 inline int64_t requested_threads(int32_t num_threads, int64_t hardware) {
   constexpr int64_t kMaxThreads = 256;
   return std::min<int64_t>(num_threads > 0 ? num_threads : hardware, std::max(kMaxThreads, hardware));
+}
+
+/// Throws std::invalid_argument unless `num_threads` is >= 0 (0 = automatic).
+inline void check_num_threads(int32_t num_threads) {
+  if (num_threads < 0)
+    throw std::invalid_argument("num_threads must be >= 0 (0 = automatic), got " + std::to_string(num_threads));
+}
+
+/// Threads a loop over `work` items uses: requested_threads (hardware threads: the default
+/// thread count), but never so many that a thread gets less than `per_thread` items
+/// (starting one costs tens of microseconds).
+inline int32_t thread_count(int32_t num_threads, int64_t work, int64_t per_thread) {
+  const int64_t useful = std::max<int64_t>(1, work / per_thread);
+  return static_cast<int32_t>(std::min(requested_threads(num_threads, default_num_threads()), useful));
 }
 
 /// Checks where a float32 view lives: its device (kCpu with device_id 0, or kCuda with
