@@ -159,6 +159,15 @@ void validate_parts(const FloatTensorView& segment_logits, const FloatTensorView
     fail("the output buffer must be aligned to " + std::to_string(alignof(int32_t)) + " bytes (int32)");
 }
 
+/// The probability output's own checks (`function` names the entry point): float32
+/// alignment, and host results only (output_device kCpu).
+void validate_host_probability(const float* probability, const PostprocessOptions& options, const char* function) {
+  if (reinterpret_cast<uintptr_t>(probability) % alignof(float) != 0)
+    fail("the probability buffer must be aligned to " + std::to_string(alignof(float)) + " bytes (float32)");
+  if (options.output_device != Device::kCpu)
+    fail(std::string(function) + " writes to host memory only (output_device must be kCpu)");
+}
+
 }  // namespace
 
 int32_t postprocess_cuda_device(const FloatTensorView& segment_logits, const PostprocessOptions& options) {
@@ -197,10 +206,7 @@ void part_segmentation(const FloatTensorView& segment_logits, const FloatTensorV
 void person_probability(const FloatTensorView& segment_logits, const ResizePadGeometry& geometry,
                         const PostprocessOptions& options_in, float* probability, uint8_t* mask) {
   validate_common(segment_logits, geometry, options_in, probability);
-  if (reinterpret_cast<uintptr_t>(probability) % alignof(float) != 0)
-    fail("the probability buffer must be aligned to " + std::to_string(alignof(float)) + " bytes (float32)");
-  if (options_in.output_device != Device::kCpu)
-    fail("person_probability writes to host memory only (output_device must be kCpu)");
+  validate_host_probability(probability, options_in, "person_probability");
   const PostprocessOptions options = kernel_options(options_in);
   const int32_t device = cuda_device_of_call(segment_logits, nullptr, options, probability, sizeof(float));
   if (device >= 0) {
@@ -216,10 +222,7 @@ void part_segmentation_with_probability(const FloatTensorView& segment_logits, c
                                         const ResizePadGeometry& geometry, const PostprocessOptions& options_in,
                                         int32_t* out, float* probability) {
   if (probability == nullptr) fail("the probability buffer is a null pointer");
-  if (reinterpret_cast<uintptr_t>(probability) % alignof(float) != 0)
-    fail("the probability buffer must be aligned to " + std::to_string(alignof(float)) + " bytes (float32)");
-  if (options_in.output_device != Device::kCpu)
-    fail("part_segmentation_with_probability writes to host memory only (output_device must be kCpu)");
+  validate_host_probability(probability, options_in, "part_segmentation_with_probability");
   validate_common(segment_logits, geometry, options_in, out);
   const PostprocessOptions options = kernel_options(options_in);
   validate_parts(segment_logits, part_logits, out);
