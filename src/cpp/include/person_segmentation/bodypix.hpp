@@ -96,7 +96,8 @@ struct Poses {
 };
 
 /// Spec sections 9 and 10. The heads' grid must be ((input_height - 1) / output_stride + 1,
-/// (input_width - 1) / output_stride + 1), exactly. Heads in host memory only.
+/// (input_width - 1) / output_stride + 1), exactly. The decoder runs on the host: heads on a
+/// CUDA device are copied there first.
 Poses decode_poses(const FloatTensorView& heads, const Geometry& geometry, const PoseOptions& options);
 
 /// A read-only (height, width) uint8 view with element strides.
