@@ -1145,7 +1145,8 @@ void decode_instances_simd(AssignRow assign, const FloatTensorView& heads, const
   int32_t slot_of[kInstanceKeypoints];
   for (int32_t kp = 0; kp < kInstanceKeypoints; ++kp) {
     bool used = false;
-    for (int64_t q = 0; q < num_people; ++q) used = used || keypoints[q * 51 + kp * 3 + 2] > 0.3;
+    for (int64_t q = 0; q < num_people; ++q)
+      used = used || keypoints[q * kNumKeypoints * 3 + kp * 3 + 2] > kInstanceKeypointScore;
     slot_of[kp] = used ? k.num_slots++ : -1;
   }
   std::vector<simd::InstancePerson> people;
@@ -1153,8 +1154,8 @@ void decode_instances_simd(AssignRow assign, const FloatTensorView& heads, const
     simd::InstancePerson person{};
     person.index = static_cast<double>(q);
     for (int32_t kp = 0; kp < kInstanceKeypoints; ++kp) {
-      const double* v = keypoints + q * 51 + kp * 3;
-      if (!(v[2] > 0.3)) continue;
+      const double* v = keypoints + q * kNumKeypoints * 3 + kp * 3;
+      if (!(v[2] > kInstanceKeypointScore)) continue;
       const int32_t s = slot_of[kp];
       person.uses[s] = 1;
       person.y[s] = v[0];

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "person_segmentation/bodypix.hpp"
 #include "pixel/host_device.hpp"
 #include "pixel/postprocess_pixel.hpp"
 
@@ -230,7 +231,7 @@ struct HeadsLongOffsets {
     const int64_t gy = n / grid_width;
     const int64_t gx = n - gy * grid_width;
     *dy = static_cast<double>(heads.at(gy, gx, channel + k));
-    *dx = static_cast<double>(heads.at(gy, gx, channel + 17 + k));
+    *dx = static_cast<double>(heads.at(gy, gx, channel + bodypix::kNumKeypoints + k));
   }
 };
 
@@ -288,11 +289,11 @@ PS_HOST_DEVICE inline int32_t nearest_person(const double* ey, const double* ex,
   int32_t best = -1;
   double best_distance = pixel::double_of(0x7ff0000000000000ULL);  // +inf
   for (int64_t p = 0; p < num_people; ++p) {
-    const double* kp = people + p * 51;
+    const double* kp = people + p * bodypix::kNumKeypoints * 3;
     double distance = 0.0;
     int32_t used = 0;
     for (int32_t k = 0; k < num_keypoints; ++k) {
-      if (kp[k * 3 + 2] > 0.3) {
+      if (kp[k * 3 + 2] > bodypix::kInstanceKeypointScore) {
         used += 1;
         const double dx = ex[k] - kp[k * 3 + 1];
         const double dy = ey[k] - kp[k * 3 + 0];
