@@ -48,6 +48,7 @@ namespace person_segmentation::bodypix {
 using bodypix_pixel::AxisSample;
 using bodypix_pixel::CropSample;
 using bodypix_pixel::Tensor3;
+using bodypix_pixel::tensor_of;
 
 ScaleBackPlan make_scale_back_plan(int32_t grid_height, int32_t grid_width, const Geometry& g) {
   ScaleBackPlan p;
@@ -80,10 +81,6 @@ ScaleBackPlan make_scale_back_plan(int32_t grid_height, int32_t grid_width, cons
 
 namespace cpu {
 namespace {
-
-Tensor3 tensor_of(const FloatTensorView& v) {
-  return Tensor3{v.data, v.stride_height, v.stride_width, v.stride_channels};
-}
 
 // ---- instruction set ----------------------------------------------------------------------
 

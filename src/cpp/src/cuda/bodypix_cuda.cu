@@ -28,6 +28,7 @@ namespace {
 using bodypix_pixel::AxisSample;
 using bodypix_pixel::CropSample;
 using bodypix_pixel::Tensor3;
+using bodypix_pixel::tensor_of;
 using cuda_common::check;
 using cuda_common::DeviceScope;
 using cuda_common::StreamSync;
@@ -141,10 +142,6 @@ void upload(T* dst, const std::vector<T>& src, cudaStream_t stream) {
   if (src.empty()) return;
   check(cudaMemcpyAsync(dst, src.data(), src.size() * sizeof(T), cudaMemcpyHostToDevice, stream),
         "uploading a table (cudaMemcpyAsync)");
-}
-
-Tensor3 tensor_of(const FloatTensorView& v) {
-  return Tensor3{v.data, v.stride_height, v.stride_width, v.stride_channels};
 }
 
 unsigned blocks(int64_t n, int64_t per) { return static_cast<unsigned>((n + per - 1) / per); }

@@ -154,6 +154,11 @@ struct Tensor3 {
   }
 };
 
+/// The elements and strides of a (validated) view.
+inline Tensor3 tensor_of(const FloatTensorView& v) {
+  return Tensor3{v.data, v.stride_height, v.stride_width, v.stride_channels};
+}
+
 /// The input-resolution score of spec section 6 at input cell (row, column) of channel `c`:
 /// the align-corners resize of the logits rounded to float32, then the float32 sigmoid.
 PS_HOST_DEVICE inline float input_score(const Tensor3& logits, int32_t c, const AxisSample& row,
