@@ -5,10 +5,9 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <algorithm>
 #include <cstdint>
-#include <memory>
 #include <string>
-#include <utility>
 
 #include "bindings.hpp"
 #include "common.hpp"
