@@ -315,8 +315,8 @@ class PersonSegmentation:
             num_threads=self.num_threads if num_threads is None else num_threads,
             method=self.postprocess,
         )
-        if o.parts:
-            result = _MIRROR[result + 1] if o.swap else result
+        if o.swap:  # (only with parts: see _options)
+            result = _MIRROR[result + 1]
         if refine == "guided":
             from person_segmentation import _refine
 
