@@ -214,7 +214,7 @@ class Segmenter:
         multiplier = _checks.check_multiplier(multiplier)
         engine = _checks.check_choice(engine, "engine", ENGINES)
         self.bodypix: Any = None
-        quant_bytes = _checks.check_choice(quant_bytes, "quant_bytes", (1, 2, 4))
+        quant_bytes = _checks.check_quant_bytes(quant_bytes)
         if self.call is not None:
             from person_segmentation import bodypix
 
@@ -765,7 +765,7 @@ def segment_dataset(
         else _checks.check_threshold(segmentation_threshold),
         "num_threads": num_threads,
         "call": call,
-        "quant_bytes": _checks.check_choice(quant_bytes, "quant_bytes", (1, 2, 4)),
+        "quant_bytes": _checks.check_quant_bytes(quant_bytes),
         "call_options": _checks.check_call_options(call_options),
         "probability": _checks.check_ray_probability(probability, call),
     }
