@@ -397,7 +397,7 @@ def _pose_arrays(poses: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
     """BodyPix 2 poses -> float64 (n, 17, 3) [y, x, score] and float64 (n,) scores."""
     keypoints = np.zeros((len(poses), POSE_NUM_KEYPOINTS, 3))
     for i, pose in enumerate(poses):
-        keypoints[i] = [(k.y, k.x, k.score) for k in pose.keypoints]
+        keypoints[i] = pose.to_array()
     return keypoints, np.array([float(p.score) for p in poses], dtype=np.float64)
 
 
