@@ -475,23 +475,20 @@ class _FileSegmenter(Segmenter):
 
     def _write(self, result: np.ndarray | tuple[np.ndarray, ...], target: str, probability_target: str) -> None:
         mask = result[0] if isinstance(result, tuple) else result  # a BodyPix 2 call's: its array
-        buffer = io.BytesIO()
-        if self._format == "npy":
-            np.save(buffer, mask, allow_pickle=False)
-        else:
-            (parts_to_image(mask) if self.parts else mask_to_image(mask)).save(buffer, format="PNG")
-        with self._output.open_output_stream(target, compression=None) as stream:
-            stream.write(buffer.getvalue())
+        self._save(mask, parts_to_image if self.parts else mask_to_image, target)
         if self.probability:
             assert isinstance(result, tuple)
-            probability = np.asarray(result[-1], dtype=np.float32)
-            buffer = io.BytesIO()
-            if self._format == "npy":
-                np.save(buffer, probability, allow_pickle=False)
-            else:
-                probability_to_image(probability).save(buffer, format="PNG")
-            with self._output.open_output_stream(probability_target, compression=None) as stream:
-                stream.write(buffer.getvalue())
+            self._save(np.asarray(result[-1], dtype=np.float32), probability_to_image, probability_target)
+
+    def _save(self, array: np.ndarray, to_image: Callable[[np.ndarray], Any], target: str) -> None:
+        """``array`` written to ``target``: as it is (``.npy``) or as ``to_image`` makes it a PNG."""
+        buffer = io.BytesIO()
+        if self._format == "npy":
+            np.save(buffer, array, allow_pickle=False)
+        else:
+            to_image(array).save(buffer, format="PNG")
+        with self._output.open_output_stream(target, compression=None) as stream:
+            stream.write(buffer.getvalue())
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
         items: list[object] = [(int(f), str(p)) for f, p in zip(batch["filesystem"], batch["path"])]
