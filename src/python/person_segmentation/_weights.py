@@ -79,6 +79,8 @@ import numpy as np
 
 from person_segmentation._checks import check_bundled_stride, check_multiplier
 from person_segmentation._constants import (
+    BODYPIX_MODELS_PATH,
+    BODYPIX_QUANT_FOLDERS,
     DOWNLOAD_DEADLINE_S,
     MAX_MANIFEST_BYTES,
     MAX_REDIRECTS,
@@ -671,9 +673,18 @@ def base_candidates(multiplier: float) -> tuple[str, ...]:
 
     (``<m>`` = 100, 075, 050 or 025; Google publishes no 2.x model for 0.25.) The stride-8 and
     stride-16 JSON files of a 2.x folder hold the same weights."""
-    m = f"{round(multiplier * 100):03d}"
     return (f"{_folder_1x(multiplier)}/{_MANIFEST_1X}",) + tuple(
-        f"bodypix/mobilenet/{kind}/{m}/model-stride16.json" for kind in ("float", "quant2", "quant1")
+        official_model_path(multiplier, quant_bytes, 16) for quant_bytes in (4, 2, 1)
+    )
+
+
+def official_model_path(multiplier: float, quant_bytes: int, output_stride: int) -> str:
+    """A BodyPix 2 model JSON's path in the official layout (BODYPIX2.md section 1), relative to
+    a base such as :data:`OFFICIAL_BASE_URL`: ``bodypix/mobilenet/<float|quant2|quant1>/<m>/
+    model-stride<s>.json``."""
+    return (
+        f"{BODYPIX_MODELS_PATH}/{BODYPIX_QUANT_FOLDERS[quant_bytes]}/"
+        f"{round(multiplier * 100):03d}/model-stride{output_stride}.json"
     )
 
 
