@@ -1354,7 +1354,7 @@ def load_weights(
     if weights is None:
         env_value = weights_location_from_env()
         from_env = env_value is not None
-        location: str = env_value if env_value else OFFICIAL_BASE_URL
+        location: str = env_value or OFFICIAL_BASE_URL
     elif isinstance(weights, (str, os.PathLike)):
         location = os.fsdecode(os.fspath(weights))
         if not location:
@@ -1364,14 +1364,12 @@ def load_weights(
     try:
         return _load_from(location, is_path=isinstance(weights, os.PathLike), multiplier=requested, cache_dir=cache_dir)
     except WeightsError as exc:
-        message = str(exc)
-        if from_env:
-            message += f" (weights location taken from ${_WEIGHTS_ENV})"
+        if not from_env and not isinstance(exc, _Unreachable):
+            raise
+        message = str(from_env_note(exc) if from_env else exc)
         if isinstance(exc, _Unreachable):
             message += f"; {OFFLINE_HINT}"
-        if message != str(exc):
-            raise WeightsError(message) from None
-        raise
+        raise WeightsError(message) from None
 
 
 def _load_from(
