@@ -47,7 +47,13 @@ from typing import Any
 import numpy as np
 
 from person_segmentation import _checks, _core, _engine, _pipeline
-from person_segmentation._constants import BODYPIX_CALLS, BODYPIX_KEYPOINT_NAMES, DEFAULT_WORKERS, EngineName
+from person_segmentation._constants import (
+    BODYPIX_CALLS,
+    BODYPIX_KEYPOINT_NAMES,
+    BUNDLED_MULTIPLIER,
+    DEFAULT_WORKERS,
+    EngineName,
+)
 from person_segmentation._image import ImageLike, as_image, iter_images, native_pixels
 from person_segmentation._weights import (
     OFFICIAL_BASE_URL,
@@ -80,8 +86,8 @@ PART_CHANNELS: tuple[str, ...] = tuple(PART_NAMES_2X)
 #: The 17 pose keypoints; index = keypoint id (BodyPix 2 / PoseNet order, spec section 9).
 KEYPOINT_NAMES: tuple[str, ...] = BODYPIX_KEYPOINT_NAMES
 
-#: The model bundled with the package (spec section 1's layout).
-_BUNDLED = (0.75, 2)
+#: The model bundled with the package (spec section 1's layout): (multiplier, quant_bytes).
+_BUNDLED = (BUNDLED_MULTIPLIER, 2)
 
 
 @dataclass(frozen=True)
