@@ -1,6 +1,6 @@
 """The public model object and ``load``.
 
-Why one module (about 820 lines): :class:`PersonSegmentation` is the API users read; its
+Why one module (about 920 lines): :class:`PersonSegmentation` is the API users read; its
 methods are thin (checks, then the engine and the one post-processing dispatch), the
 ``*_from_logits`` functions carry typed overloads for their DLPack result, and most of
 the lines are their documentation, which belongs beside the signatures it documents.
