@@ -15,7 +15,7 @@ import PIL.Image
 import pytest
 
 import person_segmentation as ps
-from person_segmentation import _core, bodypix
+from person_segmentation import _core, _weights, bodypix
 
 from .. import _bodypix_api_reference as ref
 
@@ -237,9 +237,9 @@ def test_load_names_a_missing_model(tmp_path: Path) -> None:
 
 
 def test_official_urls() -> None:
-    assert bodypix._official_path(0.75, 2, 16) == "bodypix/mobilenet/quant2/075/model-stride16.json"
-    assert bodypix._official_path(1.0, 4, 8) == "bodypix/mobilenet/float/100/model-stride8.json"
-    assert bodypix._official_path(0.5, 1, 16) == "bodypix/mobilenet/quant1/050/model-stride16.json"
+    assert _weights.official_model_path(0.75, 2, 16) == "bodypix/mobilenet/quant2/075/model-stride16.json"
+    assert _weights.official_model_path(1.0, 4, 8) == "bodypix/mobilenet/float/100/model-stride8.json"
+    assert _weights.official_model_path(0.5, 1, 16) == "bodypix/mobilenet/quant1/050/model-stride16.json"
     base = "https://example.org/mirror/"
     assert bodypix._model_location(base, 0.5, 1, 8) == (base + "bodypix/mobilenet/quant1/050/model-stride8.json", True)
     assert bodypix._model_location(base + "m.json", 0.5, 1, 8) == (base + "m.json", False)

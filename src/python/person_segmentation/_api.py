@@ -1,6 +1,6 @@
 """The public model object and ``load``.
 
-Why one module (about 820 lines): :class:`PersonSegmentation` is the API users read; its
+Why one module (about 920 lines): :class:`PersonSegmentation` is the API users read; its
 methods are thin (checks, then the engine and the one post-processing dispatch), the
 ``*_from_logits`` functions carry typed overloads for their DLPack result, and most of
 the lines are their documentation, which belongs beside the signatures it documents.
@@ -315,8 +315,8 @@ class PersonSegmentation:
             num_threads=self.num_threads if num_threads is None else num_threads,
             method=self.postprocess,
         )
-        if o.parts:
-            result = _MIRROR[result + 1] if o.swap else result
+        if o.swap:  # (only with parts: see _options)
+            result = _MIRROR[result + 1]
         if refine == "guided":
             from person_segmentation import _refine
 
@@ -682,6 +682,28 @@ def _skipping(results: Iterator[Any]) -> Iterator[np.ndarray | FailedImage]:
             yield result
 
 
+def _logits_values(
+    logits: object, parts: bool, geometry: object, flip: bool | None
+) -> tuple[Any, _core.ResizePadGeometry, bool]:
+    """The logits of a ``*_from_logits`` call as the post-processing takes them: ``(values,
+    geometry, flip)``, from a :class:`Logits` (its own geometry and flip, unless ``flip`` is
+    given; segment then parts with ``parts``) or a DLPack producer with ``geometry``."""
+    if isinstance(logits, Logits):
+        if geometry is not None:
+            raise ValueError(
+                f"geometry must be None when logits is a Logits (it has its own), got {type(geometry).__name__}"
+            )
+        values: Any
+        if parts:
+            if logits.parts is None:
+                raise ValueError("logits.parts is None: call estimate_logits(..., with_parts=True)")
+            values = np.concatenate((logits.segment, logits.parts), axis=-1)
+        else:
+            values = logits.segment
+        return values, logits.geometry, logits.flip_horizontal if flip is None else flip
+    return _checks.check_dlpack_producer(logits, "logits"), _checks.check_geometry(geometry), bool(flip)
+
+
 def _from_logits(
     logits: object,
     segmentation_threshold: object,
@@ -700,24 +722,7 @@ def _from_logits(
     where = _checks.check_choice(device, "device", DEVICES)
     flip = _checks.check_optional_bool(flip_horizontal, "flip_horizontal")
     keep = _checks.check_bool(result_on_device, "result_on_device")
-    values: Any
-    if isinstance(logits, Logits):
-        if geometry is not None:
-            raise ValueError(
-                f"geometry must be None when logits is a Logits (it has its own), got {type(geometry).__name__}"
-            )
-        if parts:
-            if logits.parts is None:
-                raise ValueError("logits.parts is None: call estimate_logits(..., with_parts=True)")
-            values = np.concatenate((logits.segment, logits.parts), axis=-1)
-        else:
-            values = logits.segment
-        where_from = logits.geometry
-        flip = logits.flip_horizontal if flip is None else flip
-    else:
-        values = _checks.check_dlpack_producer(logits, "logits")
-        where_from = _checks.check_geometry(geometry)
-        flip = False if flip is None else flip
+    values, where_from, flip = _logits_values(logits, parts, geometry, flip)
     return _postprocess.run(
         values,
         where_from,
@@ -868,18 +873,7 @@ def person_probability_from_logits(
     threads = _checks.check_int(num_threads, "num_threads", 0)
     where = _checks.check_choice(device, "device", DEVICES)
     flip = _checks.check_optional_bool(flip_horizontal, "flip_horizontal")
-    values: Any
-    if isinstance(logits, Logits):
-        if geometry is not None:
-            raise ValueError(
-                f"geometry must be None when logits is a Logits (it has its own), got {type(geometry).__name__}"
-            )
-        values, where_from = logits.segment, logits.geometry
-        flip = logits.flip_horizontal if flip is None else flip
-    else:
-        values = _checks.check_dlpack_producer(logits, "logits")
-        where_from = _checks.check_geometry(geometry)
-        flip = False if flip is None else flip
+    values, where_from, flip = _logits_values(logits, False, geometry, flip)
     _, probability = _postprocess.run_probability(
         values, where_from, parts=False, threshold=0.5, flip=flip, num_threads=threads, method=method, device=where
     )

@@ -191,8 +191,8 @@ BODYPIX_HEADS: Final[tuple[tuple[str, int], ...]] = (
     ("displacement_bwd_2", 32),
     ("embedding_2", 34),
 )
-#: Channels of the heads array: 1 + 24 + 17 + 34 + 32 + 32 + 34.
-BODYPIX_HEADS_CHANNELS: Final[int] = 174
+#: Channels of the heads array: 1 + 24 + 17 + 34 + 32 + 32 + 34 = 174.
+BODYPIX_HEADS_CHANNELS: Final[int] = sum(channels for _, channels in BODYPIX_HEADS)
 #: Input sizes of ``engine.heads()`` kept ready per engine (LiteRT interpreters resized to
 #: them); the least recently used size beyond these is dropped.
 HEADS_SIZE_CACHE: Final[int] = 4

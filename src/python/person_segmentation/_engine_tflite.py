@@ -326,27 +326,14 @@ class _Runner:
         to this runner's input size) straight into the interpreter's input tensor: no model
         input array, no copy, no check (the values are finite by construction)."""
         _, height, width, _ = self.shape
+        options: dict[str, Any] = dict(input_height=height, input_width=width, padding=padding, num_threads=num_threads)
         if self._direct is None:
-            _core.bodypix_preprocess(
-                pixels,
-                input_height=height,
-                input_width=width,
-                padding=padding,
-                out=self._buffer,
-                num_threads=num_threads,
-            )
+            _core.bodypix_preprocess(pixels, out=self._buffer, **options)
             return self.run(self._buffer)
         wrapper, subgraph, input_index, output_index = self._direct
         model_input = wrapper.tensor(wrapper, input_index, subgraph)
         try:
-            _core.bodypix_preprocess(
-                pixels,
-                input_height=height,
-                input_width=width,
-                padding=padding,
-                out=model_input,
-                num_threads=num_threads,
-            )
+            _core.bodypix_preprocess(pixels, out=model_input, **options)
         finally:
             del model_input  # no view of the interpreter's buffers may outlive this call
         wrapper.Invoke(subgraph)

@@ -79,6 +79,8 @@ import numpy as np
 
 from person_segmentation._checks import check_bundled_stride, check_multiplier
 from person_segmentation._constants import (
+    BODYPIX_MODELS_PATH,
+    BODYPIX_QUANT_FOLDERS,
     DOWNLOAD_DEADLINE_S,
     MAX_MANIFEST_BYTES,
     MAX_REDIRECTS,
@@ -671,9 +673,18 @@ def base_candidates(multiplier: float) -> tuple[str, ...]:
 
     (``<m>`` = 100, 075, 050 or 025; Google publishes no 2.x model for 0.25.) The stride-8 and
     stride-16 JSON files of a 2.x folder hold the same weights."""
-    m = f"{round(multiplier * 100):03d}"
     return (f"{_folder_1x(multiplier)}/{_MANIFEST_1X}",) + tuple(
-        f"bodypix/mobilenet/{kind}/{m}/model-stride16.json" for kind in ("float", "quant2", "quant1")
+        official_model_path(multiplier, quant_bytes, 16) for quant_bytes in (4, 2, 1)
+    )
+
+
+def official_model_path(multiplier: float, quant_bytes: int, output_stride: int) -> str:
+    """A BodyPix 2 model JSON's path in the official layout (BODYPIX2.md section 1), relative to
+    a base such as :data:`OFFICIAL_BASE_URL`: ``bodypix/mobilenet/<float|quant2|quant1>/<m>/
+    model-stride<s>.json``."""
+    return (
+        f"{BODYPIX_MODELS_PATH}/{BODYPIX_QUANT_FOLDERS[quant_bytes]}/"
+        f"{round(multiplier * 100):03d}/model-stride{output_stride}.json"
     )
 
 
@@ -1343,7 +1354,7 @@ def load_weights(
     if weights is None:
         env_value = weights_location_from_env()
         from_env = env_value is not None
-        location: str = env_value if env_value else OFFICIAL_BASE_URL
+        location: str = env_value or OFFICIAL_BASE_URL
     elif isinstance(weights, (str, os.PathLike)):
         location = os.fsdecode(os.fspath(weights))
         if not location:
@@ -1353,14 +1364,12 @@ def load_weights(
     try:
         return _load_from(location, is_path=isinstance(weights, os.PathLike), multiplier=requested, cache_dir=cache_dir)
     except WeightsError as exc:
-        message = str(exc)
-        if from_env:
-            message += f" (weights location taken from ${_WEIGHTS_ENV})"
+        if not from_env and not isinstance(exc, _Unreachable):
+            raise
+        message = str(from_env_note(exc) if from_env else exc)
         if isinstance(exc, _Unreachable):
             message += f"; {OFFLINE_HINT}"
-        if message != str(exc):
-            raise WeightsError(message) from None
-        raise
+        raise WeightsError(message) from None
 
 
 def _load_from(

@@ -50,8 +50,7 @@ from person_segmentation import _checks, _core, _engine, _pipeline
 from person_segmentation._constants import (
     BODYPIX_CALLS,
     BODYPIX_KEYPOINT_NAMES,
-    BODYPIX_MODELS_PATH,
-    BODYPIX_QUANT_FOLDERS,
+    BUNDLED_MULTIPLIER,
     DEFAULT_WORKERS,
     EngineName,
 )
@@ -63,6 +62,7 @@ from person_segmentation._weights import (
     bundled_model,
     from_env_note,
     load_weights,
+    official_model_path,
     resolve_cache_dir,
     weights_location_from_env,
 )
@@ -86,8 +86,8 @@ PART_CHANNELS: tuple[str, ...] = tuple(PART_NAMES_2X)
 #: The 17 pose keypoints; index = keypoint id (BodyPix 2 / PoseNet order, spec section 9).
 KEYPOINT_NAMES: tuple[str, ...] = BODYPIX_KEYPOINT_NAMES
 
-#: The model bundled with the package (spec section 1's layout).
-_BUNDLED = (0.75, 2)
+#: The model bundled with the package (spec section 1's layout): (multiplier, quant_bytes).
+_BUNDLED = (BUNDLED_MULTIPLIER, 2)
 
 
 @dataclass(frozen=True)
@@ -601,14 +601,6 @@ def _to_poses(keypoints: np.ndarray, scores: np.ndarray, width: int, flip: bool)
 
 
 # -- loading ---------------------------------------------------------------------------------------
-def _official_path(multiplier: float, quant_bytes: int, output_stride: int) -> str:
-    """The model JSON's path in the official layout (spec section 1), relative to a base."""
-    return (
-        f"{BODYPIX_MODELS_PATH}/{BODYPIX_QUANT_FOLDERS[quant_bytes]}/"
-        f"{round(multiplier * 100):03d}/model-stride{output_stride}.json"
-    )
-
-
 def _model_location(model_url: str, multiplier: float, quant_bytes: int, output_stride: int) -> tuple[str, bool]:
     """``model_url`` as the model JSON to read, and whether it was found through the official
     layout: itself when it names a ``.json``; a local folder holding ``model-stride{s}.json``:
@@ -618,7 +610,7 @@ def _model_location(model_url: str, multiplier: float, quant_bytes: int, output_
     path = urllib.parse.urlsplit(model_url).path if is_url else model_url
     if path.lower().rstrip("/").endswith(".json"):
         return model_url, False
-    relative = _official_path(multiplier, quant_bytes, output_stride)
+    relative = official_model_path(multiplier, quant_bytes, output_stride)
     if is_url:
         return model_url.rstrip("/") + "/" + relative, True
     local = pathlib.Path(model_url).expanduser()
@@ -685,7 +677,7 @@ def load(
         location, layout = _model_location(source, multiplier, quant_bytes, output_stride)
         from_env = url is None
     else:
-        location = bundled or OFFICIAL_BASE_URL + _official_path(multiplier, quant_bytes, output_stride)
+        location = bundled or OFFICIAL_BASE_URL + official_model_path(multiplier, quant_bytes, output_stride)
     try:
         weights = load_weights(multiplier, location, cache_dir=cache_dir)
     except WeightsError as exc:

@@ -125,12 +125,17 @@ def _as_bool(value: object, name: str) -> BoolArray:
     return np.asarray(array != 0, dtype=np.bool_)
 
 
-def _valid_of(valid: object, shape: tuple[int, ...]) -> BoolArray:
+def _masks(predicted: object, truth: object, valid: object) -> tuple[BoolArray, BoolArray, BoolArray]:
+    """``(predicted, truth, valid)`` checked as bool (H, W) masks of one shape (``valid``
+    None: everywhere)."""
+    p = _as_bool(predicted, "predicted")
+    t = _as_bool(truth, "truth")
+    _checks.check_same_shape(p, "predicted", t.shape, "truth")
     if valid is None:
-        return np.ones(shape, dtype=np.bool_)
-    array = _as_bool(valid, "valid")
-    _checks.check_same_shape(array, "valid", shape, "truth")
-    return array
+        return p, t, np.ones(t.shape, dtype=np.bool_)
+    v = _as_bool(valid, "valid")
+    _checks.check_same_shape(v, "valid", t.shape, "truth")
+    return p, t, v
 
 
 def ground_truth_from_array(array: object, encoding: GtEncoding = "auto", *, mode: str | None = None) -> GroundTruth:
@@ -220,10 +225,7 @@ def person_iou(predicted: object, truth: object, valid: object = None) -> float:
     Raises:
         TypeError, ValueError: not (H, W) 0/1 masks, or sizes that differ.
     """
-    p = _as_bool(predicted, "predicted")
-    t = _as_bool(truth, "truth")
-    _checks.check_same_shape(p, "predicted", t.shape, "truth")
-    v = _valid_of(valid, t.shape)
+    p, t, v = _masks(predicted, truth, valid)
     union = int(np.count_nonzero((p | t) & v))
     if union == 0:
         return 1.0
@@ -269,10 +271,7 @@ def boundary_f_score(
     Raises:
         TypeError, ValueError: not (H, W) 0/1 masks, sizes that differ, a bad tolerance.
     """
-    p = _as_bool(predicted, "predicted")
-    t = _as_bool(truth, "truth")
-    _checks.check_same_shape(p, "predicted", t.shape, "truth")
-    v = _valid_of(valid, t.shape)
+    p, t, v = _masks(predicted, truth, valid)
     if tolerance is None:
         radius = boundary_tolerance_pixels(int(t.shape[0]), int(t.shape[1]))
     else:

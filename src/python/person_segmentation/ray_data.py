@@ -214,7 +214,7 @@ class Segmenter:
         multiplier = _checks.check_multiplier(multiplier)
         engine = _checks.check_choice(engine, "engine", ENGINES)
         self.bodypix: Any = None
-        quant_bytes = _checks.check_choice(quant_bytes, "quant_bytes", (1, 2, 4))
+        quant_bytes = _checks.check_quant_bytes(quant_bytes)
         if self.call is not None:
             from person_segmentation import bodypix
 
@@ -397,7 +397,7 @@ def _pose_arrays(poses: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
     """BodyPix 2 poses -> float64 (n, 17, 3) [y, x, score] and float64 (n,) scores."""
     keypoints = np.zeros((len(poses), POSE_NUM_KEYPOINTS, 3))
     for i, pose in enumerate(poses):
-        keypoints[i] = [(k.y, k.x, k.score) for k in pose.keypoints]
+        keypoints[i] = pose.to_array()
     return keypoints, np.array([float(p.score) for p in poses], dtype=np.float64)
 
 
@@ -475,23 +475,20 @@ class _FileSegmenter(Segmenter):
 
     def _write(self, result: np.ndarray | tuple[np.ndarray, ...], target: str, probability_target: str) -> None:
         mask = result[0] if isinstance(result, tuple) else result  # a BodyPix 2 call's: its array
-        buffer = io.BytesIO()
-        if self._format == "npy":
-            np.save(buffer, mask, allow_pickle=False)
-        else:
-            (parts_to_image(mask) if self.parts else mask_to_image(mask)).save(buffer, format="PNG")
-        with self._output.open_output_stream(target, compression=None) as stream:
-            stream.write(buffer.getvalue())
+        self._save(mask, parts_to_image if self.parts else mask_to_image, target)
         if self.probability:
             assert isinstance(result, tuple)
-            probability = np.asarray(result[-1], dtype=np.float32)
-            buffer = io.BytesIO()
-            if self._format == "npy":
-                np.save(buffer, probability, allow_pickle=False)
-            else:
-                probability_to_image(probability).save(buffer, format="PNG")
-            with self._output.open_output_stream(probability_target, compression=None) as stream:
-                stream.write(buffer.getvalue())
+            self._save(np.asarray(result[-1], dtype=np.float32), probability_to_image, probability_target)
+
+    def _save(self, array: np.ndarray, to_image: Callable[[np.ndarray], Any], target: str) -> None:
+        """``array`` written to ``target``: as it is (``.npy``) or as ``to_image`` makes it a PNG."""
+        buffer = io.BytesIO()
+        if self._format == "npy":
+            np.save(buffer, array, allow_pickle=False)
+        else:
+            to_image(array).save(buffer, format="PNG")
+        with self._output.open_output_stream(target, compression=None) as stream:
+            stream.write(buffer.getvalue())
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
         items: list[object] = [(int(f), str(p)) for f, p in zip(batch["filesystem"], batch["path"])]
@@ -765,7 +762,7 @@ def segment_dataset(
         else _checks.check_threshold(segmentation_threshold),
         "num_threads": num_threads,
         "call": call,
-        "quant_bytes": _checks.check_choice(quant_bytes, "quant_bytes", (1, 2, 4)),
+        "quant_bytes": _checks.check_quant_bytes(quant_bytes),
         "call_options": _checks.check_call_options(call_options),
         "probability": _checks.check_ray_probability(probability, call),
     }
