@@ -25,6 +25,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from person_segmentation._constants import EVAL_GEOMETRIES, REFINEMENTS
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("PERSON_SEGMENTATION_SHARED", REPO.parent / "shared"))
 
@@ -94,15 +96,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--weights", type=Path, default=SHARED / "weights")
     parser.add_argument("--data", type=Path, default=SHARED / "data")
-    parser.add_argument("--geometry", nargs="+", choices=("v0", "bodypix"), default=["v0", "bodypix"])
+    parser.add_argument("--geometry", nargs="+", choices=EVAL_GEOMETRIES, default=list(EVAL_GEOMETRIES))
     parser.add_argument("--resolutions", nargs="+", default=["low", "medium", "high", "full"])
-    parser.add_argument("--refine", nargs="+", choices=("none", "guided"), default=["none"])
+    parser.add_argument("--refine", nargs="+", choices=REFINEMENTS, default=["none"])
     parser.add_argument("--models", nargs="*", default=None, help="only the models whose label contains one of these")
     parser.add_argument("--repeats", type=int, default=10)
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-    from person_segmentation.cli.eval import evaluate, find_datasets, make_masker
+    from person_segmentation.cli.eval import evaluate, find_datasets, make_masker, summarise
 
     datasets = find_datasets([args.data])
     models = find_models(args.weights)
@@ -127,8 +129,8 @@ def main() -> int:
                 images, folders = evaluate(datasets, masker, quiet=True)
                 ms = time_frame(masker, frame, args.repeats)
                 cells = [f"{f.iou:.3f} / {f.boundary_f:.3f}" for f in folders]
-                n = len(images)
-                pooled = f"{sum(i.iou for i in images) / n:.3f} / {sum(i.boundary_f for i in images) / n:.3f}"
+                every = summarise("all images", images)
+                pooled = f"{every.iou:.3f} / {every.boundary_f:.3f}"
                 where = geometry if resolution is None else f"bodypix {resolution}"
                 rows.append([model.label, where, refine, *cells, pooled, f"{ms:.1f}"])
                 print(" | ".join(rows[-1]), file=sys.stderr, flush=True)

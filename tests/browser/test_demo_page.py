@@ -32,8 +32,8 @@ from person_segmentation import bodypix
 from person_segmentation.serve import BodyPixModel, ServeConfig, create_app
 
 from .._localhttp import free_port
+from ..conftest import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 VIDEO = "video/sam2_05_default_juggle.mp4"
 FRAMES = 48  # 2 s at 24 fps; Chromium loops the file
 SIZE = (480, 360)  # the fake camera's frames

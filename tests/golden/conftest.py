@@ -28,6 +28,14 @@ def load_net(weights_dir: Path) -> Callable[..., ps.PersonSegmentation]:
 
 
 @pytest.fixture(scope="session")
+def golden2_dir(shared_dir: Path) -> Path:
+    """``<shared>/golden2`` (BodyPix 2.2.1's outputs); a missing ``index.json`` fails the test."""
+    path = shared_dir / "golden2"
+    assert (path / "index.json").is_file(), f"{path / 'index.json'} is missing"
+    return path
+
+
+@pytest.fixture(scope="session")
 def record_agreement() -> Callable[[str, str, float], None]:
     def record(kind: str, case: str, value: float) -> None:
         _AGREEMENT.setdefault(kind, []).append((case, value))

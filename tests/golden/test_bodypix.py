@@ -12,7 +12,6 @@ mirrored back, must match its (unflipped) golden.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ import pytest
 import person_segmentation as ps
 from person_segmentation import bodypix
 
+from .._golden2 import cases as golden2_cases
 from ..conftest import SHARED_DIR
 
 MIN_AGREEMENT = 0.9999
@@ -34,22 +34,7 @@ MAX_SCORE_DIFF = 1e-4
 MAX_IOU_DIFF = 0.001
 
 
-def _cases() -> list[dict[str, Any]]:
-    index = SHARED_DIR / "golden2" / "index.json"
-    if not index.exists():
-        return [{"id": "<missing golden2/index.json>"}]
-    cases: list[dict[str, Any]] = json.loads(index.read_text())["cases"]
-    return cases
-
-
-CASES = _cases()
-
-
-@pytest.fixture(scope="module")
-def golden2_dir(shared_dir: Path) -> Path:
-    path = shared_dir / "golden2"
-    assert (path / "index.json").is_file(), f"{path / 'index.json'} is missing"
-    return path
+CASES = golden2_cases(SHARED_DIR)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ for bit; the tolerance in px is reported too (worst absolute difference).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ import pytest
 
 from person_segmentation import _core
 
+from .._golden2 import cases as golden2_cases
 from .._golden2 import heads_of
 from ..conftest import SHARED_DIR
 
@@ -27,21 +27,7 @@ POSE_TOLERANCE_PX = 1e-4
 SCORE_TOLERANCE = 1e-6
 
 
-def _cases() -> list[dict[str, Any]]:
-    index = SHARED_DIR / "golden2" / "index.json"
-    if not index.exists():
-        return [{"id": "<missing golden2/index.json>", "golden": "<missing>"}]
-    return [c for c in json.loads(index.read_text())["cases"] if c.get("has_heads")]
-
-
-CASES = _cases()
-
-
-@pytest.fixture(scope="session")
-def golden2_dir(shared_dir: Path) -> Path:
-    path = shared_dir / "golden2"
-    assert (path / "index.json").exists(), f"{path / 'index.json'} is missing"
-    return path
+CASES = golden2_cases(SHARED_DIR, heads_only=True)
 
 
 def geometry_of(case: dict[str, Any]) -> dict[str, Any]:

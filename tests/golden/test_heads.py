@@ -3,7 +3,6 @@ on both engines, and the engines' size cache."""
 
 from __future__ import annotations
 
-import json
 import threading
 from pathlib import Path
 from typing import Any
@@ -16,12 +15,8 @@ import person_segmentation as ps
 from person_segmentation import _engine_tflite, _weights
 from person_segmentation._constants import BODYPIX_HEADS_CHANNELS, HEADS_SIZE_CACHE
 
+from .._golden2 import cases as golden2_cases
 from .._golden2 import heads_of
-
-
-def _cases(shared_dir: Path) -> list[dict[str, Any]]:
-    index = json.loads((shared_dir / "golden2" / "index.json").read_text())
-    return [c for c in index["cases"] if c["has_heads"]]
 
 
 def _resize_bilinear(image: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -62,11 +57,11 @@ def _net(
 
 @pytest.mark.golden
 @pytest.mark.parametrize("engine", ["tflite", "tf"])
-def test_heads_match_bodypix2(engine: str, nets: dict, shared_dir: Path, weights_dir: Path, data_dir: Path) -> None:  # type: ignore[type-arg]
-    cases = _cases(shared_dir)
+def test_heads_match_bodypix2(engine: str, nets: dict, golden2_dir: Path, weights_dir: Path, data_dir: Path) -> None:  # type: ignore[type-arg]
+    cases = golden2_cases(golden2_dir.parent, heads_only=True)
     assert len(cases) >= 9, "golden2 has 9 cases with raw heads"
     for case in cases:
-        golden = np.load(shared_dir / "golden2" / case["golden"])
+        golden = np.load(golden2_dir / case["golden"])
         expected = heads_of(golden)
         heads = _net(nets, weights_dir, case, engine).heads(_model_input(case, data_dir), case["output_stride"])
         assert heads.dtype == np.float32 and heads.flags.c_contiguous

@@ -17,8 +17,6 @@ import pytest
 
 from .._localhttp import free_port
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
 
 def _get(url: str) -> dict[str, object]:
     with urllib.request.urlopen(url, timeout=10) as response:

@@ -16,7 +16,6 @@ import pytest
 from person_segmentation import _engine_tflite, _weights
 from person_segmentation._constants import BUNDLED_STRIDES
 
-REPO = Path(__file__).resolve().parents[2]
 FOLDER = Path(_weights.__file__).resolve().parent / "models" / _weights.BUNDLED_RELATIVE
 SHARD = f"{_weights.BUNDLED_RELATIVE}/group1-shard1of1.bin"
 

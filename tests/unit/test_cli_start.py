@@ -13,7 +13,6 @@ import numpy as np
 import PIL.Image
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
 #: What native libraries print (absl's "I0000 00:00:..." prefix, LiteRT's INFO line, TF's names).
 NATIVE_LINE = re.compile(r"^[IWEF]\d{4} |XNNPACK|tensorflow|TensorFlow|absl|cuInit|oneDNN", re.MULTILINE)
 

@@ -25,8 +25,8 @@ import pytest
 from person_segmentation.cli import _parser
 
 from .. import _readme
+from ..conftest import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 PHOTOS = (
     "voc2012_person/images/001408.jpg",
     "coco2017_person_samples/images/000000001296.jpg",

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -172,10 +171,6 @@ def write_people(
             image = mask_to_image(mask)
         save_image(image, path, outputs)
         written.append(path)
-    overlay = render.draw_people(pixels, masks, poses=_poses(found.people), opacity=args.opacity)
+    overlay = render.draw_people(pixels, masks, poses=[p.pose for p in found.people], opacity=args.opacity)
     save_image(PIL.Image.fromarray(overlay), target, outputs)
     return written
-
-
-def _poses(people: Sequence[Any]) -> list[Any]:
-    return [p.pose for p in people]

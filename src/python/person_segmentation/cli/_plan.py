@@ -108,11 +108,9 @@ def not_a_file(path: Path) -> str | None:
 def missing(path: Path) -> str | None:
     """Why the input ``path`` cannot be read because nothing is there, or None. A missing input
     is neither a file nor a folder: it is reported as such (not as an unreadable image)."""
-    if os.path.lexists(path) and not os.path.exists(path):
-        return "no such file or folder (a broken symbolic link)"
-    if not os.path.lexists(path):
-        return "no such file or folder"
-    return None
+    if os.path.exists(path):
+        return None
+    return "no such file or folder (a broken symbolic link)" if os.path.lexists(path) else "no such file or folder"
 
 
 def walk(directory: Path, exclude: Path | None) -> Iterator[Path]:

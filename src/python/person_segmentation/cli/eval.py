@@ -233,6 +233,19 @@ def threshold_of(args: argparse.Namespace) -> float:
     return 0.7 if args.geometry == "bodypix" else 0.5
 
 
+def _resolution_of(args: argparse.Namespace) -> str | float | None:
+    """The internal resolution of ``--geometry bodypix``; None for ``v0``, which takes none.
+
+    Raises:
+        UsageError: ``--internal-resolution`` with ``v0``, or a bad value.
+    """
+    if args.geometry == "v0":
+        if args.internal_resolution is not None:
+            raise UsageError("--internal-resolution needs --geometry bodypix")
+        return None
+    return parse_internal_resolution(args.internal_resolution)
+
+
 def make_masker(args: argparse.Namespace) -> tuple[Masker, str]:
     """The mask function the model options ask for, and a one-line description of the model.
 
@@ -242,11 +255,10 @@ def make_masker(args: argparse.Namespace) -> tuple[Masker, str]:
     Raises:
         UsageError: weights that cannot be loaded, or an option the geometry does not take.
     """
-    if args.geometry == "v0":
-        if args.internal_resolution is not None:
-            raise UsageError("--internal-resolution needs --geometry bodypix")
+    resolution = _resolution_of(args)
+    if resolution is None:
         return _v0_masker(args)
-    return _bodypix_masker(args, parse_internal_resolution(args.internal_resolution))
+    return _bodypix_masker(args, resolution)
 
 
 def _v0_masker(args: argparse.Namespace) -> tuple[Masker, str]:
@@ -422,10 +434,7 @@ def write_csv(path: Path, images: Sequence[ImageScore]) -> None:
 def run(args: argparse.Namespace) -> int:
     """The ``eval`` command."""
     datasets = find_datasets(args.paths)  # usage errors before the model loads
-    if args.geometry == "v0" and args.internal_resolution is not None:
-        raise UsageError("--internal-resolution needs --geometry bodypix")
-    if args.geometry == "bodypix":
-        parse_internal_resolution(args.internal_resolution)
+    _resolution_of(args)
     if args.csv is not None and (args.csv.is_dir() or not args.csv.parent.is_dir()):
         raise UsageError(f"--csv {args.csv}: not a file in an existing folder")
     if not any(d.pairs for d in datasets):

@@ -1,7 +1,7 @@
 """``person-segmentation segment``: images, folders and videos to masks, soft masks, part maps
 or effects.
 
-Why one module (about 640 lines): it is one command, whose help text (a third of the lines),
+Why one module (about 610 lines): it is one command, whose help text (a third of the lines),
 options, per-image and per-video work and summary belong together; the planning of outputs
 (``_plan``), their writing (``_outputs``) and the BodyPix 2 people outputs (``_people``) live
 beside it.

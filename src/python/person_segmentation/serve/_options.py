@@ -20,6 +20,7 @@ from person_segmentation._constants import (
     BODYPIX_MAX_REFINE_STEPS,
     BODYPIX_MIN_INTERNAL_RESOLUTION,
     BODYPIX_OUTPUT_STRIDES,
+    DEFAULT_FACE_BLUR,
     MAX_CLI_FACE_BLUR,
     SERVE_FORMATS,
     SERVE_OUTPUTS,
@@ -70,7 +71,9 @@ class SegmentOptions(BaseModel):
     refine_steps: Annotated[int, Field(ge=1, le=BODYPIX_MAX_REFINE_STEPS, description="instance refinement")] = 10
     background_blur: Annotated[float, Field(ge=0, le=20, description="bokeh: background blur (px)")] = 3.0
     edge_blur: Annotated[float, Field(ge=0, le=20, description="effects: mask edge blur (px)")] = 3.0
-    face_blur: Annotated[float, Field(ge=0, le=MAX_CLI_FACE_BLUR, description="blur-faces: blur (px)")] = 15.0
+    face_blur: Annotated[float, Field(ge=0, le=MAX_CLI_FACE_BLUR, description="blur-faces: blur (px)")] = (
+        DEFAULT_FACE_BLUR
+    )
     opacity: Annotated[float, Field(ge=0, le=1, description="parts-overlay and people: colour opacity")] = 0.7
     background: str = Field(default="#00b140", description="replace: the background colour #RRGGBB")
     palette: Literal["rainbow", "warm"] = Field(default="rainbow", description="parts colours")
