@@ -126,7 +126,7 @@ def main() -> int:
         for geometry, resolution in runs:
             for refine in args.refine:
                 masker, _ = make_masker(namespace(model, geometry, resolution, refine))
-                images, folders = evaluate(datasets, masker, quiet=True)
+                images, folders = evaluate(datasets, masker)
                 ms = time_frame(masker, frame, args.repeats)
                 cells = [f"{f.iou:.3f} / {f.boundary_f:.3f}" for f in folders]
                 every = summarise("all images", images)

@@ -177,3 +177,18 @@ def test_the_bodypix_geometry(
     capsys.readouterr()
     assert main([*argv, "-q", "--refine", "guided"]) == 0
     assert "| coco " in capsys.readouterr().out
+
+
+def test_progress_is_drawn_when_asked_for(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``evaluate(progress=True)`` draws its bar on stderr even when stderr is no terminal (what
+    ``eval --progress`` asks for); without it, nothing."""
+    from person_segmentation.cli.eval import evaluate
+
+    write_png(tmp_path / "images" / "a.png", np.zeros((4, 4, 3), np.uint8))
+    write_png(tmp_path / "masks" / "a.png", np.full((4, 4), 255, np.uint8))
+    datasets = [pair_files("x", tmp_path / "images", tmp_path / "masks")]
+    masker = lambda pixels: np.ones(pixels.shape[:2], np.uint8)  # noqa: E731
+    for progress in (False, True):
+        images, _ = evaluate(datasets, masker, progress=progress)
+        assert [round(s.iou, 6) for s in images] == [1.0]
+        assert ("image" in capsys.readouterr().err) is progress

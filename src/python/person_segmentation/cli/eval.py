@@ -28,6 +28,7 @@ from person_segmentation.cli._common import (
     multiplier_of,
     say,
 )
+from person_segmentation.cli.progress import progress_enabled
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -364,10 +365,10 @@ def evaluate(
     masker: Masker,
     *,
     encoding: str = "auto",
-    quiet: bool = True,
+    progress: bool = False,
     on_error: Callable[[Pair, BaseException], None] | None = None,
 ) -> tuple[list[ImageScore], list[FolderScore]]:
-    """Score every pair of every dataset (a tqdm progress bar on stderr unless ``quiet``).
+    """Score every pair of every dataset (with ``progress``, a tqdm bar on stderr).
 
     A pair that fails (unreadable file, sizes that differ) goes to ``on_error`` (default:
     raised) and is left out of the means.
@@ -377,7 +378,7 @@ def evaluate(
     total = sum(len(d.pairs) for d in datasets)
     images: list[ImageScore] = []
     folders: list[FolderScore] = []
-    with tqdm(total=total, unit="image", disable=True if quiet else None, file=sys.stderr, leave=False) as bar:
+    with tqdm(total=total, unit="image", disable=not progress, file=sys.stderr, leave=False) as bar:
         for dataset in datasets:
             mine: list[ImageScore] = []
             for pair in dataset.pairs:
@@ -451,7 +452,13 @@ def run(args: argparse.Namespace) -> int:
         failed.append(pair)
         error(f"skipped {pair.image}: {exc}")
 
-    images, folders = evaluate(datasets, masker, encoding=args.gt_encoding, quiet=args.quiet, on_error=report)
+    images, folders = evaluate(
+        datasets,
+        masker,
+        encoding=args.gt_encoding,
+        progress=progress_enabled(args.quiet, args.progress),
+        on_error=report,
+    )
     if args.csv is not None:
         try:
             write_csv(args.csv, images)
