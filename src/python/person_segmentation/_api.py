@@ -320,11 +320,10 @@ class PersonSegmentation:
         if refine == "guided":
             from person_segmentation import _refine
 
-            probability = _refine.refine_probability(np.asarray(pixels), probability)
-            mask = (probability > o.threshold).astype(np.uint8)
-            if o.parts:
-                result = np.where(mask != 0, result, -1).astype(np.int32)
-            return PersonSegmentationResult(mask, probability, result if o.parts else None)
+            probability, mask, kept = _refine.refine_result(
+                np.asarray(pixels), probability, o.threshold, result if o.parts else None
+            )
+            return PersonSegmentationResult(mask, probability, kept)
         if o.parts:
             return PersonSegmentationResult((result >= 0).astype(np.uint8), probability, result)
         return PersonSegmentationResult(result, probability, None)

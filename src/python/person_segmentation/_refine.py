@@ -96,3 +96,15 @@ def refine_probability(pixels: np.ndarray, probability: F32) -> F32:
     height, width = int(pixels.shape[0]), int(pixels.shape[1])
     radius = max(1, round(GUIDED_RADIUS_FRACTION * float(np.hypot(height, width))))
     return guided_filter(np.asarray(pixels), probability, radius, GUIDED_EPS, GUIDED_SUBSAMPLE)
+
+
+def refine_result(
+    pixels: np.ndarray, probability: F32, threshold: float, parts: np.ndarray | None = None
+) -> tuple[F32, np.ndarray, np.ndarray | None]:
+    """A result refined as ``refine="guided"`` does: the refined probability, its mask
+    (``> threshold``, uint8 0/1) and the part ids kept inside that mask (-1 elsewhere; None
+    without parts)."""
+    refined = refine_probability(pixels, probability)
+    mask = (refined > threshold).astype(np.uint8)
+    kept = None if parts is None else np.where(mask != 0, parts, -1).astype(np.int32)
+    return refined, mask, kept

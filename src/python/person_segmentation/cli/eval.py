@@ -298,8 +298,7 @@ def _bodypix_masker(args: argparse.Namespace, resolution: str | float) -> tuple[
         if args.refine == "guided":
             from person_segmentation import _refine
 
-            refined = _refine.refine_probability(pixels, seg.probability)
-            return (refined > threshold).astype("uint8")
+            return _refine.refine_result(pixels, seg.probability, threshold)[1]
         mask: np.ndarray = seg.mask
         return mask
 

@@ -255,14 +255,10 @@ class _Refined:
         self._segmenter, self._threshold = segmenter, threshold
 
     def process(self, frame: np.ndarray) -> _Frame:
-        import numpy as np
-
         from person_segmentation import _refine
 
         result = self._segmenter.process(frame)
-        probability = _refine.refine_probability(frame, result.probability)
-        mask = (probability > self._threshold).astype(np.uint8)
-        parts = None if result.parts is None else np.where(mask != 0, result.parts, -1).astype(np.int32)
+        probability, mask, parts = _refine.refine_result(frame, result.probability, self._threshold, result.parts)
         return _Frame(mask, parts, probability)
 
 
